@@ -1,0 +1,23 @@
+//! One module per subcommand.
+
+pub mod keep;
+pub mod run;
+pub mod trace;
+
+use runglass_model::ExitStatus;
+
+/// The exit code runglass passes on for the command's status: the code, or 128+N for a
+/// signal, as a shell reports it.
+pub fn exit_code(status: ExitStatus) -> u8 {
+    status.shell_code().clamp(0, 255) as u8
+}
+
+/// runglass's own failures: 127 when the command does not exist, 126 when it cannot be
+/// executed (as shells do), 1 otherwise.
+pub fn error_exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<runglass_tracer::Error>() {
+        Some(runglass_tracer::Error::CommandNotFound(_)) => 127,
+        Some(runglass_tracer::Error::CannotExecute { .. }) => 126,
+        _ => 1,
+    }
+}

@@ -1,0 +1,49 @@
+//! `runglass run`: run a command and keep a receipt directory for it.
+
+use anyhow::{Context, bail};
+use runglass_model::log::{LogHeader, LogWriter};
+
+use crate::args::RunArgs;
+use crate::deep::{self, DeepOptions};
+use crate::store;
+
+pub fn run(args: RunArgs) -> anyhow::Result<u8> {
+    if !args.deep {
+        bail!("only deep mode is available in this version: use `runglass run --deep -- CMD`");
+    }
+    let data = store::data_dir()?;
+    let receipt = store::create_receipt_dir(&data, &args.command)?;
+    let log_path = receipt.join(store::EVENT_LOG);
+    let header = LogHeader {
+        runglass_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_unix_ns: store::unix_now_ns(),
+        argv: args.command.iter().map(|a| runglass_model::ByteString(a.as_encoded_bytes().to_vec())).collect(),
+        cwd: runglass_model::ByteString(std::env::current_dir().map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default()),
+        reads: args.reads,
+    };
+    let mut writer = LogWriter::create(&log_path, &header)?;
+    let mut write_error = None;
+    let outcome = deep::run(
+        &args.command,
+        DeepOptions { reads: args.reads, keeper_log: Some(receipt.join(store::SURVIVOR_EVENT_LOG)) },
+        |event| {
+            if write_error.is_none() {
+                if let Err(e) = writer.append(event) {
+                    write_error = Some(e);
+                }
+            }
+        },
+    );
+    let finished = writer.finish();
+    let outcome = outcome?;
+    if let Some(e) = write_error {
+        return Err(e).context("writing the event log");
+    }
+    finished.context("writing the event log")?;
+    eprintln!("runglass: receipt {} in {}", store::receipt_id(&receipt), receipt.display());
+    for s in &outcome.survivors {
+        let argv: Vec<String> = s.argv.iter().map(|a| a.escaped()).collect();
+        eprintln!("runglass: still running: pid {} ({})", s.pid, argv.join(" "));
+    }
+    Ok(super::exit_code(outcome.status))
+}

@@ -1,0 +1,193 @@
+//! Byte strings that survive every format unchanged.
+//!
+//! Paths and argv on Linux are bytes, not UTF-8. [`ByteString`] keeps them as bytes in
+//! binary formats (postcard), and in human-readable formats (JSON) writes a plain string
+//! when the bytes are valid UTF-8, and otherwise `{"lossy": "...", "hex": "..."}`: a
+//! readable approximation beside the exact bytes. Reading accepts both forms.
+
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ByteString(pub Vec<u8>);
+
+impl ByteString {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes as text, with invalid UTF-8 replaced by U+FFFD. For display only.
+    pub fn to_string_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+
+    /// The bytes as an OS path, exactly.
+    pub fn as_path(&self) -> &std::path::Path {
+        use std::os::unix::ffi::OsStrExt;
+        std::path::Path::new(std::ffi::OsStr::from_bytes(&self.0))
+    }
+
+    /// Display form safe for a terminal: printable UTF-8 is kept, everything else
+    /// (control characters, invalid bytes, backslash, double quote) is escaped.
+    pub fn escaped(&self) -> String {
+        let mut out = String::with_capacity(self.0.len());
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '"' => out.push_str("\\\""),
+                    '\n' => out.push_str("\\n"),
+                    '\t' => out.push_str("\\t"),
+                    '\r' => out.push_str("\\r"),
+                    c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Debug for ByteString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.escaped())
+    }
+}
+
+impl From<Vec<u8>> for ByteString {
+    fn from(v: Vec<u8>) -> Self {
+        ByteString(v)
+    }
+}
+
+impl From<&[u8]> for ByteString {
+    fn from(v: &[u8]) -> Self {
+        ByteString(v.to_vec())
+    }
+}
+
+impl From<&str> for ByteString {
+    fn from(v: &str) -> Self {
+        ByteString(v.as_bytes().to_vec())
+    }
+}
+
+impl Serialize for ByteString {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if !s.is_human_readable() {
+            return s.serialize_bytes(&self.0);
+        }
+        match std::str::from_utf8(&self.0) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => {
+                use serde::ser::SerializeMap;
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("lossy", &self.to_string_lossy())?;
+                map.serialize_entry("hex", &hex_encode(&self.0))?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_any(ByteStringVisitor)
+        } else {
+            d.deserialize_byte_buf(ByteStringVisitor)
+        }
+    }
+}
+
+struct ByteStringVisitor;
+
+impl<'de> Visitor<'de> for ByteStringVisitor {
+    type Value = ByteString;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, bytes, or a map with a \"hex\" entry")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteString, E> {
+        Ok(ByteString(v.as_bytes().to_vec()))
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<ByteString, E> {
+        Ok(ByteString(v.to_vec()))
+    }
+
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<ByteString, E> {
+        Ok(ByteString(v))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ByteString, A::Error> {
+        let mut bytes = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "hex" {
+                let text: String = map.next_value()?;
+                bytes = Some(hex_decode(&text).ok_or_else(|| {
+                    de::Error::invalid_value(de::Unexpected::Str(&text), &"hexadecimal digits")
+                })?);
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        bytes.map(ByteString).ok_or_else(|| de::Error::missing_field("hex"))
+    }
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_is_a_plain_json_string() {
+        let b = ByteString::from("dir/a b.txt");
+        assert_eq!(serde_json::to_string(&b).unwrap(), "\"dir/a b.txt\"");
+    }
+
+    #[test]
+    fn non_utf8_round_trips_through_json_exactly() {
+        let b = ByteString(vec![b'f', 0xff, 0xfe, b'\n']);
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(json, r#"{"lossy":"f��\n","hex":"66fffe0a"}"#);
+        assert_eq!(serde_json::from_str::<ByteString>(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn non_utf8_round_trips_through_postcard_exactly() {
+        let b = ByteString(vec![0, 0xc3, 0x28, 0xff]);
+        let bin = postcard::to_stdvec(&b).unwrap();
+        assert_eq!(postcard::from_bytes::<ByteString>(&bin).unwrap(), b);
+    }
+
+    #[test]
+    fn escaped_form_neutralises_terminal_control_bytes() {
+        let b = ByteString(b"a\x1b[31m\n\"\xff".to_vec());
+        assert_eq!(b.escaped(), "a\\u{1b}[31m\\n\\\"\\xff");
+    }
+}

@@ -1,0 +1,15 @@
+//! The data contract of runglass.
+//!
+//! `tracer/` produces [`Event`]s, the CLI stores them in an event log ([`log`]), and later
+//! stages read them back. Nothing in this crate knows about ptrace, flags or HTML.
+
+pub mod bytes;
+pub mod event;
+pub mod log;
+pub mod sockaddr;
+
+pub use bytes::ByteString;
+pub use event::{
+    CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, Pid, SyscallResult,
+};
+pub use sockaddr::SockAddr;

@@ -1,0 +1,354 @@
+//! The event log: a versioned header, then length-delimited postcard frames.
+//!
+//! Layout on disk:
+//!
+//! ```text
+//! magic     8 bytes   "RGEVLOG\0"
+//! version   u16 LE    FORMAT_VERSION
+//! frames    repeated: u32 LE payload length, then the postcard payload
+//! ```
+//!
+//! The first frame is a [`LogHeader`]; every later frame is an [`Event`]. Frames are only
+//! ever appended whole, and the writer hands them to the kernel promptly, so a writer
+//! killed with SIGKILL leaves a log that [`LogReader`] reads back up to its last whole
+//! frame (a torn final frame is reported, not treated as corruption).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ByteString, Event};
+
+pub const MAGIC: &[u8; 8] = b"RGEVLOG\0";
+/// The version this build writes. Bump it on any incompatible change of the frames.
+pub const FORMAT_VERSION: u16 = 1;
+/// The oldest version this build still reads.
+pub const MIN_READ_VERSION: u16 = 1;
+/// No frame is larger than this; a larger length prefix means the log is corrupt.
+pub const MAX_FRAME_LEN: u32 = 16 << 20;
+
+/// What the log is about; the first frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogHeader {
+    /// Version of the runglass that started the log.
+    pub runglass_version: String,
+    /// Wall-clock start, nanoseconds since the Unix epoch; event times are relative to it.
+    pub started_unix_ns: u64,
+    pub argv: Vec<ByteString>,
+    pub cwd: ByteString,
+    /// Whether read-only opens were traced.
+    pub reads: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: not a runglass event log (bad magic bytes)")]
+    NotALog { path: PathBuf },
+    #[error(
+        "{path}: event log format {found} is newer than this runglass reads (up to {FORMAT_VERSION}); upgrade runglass"
+    )]
+    TooNew { path: PathBuf, found: u16 },
+    #[error(
+        "{path}: event log format {found} is older than this runglass reads (from {MIN_READ_VERSION}); read it with an older runglass"
+    )]
+    TooOld { path: PathBuf, found: u16 },
+    #[error("{path}: corrupt frame at byte {offset}: {reason}")]
+    Corrupt { path: PathBuf, offset: u64, reason: String },
+    #[error("{path}: the log ends before its header frame")]
+    NoHeader { path: PathBuf },
+}
+
+/// Appends frames to a log file.
+pub struct LogWriter {
+    out: BufWriter<File>,
+    path: PathBuf,
+    scratch: Vec<u8>,
+}
+
+impl LogWriter {
+    /// Creates a new log at `path` (which must not exist) and writes its header.
+    pub fn create(path: &Path, header: &LogHeader) -> Result<Self, LogError> {
+        let io_err = |source| LogError::Io { path: path.to_owned(), source };
+        let file = OpenOptions::new().write(true).create_new(true).open(path).map_err(io_err)?;
+        let mut writer =
+            LogWriter { out: BufWriter::new(file), path: path.to_owned(), scratch: Vec::new() };
+        writer.out.write_all(MAGIC).map_err(io_err)?;
+        writer.out.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(io_err)?;
+        writer.frame(header)?;
+        writer.flush()?;
+        Ok(writer)
+    }
+
+    pub fn append(&mut self, event: &Event) -> Result<(), LogError> {
+        self.frame(event)
+    }
+
+    /// Hands buffered frames to the kernel: after this they survive the writer's death.
+    pub fn flush(&mut self) -> Result<(), LogError> {
+        self.out.flush().map_err(|source| LogError::Io { path: self.path.clone(), source })
+    }
+
+    /// Flushes and fsyncs the log.
+    pub fn finish(mut self) -> Result<(), LogError> {
+        self.flush()?;
+        self.out
+            .get_ref()
+            .sync_all()
+            .map_err(|source| LogError::Io { path: self.path.clone(), source })
+    }
+
+    fn frame<T: Serialize>(&mut self, value: &T) -> Result<(), LogError> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&[0; 4]);
+        let buf = std::mem::take(&mut self.scratch);
+        let mut buf = postcard::to_extend(value, buf).map_err(|e| LogError::Corrupt {
+            path: self.path.clone(),
+            offset: 0,
+            reason: format!("encoding a frame: {e}"),
+        })?;
+        let len = (buf.len() - 4) as u32;
+        buf[..4].copy_from_slice(&len.to_le_bytes());
+        let res = self.out.write_all(&buf);
+        self.scratch = buf;
+        res.map_err(|source| LogError::Io { path: self.path.clone(), source })
+    }
+}
+
+/// Reads a log back, frame by frame.
+pub struct LogReader<R = BufReader<File>> {
+    input: R,
+    path: PathBuf,
+    header: LogHeader,
+    /// Byte offset just past the last whole frame read (for error messages).
+    offset: u64,
+    truncated: bool,
+    buf: Vec<u8>,
+}
+
+impl LogReader {
+    pub fn open(path: &Path) -> Result<Self, LogError> {
+        let file = File::open(path).map_err(|source| LogError::Io { path: path.to_owned(), source })?;
+        LogReader::new(BufReader::new(file), path)
+    }
+}
+
+impl<R: Read> LogReader<R> {
+    /// Reads the prelude and header from `input`; `path` names it in errors.
+    pub fn new(mut input: R, path: &Path) -> Result<Self, LogError> {
+        let path = path.to_owned();
+        let mut prelude = [0u8; 10];
+        match read_full(&mut input, &mut prelude) {
+            Ok(10) => {}
+            Ok(n) if prelude[..n] == MAGIC[..n.min(8)] => return Err(LogError::NoHeader { path }),
+            Ok(_) => return Err(LogError::NotALog { path }),
+            Err(source) => return Err(LogError::Io { path, source }),
+        }
+        if &prelude[..8] != MAGIC {
+            return Err(LogError::NotALog { path });
+        }
+        let version = u16::from_le_bytes([prelude[8], prelude[9]]);
+        if version > FORMAT_VERSION {
+            return Err(LogError::TooNew { path, found: version });
+        }
+        if version < MIN_READ_VERSION {
+            return Err(LogError::TooOld { path, found: version });
+        }
+        let mut reader = LogReader {
+            input,
+            path,
+            header: LogHeader {
+                runglass_version: String::new(),
+                started_unix_ns: 0,
+                argv: Vec::new(),
+                cwd: ByteString::default(),
+                reads: false,
+            },
+            offset: 10,
+            truncated: false,
+            buf: Vec::new(),
+        };
+        reader.header = match reader.next_frame()? {
+            Some(header) => header,
+            None => return Err(LogError::NoHeader { path: reader.path }),
+        };
+        Ok(reader)
+    }
+
+    pub fn header(&self) -> &LogHeader {
+        &self.header
+    }
+
+    /// True once the reader met a torn final frame (the writer died mid-write).
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// The next event, `None` at the end (or at a torn final frame).
+    pub fn next_event(&mut self) -> Option<Result<Event, LogError>> {
+        self.next_frame().transpose()
+    }
+
+    fn next_frame<T: for<'de> Deserialize<'de>>(&mut self) -> Result<Option<T>, LogError> {
+        let io_err = |path: &Path, source| LogError::Io { path: path.to_owned(), source };
+        let mut len = [0u8; 4];
+        match read_full(&mut self.input, &mut len).map_err(|e| io_err(&self.path, e))? {
+            0 => return Ok(None),
+            4 => {}
+            _ => {
+                self.truncated = true;
+                return Ok(None);
+            }
+        }
+        let len = u32::from_le_bytes(len);
+        if len > MAX_FRAME_LEN {
+            return Err(LogError::Corrupt {
+                path: self.path.clone(),
+                offset: self.offset,
+                reason: format!("frame length {len} exceeds the {MAX_FRAME_LEN}-byte limit"),
+            });
+        }
+        self.buf.resize(len as usize, 0);
+        let got = read_full(&mut self.input, &mut self.buf).map_err(|e| io_err(&self.path, e))?;
+        if got < len as usize {
+            self.truncated = true;
+            return Ok(None);
+        }
+        let value = postcard::from_bytes(&self.buf).map_err(|e| LogError::Corrupt {
+            path: self.path.clone(),
+            offset: self.offset,
+            reason: e.to_string(),
+        })?;
+        self.offset += 4 + u64::from(len);
+        Ok(Some(value))
+    }
+}
+
+impl<R: Read> Iterator for LogReader<R> {
+    type Item = Result<Event, LogError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_event()
+    }
+}
+
+/// Like `read_exact`, but returns how many bytes were read when the input ends early.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match input.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EventKind, ExitStatus, SyscallResult};
+
+    fn header() -> LogHeader {
+        LogHeader {
+            runglass_version: "test".into(),
+            started_unix_ns: 1,
+            argv: vec!["sh".into(), ByteString(vec![0xff])],
+            cwd: "/tmp".into(),
+            reads: false,
+        }
+    }
+
+    fn event(i: u32) -> Event {
+        Event {
+            time_ns: u64::from(i),
+            pid: i,
+            tid: i,
+            kind: EventKind::Open {
+                path: ByteString(format!("/tmp/file{i}").into_bytes()),
+                flags: crate::OpenFlags(0o101),
+                mode: 0o644,
+                result: SyscallResult::Ok(3),
+            },
+        }
+    }
+
+    fn write_log(dir: &Path, n: u32) -> PathBuf {
+        let path = dir.join("events.log");
+        let mut w = LogWriter::create(&path, &header()).unwrap();
+        for i in 0..n {
+            w.append(&event(i)).unwrap();
+        }
+        w.append(&Event {
+            time_ns: 9,
+            pid: 1,
+            tid: 1,
+            kind: EventKind::Exit { status: ExitStatus::Code(0) },
+        })
+        .unwrap();
+        w.finish().unwrap();
+        path
+    }
+
+    #[test]
+    fn events_round_trip_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_log(dir.path(), 50);
+        let reader = LogReader::open(&path).unwrap();
+        assert_eq!(reader.header(), &header());
+        let events: Vec<Event> = reader.map(Result::unwrap).collect();
+        assert_eq!(events.len(), 51);
+        assert_eq!(events[7], event(7));
+    }
+
+    #[test]
+    fn a_torn_final_frame_reads_back_to_the_last_whole_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_log(dir.path(), 10);
+        let full = std::fs::read(&path).unwrap();
+        // Every cut point inside the event frames yields a prefix of the events, never an error.
+        for cut in 40..full.len() {
+            std::fs::write(&path, &full[..cut]).unwrap();
+            let mut reader = LogReader::open(&path).unwrap();
+            let times: Vec<u64> = reader.by_ref().map(|e| e.unwrap().time_ns).collect();
+            let expected: Vec<u64> = (0..10).chain([9]).take(times.len()).collect();
+            assert_eq!(times, expected, "cut at {cut}");
+            assert!(times.len() < 11);
+        }
+        std::fs::write(&path, &full[..full.len() - 1]).unwrap();
+        let mut reader = LogReader::open(&path).unwrap();
+        assert_eq!(reader.by_ref().count(), 10);
+        assert!(reader.truncated(), "a cut inside the last frame is reported as torn");
+    }
+
+    #[test]
+    fn foreign_and_future_files_get_named_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x");
+        std::fs::write(&path, b"hello world, not a log").unwrap();
+        assert!(matches!(LogReader::open(&path), Err(LogError::NotALog { .. })));
+        let mut future = MAGIC.to_vec();
+        future.extend_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+        std::fs::write(&path, &future).unwrap();
+        let err = LogReader::open(&path).err().unwrap();
+        assert!(err.to_string().contains("upgrade runglass"), "{err}");
+    }
+
+    #[test]
+    fn a_corrupt_length_is_an_error_with_its_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_log(dir.path(), 2);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let first_event = 10 + 4 + u32::from_le_bytes(bytes[10..14].try_into().unwrap()) as usize;
+        bytes[first_event..first_event + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let mut reader = LogReader::open(&path).unwrap();
+        let err = reader.next().unwrap().unwrap_err();
+        assert!(err.to_string().contains(&format!("byte {first_event}")), "{err}");
+    }
+}

@@ -1,0 +1,132 @@
+//! One event as one readable line (`runglass trace`) or one JSON object.
+//!
+//! Everything that came from the traced command (paths, argv, socket names) is escaped:
+//! control characters and invalid UTF-8 never reach the terminal raw.
+
+use std::fmt::Write;
+
+use runglass_model::{ByteString, CloneKind, Event, EventKind, FileOp, SyscallResult};
+
+/// `[pid] what = result`, or `[pid/tid] ...` for a call made by a non-leader thread.
+pub fn text(event: &Event) -> String {
+    let mut line = if event.pid == event.tid { format!("[{}] ", event.pid) } else { format!("[{}/{}] ", event.pid, event.tid) };
+    describe(&mut line, &event.kind).expect("writing to a String cannot fail");
+    line
+}
+
+fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
+    let q = |b: &ByteString| format!("\"{}\"", b.escaped());
+    let res = |r: &SyscallResult| match r {
+        SyscallResult::Ok(v) => format!(" = {v}"),
+        SyscallResult::Err(e) => format!(" = {e}"),
+        SyscallResult::Unknown => " = ?".to_string(),
+    };
+    match kind {
+        EventKind::Spawn { kind: CloneKind::Root, .. } => write!(line, "started"),
+        EventKind::Spawn { parent, parent_tid, kind } => {
+            let how = match kind {
+                CloneKind::Root => "root",
+                CloneKind::Fork => "fork",
+                CloneKind::Vfork => "vfork",
+                CloneKind::Clone => "clone",
+                CloneKind::Thread => "thread",
+            };
+            if parent == parent_tid {
+                write!(line, "{how} from {parent}")
+            } else {
+                write!(line, "{how} from {parent}/{parent_tid}")
+            }
+        }
+        EventKind::Exec { path, argv, cwd, former_tid, result } => {
+            let argv: Vec<String> = argv.iter().map(q).collect();
+            write!(line, "exec {} [{}] in {}", q(path), argv.join(", "), q(cwd))?;
+            if let Some(former) = former_tid {
+                write!(line, " (from thread {former})")?;
+            }
+            write!(line, "{}", res(result))
+        }
+        EventKind::Open { path, flags, mode, result } => {
+            write!(line, "open {} {flags}", q(path))?;
+            if flags.has(runglass_model::OpenFlags::CREAT) {
+                write!(line, " {mode:#o}")?;
+            }
+            write!(line, "{}", res(result))
+        }
+        EventKind::File { op, path, result } => {
+            match op {
+                FileOp::Unlink => write!(line, "unlink {}", q(path)),
+                FileOp::Rmdir => write!(line, "rmdir {}", q(path)),
+                FileOp::Rename { to, flags: 0 } => write!(line, "rename {} -> {}", q(path), q(to)),
+                FileOp::Rename { to, flags } => write!(line, "rename {} -> {} flags {flags:#x}", q(path), q(to)),
+                FileOp::Link { to } => write!(line, "link {} -> {}", q(to), q(path)),
+                FileOp::Symlink { target } => write!(line, "symlink {} -> {}", q(path), q(target)),
+                FileOp::Mkdir { mode } => write!(line, "mkdir {} {mode:#o}", q(path)),
+                FileOp::Truncate { length } => write!(line, "truncate {} {length}", q(path)),
+                FileOp::Chmod { mode } => write!(line, "chmod {} {mode:#o}", q(path)),
+            }?;
+            write!(line, "{}", res(result))
+        }
+        EventKind::Connect { addr, result } => write!(line, "connect {addr}{}", res(result)),
+        EventKind::Bind { addr, result } => write!(line, "bind {addr}{}", res(result)),
+        EventKind::Listen { addr: Some(addr), result } => write!(line, "listen {addr}{}", res(result)),
+        EventKind::Listen { addr: None, result } => write!(line, "listen (address unknown){}", res(result)),
+        EventKind::Send { addr } => write!(line, "send to {addr}"),
+        EventKind::Signal { signal } => write!(line, "signal {}", runglass_model::event::signal_name(*signal)),
+        EventKind::Exit { status } => write!(line, "{status}"),
+        EventKind::HandedOff { keeper } => write!(line, "still running; handed to background tracer {keeper}"),
+        EventKind::Adopted => write!(line, "adopted by background tracer"),
+    }
+}
+
+/// The event as one JSON object (no trailing newline).
+pub fn json(event: &Event) -> String {
+    serde_json::to_string(event).expect("events always serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runglass_model::{Errno, OpenFlags, SockAddr};
+
+    fn ev(kind: EventKind) -> Event {
+        Event { time_ns: 0, pid: 10, tid: 10, kind }
+    }
+
+    #[test]
+    fn lines_escape_what_the_command_controls() {
+        let e = ev(EventKind::Open {
+            path: ByteString(b"/tmp/\x1b[2Jx\n\xff".to_vec()),
+            flags: OpenFlags(0o101),
+            mode: 0o644,
+            result: SyscallResult::Ok(3),
+        });
+        assert_eq!(text(&e), "[10] open \"/tmp/\\u{1b}[2Jx\\n\\xff\" O_WRONLY|O_CREAT 0o644 = 3");
+    }
+
+    #[test]
+    fn connect_and_exec_lines() {
+        let c = ev(EventKind::Connect {
+            addr: SockAddr::Inet { ip: [127, 0, 0, 1].into(), port: 9 },
+            result: SyscallResult::Err(Errno(111)),
+        });
+        assert_eq!(text(&c), "[10] connect 127.0.0.1:9 = ECONNREFUSED");
+        let mut x = ev(EventKind::Exec {
+            path: "/bin/ls".into(),
+            argv: vec!["ls".into(), "a b".into()],
+            cwd: "/".into(),
+            former_tid: Some(11),
+            result: SyscallResult::Ok(0),
+        });
+        assert_eq!(text(&x), "[10] exec \"/bin/ls\" [\"ls\", \"a b\"] in \"/\" (from thread 11) = 0");
+        x.tid = 12;
+        assert!(text(&x).starts_with("[10/12] exec"));
+    }
+
+    #[test]
+    fn json_is_one_object_named_by_its_kind() {
+        let e = ev(EventKind::Signal { signal: 15 });
+        let v: serde_json::Value = serde_json::from_str(&json(&e)).unwrap();
+        assert_eq!(v["kind"]["signal"]["signal"], 15);
+        assert_eq!(v["pid"], 10);
+    }
+}

@@ -1,0 +1,4 @@
+//! Pure functions from runglass's model to the text people and programs read.
+//! Nothing here knows about ptrace, the CLI's flags, or the file system.
+
+pub mod event_line;

@@ -1,0 +1,99 @@
+//! Turning a stopped system call into an event.
+//!
+//! At the seccomp stop (syscall entry) the arguments are read from registers and tracee
+//! memory ([`on_entry`]); calls whose result matters are completed at the syscall-exit
+//! stop ([`Pending::finish`]). One file per family: exec, files, net.
+
+mod exec;
+mod files;
+mod net;
+pub mod procnet;
+pub mod sockaddr;
+
+use runglass_model::{ByteString, EventKind, FileOp, OpenFlags, SockAddr, SyscallResult};
+
+use crate::arch::{Abi, Call};
+use crate::memory::Memory;
+use crate::sys::Tid;
+
+/// A system call at its seccomp stop.
+#[derive(Clone, Copy, Debug)]
+pub struct Syscall {
+    pub abi: Abi,
+    pub call: Call,
+    pub args: [u64; 6],
+}
+
+impl Syscall {
+    /// Argument `i` as a C `int` (file descriptors, flags), sign-extended.
+    pub fn int(&self, i: usize) -> i64 {
+        self.args[i] as i32 as i64
+    }
+
+    /// Argument `i` as an unsigned 32-bit value (modes, flags).
+    pub fn u32(&self, i: usize) -> u32 {
+        self.args[i] as u32
+    }
+
+    /// Argument `i` as a user-space pointer of this ABI.
+    pub fn ptr(&self, i: usize) -> u64 {
+        match self.abi {
+            Abi::X86_64 => self.args[i],
+            Abi::I386 | Abi::X32 => self.args[i] & 0xffff_ffff,
+        }
+    }
+}
+
+/// What reading a call's entry yields.
+#[derive(Debug)]
+pub enum Entry {
+    /// Wait for the syscall-exit stop, then finish this.
+    AwaitExit(Pending),
+    /// Complete already; resume without an exit stop.
+    Done(Vec<EventKind>),
+}
+
+/// A call decoded at entry, waiting for its result.
+#[derive(Clone, Debug)]
+pub enum Pending {
+    Exec { path: ByteString, argv: Vec<ByteString>, cwd: ByteString },
+    Open { path: ByteString, flags: OpenFlags, mode: u32 },
+    File { op: FileOp, path: ByteString },
+    Connect { addr: SockAddr },
+    Bind { addr: SockAddr },
+    Listen { fd: i64 },
+}
+
+impl Pending {
+    /// The event for this call given its result; `tid` is the caller, still stopped.
+    pub fn finish(self, tid: Tid, result: SyscallResult) -> EventKind {
+        match self {
+            Pending::Exec { path, argv, cwd } => EventKind::Exec { path, argv, cwd, former_tid: None, result },
+            Pending::Open { path, flags, mode } => EventKind::Open { path, flags, mode, result },
+            Pending::File { op, path } => EventKind::File { op, path, result },
+            Pending::Connect { addr } => EventKind::Connect { addr, result },
+            Pending::Bind { addr } => EventKind::Bind { addr, result },
+            Pending::Listen { fd } => EventKind::Listen { addr: procnet::local_addr(tid, fd), result },
+        }
+    }
+}
+
+/// Decodes `sc`, made by thread `tid`, at its seccomp stop.
+pub fn on_entry(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
+    match sc.call {
+        Call::Execve | Call::Execveat => Entry::AwaitExit(exec::decode(mem, tid, sc)),
+        Call::Connect | Call::Bind | Call::Listen | Call::Sendto | Call::Sendmsg | Call::Sendmmsg | Call::Socketcall => {
+            net::decode(mem, tid, sc)
+        }
+        _ => Entry::AwaitExit(files::decode(mem, tid, sc)),
+    }
+}
+
+/// Reads a path argument and makes it absolute against `dirfd` (AT_FDCWD: the cwd).
+/// An unreadable pointer yields an empty path; the call's own result (EFAULT) says why.
+fn path_arg(mem: &Memory, tid: Tid, dirfd: i64, ptr: u64) -> ByteString {
+    match mem.read_cstr(tid, ptr, crate::memory::MAX_PATH) {
+        Ok(raw) => ByteString(crate::paths::resolve(tid, dirfd, &raw)),
+        Err(_) => ByteString::default(),
+    }
+}

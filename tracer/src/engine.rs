@@ -1,0 +1,439 @@
+//! The stop loop: wait for a tracee to stop, decode what it is doing, resume it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::marker::PhantomData;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Sender;
+use nix::errno::Errno;
+use runglass_model::{ByteString, CloneKind, Event, EventKind, ExitStatus, SyscallResult};
+
+use crate::arch::Abi;
+use crate::decode::{self, Entry, Syscall};
+use crate::error::Error;
+use crate::filter::FilterOptions;
+use crate::memory::Memory;
+use crate::spawn::Command;
+use crate::sys::{self, ChildStep, ForkedChild, SyscallInfo, Tid};
+use crate::tracee::{self, Early, Resume, Task};
+use crate::wait::{self, NewTask, Stop};
+
+/// How to trace.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Stop for read-only opens too (provenance of inputs).
+    pub reads: bool,
+    /// After the root command exits, how long to keep tracing its remaining descendants
+    /// before calling them survivors.
+    pub survivor_grace: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { reads: false, survivor_grace: Duration::from_millis(200) }
+    }
+}
+
+/// A process still running when tracing of its tree ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Survivor {
+    pub pid: Tid,
+    pub argv: Vec<ByteString>,
+}
+
+/// The tracing engine for one process tree. Every ptrace request for a tracee must come
+/// from the thread that attached it, so a `Tracer` stays on the thread that made it.
+pub struct Tracer {
+    tasks: HashMap<Tid, Task>,
+    early: HashMap<Tid, Early>,
+    mem: Memory,
+    root: Option<Tid>,
+    child: Option<ForkedChild>,
+    root_status: Option<ExitStatus>,
+    start: Instant,
+    opts: Options,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Tracer {
+    fn empty(opts: Options) -> Self {
+        Tracer {
+            tasks: HashMap::new(),
+            early: HashMap::new(),
+            mem: Memory::default(),
+            root: None,
+            child: None,
+            root_status: None,
+            start: Instant::now(),
+            opts,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Starts `cmd` under the tracer: fork, seize, then let the child install the filter
+    /// and exec. Events start with the root's `Spawn`, sent to `sink`.
+    pub fn spawn(cmd: &Command, opts: Options, sink: &Sender<Event>) -> Result<Tracer, Error> {
+        let spec = cmd.child_spec(FilterOptions { reads: opts.reads })?;
+        let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", e))?;
+        if let Err(errno) = sys::seize(child.pid) {
+            sys::kill_and_reap(child.pid);
+            return Err(Error::PtraceRefused(errno));
+        }
+        let mut tracer = Tracer::empty(opts);
+        tracer.root = Some(child.pid);
+        tracer.tasks.insert(child.pid, Task::new(child.pid, true));
+        let me = nix::unistd::getpid().as_raw();
+        tracer.emit(sink, child.pid, child.pid, EventKind::Spawn { parent: me as u32, parent_tid: nix::unistd::gettid().as_raw() as u32, kind: CloneKind::Root });
+        if let Err(errno) = sys::release(&child) {
+            sys::kill_and_reap(child.pid);
+            return Err(Error::sys("starting the command", errno));
+        }
+        tracer.child = Some(child);
+        Ok(tracer)
+    }
+
+    /// Takes over processes that another tracer detached and left in group-stop (a
+    /// hand-off), then lets them continue.
+    pub fn adopt(pids: &[Tid], opts: Options, sink: &Sender<Event>) -> Result<Tracer, Error> {
+        let mut tracer = Tracer::empty(opts);
+        tracer.attach_stopped(pids, sink)?;
+        Ok(tracer)
+    }
+
+    /// Seizes every thread of these stopped processes, then sends them SIGCONT.
+    fn attach_stopped(&mut self, pids: &[Tid], sink: &Sender<Event>) -> Result<(), Error> {
+        for &pid in pids {
+            for tid in tracee::threads(pid) {
+                match sys::seize(tid) {
+                    Ok(()) => {
+                        self.tasks.insert(tid, Task::new(pid, false));
+                    }
+                    Err(Errno::ESRCH) => {}
+                    Err(errno) => return Err(Error::PtraceRefused(errno)),
+                }
+            }
+            self.emit(sink, pid, pid, EventKind::Adopted);
+        }
+        for &pid in pids {
+            let _ = sys::kill(pid, libc::SIGCONT);
+        }
+        Ok(())
+    }
+
+    /// Hands the survivors to a background tracer started by `launch` (which gets their
+    /// pids, must adopt them, and returns its own pid). If `launch` fails, the survivors
+    /// are taken back and traced here until they end. Returns the background tracer's pid.
+    pub fn hand_off<F>(&mut self, sink: &Sender<Event>, launch: F) -> Result<Option<Tid>, Error>
+    where
+        F: FnOnce(&[Tid]) -> Result<Tid, String>,
+    {
+        let pids = self.detach_survivors(sink)?;
+        if pids.is_empty() {
+            return Ok(None);
+        }
+        match launch(&pids) {
+            Ok(keeper) => {
+                for &pid in &pids {
+                    self.emit(sink, pid, pid, EventKind::HandedOff { keeper: keeper as u32 });
+                }
+                Ok(Some(keeper))
+            }
+            Err(_) => {
+                self.attach_stopped(&pids, sink)?;
+                self.run_to_end(sink)?;
+                Ok(None)
+            }
+        }
+    }
+
+    pub fn root_pid(&self) -> Option<Tid> {
+        self.root
+    }
+
+    /// Traces until the root command has exited and its descendants have either exited
+    /// too or outlived the grace period. Returns the root's exit status.
+    pub fn run(&mut self, sink: &Sender<Event>) -> Result<ExitStatus, Error> {
+        let mut grace_end: Option<Instant> = None;
+        loop {
+            if self.root_status.is_some() && self.tasks.is_empty() {
+                break;
+            }
+            let nohang = self.root_status.is_some();
+            match wait::next(nohang) {
+                Ok(Some(stop)) => self.step(stop, sink)?,
+                Ok(None) => {
+                    let end = *grace_end.get_or_insert_with(|| Instant::now() + self.opts.survivor_grace);
+                    if Instant::now() >= end {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(Errno::ECHILD) => {
+                    self.tasks.clear();
+                    break;
+                }
+                Err(errno) => return Err(Error::sys("waiting for traced processes", errno)),
+            }
+        }
+        self.check_child_error()?;
+        Ok(self.root_status.unwrap_or(ExitStatus::Code(127)))
+    }
+
+    /// Traces until every task is gone (the background tracer after a hand-off, or the
+    /// fallback when no hand-off is possible).
+    pub fn run_to_end(&mut self, sink: &Sender<Event>) -> Result<(), Error> {
+        while !self.tasks.is_empty() {
+            match wait::next(false) {
+                Ok(Some(stop)) => self.step(stop, sink)?,
+                Ok(None) => {}
+                Err(Errno::ECHILD) => break,
+                Err(errno) => return Err(Error::sys("waiting for traced processes", errno)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The processes still traced (descendants that outlived the root).
+    pub fn survivors(&self) -> Vec<Survivor> {
+        let pids: BTreeSet<Tid> = self.tasks.values().map(|t| t.tgid).collect();
+        pids.into_iter()
+            .map(|pid| Survivor { pid, argv: tracee::cmdline(pid).into_iter().map(ByteString).collect() })
+            .collect()
+    }
+
+    /// Stops every surviving process and detaches it, leaving it in group-stop so that
+    /// it cannot make a system call while no tracer is attached. Returns their pids: a
+    /// new tracer must [`Tracer::adopt`] them, which also lets them continue.
+    fn detach_survivors(&mut self, sink: &Sender<Event>) -> Result<Vec<Tid>, Error> {
+        let mut signalled: BTreeSet<Tid> = BTreeSet::new();
+        let mut detached: BTreeSet<Tid> = BTreeSet::new();
+        while !self.tasks.is_empty() {
+            for pid in self.tasks.values().map(|t| t.tgid).collect::<BTreeSet<_>>() {
+                if signalled.insert(pid) {
+                    let _ = sys::kill(pid, libc::SIGSTOP);
+                }
+            }
+            let stop = match wait::next(false) {
+                Ok(Some(stop)) => stop,
+                Ok(None) => continue,
+                Err(Errno::ECHILD) => break,
+                Err(errno) => return Err(Error::sys("waiting for traced processes", errno)),
+            };
+            let tid = stop.tid();
+            let detach_with = match stop {
+                Stop::Signal { sig: libc::SIGSTOP, .. } if self.tasks.contains_key(&tid) => Some(libc::SIGSTOP),
+                Stop::GroupStop { .. } if self.tasks.get(&tid).is_some_and(|t| t.pending.is_none()) => Some(0),
+                _ => None,
+            };
+            match detach_with {
+                Some(sig) => {
+                    let task = self.tasks.remove(&tid).expect("checked above");
+                    if sys::detach(tid, sig).is_ok() {
+                        detached.insert(task.tgid);
+                    }
+                }
+                None => self.step(stop, sink)?,
+            }
+        }
+        Ok(detached.into_iter().collect())
+    }
+
+    fn emit(&self, sink: &Sender<Event>, pid: Tid, tid: Tid, kind: EventKind) {
+        let event = Event { time_ns: self.start.elapsed().as_nanos() as u64, pid: pid as u32, tid: tid as u32, kind };
+        // The receiver only goes away when the host is shutting down; events then have
+        // nowhere to go, and tracing must still resume every tracee.
+        let _ = sink.send(event);
+    }
+
+    /// Handles one stop and resumes the task.
+    fn step(&mut self, stop: Stop, sink: &Sender<Event>) -> Result<(), Error> {
+        let tid = stop.tid();
+        let resume = match stop {
+            Stop::Exited { tid, status } => {
+                self.on_exit(tid, status, sink);
+                Resume::Nothing
+            }
+            _ if !self.tasks.contains_key(&tid) => self.on_unknown(stop),
+            Stop::Seccomp(tid) => self.on_seccomp(tid, sink)?,
+            Stop::SyscallExit(tid) => self.on_syscall_exit(tid, sink),
+            Stop::NewTask { tid, how } => self.on_new_task(tid, how, sink),
+            Stop::Exec(tid) => self.on_exec(tid, sink),
+            Stop::GroupStop { tid, .. } => {
+                self.task(tid).started = true;
+                Resume::Listen
+            }
+            Stop::Trap(tid) => {
+                self.task(tid).started = true;
+                Resume::Cont(0)
+            }
+            Stop::Signal { tid, sig } => {
+                if is_notable_signal(sig) {
+                    let pid = self.tasks[&tid].tgid;
+                    self.emit(sink, pid, tid, EventKind::Signal { signal: sig });
+                }
+                Resume::Cont(sig)
+            }
+            Stop::OtherEvent(_) => Resume::Cont(0),
+        };
+        resume.apply(tid).map_err(|e| Error::sys(format!("resuming pid {tid}"), e))
+    }
+
+    fn task(&mut self, tid: Tid) -> &mut Task {
+        self.tasks.get_mut(&tid).expect("stop of a known task")
+    }
+
+    /// A stop of a task we have not met: a new task whose first stop beat its parent's
+    /// fork event. It stays stopped until the parent's event names it.
+    fn on_unknown(&mut self, stop: Stop) -> Resume {
+        let tid = stop.tid();
+        let deferred = match stop {
+            Stop::Trap(_) => Resume::Cont(0),
+            Stop::GroupStop { .. } => Resume::Listen,
+            Stop::Signal { sig, .. } => Resume::Cont(sig),
+            _ => {
+                // Not a first stop: a task attached some other way. Adopt it as found.
+                let tgid = tracee::tgid_of(tid).unwrap_or(tid);
+                self.tasks.insert(tid, Task::new(tgid, true));
+                return Resume::Cont(0);
+            }
+        };
+        self.early.insert(tid, Early::Stopped(deferred));
+        Resume::Nothing
+    }
+
+    fn on_exit(&mut self, tid: Tid, status: ExitStatus, sink: &Sender<Event>) {
+        let Some(task) = self.tasks.remove(&tid) else {
+            self.early.insert(tid, Early::Exited(status));
+            return;
+        };
+        if let Some(pending) = task.pending {
+            // Killed inside a traced call: report the call, result unknown.
+            let kind = pending.finish(tid, SyscallResult::Unknown);
+            self.emit(sink, task.tgid, tid, kind);
+        }
+        self.emit(sink, task.tgid, tid, EventKind::Exit { status });
+        if Some(tid) == self.root {
+            self.root_status = Some(status);
+        }
+    }
+
+    fn on_seccomp(&mut self, tid: Tid, sink: &Sender<Event>) -> Result<Resume, Error> {
+        let (arch, nr, args) = match sys::syscall_info(tid) {
+            Ok(SyscallInfo::Seccomp { arch, nr, args }) => (arch, nr, args),
+            Ok(_) | Err(Errno::ESRCH) => return Ok(Resume::Cont(0)),
+            Err(errno) => return Err(Error::KernelTooOld(errno)),
+        };
+        let Some(abi) = Abi::from_audit(arch, nr) else { return Ok(Resume::Cont(0)) };
+        let Some(call) = abi.call(nr) else { return Ok(Resume::Cont(0)) };
+        let tgid = self.tasks[&tid].tgid;
+        Ok(match decode::on_entry(&self.mem, tid, &Syscall { abi, call, args }) {
+            Entry::AwaitExit(pending) => {
+                self.task(tid).pending = Some(pending);
+                Resume::ToSyscallExit
+            }
+            Entry::Done(kinds) => {
+                for kind in kinds {
+                    self.emit(sink, tgid, tid, kind);
+                }
+                Resume::Cont(0)
+            }
+        })
+    }
+
+    fn on_syscall_exit(&mut self, tid: Tid, sink: &Sender<Event>) -> Resume {
+        let result = match sys::syscall_info(tid) {
+            Ok(SyscallInfo::Exit { rval }) => SyscallResult::from_raw(rval),
+            _ => SyscallResult::Unknown,
+        };
+        let task = self.task(tid);
+        let tgid = task.tgid;
+        if let Some(pending) = task.pending.take() {
+            let kind = pending.finish(tid, result);
+            self.emit(sink, tgid, tid, kind);
+        }
+        Resume::Cont(0)
+    }
+
+    fn on_new_task(&mut self, parent_tid: Tid, how: NewTask, sink: &Sender<Event>) -> Resume {
+        let Ok(msg) = sys::event_msg(parent_tid) else { return Resume::Cont(0) };
+        let child = msg as Tid;
+        let parent = self.tasks[&parent_tid].tgid;
+        let is_thread =
+            how == NewTask::Clone && Path::new(&format!("/proc/{parent}/task/{child}")).exists();
+        let (kind, tgid) = match how {
+            NewTask::Fork => (CloneKind::Fork, child),
+            NewTask::Vfork => (CloneKind::Vfork, child),
+            NewTask::Clone if is_thread => (CloneKind::Thread, parent),
+            NewTask::Clone => (CloneKind::Clone, child),
+        };
+        self.emit(sink, tgid, child, EventKind::Spawn { parent: parent as u32, parent_tid: parent_tid as u32, kind });
+        match self.early.remove(&child) {
+            Some(Early::Exited(status)) => {
+                self.emit(sink, tgid, child, EventKind::Exit { status });
+            }
+            Some(Early::Stopped(resume)) => {
+                self.tasks.insert(child, Task::new(tgid, true));
+                if let Err(e) = resume.apply(child) {
+                    // The child cannot be resumed; it will be reported when it exits.
+                    let _ = e;
+                }
+            }
+            None => {
+                self.tasks.insert(child, Task::new(tgid, false));
+            }
+        }
+        Resume::Cont(0)
+    }
+
+    fn on_exec(&mut self, tid: Tid, sink: &Sender<Event>) -> Resume {
+        let former = sys::event_msg(tid).map(|m| m as Tid).unwrap_or(tid);
+        let mut pending = self.task(tid).pending.take();
+        if former != tid {
+            // A non-leader thread exec'd: it now has the leader's id; its old id is gone
+            // without an exit report, and so is the old leader.
+            if let Some(old) = self.tasks.remove(&former) {
+                pending = old.pending.or(pending);
+            }
+        }
+        let tgid = self.tasks[&tid].tgid;
+        let kind = match pending {
+            Some(pending) => match pending.finish(tid, SyscallResult::Ok(0)) {
+                EventKind::Exec { path, argv, cwd, result, .. } => {
+                    EventKind::Exec { path, argv, cwd, former_tid: (former != tid).then_some(former as u32), result }
+                }
+                other => other,
+            },
+            // The entry was not seen (the task was adopted mid-exec): ask /proc.
+            None => EventKind::Exec {
+                path: ByteString(std::fs::read_link(format!("/proc/{tid}/exe")).map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default()),
+                argv: tracee::cmdline(tid).into_iter().map(ByteString).collect(),
+                cwd: ByteString(crate::paths::cwd(tid).unwrap_or_default()),
+                former_tid: (former != tid).then_some(former as u32),
+                result: SyscallResult::Ok(0),
+            },
+        };
+        self.emit(sink, tgid, tid, kind);
+        Resume::Cont(0)
+    }
+
+    /// After the root exited: if it never reached exec, say why.
+    fn check_child_error(&mut self) -> Result<(), Error> {
+        let Some(child) = self.child.take() else { return Ok(()) };
+        match sys::read_child_error(&child) {
+            None => Ok(()),
+            Some((ChildStep::Seccomp, errno)) => Err(Error::SeccompRefused(errno)),
+            Some((ChildStep::Exec, errno)) => Err(Error::CannotExecute { program: std::ffi::OsString::new(), errno }),
+            Some((step, errno)) => Err(Error::sys(format!("preparing the command ({step:?})"), errno)),
+        }
+    }
+}
+
+/// Signals worth an event. Routine ones (SIGCHLD on every child exit, SIGWINCH, timers)
+/// would only bloat the log.
+fn is_notable_signal(sig: i32) -> bool {
+    !matches!(
+        sig,
+        libc::SIGCHLD | libc::SIGWINCH | libc::SIGURG | libc::SIGALRM | libc::SIGVTALRM | libc::SIGPROF | libc::SIGIO
+    ) && sig < 32
+}
