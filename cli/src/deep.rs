@@ -63,12 +63,7 @@ pub fn run(command: &[OsString], opts: DeepOptions, mut on_event: impl FnMut(&Ev
     }
     let outcome = tracer_thread.join().map_err(|_| anyhow!("the tracer thread panicked"))?;
     forwarder.stop();
-    outcome.map_err(|e| match e {
-        runglass_tracer::Error::CannotExecute { errno, .. } => {
-            anyhow::Error::new(runglass_tracer::Error::CannotExecute { program: program.clone(), errno })
-        }
-        other => anyhow::Error::new(other),
-    })
+    Ok(outcome?)
 }
 
 /// Starts `runglass __keep` for these stopped processes and waits until it has adopted

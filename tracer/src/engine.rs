@@ -50,7 +50,11 @@ pub struct Tracer {
     mem: Memory,
     root: Option<Tid>,
     child: Option<ForkedChild>,
+    /// The root command's name, for error messages.
+    program: std::ffi::OsString,
     root_status: Option<ExitStatus>,
+    /// The root's first stop, taken while starting it and handled first by `run`.
+    first_stop: Option<Stop>,
     start: Instant,
     opts: Options,
     _not_send: PhantomData<*const ()>,
@@ -64,7 +68,9 @@ impl Tracer {
             mem: Memory::default(),
             root: None,
             child: None,
+            program: std::ffi::OsString::new(),
             root_status: None,
+            first_stop: None,
             start: Instant::now(),
             opts,
             _not_send: PhantomData,
@@ -80,15 +86,28 @@ impl Tracer {
             sys::kill_and_reap(child.pid);
             return Err(Error::PtraceRefused(errno));
         }
-        let mut tracer = Tracer::empty(opts);
-        tracer.root = Some(child.pid);
-        tracer.tasks.insert(child.pid, Task::new(child.pid, true));
-        let me = nix::unistd::getpid().as_raw();
-        tracer.emit(sink, child.pid, child.pid, EventKind::Spawn { parent: me as u32, parent_tid: nix::unistd::gettid().as_raw() as u32, kind: CloneKind::Root });
         if let Err(errno) = sys::release(&child) {
             sys::kill_and_reap(child.pid);
             return Err(Error::sys("starting the command", errno));
         }
+        // The child's first stop is its exec (the filter is in place) or its exit (it
+        // could not install the filter): only the first is a trace worth reporting.
+        let first = sys::wait_one(child.pid).map_err(|e| Error::sys("waiting for the command to start", e))?;
+        let first = Stop::decode(child.pid, first);
+        if let Stop::Exited { .. } = first {
+            return Err(match sys::read_child_error(&child) {
+                Some(report) => child_error(report, cmd.program()),
+                None => Error::sys("starting the command", Errno::ECHILD),
+            });
+        }
+        let mut tracer = Tracer::empty(opts);
+        tracer.root = Some(child.pid);
+        tracer.tasks.insert(child.pid, Task::new(child.pid, true));
+        tracer.first_stop = Some(first);
+        tracer.program = cmd.program().to_owned();
+        let me = nix::unistd::getpid().as_raw();
+        let my_tid = nix::unistd::gettid().as_raw();
+        tracer.emit(sink, child.pid, child.pid, EventKind::Spawn { parent: me as u32, parent_tid: my_tid as u32, kind: CloneKind::Root });
         tracer.child = Some(child);
         Ok(tracer)
     }
@@ -154,6 +173,9 @@ impl Tracer {
     /// Traces until the root command has exited and its descendants have either exited
     /// too or outlived the grace period. Returns the root's exit status.
     pub fn run(&mut self, sink: &Sender<Event>) -> Result<ExitStatus, Error> {
+        if let Some(first) = self.first_stop.take() {
+            self.step(first, sink)?;
+        }
         let mut grace_end: Option<Instant> = None;
         loop {
             if self.root_status.is_some() && self.tasks.is_empty() {
@@ -422,10 +444,17 @@ impl Tracer {
         let Some(child) = self.child.take() else { return Ok(()) };
         match sys::read_child_error(&child) {
             None => Ok(()),
-            Some((ChildStep::Seccomp, errno)) => Err(Error::SeccompRefused(errno)),
-            Some((ChildStep::Exec, errno)) => Err(Error::CannotExecute { program: std::ffi::OsString::new(), errno }),
-            Some((step, errno)) => Err(Error::sys(format!("preparing the command ({step:?})"), errno)),
+            Some(report) => Err(child_error(report, &self.program)),
         }
+    }
+}
+
+/// The error for a child that stopped short of running the command.
+fn child_error((step, errno): (ChildStep, Errno), program: &std::ffi::OsStr) -> Error {
+    match step {
+        ChildStep::Seccomp => Error::SeccompRefused(errno),
+        ChildStep::Exec => Error::CannotExecute { program: program.to_owned(), errno },
+        step => Error::sys(format!("preparing the command ({step:?})"), errno),
     }
 }
 

@@ -40,6 +40,19 @@ pub fn wait_any(nohang: bool) -> Result<Option<(Tid, i32)>, Errno> {
     }
 }
 
+/// Waits for the next state change of one task of the calling thread.
+pub fn wait_one(tid: Tid) -> Result<i32, Errno> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid writes one int through a valid pointer to a local.
+        match unsafe { libc::waitpid(tid, &mut status, libc::__WALL) } {
+            -1 if Errno::last() == Errno::EINTR => continue,
+            -1 => return Err(Errno::last()),
+            _ => return Ok(status),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // ptrace requests
 

@@ -1,0 +1,138 @@
+//! `runglass run --deep` end to end: the receipt directory and its event log, signals,
+//! and a daemon that outlives the command.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use runglass_model::log::LogReader;
+use runglass_model::{Event, EventKind, ExitStatus};
+
+fn runglass(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runglass"));
+    cmd.env("RUNGLASS_DATA_HOME", data);
+    cmd
+}
+
+fn receipts(data: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(data.join("receipts")).unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.sort();
+    dirs
+}
+
+fn read_log(path: &Path) -> Vec<Event> {
+    LogReader::open(path).unwrap().map(Result::unwrap).collect()
+}
+
+fn wait_for(path: &Path, within: Duration) {
+    let deadline = Instant::now() + within;
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "{} did not appear", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn run_deep_stores_the_event_log_in_a_new_receipt_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = runglass(data.path())
+        .current_dir(work.path())
+        .args(["run", "--deep", "--", "sh", "-c", "echo x > made.txt; exit 5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let dirs = receipts(data.path());
+    assert_eq!(dirs.len(), 1);
+    let id = dirs[0].file_name().unwrap().to_str().unwrap();
+    assert!(id.ends_with("Z-sh-c"), "{id}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(id));
+    let reader = LogReader::open(&dirs[0].join("events.log")).unwrap();
+    assert_eq!(reader.header().argv[0].as_bytes(), b"sh");
+    let events: Vec<Event> = reader.map(Result::unwrap).collect();
+    let made = work.path().join("made.txt").into_os_string().into_encoded_bytes();
+    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Open { path, .. } if path.0 == made)));
+    assert!(matches!(events.last().unwrap().kind, EventKind::Exit { status: ExitStatus::Code(5) }));
+}
+
+#[test]
+fn an_unwritable_data_directory_is_one_line_and_nothing_runs() {
+    let data = tempfile::tempdir().unwrap();
+    let blocker = data.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = runglass(&blocker).current_dir(work.path()).args(["run", "--deep", "--", "touch", "ran"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("RUNGLASS_DATA_HOME"), "{err}");
+    assert!(!work.path().join("ran").exists());
+}
+
+#[test]
+fn sigterm_to_runglass_goes_to_the_command_which_decides() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let script = "trap 'echo got-term > trapped; exit 42' TERM; touch started; while :; do sleep 0.05; done";
+    let mut child = runglass(data.path()).current_dir(work.path()).args(["run", "--deep", "--", "sh", "-c", script]).spawn().unwrap();
+    wait_for(&work.path().join("started"), Duration::from_secs(10));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(42), "runglass outlived the signal and passed on the command's status");
+    assert_eq!(std::fs::read_to_string(work.path().join("trapped")).unwrap(), "got-term\n");
+}
+
+#[test]
+fn sigint_to_the_whole_group_does_not_kill_runglass_first() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let script = "trap 'exit 7' INT; touch started; while :; do sleep 0.05; done";
+    let mut cmd = runglass(data.path());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.current_dir(work.path()).args(["trace", "--", "sh", "-c", script]).stderr(Stdio::null()).spawn().unwrap();
+    wait_for(&work.path().join("started"), Duration::from_secs(10));
+    // Like Ctrl-C: the signal reaches every process of the foreground group.
+    nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(7));
+}
+
+#[test]
+fn a_daemon_outlives_the_command_unharmed_and_is_reported() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = runglass(data.path())
+        .args(["run", "--deep", "--"])
+        .arg(runglass_fixtures::path("daemon"))
+        .arg(work.path())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(took < Duration::from_millis(1800), "runglass returned soon after the root exited ({took:?})");
+    let err = String::from_utf8_lossy(&out.stderr);
+    wait_for(&work.path().join("daemon.pid"), Duration::from_secs(10));
+    let daemon_pid = std::fs::read_to_string(work.path().join("daemon.pid")).unwrap().trim().to_string();
+    assert!(err.contains(&format!("still running: pid {daemon_pid}")), "{err}");
+
+    let receipt = receipts(data.path()).remove(0);
+    let events = read_log(&receipt.join("events.log"));
+    assert!(events.iter().any(|e| e.pid.to_string() == daemon_pid && matches!(e.kind, EventKind::HandedOff { .. })));
+
+    wait_for(&work.path().join("daemon.done"), Duration::from_secs(20));
+    assert_eq!(std::fs::read_to_string(work.path().join("daemon.done")).unwrap(), "open=ok connect=ECONNREFUSED\n");
+    // The background tracer recorded the daemon's later activity, then ended with it.
+    let later_log = receipt.join("survivors.events.log");
+    let late_file = work.path().join("daemon-late-file").into_os_string().into_encoded_bytes();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let later = if later_log.exists() { read_log(&later_log) } else { Vec::new() };
+        let saw_open = later.iter().any(|e| matches!(&e.kind, EventKind::Open { path, .. } if path.0 == late_file));
+        let saw_exit = later.iter().any(|e| e.pid.to_string() == daemon_pid && matches!(e.kind, EventKind::Exit { .. }));
+        if saw_open && saw_exit {
+            break;
+        }
+        assert!(Instant::now() < deadline, "later activity not recorded: {later:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
