@@ -46,7 +46,9 @@ pub fn can_attach_non_descendants() -> Result<(), String> {
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
         .unwrap_or(0);
     const CAP_SYS_PTRACE: u64 = 1 << 19;
-    if scope == 1 && cap_eff & CAP_SYS_PTRACE != 0 {
+    // Scope 1 (descendants only) and 2 (admin only) both yield to CAP_SYS_PTRACE; 3
+    // forbids attaching altogether.
+    if scope <= 2 && cap_eff & CAP_SYS_PTRACE != 0 {
         return Ok(());
     }
     Err(format!("kernel.yama.ptrace_scope is {scope}"))

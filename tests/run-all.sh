@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: install what the tests need, build
+# everything, run every test. `.ci/run` calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# What the tests need beyond the Rust toolchain: gcc and the C/kernel headers for the
+# fixture programs.
+need=()
+command -v gcc >/dev/null || need+=(gcc)
+[ -e /usr/include/linux/openat2.h ] || need+=(linux-libc-dev)
+[ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "tests/run-all.sh: please install: ${need[*]} (apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -yq --no-install-recommends "${need[@]}"
+fi
+
+export CARGO_TERM_COLOR=never
+cargo build --locked --workspace --all-targets
+cargo test --locked --workspace --no-fail-fast
+
+# The fuzz targets must keep compiling (plain build, no sanitizer instrumentation).
+if [ -f fuzz/Cargo.toml ]; then
+  CARGO_TARGET_DIR=target/fuzz-build cargo build --manifest-path fuzz/Cargo.toml
+fi
