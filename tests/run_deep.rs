@@ -136,3 +136,20 @@ fn a_daemon_outlives_the_command_unharmed_and_is_reported() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_runglass_killed_with_sigkill_leaves_a_log_that_reads_back() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let script = "touch first; touch second; sleep 30";
+    let mut child = runglass(data.path()).current_dir(work.path()).args(["run", "--deep", "--", "sh", "-c", script]).spawn().unwrap();
+    wait_for(&work.path().join("second"), Duration::from_secs(10));
+    // Give the writer its moment to catch up, then kill runglass outright.
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let receipt = receipts(data.path()).remove(0);
+    let events = read_log(&receipt.join("events.log"));
+    let second = work.path().join("second").into_os_string().into_encoded_bytes();
+    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Open { path, .. } if path.0 == second)), "{events:#?}");
+}

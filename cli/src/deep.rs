@@ -25,8 +25,16 @@ pub struct DeepOutcome {
     pub survivors: Vec<Survivor>,
 }
 
-/// Runs `command` under the engine, calling `on_event` for each event in order.
-pub fn run(command: &[OsString], opts: DeepOptions, mut on_event: impl FnMut(&Event)) -> anyhow::Result<DeepOutcome> {
+/// Where a deep run's events go, in order, on the caller's thread.
+pub trait EventSink {
+    fn event(&mut self, event: &Event);
+    /// Every event produced so far has been given to `event`: a moment to flush, so
+    /// that a runglass killed now loses nothing already seen.
+    fn caught_up(&mut self);
+}
+
+/// Runs `command` under the engine, handing each event to `sink`.
+pub fn run(command: &[OsString], opts: DeepOptions, sink: &mut impl EventSink) -> anyhow::Result<DeepOutcome> {
     let (program, args) = command.split_first().ok_or_else(|| anyhow!("no command given"))?;
     let cmd = runglass_tracer::Command::new(program).args(args);
     let tracer_opts = runglass_tracer::Options { reads: opts.reads, ..Default::default() };
@@ -58,8 +66,11 @@ pub fn run(command: &[OsString], opts: DeepOptions, mut on_event: impl FnMut(&Ev
         Ok::<_, runglass_tracer::Error>(DeepOutcome { status, survivors })
     })?;
 
-    for event in rx {
-        on_event(&event);
+    for event in rx.iter() {
+        sink.event(&event);
+        if rx.is_empty() {
+            sink.caught_up();
+        }
     }
     let outcome = tracer_thread.join().map_err(|_| anyhow!("the tracer thread panicked"))?;
     forwarder.stop();

@@ -3,9 +3,33 @@
 use anyhow::{Context, bail};
 use runglass_model::log::{LogHeader, LogWriter};
 
+use runglass_model::Event;
+use runglass_model::log::LogError;
+
 use crate::args::RunArgs;
-use crate::deep::{self, DeepOptions};
+use crate::deep::{self, DeepOptions, EventSink};
 use crate::store;
+
+/// Appends events to the receipt's log, flushing whenever it has caught up, and keeps
+/// the first write error (the command runs on; the error is reported at the end).
+struct LogSink {
+    writer: LogWriter,
+    error: Option<LogError>,
+}
+
+impl EventSink for LogSink {
+    fn event(&mut self, event: &Event) {
+        if self.error.is_none() {
+            self.error = self.writer.append(event).err();
+        }
+    }
+
+    fn caught_up(&mut self) {
+        if self.error.is_none() {
+            self.error = self.writer.flush().err();
+        }
+    }
+}
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     if !args.deep {
@@ -21,22 +45,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
         cwd: runglass_model::ByteString(std::env::current_dir().map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default()),
         reads: args.reads,
     };
-    let mut writer = LogWriter::create(&log_path, &header)?;
-    let mut write_error = None;
-    let outcome = deep::run(
-        &args.command,
-        DeepOptions { reads: args.reads, keeper_log: Some(receipt.join(store::SURVIVOR_EVENT_LOG)) },
-        |event| {
-            if write_error.is_none() {
-                if let Err(e) = writer.append(event) {
-                    write_error = Some(e);
-                }
-            }
-        },
-    );
-    let finished = writer.finish();
+    let mut sink = LogSink { writer: LogWriter::create(&log_path, &header)?, error: None };
+    let keeper_log = Some(receipt.join(store::SURVIVOR_EVENT_LOG));
+    let outcome = deep::run(&args.command, DeepOptions { reads: args.reads, keeper_log }, &mut sink);
+    let finished = sink.writer.finish();
     let outcome = outcome?;
-    if let Some(e) = write_error {
+    if let Some(e) = sink.error {
         return Err(e).context("writing the event log");
     }
     finished.context("writing the event log")?;

@@ -5,26 +5,39 @@ use std::io::{BufWriter, Write};
 
 use anyhow::Context;
 
+use runglass_model::Event;
+
 use crate::args::TraceArgs;
-use crate::deep::{self, DeepOptions};
+use crate::deep::{self, DeepOptions, EventSink};
+
+/// Prints each event as a line; an unwritable output must not stop the command, so
+/// write errors lose events, never the run.
+struct LinePrinter {
+    out: Box<dyn Write>,
+    json: bool,
+}
+
+impl EventSink for LinePrinter {
+    fn event(&mut self, event: &Event) {
+        let line = if self.json { runglass_render::event_line::json(event) } else { runglass_render::event_line::text(event) };
+        let _ = writeln!(self.out, "{line}");
+    }
+
+    fn caught_up(&mut self) {
+        let _ = self.out.flush();
+    }
+}
 
 pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
-    let mut out: Box<dyn Write + Send> = match &args.output {
+    let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
             File::create(path).with_context(|| format!("creating {}; check the directory exists and is writable", path.display()))?,
         )),
         None => Box::new(std::io::stderr()),
     };
-    let json = args.json;
-    let outcome = deep::run(
-        &args.command,
-        DeepOptions { reads: args.reads, keeper_log: None },
-        move |event| {
-            let line = if json { runglass_render::event_line::json(event) } else { runglass_render::event_line::text(event) };
-            // An unwritable output must not stop the command: its events are lost, it is not.
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-        },
-    )?;
+    let mut printer = LinePrinter { out, json: args.json };
+    let outcome = deep::run(&args.command, DeepOptions { reads: args.reads, keeper_log: None }, &mut printer);
+    printer.caught_up();
+    let outcome = outcome?;
     Ok(super::exit_code(outcome.status))
 }
