@@ -1,6 +1,8 @@
 //! The `runglass` binary: parse the command line, run one command, report errors as one
 //! line on stderr with a non-zero exit.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod commands;
 mod deep;

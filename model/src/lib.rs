@@ -3,6 +3,8 @@
 //! `tracer/` produces [`Event`]s, the CLI stores them in an event log ([`log`]), and later
 //! stages read them back. Nothing in this crate knows about ptrace, flags or HTML.
 
+#![forbid(unsafe_code)]
+
 pub mod bytes;
 pub mod event;
 pub mod log;

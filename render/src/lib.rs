@@ -1,4 +1,6 @@
 //! Pure functions from runglass's model to the text people and programs read.
 //! Nothing here knows about ptrace, the CLI's flags, or the file system.
 
+#![forbid(unsafe_code)]
+
 pub mod event_line;

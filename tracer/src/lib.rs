@@ -11,6 +11,8 @@
 //!
 //! This crate knows nothing of receipts, output formats or command-line flags.
 
+#![deny(unsafe_code)]
+
 pub mod arch;
 pub mod decode;
 pub mod engine;
@@ -19,6 +21,7 @@ pub mod filter;
 pub mod memory;
 pub mod paths;
 pub mod spawn;
+#[allow(unsafe_code)]
 mod sys;
 pub mod tracee;
 pub mod wait;

@@ -124,3 +124,32 @@ impl Memory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me() -> Tid {
+        nix::unistd::gettid().as_raw()
+    }
+
+    #[test]
+    fn strings_and_pointer_arrays_read_back_on_both_paths() {
+        let text = b"hello\0world".to_vec();
+        let ptrs: Vec<u64> = vec![text.as_ptr() as u64, 0];
+        for refused in [false, true] {
+            let mem = Memory { vm_readv_refused: Cell::new(refused) };
+            assert_eq!(mem.read_cstr(me(), text.as_ptr() as u64, 100).unwrap(), b"hello");
+            assert_eq!(mem.read_cstr(me(), text.as_ptr() as u64, 3).unwrap(), b"hel");
+            let arr = mem.read_ptr_array(me(), ptrs.as_ptr() as u64, 8, 10).unwrap();
+            assert_eq!(arr, vec![text.as_ptr() as u64]);
+        }
+    }
+
+    #[test]
+    fn unmapped_addresses_fail_cleanly() {
+        let mem = Memory::default();
+        assert!(mem.read_cstr(me(), 8, 100).is_err());
+        assert!(mem.read_cstr(me(), 0, 100).is_err());
+    }
+}
