@@ -65,30 +65,30 @@ fn a_file_that_is_not_executable_exits_126() {
     assert!(stderr(&out).contains("Permission denied"), "{}", stderr(&out));
 }
 
-#[test]
-fn refused_ptrace_is_one_line_naming_the_fix() {
+/// `runglass trace -- true` where system call `call` is refused; returns the exit code
+/// and stderr.
+fn trace_where_refused(call: &str) -> (Option<i32>, String) {
     let out = Command::new(fixture("deny_syscall"))
-        .arg("ptrace")
+        .arg(call)
         .arg(env!("CARGO_BIN_EXE_runglass"))
         .args(["trace", "--", "true"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn refused_ptrace_is_one_line_naming_the_fix() {
+    let (code, err) = trace_where_refused("ptrace");
+    assert_eq!(code, Some(1));
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("runglass: ptrace is not permitted here") && err.contains("without --deep"), "{err}");
 }
 
 #[test]
 fn refused_seccomp_is_one_line_naming_the_fix() {
-    let out = Command::new(fixture("deny_syscall"))
-        .arg("seccomp")
-        .arg(env!("CARGO_BIN_EXE_runglass"))
-        .args(["trace", "--", "true"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
+    let (code, err) = trace_where_refused("seccomp");
+    assert_eq!(code, Some(1));
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("runglass: seccomp filters are not permitted here"), "{err}");
 }

@@ -1,19 +1,7 @@
 //! The i386 table, entered from a 64-bit or 32-bit process with `int $0x80`.
 
-use syscalls::x86::Sysno;
-
-use super::{Call, Table};
-
-macro_rules! table {
-    ($($call:ident = $sys:ident),* $(,)?) => {
-        pub static TABLE: Table = Table {
-            calls: &[$((Sysno::$sys as u32, Call::$call)),*],
-            last: Sysno::last() as u32,
-        };
-    };
-}
-
-table! {
+sysno_table! {
+    syscalls::x86;
     Execve = execve, Execveat = execveat,
     Open = open, Openat = openat, Creat = creat, Openat2 = openat2,
     Unlink = unlink, Unlinkat = unlinkat, Rmdir = rmdir,

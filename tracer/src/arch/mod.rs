@@ -7,6 +7,17 @@
 #[cfg(not(target_arch = "x86_64"))]
 compile_error!("runglass's tracer supports x86_64 hosts only (with their i386 and x32 tables)");
 
+/// A table from `Call = name` pairs, numbered by one architecture module of the
+/// `syscalls` crate.
+macro_rules! sysno_table {
+    ($($module:ident)::+; $($call:ident = $sys:ident),* $(,)?) => {
+        pub static TABLE: $crate::arch::Table = $crate::arch::Table {
+            calls: &[$(($($module)::+::Sysno::$sys as u32, $crate::arch::Call::$call)),*],
+            last: $($module)::+::Sysno::last() as u32,
+        };
+    };
+}
+
 mod i386;
 mod x32;
 mod x86_64;

@@ -1,19 +1,7 @@
 //! The native x86_64 table.
 
-use syscalls::x86_64::Sysno;
-
-use super::{Call, Table};
-
-macro_rules! table {
-    ($($call:ident = $sys:ident),* $(,)?) => {
-        pub static TABLE: Table = Table {
-            calls: &[$((Sysno::$sys as u32, Call::$call)),*],
-            last: Sysno::last() as u32,
-        };
-    };
-}
-
-table! {
+sysno_table! {
+    syscalls::x86_64;
     Execve = execve, Execveat = execveat,
     Open = open, Openat = openat, Creat = creat, Openat2 = openat2,
     Unlink = unlink, Unlinkat = unlinkat, Rmdir = rmdir,
