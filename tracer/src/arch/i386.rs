@@ -1,7 +1,8 @@
 //! The i386 table, entered from a 64-bit or 32-bit process with `int $0x80`.
 
+use syscalls::x86::Sysno;
+
 sysno_table! {
-    syscalls::x86;
     Execve = execve, Execveat = execveat,
     Open = open, Openat = openat, Creat = creat, Openat2 = openat2,
     Unlink = unlink, Unlinkat = unlinkat, Rmdir = rmdir,

@@ -7,13 +7,13 @@
 #[cfg(not(target_arch = "x86_64"))]
 compile_error!("runglass's tracer supports x86_64 hosts only (with their i386 and x32 tables)");
 
-/// A table from `Call = name` pairs, numbered by one architecture module of the
-/// `syscalls` crate.
+/// A table from `Call = name` pairs, numbered by the `Sysno` (one architecture of the
+/// `syscalls` crate) in scope where it is used.
 macro_rules! sysno_table {
-    ($($module:ident)::+; $($call:ident = $sys:ident),* $(,)?) => {
+    ($($call:ident = $sys:ident),* $(,)?) => {
         pub static TABLE: $crate::arch::Table = $crate::arch::Table {
-            calls: &[$(($($module)::+::Sysno::$sys as u32, $crate::arch::Call::$call)),*],
-            last: $($module)::+::Sysno::last() as u32,
+            calls: &[$((Sysno::$sys as u32, $crate::arch::Call::$call)),*],
+            last: Sysno::last() as u32,
         };
     };
 }

@@ -1,7 +1,8 @@
 //! The native x86_64 table.
 
+use syscalls::x86_64::Sysno;
+
 sysno_table! {
-    syscalls::x86_64;
     Execve = execve, Execveat = execveat,
     Open = open, Openat = openat, Creat = creat, Openat2 = openat2,
     Unlink = unlink, Unlinkat = unlinkat, Rmdir = rmdir,
