@@ -211,8 +211,13 @@ impl<R: Read> LogReader<R> {
                 reason: format!("frame length {len} exceeds the {MAX_FRAME_LEN}-byte limit"),
             });
         }
-        self.buf.resize(len as usize, 0);
-        let got = read_full(&mut self.input, &mut self.buf).map_err(|e| io_err(&self.path, e))?;
+        // Read what is there rather than allocating the claimed length up front: a torn
+        // or hostile length costs only the bytes actually present.
+        self.buf.clear();
+        let got = (&mut self.input)
+            .take(u64::from(len))
+            .read_to_end(&mut self.buf)
+            .map_err(|e| io_err(&self.path, e))?;
         if got < len as usize {
             self.truncated = true;
             return Ok(None);

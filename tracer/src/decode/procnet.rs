@@ -61,11 +61,11 @@ pub fn find_inet(table: &str, inode: u64) -> Option<SockAddr> {
 pub fn find_unix(table: &[u8], inode: u64) -> Option<SockAddr> {
     for line in table.split(|&b| b == b'\n').skip(1) {
         let mut fields = line.splitn(8, |&b| b == b' ').filter(|f| !f.is_empty());
-        let inode_field = fields.nth(6)?;
-        if std::str::from_utf8(inode_field).ok()?.parse::<u64>().ok()? != inode {
+        let line_inode = fields.nth(6).and_then(|f| std::str::from_utf8(f).ok()?.parse::<u64>().ok());
+        if line_inode != Some(inode) {
             continue;
         }
-        let path = line.splitn(8, |&b| b == b' ').filter(|f| !f.is_empty()).nth(7);
+        let path = fields.next();
         return Some(match path {
             None => SockAddr::UnixUnnamed,
             Some(p) if p.first() == Some(&b'@') => SockAddr::UnixAbstract { name: ByteString::from(&p[1..]) },
@@ -93,5 +93,11 @@ mod tests {
         let unix = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 555 /run/a b.sock\n0000000000000000: 00000002 00000000 00010000 0001 01 556 @abstract\n";
         assert_eq!(find_unix(unix, 555).unwrap().to_string(), "unix:/run/a b.sock");
         assert_eq!(find_unix(unix, 556).unwrap().to_string(), "unix:@abstract");
+    }
+
+    #[test]
+    fn a_malformed_unix_line_is_skipped_not_the_end_of_the_search() {
+        let unix = b"header\nshort line\n0000000000000000: 00000002 00000000 00010000 0001 01 557 /run/x.sock\n";
+        assert_eq!(find_unix(unix, 557).unwrap().to_string(), "unix:/run/x.sock");
     }
 }
