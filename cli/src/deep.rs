@@ -7,7 +7,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use std::time::{Duration, Instant};
+
 use anyhow::anyhow;
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use runglass_model::{Event, ExitStatus};
 use runglass_tracer::{Survivor, Tid, Tracer};
 
@@ -28,8 +31,8 @@ pub struct DeepOutcome {
 /// Where a deep run's events go, in order, on the caller's thread.
 pub trait EventSink {
     fn event(&mut self, event: &Event);
-    /// Every event produced so far has been given to `event`: a moment to flush, so
-    /// that a runglass killed now loses nothing already seen.
+    /// A moment to flush: called at most every few milliseconds while events flow and
+    /// soon after the last one, so a runglass killed now loses at most that much.
     fn caught_up(&mut self);
 }
 
@@ -66,15 +69,38 @@ pub fn run(command: &[OsString], opts: DeepOptions, sink: &mut impl EventSink) -
         Ok::<_, runglass_tracer::Error>(DeepOutcome { status, survivors })
     })?;
 
-    for event in rx.iter() {
-        sink.event(&event);
-        if rx.is_empty() {
-            sink.caught_up();
-        }
-    }
+    drain(&rx, sink);
     let outcome = tracer_thread.join().map_err(|_| anyhow!("the tracer thread panicked"))?;
     forwarder.stop();
     Ok(outcome?)
+}
+
+/// How long an event may wait in the sink's buffer before it is flushed.
+const FLUSH_EVERY: Duration = Duration::from_millis(20);
+
+/// Hands events to the sink as they come, and lets it flush at most every
+/// `FLUSH_EVERY` (and that long after the last event at the latest): one write per
+/// batch instead of one per event, which would take CPU the command wants.
+fn drain(rx: &Receiver<Event>, sink: &mut impl EventSink) {
+    let mut flush_due: Option<Instant> = None;
+    loop {
+        let next = match flush_due {
+            Some(due) => rx.recv_deadline(due),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        match next {
+            Ok(event) => {
+                sink.event(&event);
+                flush_due.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                sink.caught_up();
+                flush_due = None;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    sink.caught_up();
 }
 
 /// Starts `runglass __keep` for these stopped processes and waits until it has adopted
