@@ -396,10 +396,8 @@ impl Tracer {
             }
             Some(Early::Stopped(resume)) => {
                 self.tasks.insert(child, Task::new(tgid, true));
-                if let Err(e) = resume.apply(child) {
-                    // The child cannot be resumed; it will be reported when it exits.
-                    let _ = e;
-                }
+                // A child that cannot be resumed was killed; its exit will be reported.
+                let _ = resume.apply(child);
             }
             None => {
                 self.tasks.insert(child, Task::new(tgid, false));
