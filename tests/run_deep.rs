@@ -24,6 +24,14 @@ fn read_log(path: &Path) -> Vec<Event> {
     LogReader::open(path).unwrap().map(Result::unwrap).collect()
 }
 
+/// Starts `runglass ARGS... -- sh -c SCRIPT` in `work` and waits until the script has
+/// created `work/started`.
+fn spawn_started(data: &Path, work: &Path, args: &[&str], script: &str) -> std::process::Child {
+    let child = runglass(data).current_dir(work).args(args).args(["--", "sh", "-c", script]).spawn().unwrap();
+    wait_for(&work.join("started"), Duration::from_secs(10));
+    child
+}
+
 fn wait_for(path: &Path, within: Duration) {
     let deadline = Instant::now() + within;
     while !path.exists() {
@@ -74,8 +82,7 @@ fn sigterm_to_runglass_goes_to_the_command_which_decides() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let script = "trap 'echo got-term > trapped; exit 42' TERM; touch started; while :; do sleep 0.05; done";
-    let mut child = runglass(data.path()).current_dir(work.path()).args(["run", "--deep", "--", "sh", "-c", script]).spawn().unwrap();
-    wait_for(&work.path().join("started"), Duration::from_secs(10));
+    let mut child = spawn_started(data.path(), work.path(), &["run", "--deep"], script);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(42), "runglass outlived the signal and passed on the command's status");
@@ -148,15 +155,14 @@ fn a_daemon_outlives_the_command_unharmed_and_is_reported() {
 fn a_runglass_killed_with_sigkill_leaves_a_log_that_reads_back() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let script = "touch first; touch second; sleep 30";
-    let mut child = runglass(data.path()).current_dir(work.path()).args(["run", "--deep", "--", "sh", "-c", script]).spawn().unwrap();
-    wait_for(&work.path().join("second"), Duration::from_secs(10));
+    let script = "touch first; touch started; sleep 30";
+    let mut child = spawn_started(data.path(), work.path(), &["run", "--deep"], script);
     // Give the writer its moment to catch up, then kill runglass outright.
     std::thread::sleep(Duration::from_millis(200));
     child.kill().unwrap();
     child.wait().unwrap();
     let receipt = receipts(data.path()).remove(0);
     let events = read_log(&receipt.join("events.log"));
-    let second = work.path().join("second").into_os_string().into_encoded_bytes();
-    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Open { path, .. } if path.0 == second)), "{events:#?}");
+    let started = work.path().join("started").into_os_string().into_encoded_bytes();
+    assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Open { path, .. } if path.0 == started)), "{events:#?}");
 }
