@@ -5,8 +5,14 @@
 
 mod args;
 mod commands;
+#[allow(dead_code)]
+mod output;
+#[allow(dead_code)]
+mod poll;
 mod deep;
 mod signals;
+#[allow(dead_code)]
+mod snapshot;
 mod store;
 
 use std::process::ExitCode;

@@ -99,6 +99,29 @@ impl Serialize for ByteString {
     }
 }
 
+impl schemars::JsonSchema for ByteString {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ByteString".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Bytes from the command (a path, an argument, output): a string when they are valid UTF-8, otherwise an object with a lossy rendering and the exact bytes in hex.",
+            "oneOf": [
+                { "type": "string" },
+                {
+                    "type": "object",
+                    "properties": {
+                        "lossy": { "type": "string", "description": "UTF-8 with invalid sequences replaced by U+FFFD; for display only." },
+                        "hex": { "type": "string", "pattern": "^([0-9a-f]{2})*$", "description": "The exact bytes." }
+                    },
+                    "required": ["hex"]
+                }
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for ByteString {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         if d.is_human_readable() {

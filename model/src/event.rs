@@ -79,6 +79,9 @@ pub enum EventKind {
     HandedOff { keeper: Pid },
     /// The task was attached by a background tracer after a hand-off.
     Adopted,
+    /// The process was no longer there when polling looked (normal mode); how it ended
+    /// is not known.
+    Gone,
 }
 
 /// How a task was created.
@@ -93,6 +96,8 @@ pub enum CloneKind {
     Clone,
     /// A new thread in an existing process.
     Thread,
+    /// A process found by polling /proc (normal mode): how it was created is not known.
+    Unknown,
 }
 
 /// A path operation and its second operand, if any.
@@ -282,7 +287,7 @@ impl fmt::Display for OpenFlags {
 }
 
 /// How a task ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExitStatus {
     Code(i32),

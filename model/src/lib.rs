@@ -1,17 +1,20 @@
 //! The data contract of runglass.
 //!
 //! `tracer/` produces [`Event`]s, the CLI stores them in an event log ([`log`]), and later
-//! stages read them back. Nothing in this crate knows about ptrace, flags or HTML.
+//! stages read them back and make a [`Receipt`] ([`receipt`]), which renderers turn into
+//! HTML, Markdown and the rest. Nothing in this crate knows about ptrace, flags or HTML.
 
 #![forbid(unsafe_code)]
 
 pub mod bytes;
 pub mod event;
 pub mod log;
+pub mod receipt;
 pub mod sockaddr;
 
 pub use bytes::ByteString;
 pub use event::{
     CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, Pid, SyscallResult,
 };
+pub use receipt::Receipt;
 pub use sockaddr::SockAddr;

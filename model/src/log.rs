@@ -23,9 +23,9 @@ use crate::{ByteString, Event};
 
 pub const MAGIC: &[u8; 8] = b"RGEVLOG\0";
 /// The version this build writes. Bump it on any incompatible change of the frames.
-pub const FORMAT_VERSION: u16 = 1;
-/// The oldest version this build still reads.
-pub const MIN_READ_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
+/// The oldest version this build still reads (1 lacked the header's `observer`).
+pub const MIN_READ_VERSION: u16 = 2;
 /// No frame is larger than this; a larger length prefix means the log is corrupt.
 pub const MAX_FRAME_LEN: u32 = 16 << 20;
 
@@ -40,6 +40,18 @@ pub struct LogHeader {
     pub cwd: ByteString,
     /// Whether read-only opens were traced.
     pub reads: bool,
+    /// What produced the events.
+    pub observer: Observer,
+}
+
+/// What wrote a log's events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Observer {
+    /// The ptrace engine (`run --deep`, `trace`): every occurrence.
+    Trace,
+    /// Polling /proc (`run` in normal mode): what was there when a poll looked.
+    Polling,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +178,7 @@ impl<R: Read> LogReader<R> {
                 argv: Vec::new(),
                 cwd: ByteString::default(),
                 reads: false,
+                observer: Observer::Trace,
             },
             offset: 10,
             truncated: false,
@@ -266,6 +279,7 @@ mod tests {
             argv: vec!["sh".into(), ByteString(vec![0xff])],
             cwd: "/tmp".into(),
             reads: false,
+            observer: Observer::Polling,
         }
     }
 

@@ -30,6 +30,7 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
                 CloneKind::Vfork => "vfork",
                 CloneKind::Clone => "clone",
                 CloneKind::Thread => "thread",
+                CloneKind::Unknown => "seen",
             };
             if parent == parent_tid {
                 write!(line, "{how} from {parent}")
@@ -75,6 +76,7 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
         EventKind::Exit { status } => write!(line, "{status}"),
         EventKind::HandedOff { keeper } => write!(line, "still running; handed to background tracer {keeper}"),
         EventKind::Adopted => write!(line, "adopted by background tracer"),
+        EventKind::Gone => write!(line, "gone"),
     }
 }
 

@@ -80,7 +80,7 @@ impl Tracer {
     /// Starts `cmd` under the tracer: fork, seize, then let the child install the filter
     /// and exec. Events start with the root's `Spawn`, sent to `sink`.
     pub fn spawn(cmd: &Command, opts: Options, sink: &Sender<Event>) -> Result<Tracer, Error> {
-        let spec = cmd.child_spec(FilterOptions { reads: opts.reads })?;
+        let spec = cmd.child_spec(Some(FilterOptions { reads: opts.reads }))?;
         let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", e))?;
         if let Err(errno) = sys::seize(child.pid) {
             sys::kill_and_reap(child.pid);
@@ -448,10 +448,11 @@ impl Tracer {
 }
 
 /// The error for a child that stopped short of running the command.
-fn child_error((step, errno): (ChildStep, Errno), program: &std::ffi::OsStr) -> Error {
+pub(crate) fn child_error((step, errno): (ChildStep, Errno), program: &std::ffi::OsStr) -> Error {
     match step {
         ChildStep::Seccomp => Error::SeccompRefused(errno),
         ChildStep::Exec => Error::CannotExecute { program: program.to_owned(), errno },
+        ChildStep::Terminal => Error::sys("giving the command its terminal", errno),
         step => Error::sys(format!("preparing the command ({step:?})"), errno),
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::filter;
-use crate::sys::ChildSpec;
+use crate::sys::{self, ChildSpec};
 
 /// A command line to run under the tracer.
 #[derive(Debug)]
@@ -18,12 +18,13 @@ pub struct Command {
     env: Option<Vec<(OsString, OsString)>>,
     cwd: Option<PathBuf>,
     stdio: [Option<OwnedFd>; 3],
+    controlling_tty: Option<OwnedFd>,
 }
 
 impl Command {
     /// `argv[0]` is `program`; more arguments follow with [`Command::args`].
     pub fn new(program: impl Into<OsString>) -> Self {
-        Command { program: program.into(), args: Vec::new(), env: None, cwd: None, stdio: [None, None, None] }
+        Command { program: program.into(), args: Vec::new(), env: None, cwd: None, stdio: [None, None, None], controlling_tty: None }
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
@@ -48,11 +49,39 @@ impl Command {
         self
     }
 
+    /// Runs the command in a session of its own with this terminal (a pty's follower
+    /// side) as its controlling terminal, so that job control and ^C work inside it.
+    /// Give the terminal as its stdio too.
+    pub fn controlling_terminal(mut self, tty: OwnedFd) -> Self {
+        self.controlling_tty = Some(tty);
+        self
+    }
+
+    /// Starts the command without tracing it and returns its pid; the caller reaps it.
+    /// Errors are the same as a traced start's: not found, cannot execute, or a failed
+    /// set-up step.
+    pub fn spawn_untraced(&self) -> Result<u32, Error> {
+        let spec = self.child_spec(None)?;
+        let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", e))?;
+        if let Err(errno) = sys::release(&child) {
+            sys::kill_and_reap(child.pid);
+            return Err(Error::sys("starting the command", errno));
+        }
+        // The error pipe reads EOF once the child exec'd, or a report if it failed.
+        match sys::read_child_error(&child) {
+            None => Ok(child.pid as u32),
+            Some(report) => {
+                sys::kill_and_reap(child.pid);
+                Err(crate::engine::child_error(report, self.program()))
+            }
+        }
+    }
+
     pub fn program(&self) -> &OsStr {
         &self.program
     }
 
-    pub(crate) fn child_spec(&self, filter: filter::FilterOptions) -> Result<ChildSpec, Error> {
+    pub(crate) fn child_spec(&self, filter: Option<filter::FilterOptions>) -> Result<ChildSpec, Error> {
         let env: Vec<(OsString, OsString)> = match &self.env {
             Some(vars) => vars.clone(),
             None => std::env::vars_os().collect(),
@@ -81,7 +110,8 @@ impl Command {
             envp,
             cwd: self.cwd.as_deref().map(|c| cstr(c.as_os_str())).transpose()?,
             stdio: [0, 1, 2].map(|i| self.stdio[i].as_ref().map(|fd| fd.as_raw_fd())),
-            filter: filter::build(filter),
+            controlling_tty: self.controlling_tty.as_ref().map(|fd| fd.as_raw_fd()),
+            filter: filter.map(filter::build),
         })
     }
 }

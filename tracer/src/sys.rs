@@ -181,8 +181,11 @@ pub struct ChildSpec {
     pub cwd: Option<CString>,
     /// File descriptors to install as the child's 0, 1 and 2 (None: inherit).
     pub stdio: [Option<RawFd>; 3],
-    /// The seccomp filter, as a list of BPF instructions.
-    pub filter: Vec<libc::sock_filter>,
+    /// Start a new session and make this terminal (open in the parent) its controlling
+    /// terminal, as a terminal emulator does for its shell.
+    pub controlling_tty: Option<RawFd>,
+    /// The seccomp filter, as a list of BPF instructions (None: run untraced).
+    pub filter: Option<Vec<libc::sock_filter>>,
 }
 
 /// Where the child stopped short of exec, reported back through the error pipe.
@@ -194,6 +197,7 @@ pub enum ChildStep {
     Sync = 3,
     Seccomp = 4,
     Exec = 5,
+    Terminal = 6,
 }
 
 impl ChildStep {
@@ -204,6 +208,7 @@ impl ChildStep {
             3 => ChildStep::Sync,
             4 => ChildStep::Seccomp,
             5 => ChildStep::Exec,
+            6 => ChildStep::Terminal,
             _ => return None,
         })
     }
@@ -231,10 +236,9 @@ pub fn fork_child(spec: &ChildSpec) -> Result<ForkedChild, Errno> {
         spec.argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
     let envp: Vec<*const libc::c_char> =
         spec.envp.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
-    let prog = libc::sock_fprog {
-        len: spec.filter.len() as u16,
-        filter: spec.filter.as_ptr() as *mut libc::sock_filter,
-    };
+    let no_filter = Vec::new();
+    let filter = spec.filter.as_ref().unwrap_or(&no_filter);
+    let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut libc::sock_filter };
 
     // SAFETY: fork has no memory arguments. In the child below only async-signal-safe
     // calls are made on data prepared before the fork (no allocation, no locks), ending
@@ -295,6 +299,11 @@ unsafe fn child_after_fork(
             }
         }
 
+        if let Some(tty) = spec.controlling_tty {
+            if libc::setsid() < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) < 0 {
+                fail(ChildStep::Terminal);
+            }
+        }
         for (target, source) in spec.stdio.iter().enumerate() {
             if let Some(fd) = *source {
                 if libc::dup2(fd, target as i32) < 0 {
@@ -333,8 +342,7 @@ unsafe fn child_after_fork(
                 prog as *const libc::sock_fprog,
             )
         };
-        let mut ok = install(libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW) == 0
-            || install(0) == 0;
+        let mut ok = spec.filter.is_none() || install(libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW) == 0 || install(0) == 0;
         if !ok && *libc::__errno_location() == libc::EACCES {
             libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
             ok = install(libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW) == 0 || install(0) == 0;

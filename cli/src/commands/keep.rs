@@ -25,6 +25,7 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
                 argv: Vec::new(),
                 cwd: runglass_model::ByteString::default(),
                 reads: args.reads,
+                observer: runglass_model::log::Observer::Trace,
             },
         )?),
         None => None,

@@ -44,6 +44,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
         argv: args.command.iter().map(|a| runglass_model::ByteString(a.as_encoded_bytes().to_vec())).collect(),
         cwd: runglass_model::ByteString(std::env::current_dir().map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default()),
         reads: args.reads,
+        observer: runglass_model::log::Observer::Trace,
     };
     let mut sink = LogSink { writer: LogWriter::create(&log_path, &header)?, error: None };
     let keeper_log = Some(receipt.join(store::SURVIVOR_EVENT_LOG));

@@ -1,0 +1,1 @@
+//! Capturing the command output (placeholder; being written).

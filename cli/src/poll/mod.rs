@@ -1,0 +1,1 @@
+//! Normal mode: observing the process tree by polling /proc (placeholder; being written).

@@ -1,0 +1,1 @@
+//! Snapshots of a directory tree (placeholder; being written).
