@@ -1,43 +1,19 @@
 //! `runglass run --deep` end to end: the receipt directory and its event log, signals,
 //! and a daemon that outlives the command.
 
-use std::path::{Path, PathBuf};
+#[path = "common/mod.rs"]
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{receipts, runglass, spawn_started, wait_for};
 use runglass_model::log::LogReader;
 use runglass_model::{Event, EventKind, ExitStatus};
 
-fn runglass(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runglass"));
-    cmd.env("RUNGLASS_DATA_HOME", data);
-    cmd
-}
-
-fn receipts(data: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(data.join("receipts")).unwrap().map(|e| e.unwrap().path()).collect();
-    dirs.sort();
-    dirs
-}
-
 fn read_log(path: &Path) -> Vec<Event> {
     LogReader::open(path).unwrap().map(Result::unwrap).collect()
-}
-
-/// Starts `runglass ARGS... -- sh -c SCRIPT` in `work` and waits until the script has
-/// created `work/started`.
-fn spawn_started(data: &Path, work: &Path, args: &[&str], script: &str) -> std::process::Child {
-    let child = runglass(data).current_dir(work).args(args).args(["--", "sh", "-c", script]).spawn().unwrap();
-    wait_for(&work.join("started"), Duration::from_secs(10));
-    child
-}
-
-fn wait_for(path: &Path, within: Duration) {
-    let deadline = Instant::now() + within;
-    while !path.exists() {
-        assert!(Instant::now() < deadline, "{} did not appear", path.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -21,7 +21,29 @@ pub enum Command {
     /// status (128+N when it was killed by signal N).
     Trace(TraceArgs),
     /// Run a command and record a receipt of what it did.
+    ///
+    /// The command's output reaches you live and is captured; runglass exits with the
+    /// command's status (128+N when it was killed by signal N). Normal mode watches the
+    /// process tree by polling /proc and compares snapshots of the working directory;
+    /// --deep follows every process with the ptrace engine.
     Run(RunArgs),
+    /// List receipts, newest first.
+    List(ListArgs),
+    /// Show a receipt in the terminal.
+    Report(ReportArgs),
+    /// Check that a receipt is well formed and its files are present.
+    Validate(ValidateArgs),
+    /// Delete old receipts, keeping the newest N.
+    Prune(PruneArgs),
+    /// Delete one receipt.
+    Delete(DeleteArgs),
+    /// Check what runglass can do on this machine.
+    Doctor,
+    /// Snapshot the current directory as `run` would (warming the stat cache and the
+    /// blob store) and report what it read and skipped.
+    Snapshot(SnapshotArgs),
+    /// Make an example receipt by running a small scripted session in a scratch directory.
+    Demo,
     /// Internal: the background tracer that adopts processes outliving a traced command.
     #[command(name = "__keep", hide = true)]
     Keep(KeepArgs),
@@ -51,9 +73,91 @@ pub struct RunArgs {
     /// With --deep: also trace read-only opens.
     #[arg(long, requires = "deep")]
     pub reads: bool,
+    /// End the command after this long (SIGTERM, then SIGKILL 5 s later): 30s, 1500ms, 5m, 1h.
+    #[arg(long, value_name = "DUR", value_parser = crate::timeout::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
     /// The command and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+}
+
+/// A receipt: `latest`, an id from `runglass list`, or a unique prefix of one.
+const RECEIPT_HELP: &str = "latest, an id from `runglass list`, or a unique prefix of one";
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only receipts whose command, id or cwd contains this text.
+    #[arg(long, value_name = "S")]
+    pub query: Option<String>,
+    /// Only receipts at this risk level or above.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    pub risk: Option<RiskLevel>,
+    /// Only receipts made in this mode.
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub mode: Option<ModeArg>,
+    /// At most this many (newest first).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// One JSON array of summaries instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RiskLevel {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModeArg {
+    Normal,
+    Deep,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[arg(default_value = "latest", value_name = "ID", help = RECEIPT_HELP)]
+    pub receipt: String,
+    /// Print the receipt's JSON (the public contract; see docs/receipt.md).
+    #[arg(long, conflicts_with = "ai")]
+    pub print_json: bool,
+    /// Print a compact plain-text summary for pasting into a coding agent.
+    #[arg(long)]
+    pub ai: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// latest, an id, a receipt directory, or a receipt.json file.
+    #[arg(default_value = "latest", value_name = "RECEIPT")]
+    pub receipt: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// How many of the newest receipts to keep.
+    #[arg(long, value_name = "N")]
+    pub keep: usize,
+    /// Say what would be deleted without deleting.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[arg(value_name = "ID", help = RECEIPT_HELP)]
+    pub receipt: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Only walk the tree and report what would be read and skipped: no file is read
+    /// and nothing is stored.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,8 +1,7 @@
 //! A deep run: the engine on its own thread, events handed over a channel to the
-//! caller's writer, runglass's signals passed to the command, and processes that outlive
-//! the command handed to a background tracer.
+//! caller's writer, and processes that outlive the command handed to a background
+//! tracer.
 
-use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,8 +12,6 @@ use anyhow::anyhow;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use runglass_model::{Event, ExitStatus};
 use runglass_tracer::{Survivor, Tid, Tracer};
-
-use crate::signals::Forwarder;
 
 pub struct DeepOptions {
     pub reads: bool,
@@ -36,19 +33,20 @@ pub trait EventSink {
     fn caught_up(&mut self);
 }
 
-/// Runs `command` under the engine, handing each event to `sink`.
-pub fn run(command: &[OsString], opts: DeepOptions, sink: &mut impl EventSink) -> anyhow::Result<DeepOutcome> {
-    let (program, args) = command.split_first().ok_or_else(|| anyhow!("no command given"))?;
-    let cmd = runglass_tracer::Command::new(program).args(args);
+/// Runs `cmd` under the engine, handing each event to `sink`. `started` learns the
+/// root's pid as soon as it exists (None: it never started), for whoever must signal it.
+pub fn run(
+    cmd: runglass_tracer::Command,
+    opts: DeepOptions,
+    sink: &mut impl EventSink,
+    started: impl FnOnce(Option<i32>) + Send + 'static,
+) -> anyhow::Result<DeepOutcome> {
     let tracer_opts = runglass_tracer::Options { reads: opts.reads, ..Default::default() };
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
-    let (root_tx, root_rx) = crossbeam_channel::bounded(1);
 
-    // Take over the signals before the command exists, so none can kill runglass first.
-    let forwarder = Forwarder::start(root_rx)?;
     let tracer_thread = std::thread::Builder::new().name("tracer".into()).spawn(move || {
         let spawned = Tracer::spawn(&cmd, tracer_opts, &tx);
-        let _ = root_tx.send(spawned.as_ref().ok().and_then(Tracer::root_pid));
+        started(spawned.as_ref().ok().and_then(Tracer::root_pid));
         let mut tracer = spawned?;
         let status = tracer.run(&tx)?;
         let survivors = tracer.survivors();
@@ -71,8 +69,25 @@ pub fn run(command: &[OsString], opts: DeepOptions, sink: &mut impl EventSink) -
 
     drain(&rx, sink);
     let outcome = tracer_thread.join().map_err(|_| anyhow!("the tracer thread panicked"))?;
-    forwarder.stop();
     Ok(outcome?)
+}
+
+/// Runs `true` under the engine: Ok when ptrace and seccomp both work here, else the
+/// reason they do not.
+pub fn probe() -> anyhow::Result<()> {
+    struct Counter(usize);
+    impl EventSink for Counter {
+        fn event(&mut self, _: &Event) {
+            self.0 += 1;
+        }
+        fn caught_up(&mut self) {}
+    }
+    let mut counter = Counter(0);
+    run(runglass_tracer::Command::new("true"), DeepOptions { reads: false, keeper_log: None }, &mut counter, |_| {})?;
+    if counter.0 == 0 {
+        anyhow::bail!("the engine ran `true` but saw nothing");
+    }
+    Ok(())
 }
 
 /// How long an event may wait in the sink's buffer before it is flushed.
@@ -81,7 +96,7 @@ const FLUSH_EVERY: Duration = Duration::from_millis(20);
 /// Hands events to the sink as they come, and lets it flush at most every
 /// `FLUSH_EVERY` (and that long after the last event at the latest): one write per
 /// batch instead of one per event, which would take CPU the command wants.
-fn drain(rx: &Receiver<Event>, sink: &mut impl EventSink) {
+pub fn drain(rx: &Receiver<Event>, sink: &mut impl EventSink) {
     let mut flush_due: Option<Instant> = None;
     loop {
         let next = match flush_due {

@@ -10,10 +10,17 @@ mod output;
 #[allow(dead_code)]
 mod poll;
 mod deep;
+mod git;
+mod normal;
+mod receipt;
+mod recover;
+mod session;
 mod signals;
 #[allow(dead_code)]
 mod snapshot;
 mod store;
+mod time;
+mod timeout;
 
 use std::process::ExitCode;
 
@@ -24,6 +31,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Trace(a) => commands::trace::run(a),
         args::Command::Run(a) => commands::run::run(a),
+        args::Command::List(a) => commands::list::run(a),
+        args::Command::Report(a) => commands::report::run(a),
+        args::Command::Validate(a) => commands::validate::run(a),
+        args::Command::Prune(a) => commands::prune::run(a),
+        args::Command::Delete(a) => commands::delete::run(a),
+        args::Command::Doctor => commands::doctor::run(),
+        args::Command::Snapshot(a) => commands::snapshot::run(a),
+        args::Command::Demo => commands::demo::run(),
         args::Command::Keep(a) => commands::keep::run(a),
     };
     match result {

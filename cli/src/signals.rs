@@ -7,6 +7,8 @@
 //! (`kill 0`); any other sender aimed at runglass, so the signal is forwarded to the
 //! command.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::Receiver;
@@ -18,18 +20,25 @@ use signal_hook::low_level::siginfo::{Cause, Origin};
 pub struct Forwarder {
     handle: signal_hook::iterator::Handle,
     thread: JoinHandle<()>,
+    received: Arc<AtomicI32>,
 }
 
 impl Forwarder {
     /// Takes over the signals now; forwards them to the pid that `root` delivers
-    /// (`None`: the command never started, and nothing is forwarded).
-    pub fn start(root: Receiver<Option<i32>>) -> std::io::Result<Forwarder> {
+    /// (`None`: the command never started, and nothing is forwarded). With
+    /// `own_terminal` the command has a terminal of its own (a pty), so the signals our
+    /// terminal raises (hang-up) do not reach it by themselves and are forwarded too.
+    pub fn start(root: Receiver<Option<i32>>, own_terminal: bool) -> std::io::Result<Forwarder> {
         let mut signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])?;
         let handle = signals.handle();
+        let received = Arc::new(AtomicI32::new(0));
+        let seen = received.clone();
         let thread = std::thread::Builder::new().name("signals".into()).spawn(move || {
             let mut root_pid: Option<Option<i32>> = None;
             for origin in signals.forever() {
-                if !should_forward(&origin) {
+                seen.store(origin.signal, Ordering::Relaxed);
+                let from_kernel = origin.cause == Cause::Kernel;
+                if !(should_forward(&origin) || own_terminal && from_kernel) {
                     continue;
                 }
                 let pid = *root_pid.get_or_insert_with(|| root.recv().ok().flatten());
@@ -41,12 +50,20 @@ impl Forwarder {
                 }
             }
         })?;
-        Ok(Forwarder { handle, thread })
+        Ok(Forwarder { handle, thread, received })
     }
 
-    pub fn stop(self) {
+    /// The last termination signal runglass received, if any (the run was interrupted).
+    pub fn received(&self) -> Option<i32> {
+        Some(self.received.load(Ordering::Relaxed)).filter(|&s| s != 0)
+    }
+
+    /// Stops taking the signals over; returns the last one received.
+    pub fn stop(self) -> Option<i32> {
+        let received = self.received();
         self.handle.close();
         let _ = self.thread.join();
+        received
     }
 }
 

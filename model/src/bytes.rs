@@ -55,6 +55,44 @@ impl ByteString {
         }
         out
     }
+
+    /// Text for a terminal that keeps quotes and backslashes as they are: only control
+    /// characters (newline and tab excepted) and invalid bytes are escaped. For output
+    /// excerpts, where `escaped`'s quoting would be noise.
+    pub fn printable(&self) -> String {
+        let mut out = String::with_capacity(self.0.len());
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                match c {
+                    '\n' | '\t' => out.push(c),
+                    c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        out
+    }
+
+    /// One word of a command line for people to read: as is when it holds only
+    /// characters no shell treats specially, otherwise in single quotes. Control
+    /// characters and invalid bytes are escaped as in [`ByteString::escaped`], so the
+    /// result is safe for a terminal but not meant to be pasted into a shell.
+    pub fn shell_word(&self) -> String {
+        let plain = |b: &u8| b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(b);
+        if !self.0.is_empty() && self.0.iter().all(plain) {
+            return self.to_string_lossy().into_owned();
+        }
+        let inner = self.escaped().replace("\\\"", "\"").replace('\'', "'\\''");
+        format!("'{inner}'")
+    }
+}
+
+/// A command line for people to read: each argument as a [`ByteString::shell_word`].
+pub fn command_line(argv: &[ByteString]) -> String {
+    argv.iter().map(ByteString::shell_word).collect::<Vec<_>>().join(" ")
 }
 
 impl fmt::Debug for ByteString {
@@ -186,6 +224,12 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_quote_only_what_needs_it() {
+        let argv: Vec<ByteString> = vec!["ls".into(), "a b".into(), "it's".into(), "x\n\"y".into(), "".into()];
+        assert_eq!(command_line(&argv), r#"ls 'a b' 'it'\''s' 'x\n"y' ''"#);
+    }
 
     #[test]
     fn utf8_is_a_plain_json_string() {

@@ -12,7 +12,7 @@ pub mod log;
 pub mod receipt;
 pub mod sockaddr;
 
-pub use bytes::ByteString;
+pub use bytes::{ByteString, command_line};
 pub use event::{
     CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, Pid, SyscallResult,
 };

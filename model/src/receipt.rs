@@ -36,7 +36,8 @@ pub struct Receipt {
     pub network: Network,
     pub risk: Risk,
     pub timeline: Timeline,
-    /// The git repository the command ran in; absent when the cwd is not in one.
+    /// The git repository the command ran in; null when the cwd is not in one, when git
+    /// is not installed, and in recovered receipts.
     #[serde(default)]
     pub git: Option<GitInfo>,
     /// What was seen by which means, and what could not be seen.
@@ -89,7 +90,9 @@ pub struct Outcome {
     /// How the command ended, when it ran and its end was seen.
     #[serde(default)]
     pub exit: Option<ExitStatus>,
-    /// The status runglass exits with: the code, or 128+N for signal N.
+    /// The command's status as a shell reports it: the code, or 128+N for signal N
+    /// (runglass exits with it). Null when the command did not run (runglass then exits
+    /// 127 when it was not found, 126 when it could not be executed, 1 otherwise).
     #[serde(default)]
     pub exit_code: Option<i32>,
     /// The `--timeout` in force, if any.
@@ -107,7 +110,8 @@ pub enum RunStatus {
     Completed,
     /// Exited non-zero, or was killed by a signal nobody asked for.
     Failed,
-    /// Stopped by an interrupt (SIGINT, SIGTERM, SIGHUP) or runglass itself was killed.
+    /// Ended by SIGINT, SIGTERM, SIGHUP or SIGQUIT, or runglass received one of them
+    /// while it ran, or runglass itself was killed (the receipt was recovered).
     Interrupted,
     /// Ended by `--timeout`.
     TimedOut,
@@ -149,7 +153,7 @@ pub enum CaptureMode {
     Pipes,
     /// The command had a pseudo-terminal of its own.
     Pty,
-    /// Nothing was captured (the command did not start, or the run was recovered).
+    /// Nothing was captured (a recovered run that left no output files).
     None,
 }
 
@@ -311,17 +315,19 @@ pub enum FileKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Diff {
-    /// Nothing to show: a directory, a symlink, or only the mode changed.
+    /// Nothing to show: a directory, a symlink, a change of type, an empty file, or only
+    /// the mode changed.
     None,
     /// A unified diff (histogram algorithm, 3 lines of context) with `a/` and `b/` names.
     Text {
         unified: String,
         added: u64,
         removed: u64,
-        /// The diff was cut to keep the receipt bounded; the blobs hold the whole.
+        /// The diff was cut to keep the receipt bounded (the blob store holds both
+        /// sides where their states say `stored`).
         truncated: bool,
     },
-    /// One side or both are not UTF-8 text.
+    /// One side or both are not UTF-8 text, or hold a NUL byte.
     Binary,
     /// One side was over the snapshot cap, so its content was not kept.
     Capped,
@@ -341,10 +347,11 @@ pub struct Actor {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    /// Opened it for writing (an existing file, not truncated).
+    /// Opened it with write access, without O_CREAT or O_TRUNC.
     Wrote,
-    /// Opened it with O_CREAT or O_TRUNC, or creat(2).
+    /// Opened it with O_CREAT and without O_TRUNC (it may have existed already).
     Created,
+    /// Opened it with O_TRUNC (a shell's `>`, creat(2)), or truncate(2).
     Truncated,
     /// Renamed it away (it was the source of a rename).
     RenamedFrom,
@@ -444,7 +451,8 @@ pub struct Network {
 pub enum Protocol {
     Tcp,
     Udp,
-    /// An inet socket whose type was not known (a connect seen by the trace).
+    /// An inet socket whose type the trace did not decode: deep mode's connects, and
+    /// its binds that no listen(2) followed.
     Ip,
 }
 
@@ -454,7 +462,8 @@ pub struct Peer {
     /// IP address, v4 or v6, as text.
     pub address: String,
     pub port: u16,
-    /// The host name it was looked up by, when known.
+    /// The host name it was looked up by, when known (names are not decoded yet: null
+    /// in this version).
     #[serde(default)]
     pub host: Option<String>,
     pub pid: Pid,
@@ -479,7 +488,8 @@ pub enum PeerResult {
     Failed { error: String },
     /// A datagram was sent to it.
     Sent,
-    /// Polling saw an open socket to it.
+    /// Polling saw an open socket to it, or the trace saw a connect whose result it
+    /// could not learn (the process died during the call).
     Open,
 }
 

@@ -3,4 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ai;
 pub mod event_line;
+pub mod terminal;
+mod text;

@@ -1,8 +1,16 @@
 //! One module per subcommand.
 
+pub mod delete;
+pub mod demo;
+pub mod doctor;
 pub mod keep;
+pub mod list;
+pub mod prune;
+pub mod report;
 pub mod run;
+pub mod snapshot;
 pub mod trace;
+pub mod validate;
 
 use runglass_model::ExitStatus;
 

@@ -9,6 +9,7 @@ use runglass_model::Event;
 
 use crate::args::TraceArgs;
 use crate::deep::{self, DeepOptions, EventSink};
+use crate::signals::Forwarder;
 
 /// Prints each event as a line; an unwritable output must not stop the command, so
 /// write errors lose events, never the run.
@@ -36,7 +37,14 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         None => Box::new(std::io::stderr()),
     };
     let mut printer = LinePrinter { out, json: args.json };
-    let outcome = deep::run(&args.command, DeepOptions { reads: args.reads, keeper_log: None }, &mut printer);
+    // Take over the signals before the command exists, so none can kill runglass first.
+    let (root_tx, root_rx) = crossbeam_channel::bounded(1);
+    let forwarder = Forwarder::start(root_rx, false)?;
+    let cmd = runglass_tracer::Command::new(&args.command[0]).args(&args.command[1..]);
+    let outcome = deep::run(cmd, DeepOptions { reads: args.reads, keeper_log: None }, &mut printer, move |pid| {
+        let _ = root_tx.send(pid);
+    });
+    forwarder.stop();
     printer.caught_up();
     let outcome = outcome?;
     Ok(super::exit_code(outcome.status))

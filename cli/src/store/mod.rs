@@ -1,14 +1,39 @@
-//! Where receipts live: the data directory and one directory per receipt.
+//! Where receipts live: the data directory, one directory per receipt, and the files
+//! inside it.
+//!
+//! ```text
+//! <data>/receipts/<id>/receipt.json        the receipt (written last, atomically)
+//!                      events.log          the event log, written as the command runs
+//!                      survivors.events.log  events of processes that outlived it (deep)
+//!                      stdout, stderr | transcript   the captured output
+//!                      snapshot-before.bin, snapshot-after.bin   snapshot manifests
+//!                      lock                held (flock) while the run is in progress
+//! <data>/blobs/        file contents by BLAKE3, shared by all receipts
+//! <data>/cache/        the snapshot stat caches
+//! ```
+
+pub mod atomic;
+pub mod catalog;
+pub mod lock;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-/// The event log of a deep run, inside its receipt directory.
+pub const RECEIPT_FILE: &str = "receipt.json";
+/// The event log of a run, inside its receipt directory.
 pub const EVENT_LOG: &str = "events.log";
 /// Events of processes that outlived the command, written by the background tracer.
 pub const SURVIVOR_EVENT_LOG: &str = "survivors.events.log";
+pub const SNAPSHOT_BEFORE: &str = "snapshot-before.bin";
+pub const SNAPSHOT_AFTER: &str = "snapshot-after.bin";
+pub const LOCK_FILE: &str = "lock";
+
+/// The receipts folder of a data directory.
+pub fn receipts_dir(data: &Path) -> PathBuf {
+    data.join("receipts")
+}
 
 /// $RUNGLASS_DATA_HOME, else $XDG_DATA_HOME/runglass, else ~/.local/share/runglass.
 pub fn data_dir() -> anyhow::Result<PathBuf> {
@@ -28,11 +53,11 @@ pub fn data_dir() -> anyhow::Result<PathBuf> {
 /// Creates a new, empty receipt directory with a sortable id (UTC time, then a slug of
 /// the command) under `data/receipts/`.
 pub fn create_receipt_dir(data: &Path, command: &[OsString]) -> anyhow::Result<PathBuf> {
-    let receipts = data.join("receipts");
+    let receipts = receipts_dir(data);
     std::fs::create_dir_all(&receipts).with_context(|| {
         format!("creating the data directory {}; make it writable or set RUNGLASS_DATA_HOME", receipts.display())
     })?;
-    let base = format!("{}-{}", utc_stamp(unix_now_ns() / 1_000_000_000), slug(command));
+    let base = format!("{}-{}", crate::time::utc_stamp(unix_now_ns() / 1_000_000_000), slug(command));
     for n in 1..1000 {
         let id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
         let dir = receipts.join(&id);
@@ -47,34 +72,17 @@ pub fn create_receipt_dir(data: &Path, command: &[OsString]) -> anyhow::Result<P
     bail!("too many receipts named {base} in {}", receipts.display())
 }
 
+/// Deletes a receipt directory and everything in it. Its blobs stay in the shared store.
+pub fn remove_receipt(dir: &Path) -> anyhow::Result<()> {
+    std::fs::remove_dir_all(dir).with_context(|| format!("deleting {}", dir.display()))
+}
+
 pub fn receipt_id(dir: &Path) -> String {
     dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 pub fn unix_now_ns() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
-}
-
-/// `20261121T031122Z` for a Unix time in seconds.
-fn utc_stamp(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
-/// algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// A short, file-name-safe slug of the command: its program's base name and first
@@ -107,12 +115,6 @@ fn slug(command: &[OsString]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stamps_are_utc_and_sortable() {
-        assert_eq!(utc_stamp(0), "19700101T000000Z");
-        assert_eq!(utc_stamp(1_795_230_682), "20261121T031122Z");
-    }
 
     #[test]
     fn slugs_are_short_and_safe() {

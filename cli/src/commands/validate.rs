@@ -1,0 +1,102 @@
+//! `runglass validate`: structure errors fail; missing artifacts and blobs warn.
+
+use std::path::{Path, PathBuf};
+
+use runglass_model::Receipt;
+use runglass_model::receipt::FileState;
+
+use crate::args::ValidateArgs;
+use crate::store::{self, catalog};
+
+pub fn run(args: ValidateArgs) -> anyhow::Result<u8> {
+    let path = locate(&args.receipt)?;
+    let dir = if path.is_dir() { path.clone() } else { path.parent().map(Path::to_path_buf).unwrap_or_default() };
+    let receipt = catalog::load(&path)?;
+    let (errors, warnings) = check(&receipt, &dir);
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    if errors.is_empty() {
+        println!("{}: valid ({} warning(s))", receipt.id, warnings.len());
+        Ok(0)
+    } else {
+        println!("{}: invalid ({} error(s), {} warning(s))", receipt.id, errors.len(), warnings.len());
+        Ok(1)
+    }
+}
+
+/// A path on disk (a receipt directory or receipt.json), else `latest` or an id.
+fn locate(spec: &str) -> anyhow::Result<PathBuf> {
+    let as_path = Path::new(spec);
+    if spec.contains('/') || as_path.exists() && spec != "latest" {
+        if !as_path.exists() {
+            anyhow::bail!("{spec} does not exist; give a receipt directory, a receipt.json, an id, or latest");
+        }
+        return Ok(as_path.to_path_buf());
+    }
+    let data = store::data_dir()?;
+    catalog::resolve(&data, spec)
+}
+
+/// What is wrong with a receipt that parsed: (errors, warnings).
+fn check(r: &Receipt, dir: &Path) -> (Vec<String>, Vec<String>) {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    if r.id.is_empty() {
+        errors.push("the id is empty".to_string());
+    } else if dir.file_name().is_some_and(|n| n.to_string_lossy() != r.id) {
+        warnings.push(format!("the id {} differs from its directory name {}", r.id, dir.display()));
+    }
+    if r.timing.ended_unix_ms < r.timing.started_unix_ms {
+        errors.push("timing.ended_unix_ms is before timing.started_unix_ms".into());
+    } else if r.timing.ended_unix_ms - r.timing.started_unix_ms != r.timing.duration_ms {
+        errors.push("timing.duration_ms does not match the start and end".into());
+    }
+    if r.command.argv.is_empty() {
+        errors.push("command.argv is empty".into());
+    }
+    let highest = r.risk.notes.iter().map(|n| n.severity).max().unwrap_or_default();
+    if highest != r.risk.level {
+        errors.push(format!("risk.level is {} but the highest note is {}", r.risk.level.as_str(), highest.as_str()));
+    }
+    let pids: std::collections::HashSet<u32> = r.processes.iter().map(|p| p.pid).collect();
+    for p in &r.processes {
+        if let Some(parent) = p.parent.filter(|pp| !pids.contains(pp)) {
+            errors.push(format!("process {} names parent {parent}, which is not in the receipt", p.pid));
+        }
+    }
+    for c in &r.files.changes {
+        let path = c.path.as_bytes();
+        if path.is_empty() || path.starts_with(b"/") || path.split(|&b| b == b'/').any(|part| part == b".." || part == b".") {
+            errors.push(format!("file change path {} is not a plain relative path", c.path.shell_word()));
+        }
+    }
+    for file in r.artifact_files() {
+        if file.contains('/') || file.starts_with('.') {
+            errors.push(format!("artifact name {file:?} is not a plain file name"));
+        } else if !dir.join(file).is_file() {
+            warnings.push(format!("artifact {file} is missing from {}", dir.display()));
+        }
+    }
+    let data = store::data_dir().ok();
+    let blobs = data.as_ref().map(|d| d.join("blobs"));
+    let mut missing = 0;
+    let states = r.files.changes.iter().flat_map(|c| [&c.before, &c.after]).flatten();
+    for state in states.filter(|s: &&FileState| s.stored) {
+        match (&state.blake3, &blobs) {
+            (Some(h), Some(b)) if h.len() == 64 && !b.join(&h[..2]).join(&h[2..]).is_file() => missing += 1,
+            (Some(h), _) if h.len() != 64 || !h.bytes().all(|c| c.is_ascii_hexdigit()) => {
+                errors.push(format!("{h:?} is not a BLAKE3 hex digest"));
+            }
+            (None, _) => errors.push("a stored file state has no blake3".into()),
+            _ => {}
+        }
+    }
+    if missing > 0 {
+        warnings.push(format!("{missing} stored content blob(s) are missing from the blob store (diffs still show; revert of those files is not possible)"));
+    }
+    (errors, warnings)
+}

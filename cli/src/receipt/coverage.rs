@@ -1,0 +1,113 @@
+//! What saw what, and how completely: the receipt's honest account of its own limits.
+
+use runglass_model::receipt::{Aspect, Confidence, Coverage, Mode, Observation, SnapshotSummary, Source};
+
+/// Facts about the run that decide what the receipt could see.
+pub struct Seen<'a> {
+    pub mode: Mode,
+    pub reads: bool,
+    /// How polling went (normal mode), e.g. "412 polls, every 2 to 50 ms".
+    pub polling: Option<&'a str>,
+    pub snapshot: Option<&'a SnapshotSummary>,
+    /// Output was still being written by a process that outlived the command.
+    pub output_cut_short: bool,
+    /// runglass did not see the end: the receipt was rebuilt from the event log.
+    pub recovered: bool,
+    pub survivors: usize,
+    pub timeline_omitted: u64,
+}
+
+pub fn observation(s: &Seen) -> Observation {
+    let cov = |aspect, source, confidence, note: &str| Coverage { aspect, source, confidence, note: note.to_string() };
+    let deep = s.mode == Mode::Deep;
+    let mut coverage = Vec::new();
+    let mut limits = Vec::new();
+
+    if deep {
+        coverage.push(cov(Aspect::Processes, Some(Source::Trace), Confidence::Complete, "Every fork, clone and exec of the tree, with exit statuses."));
+    } else {
+        let polling = s.polling.unwrap_or("no polls recorded");
+        coverage.push(cov(
+            Aspect::Processes,
+            Some(Source::Polling),
+            Confidence::Partial,
+            &format!("Polling /proc ({polling}): processes that lived between two polls are missing; only the command's own exit status is known."),
+        ));
+    }
+
+    match s.snapshot {
+        Some(snap) => {
+            let attribution = if deep {
+                "each change is attributed to the processes that made it"
+            } else {
+                "which process made a change is not known (use --deep)"
+            };
+            let mut note = format!("Snapshots before and after, by content hash; {attribution}.");
+            if snap.ignored > 0 {
+                note.push_str(&format!(" {} ignored entries were not compared.", snap.ignored));
+                limits.push(format!("{} entries matched the ignore rules ({}) and were not compared.", snap.ignored, snap.ignore_sources.join(", ")));
+            }
+            if !snap.capped.is_empty() {
+                limits.push(format!(
+                    "{} file(s) over the {}-byte snapshot cap were compared by size and times only, with no diff.",
+                    snap.capped.len(),
+                    snap.cap_bytes
+                ));
+            }
+            if !snap.unreadable.is_empty() {
+                limits.push(format!("{} path(s) could not be read and were not compared.", snap.unreadable.len()));
+            }
+            let confidence = if snap.unreadable.is_empty() { Confidence::Complete } else { Confidence::Partial };
+            coverage.push(cov(Aspect::Files, Some(Source::Snapshot), confidence, &note));
+        }
+        None => {
+            coverage.push(cov(Aspect::Files, None, Confidence::None, "No after-snapshot was taken: runglass did not see the end of the run."));
+            limits.push("File changes inside the working directory were not compared (no after-snapshot).".into());
+        }
+    }
+
+    if deep {
+        coverage.push(cov(
+            Aspect::FilesOutside,
+            Some(Source::Trace),
+            Confidence::Partial,
+            "Path-based writes, renames, removals and chmods anywhere on disk; changes through file descriptors alone (fchmod, ftruncate, mmap, io_uring) are not seen.",
+        ));
+        if s.reads {
+            coverage.push(cov(Aspect::Reads, Some(Source::Trace), Confidence::Complete, "Every successful read-only open, hashed when the receipt was made."));
+        } else {
+            coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read were not traced (use --reads)."));
+        }
+        coverage.push(cov(Aspect::Network, Some(Source::Trace), Confidence::Complete, "Every connect, bind, listen and addressed send."));
+    } else {
+        coverage.push(cov(Aspect::FilesOutside, None, Confidence::None, "Changes outside the working directory are seen only in deep mode (--deep)."));
+        coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read are seen only in deep mode (--deep --reads)."));
+        coverage.push(cov(
+            Aspect::Network,
+            Some(Source::Polling),
+            Confidence::Partial,
+            "Sockets open when a poll looked: short connections may be missing; peers of connected unix sockets are not known.",
+        ));
+        limits.push("Normal mode does not see writes outside the working directory; use --deep for them.".into());
+    }
+
+    if s.output_cut_short {
+        coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Partial, "Captured until the command ended; a process that outlived it kept writing."));
+        limits.push("Output written after the command ended (by processes it left running) was not captured.".into());
+    } else if s.recovered {
+        coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Partial, "Captured until runglass stopped."));
+    } else {
+        coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Complete, "Everything the command wrote to stdout and stderr."));
+    }
+
+    if s.recovered {
+        limits.push("runglass was stopped before the command ended; this receipt was recovered from its event log.".into());
+    }
+    if s.survivors > 0 {
+        limits.push(format!("{} process(es) were still running when the command ended; their later actions are not in this receipt.", s.survivors));
+    }
+    if s.timeline_omitted > 0 {
+        limits.push(format!("{} timeline entries from the middle of the run are left out.", s.timeline_omitted));
+    }
+    Observation { coverage, limits }
+}

@@ -1,0 +1,220 @@
+//! Making a receipt: folding the event log into processes, network and file actions,
+//! joining them with the snapshot changes, the output and the outcome, then the risk
+//! notes over the whole.
+//!
+//! The same builder serves a finished run, and a run recovered from its event log after
+//! runglass was killed; both modes produce the same events (the engine's, or polling's).
+
+pub mod coverage;
+pub mod file_actions;
+pub mod network;
+pub mod processes;
+pub mod risk;
+pub mod timeline;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use runglass_model::log::LogHeader;
+use runglass_model::receipt::{
+    Artifacts, CommandInfo, FileChange, FileRead, Files, GitInfo, Mode, OutsideChange, Outcome, Output, Receipt,
+    RECEIPT_FORMAT_VERSION, SnapshotSummary, Source, Timing,
+};
+use runglass_model::{ByteString, Event, command_line};
+
+use crate::time;
+use file_actions::FileActions;
+use network::NetworkTable;
+use processes::ProcessTable;
+use timeline::TimelineBuilder;
+
+/// Milliseconds from an event's nanoseconds.
+pub fn ms(ns: u64) -> u64 {
+    ns / 1_000_000
+}
+
+/// Everything about a run except its events.
+pub struct RunFacts {
+    pub id: String,
+    pub header: LogHeader,
+    pub mode: Mode,
+    pub ended_unix_ns: u64,
+    pub outcome: Outcome,
+    pub output: Output,
+    /// Changes inside the cwd from the snapshots (None: no after-snapshot was taken).
+    pub changes: Option<Vec<FileChange>>,
+    pub snapshot: SnapshotSummary,
+    /// The canonical directory that was snapshotted.
+    pub root: PathBuf,
+    pub data_dir: PathBuf,
+    pub git: Option<GitInfo>,
+    /// runglass's own steps, at milliseconds from the command's start.
+    pub phases: Vec<(i64, String)>,
+    /// How polling went, for the coverage notes (normal mode).
+    pub polling: Option<String>,
+    pub output_cut_short: bool,
+    pub recovered: bool,
+    pub artifacts: Artifacts,
+    pub home: Option<PathBuf>,
+    /// Files read are hashed up to this size.
+    pub cap_bytes: u64,
+}
+
+/// Folds events into the parts of a receipt, one event at a time.
+pub struct Folder {
+    processes: ProcessTable,
+    network: NetworkTable,
+    files: FileActions,
+    timeline: TimelineBuilder,
+}
+
+impl Folder {
+    pub fn new(mode: Mode, root: &Path, data_dir: &Path) -> Self {
+        let source = if mode == Mode::Deep { Source::Trace } else { Source::Polling };
+        Folder {
+            processes: ProcessTable::new(source),
+            network: NetworkTable::new(source),
+            files: FileActions::new(root, data_dir),
+            timeline: TimelineBuilder::default(),
+        }
+    }
+
+    pub fn observe(&mut self, event: &Event) {
+        // The acting process's argv before this event changes it (an exec's own line
+        // shows the new argv itself).
+        let argv = || self.processes.argv_of(event.pid);
+        self.network.observe(event, argv);
+        self.files.observe(event, argv);
+        self.timeline.observe(event, argv);
+        self.processes.observe(event);
+    }
+}
+
+pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
+    let Folder { processes, network, files: actions, mut timeline } = folder;
+    let started_unix_ms = facts.header.started_unix_ns / 1_000_000;
+    let ended_unix_ms = (facts.ended_unix_ns / 1_000_000).max(started_unix_ms);
+    for (at, text) in &facts.phases {
+        timeline.phase(*at, text.clone());
+    }
+    let processes = processes.finish();
+    let survivors = processes.iter().filter(|p| p.outlived_command).count();
+    let timeline = timeline.finish();
+
+    let changes = facts.changes.as_ref().map(|changes| attribute(changes.clone(), &actions));
+    let files = Files {
+        root: ByteString(facts.root.as_os_str().as_bytes().to_vec()),
+        changes: changes.unwrap_or_else(|| changes_from_trace(&actions)),
+        outside: outside_changes(&actions),
+        reads: reads(&actions, facts.cap_bytes),
+        snapshot: facts.snapshot.clone(),
+    };
+    let observation = coverage::observation(&coverage::Seen {
+        mode: facts.mode,
+        reads: facts.header.reads,
+        polling: facts.polling.as_deref(),
+        snapshot: facts.changes.is_some().then_some(&facts.snapshot),
+        output_cut_short: facts.output_cut_short,
+        recovered: facts.recovered,
+        survivors,
+        timeline_omitted: timeline.omitted,
+    });
+    let mut receipt = Receipt {
+        format_version: RECEIPT_FORMAT_VERSION,
+        id: facts.id,
+        runglass_version: facts.header.runglass_version.clone(),
+        command: CommandInfo {
+            display: command_line(&facts.header.argv),
+            argv: facts.header.argv.clone(),
+            cwd: facts.header.cwd.clone(),
+        },
+        mode: facts.mode,
+        timing: Timing {
+            started_at: time::rfc3339_ms(started_unix_ms),
+            ended_at: time::rfc3339_ms(ended_unix_ms),
+            started_unix_ms,
+            ended_unix_ms,
+            duration_ms: ended_unix_ms - started_unix_ms,
+        },
+        outcome: facts.outcome,
+        output: facts.output,
+        processes,
+        files,
+        network: network.finish(),
+        risk: Default::default(),
+        timeline,
+        git: facts.git,
+        observation,
+        artifacts: facts.artifacts,
+    };
+    let home = facts.home.as_deref();
+    receipt.risk = risk::assess(&receipt, &risk::RiskContext { home });
+    receipt
+}
+
+/// Adds to each snapshot change the processes that acted on its path (deep mode).
+fn attribute(mut changes: Vec<FileChange>, actions: &FileActions) -> Vec<FileChange> {
+    for c in &mut changes {
+        if let Some(by) = actions.inside.get(c.path.as_bytes()) {
+            c.by = by.clone();
+        }
+    }
+    changes
+}
+
+/// Without an after-snapshot (a recovered run), the trace's own record of changes
+/// inside the cwd is all there is: paths and actors, no states or diffs.
+fn changes_from_trace(actions: &FileActions) -> Vec<FileChange> {
+    use runglass_model::receipt::{Action, ChangeKind, Diff};
+    actions
+        .inside
+        .iter()
+        .map(|(path, by)| {
+            let created = by.iter().any(|a| matches!(a.action, Action::Created | Action::Mkdir | Action::Symlinked | Action::RenamedTo | Action::Linked));
+            let removed = by.last().is_some_and(|a| matches!(a.action, Action::Removed | Action::RenamedFrom));
+            FileChange {
+                path: ByteString(path.clone()),
+                change: if removed { ChangeKind::Deleted } else if created { ChangeKind::Created } else { ChangeKind::Modified },
+                before: None,
+                after: None,
+                content_changed: true,
+                mode_changed: by.iter().any(|a| a.action == Action::Chmod),
+                diff: Diff::Unavailable { reason: "no after-snapshot was taken".into() },
+                by: by.clone(),
+            }
+        })
+        .collect()
+}
+
+fn outside_changes(actions: &FileActions) -> Vec<OutsideChange> {
+    actions
+        .outside
+        .iter()
+        .map(|(path, by)| OutsideChange {
+            path: ByteString(path.clone()),
+            by: by.clone(),
+            exists_after: std::fs::symlink_metadata(std::ffi::OsStr::from_bytes(path)).is_ok(),
+        })
+        .collect()
+}
+
+/// Files read, with the hash of their content now (regular files up to the cap).
+fn reads(actions: &FileActions, cap: u64) -> Vec<FileRead> {
+    actions
+        .reads
+        .iter()
+        .map(|(path, by)| {
+            let p = Path::new(std::ffi::OsStr::from_bytes(path));
+            let meta = std::fs::metadata(p).ok().filter(|m| m.is_file());
+            let blake3 = meta.as_ref().filter(|m| m.len() <= cap).and_then(|_| hash_file(p));
+            FileRead { path: ByteString(path.clone()), blake3, size: meta.map(|m| m.len()), by: by.clone() }
+        })
+        .collect()
+}
+
+fn hash_file(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(file).ok()?;
+    Some(hasher.finalize().to_hex().to_string())
+}

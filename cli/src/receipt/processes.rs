@@ -1,0 +1,111 @@
+//! The process tree, folded from events: who ran what, when, and how it ended.
+
+use std::collections::HashMap;
+
+use runglass_model::receipt::{ExecRecord, Process, Source};
+use runglass_model::{ByteString, CloneKind, Event, EventKind, Pid, SyscallResult};
+
+use super::ms;
+
+/// Builds the receipt's process list one event at a time.
+pub struct ProcessTable {
+    processes: Vec<Process>,
+    /// The live entry of each pid (a pid reused within one run gets a new entry).
+    by_pid: HashMap<Pid, usize>,
+    source: Source,
+}
+
+impl ProcessTable {
+    pub fn new(source: Source) -> Self {
+        ProcessTable { processes: Vec::new(), by_pid: HashMap::new(), source }
+    }
+
+    pub fn observe(&mut self, event: &Event) {
+        let at = ms(event.time_ns);
+        match &event.kind {
+            EventKind::Spawn { kind: CloneKind::Thread, .. } => {}
+            EventKind::Spawn { parent, kind, .. } => {
+                let parent_entry = self.by_pid.get(parent).map(|&i| &self.processes[i]);
+                let (parent, argv, exe, cwd) = match (kind, parent_entry) {
+                    (CloneKind::Root, _) | (_, None) => (None, Vec::new(), None, None),
+                    (_, Some(p)) => (Some(*parent), p.argv.clone(), p.exe.clone(), p.cwd.clone()),
+                };
+                self.by_pid.insert(event.pid, self.processes.len());
+                self.processes.push(Process {
+                    pid: event.pid,
+                    parent,
+                    argv,
+                    exe,
+                    cwd,
+                    execs: Vec::new(),
+                    started_ms: Some(at),
+                    ended_ms: None,
+                    exit: None,
+                    outlived_command: false,
+                    seen_by: self.source,
+                });
+            }
+            EventKind::Exec { path, argv, cwd, result, .. } => {
+                if matches!(result, SyscallResult::Err(_)) {
+                    return;
+                }
+                let p = self.entry(event.pid, at);
+                p.execs.push(ExecRecord { path: path.clone(), argv: argv.clone(), at_ms: at });
+                p.argv = argv.clone();
+                p.exe = Some(path.clone());
+                if !cwd.is_empty() {
+                    p.cwd = Some(cwd.clone());
+                }
+            }
+            // A thread's exit carries its own tid; only the process's end counts.
+            EventKind::Exit { status } if event.pid == event.tid => {
+                let p = self.entry(event.pid, at);
+                p.exit = Some(*status);
+                p.ended_ms = Some(at);
+            }
+            EventKind::Gone => {
+                let p = self.entry(event.pid, at);
+                p.ended_ms.get_or_insert(at);
+            }
+            EventKind::HandedOff { .. } => self.entry(event.pid, at).outlived_command = true,
+            _ => {}
+        }
+    }
+
+    /// The entry for a pid, made on first sight when its spawn was not seen (a process
+    /// adopted by the background tracer, or one polling found late).
+    fn entry(&mut self, pid: Pid, at: u64) -> &mut Process {
+        let i = *self.by_pid.entry(pid).or_insert_with(|| {
+            self.processes.push(Process {
+                pid,
+                parent: None,
+                argv: Vec::new(),
+                exe: None,
+                cwd: None,
+                execs: Vec::new(),
+                started_ms: Some(at),
+                ended_ms: None,
+                exit: None,
+                outlived_command: false,
+                seen_by: self.source,
+            });
+            self.processes.len() - 1
+        });
+        &mut self.processes[i]
+    }
+
+    /// The argv a pid had at the moment of the latest event (for attributing actions).
+    pub fn argv_of(&self, pid: Pid) -> Vec<ByteString> {
+        self.by_pid.get(&pid).map(|&i| self.processes[i].argv.clone()).unwrap_or_default()
+    }
+
+    /// Marks processes whose end was never seen as having outlived the command.
+    pub fn finish(mut self) -> Vec<Process> {
+        for p in &mut self.processes {
+            if p.ended_ms.is_none() {
+                p.outlived_command = true;
+            }
+        }
+        self.processes
+    }
+}

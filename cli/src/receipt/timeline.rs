@@ -1,0 +1,132 @@
+//! The timeline: runglass's phases and the tree's notable events, in time order,
+//! bounded so that a build with a million events still makes a readable receipt.
+
+use std::collections::VecDeque;
+
+use runglass_model::receipt::{Timeline, TimelineEntry, TimelineKind};
+use runglass_model::{ByteString, Event, EventKind, ExitStatus, SockAddr, SyscallResult, command_line};
+
+use super::ms;
+
+/// Entries kept from the start and from the end of the run; those between are counted.
+const KEEP_FIRST: usize = 300;
+const KEEP_LAST: usize = 200;
+
+#[derive(Default)]
+pub struct TimelineBuilder {
+    first: Vec<TimelineEntry>,
+    last: VecDeque<TimelineEntry>,
+    omitted: u64,
+    phases: Vec<TimelineEntry>,
+}
+
+impl TimelineBuilder {
+    /// A step of runglass's own (snapshots, start, end); always kept.
+    pub fn phase(&mut self, at_ms: i64, text: impl Into<String>) {
+        self.phases.push(TimelineEntry { at_ms, kind: TimelineKind::Phase, pid: None, text: text.into() });
+    }
+
+    pub fn observe(&mut self, event: &Event, argv: impl FnOnce() -> Vec<ByteString>) {
+        let Some((kind, text)) = describe(event, argv) else { return };
+        let entry = TimelineEntry { at_ms: ms(event.time_ns) as i64, kind, pid: Some(event.pid), text };
+        if self.first.len() < KEEP_FIRST {
+            self.first.push(entry);
+            return;
+        }
+        self.last.push_back(entry);
+        if self.last.len() > KEEP_LAST {
+            self.last.pop_front();
+            self.omitted += 1;
+        }
+    }
+
+    pub fn finish(self) -> Timeline {
+        let mut entries: Vec<TimelineEntry> = self.phases.into_iter().chain(self.first).chain(self.last).collect();
+        // Stable: events of one instant keep the order they happened in, after a phase
+        // of the same instant ("command started" before what the command did first).
+        entries.sort_by_key(|e| e.at_ms);
+        Timeline { entries, omitted: self.omitted }
+    }
+}
+
+fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(TimelineKind, String)> {
+    let ok = |r: &SyscallResult| !matches!(r, SyscallResult::Err(_));
+    Some(match &event.kind {
+        EventKind::Exec { argv, result, .. } if ok(result) => (TimelineKind::Exec, format!("ran {}", command_line(argv))),
+        EventKind::Exec { path, result, .. } => (TimelineKind::Exec, format!("could not run {} ({result})", path.shell_word())),
+        EventKind::Exit { status: ExitStatus::Code(0) } => return None,
+        EventKind::Exit { status } if event.pid == event.tid => {
+            (TimelineKind::Exit, format!("{} {status}", command_line(&argv())))
+        }
+        EventKind::Signal { signal } => {
+            (TimelineKind::Signal, format!("received {}", runglass_model::event::signal_name(*signal)))
+        }
+        EventKind::Open { path, flags, result, .. } if flags.writes() && ok(result) => {
+            (TimelineKind::File, format!("opened {} for writing", path.shell_word()))
+        }
+        EventKind::File { op, path, result } if ok(result) => {
+            use runglass_model::FileOp::*;
+            let p = path.shell_word();
+            let text = match op {
+                Unlink => format!("removed {p}"),
+                Rmdir => format!("removed directory {p}"),
+                Rename { to, .. } => format!("renamed {p} to {}", to.shell_word()),
+                Link { to } => format!("linked {} to {p}", to.shell_word()),
+                Symlink { target } => format!("made symlink {p} -> {}", target.shell_word()),
+                Mkdir { .. } => format!("made directory {p}"),
+                Truncate { length } => format!("truncated {p} to {length} bytes"),
+                Chmod { mode } => format!("chmod {mode:o} {p}"),
+            };
+            (TimelineKind::File, text)
+        }
+        EventKind::Connect { addr, result } => (TimelineKind::Network, format!("connect {} ({result})", peer(addr))),
+        EventKind::Listen { addr: Some(addr), result } if ok(result) => {
+            (TimelineKind::Network, format!("listening on {}", peer(addr)))
+        }
+        EventKind::Send { addr } => (TimelineKind::Network, format!("sent a datagram to {}", peer(addr))),
+        EventKind::HandedOff { .. } => (TimelineKind::Exit, "still running after the command ended".to_string()),
+        _ => return None,
+    })
+}
+
+/// An address for a line of text; unix paths come from the command, so they are escaped.
+fn peer(addr: &SockAddr) -> String {
+    match addr {
+        SockAddr::Unix { path } => path.shell_word(),
+        SockAddr::UnixAbstract { name } => format!("@{}", name.escaped()),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_timelines_keep_their_start_and_end() {
+        let mut t = TimelineBuilder::default();
+        t.phase(-3, "snapshot before");
+        for i in 0..1000u64 {
+            let kind = EventKind::Connect { addr: SockAddr::Inet { ip: [10, 0, 0, 1].into(), port: 80 }, result: SyscallResult::Ok(0) };
+            t.observe(&Event { time_ns: i * 1_000_000, pid: 1, tid: 1, kind }, Vec::new);
+        }
+        let t = t.finish();
+        assert_eq!(t.entries.len(), KEEP_FIRST + KEEP_LAST + 1);
+        assert_eq!(t.omitted, 1000 - (KEEP_FIRST + KEEP_LAST) as u64);
+        assert_eq!(t.entries[0].text, "snapshot before");
+        assert_eq!(t.entries.last().unwrap().at_ms, 999);
+    }
+
+    #[test]
+    fn text_from_the_command_is_escaped() {
+        let kind = EventKind::Exec {
+            path: "/bin/x".into(),
+            argv: vec!["x".into(), ByteString(b"\x1b[31m<b>".to_vec())],
+            cwd: "/".into(),
+            former_tid: None,
+            result: SyscallResult::Ok(0),
+        };
+        let (_, text) = describe(&Event { time_ns: 0, pid: 1, tid: 1, kind }, Vec::new).unwrap();
+        assert_eq!(text, "ran x '\\u{1b}[31m<b>'");
+    }
+}

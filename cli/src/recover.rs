@@ -1,0 +1,119 @@
+//! Receipts for runs whose runglass was killed: rebuilt from the event log (and the
+//! output files) as an `interrupted` receipt, written once so later reads are plain loads.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use anyhow::Context;
+use runglass_model::log::{LogReader, Observer};
+use runglass_model::receipt::{Artifacts, CaptureMode, Mode, Outcome, Output, RunStatus, SnapshotSummary, Stream};
+use runglass_model::{ByteString, EventKind, Receipt};
+
+use crate::receipt::{self, Folder, RunFacts};
+use crate::store::{self, catalog, lock};
+
+/// The receipt of a receipt directory: loaded, or recovered from its event log when
+/// runglass did not live to write it.
+pub fn load_or_recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
+    if dir.join(store::RECEIPT_FILE).exists() {
+        return catalog::load(dir);
+    }
+    if lock::in_progress(dir) {
+        anyhow::bail!("{} is still running; its receipt is written when it ends", store::receipt_id(dir));
+    }
+    let receipt = recover(data, dir)?;
+    let json = serde_json::to_vec_pretty(&receipt)?;
+    store::atomic::write(&dir.join(store::RECEIPT_FILE), &json)?;
+    eprintln!("runglass: recovered receipt {} of an interrupted run", receipt.id);
+    Ok(receipt)
+}
+
+fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
+    let log_path = dir.join(store::EVENT_LOG);
+    let mut log = LogReader::open(&log_path).with_context(|| format!("recovering {}", dir.display()))?;
+    let header = log.header().clone();
+    let mode = match header.observer {
+        Observer::Trace => Mode::Deep,
+        Observer::Polling => Mode::Normal,
+    };
+    let root = header.cwd.as_path().to_path_buf();
+    let mut folder = Folder::new(mode, &root, data);
+    let mut last_ns = 0;
+    let mut root_exit = None;
+    let mut root_pid = None;
+    for event in log.by_ref() {
+        let Ok(event) = event else { break };
+        last_ns = last_ns.max(event.time_ns);
+        match &event.kind {
+            EventKind::Spawn { kind: runglass_model::CloneKind::Root, .. } => root_pid = Some(event.pid),
+            EventKind::Exit { status } if Some(event.pid) == root_pid && event.pid == event.tid => root_exit = Some(*status),
+            _ => {}
+        }
+        folder.observe(&event);
+    }
+    let message = match root_exit {
+        Some(exit) => format!("runglass stopped before it finished the receipt; the command {exit}"),
+        None => "runglass stopped while the command ran; this receipt was recovered from its event log".to_string(),
+    };
+    let facts = RunFacts {
+        id: store::receipt_id(dir),
+        ended_unix_ns: header.started_unix_ns + last_ns,
+        header,
+        mode,
+        outcome: Outcome {
+            status: RunStatus::Interrupted,
+            exit: root_exit,
+            exit_code: root_exit.map(|e| e.shell_code()),
+            timeout_ms: None,
+            message: Some(message),
+        },
+        output: output_files(dir),
+        changes: None,
+        snapshot: SnapshotSummary::default(),
+        root,
+        data_dir: data.to_path_buf(),
+        git: None,
+        phases: Vec::new(),
+        polling: None,
+        output_cut_short: false,
+        recovered: true,
+        artifacts: Artifacts {
+            event_log: Some(store::EVENT_LOG.into()),
+            survivors_log: dir.join(store::SURVIVOR_EVENT_LOG).exists().then(|| store::SURVIVOR_EVENT_LOG.into()),
+            snapshot_before: dir.join(store::SNAPSHOT_BEFORE).exists().then(|| store::SNAPSHOT_BEFORE.into()),
+            snapshot_after: None,
+        },
+        home: std::env::var_os("HOME").map(Into::into),
+        cap_bytes: 0,
+    };
+    Ok(receipt::build(facts, folder))
+}
+
+/// The output files a killed run left, as the receipt's output.
+fn output_files(dir: &Path) -> Output {
+    let stream = |name: &str| stream_from_file(&dir.join(name), name).ok();
+    if let Some(t) = stream("transcript") {
+        return Output { capture: CaptureMode::Pty, stdout: None, stderr: None, transcript: Some(t) };
+    }
+    let (stdout, stderr) = (stream("stdout"), stream("stderr"));
+    let capture = if stdout.is_some() || stderr.is_some() { CaptureMode::Pipes } else { CaptureMode::None };
+    Output { capture, stdout, stderr, transcript: None }
+}
+
+/// Head and tail excerpts of an output file, as a finished run would have kept them.
+fn stream_from_file(path: &Path, name: &str) -> std::io::Result<Stream> {
+    const EXCERPT: u64 = 8 * 1024;
+    let mut f = std::fs::File::open(path)?;
+    let bytes = f.metadata()?.len();
+    let mut head = Vec::new();
+    (&mut f).take(EXCERPT.min(bytes)).read_to_end(&mut head)?;
+    let truncated = bytes > 2 * EXCERPT;
+    let mut tail = Vec::new();
+    if truncated {
+        f.seek(SeekFrom::Start(bytes - EXCERPT))?;
+        f.take(EXCERPT).read_to_end(&mut tail)?;
+    } else {
+        f.read_to_end(&mut head)?;
+    }
+    Ok(Stream { file: name.to_string(), bytes, head: ByteString(head), tail: ByteString(tail), truncated })
+}

@@ -1,0 +1,289 @@
+//! One recorded run, start to finish: snapshot, start the command with its output
+//! captured, watch it (poll or trace), end it on timeout, snapshot again, fold the event
+//! log into a receipt, write the receipt atomically.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use runglass_model::log::{LogHeader, LogReader, LogWriter, Observer};
+use runglass_model::log::LogError;
+use runglass_model::receipt::{Artifacts, GitInfo, Mode, Outcome, RunStatus};
+use runglass_model::{ByteString, Event, ExitStatus, Receipt};
+
+use crate::blobs::BlobStore;
+use crate::deep::{self, DeepOptions, EventSink};
+use crate::output::{Capture, CaptureOptions};
+use crate::receipt::{self, Folder, RunFacts};
+use crate::signals::Forwarder;
+use crate::snapshot::{self, SnapshotOptions, StatCache};
+use crate::store::{self, lock::RunLock};
+use crate::timeout::Watchdog;
+use crate::{git, normal, output};
+
+pub struct SessionOptions {
+    pub command: Vec<OsString>,
+    pub mode: Mode,
+    pub reads: bool,
+    pub timeout: Option<Duration>,
+    /// The directory the command runs in and that is snapshotted (canonical).
+    pub cwd: PathBuf,
+    pub data: PathBuf,
+}
+
+pub struct Session {
+    pub receipt: Receipt,
+    pub dir: PathBuf,
+    /// What runglass exits with: the command's status, or 127/126/1 when it did not start.
+    pub exit_code: u8,
+    /// Why the command did not start, when it did not.
+    pub start_error: Option<anyhow::Error>,
+    /// Processes still running when the command ended: (pid, argv).
+    pub survivors: Vec<(u32, Vec<ByteString>)>,
+}
+
+/// How long output may keep flowing after the command ended (a daemon holding the pipe)
+/// before capture stops.
+const OUTPUT_GRACE: Duration = Duration::from_millis(200);
+
+/// Appends events to the receipt's log, flushing whenever it has caught up, and keeps
+/// the first write error (the command runs on; the error is reported at the end).
+struct LogSink {
+    writer: LogWriter,
+    error: Option<LogError>,
+}
+
+impl EventSink for LogSink {
+    fn event(&mut self, event: &Event) {
+        if self.error.is_none() {
+            self.error = self.writer.append(event).err();
+        }
+    }
+
+    fn caught_up(&mut self) {
+        if self.error.is_none() {
+            self.error = self.writer.flush().err();
+        }
+    }
+}
+
+/// How the command's part went, whichever mode watched it.
+struct Watched {
+    result: anyhow::Result<ExitStatus>,
+    started: bool,
+    polling: Option<String>,
+    survivors: Vec<(u32, Vec<ByteString>)>,
+    timed_out: bool,
+    signal: Option<i32>,
+}
+
+pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
+    let SessionOptions { command, mode, reads, timeout, cwd, data } = opts;
+    let cap = snapshot::cap_from_env()?;
+    let blobs = BlobStore::open(&data.join("blobs"))?;
+    let dir = store::create_receipt_dir(&data, &command)?;
+    let _lock = RunLock::acquire(&dir)?;
+    let progress = std::io::stderr().is_terminal();
+    let snap_opts = SnapshotOptions { cap_bytes: cap, exclude: vec![data.clone()], store_contents: true, progress };
+
+    let git_before = git::inspect(&cwd);
+    let mut cache = StatCache::load(&data, &cwd);
+    let t = Instant::now();
+    let before = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
+    let before_ms = t.elapsed().as_millis() as i64;
+    before.save(&dir.join(store::SNAPSHOT_BEFORE))?;
+
+    let (mut capture, io) = Capture::start(CaptureOptions { dir: dir.clone(), pty: output::want_pty() })?;
+    let own_terminal = io.controlling_tty.is_some();
+    let mut cmd = runglass_tracer::Command::new(&command[0]).args(&command[1..]).current_dir(&cwd);
+    cmd = cmd.stdio(1, io.stdout).stdio(2, io.stderr);
+    if let Some(stdin) = io.stdin {
+        cmd = cmd.stdio(0, stdin);
+    }
+    if let Some(tty) = io.controlling_tty {
+        cmd = cmd.controlling_terminal(tty);
+    }
+    let header = LogHeader {
+        runglass_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_unix_ns: store::unix_now_ns(),
+        argv: command.iter().map(|a| ByteString(a.as_bytes().to_vec())).collect(),
+        cwd: ByteString(cwd.as_os_str().as_bytes().to_vec()),
+        reads,
+        observer: if mode == Mode::Deep { Observer::Trace } else { Observer::Polling },
+    };
+    let log_path = dir.join(store::EVENT_LOG);
+    let mut sink = LogSink { writer: LogWriter::create(&log_path, &header)?, error: None };
+
+    let t = Instant::now();
+    capture.command_started()?;
+    let watched = watch(cmd, mode, reads, timeout, own_terminal, &dir, &mut sink)?;
+    let command_ms = t.elapsed().as_millis() as i64;
+    let ended_unix_ns = store::unix_now_ns();
+    let log_error = sink.error.take();
+    let finished = sink.writer.finish();
+    log_error.map_or(Ok(()), Err).and(finished).context("writing the event log")?;
+    let captured = capture.finish(OUTPUT_GRACE)?;
+
+    let t = Instant::now();
+    let after = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
+    let after_ms = t.elapsed().as_millis() as i64;
+    after.save(&dir.join(store::SNAPSHOT_AFTER))?;
+    if let Err(e) = cache.save() {
+        eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
+    }
+    let changes = snapshot::compare(&before, &after, &blobs);
+    let git = git_before.map(|g| GitInfo {
+        dirty_after: git::is_dirty(&cwd),
+        root: ByteString(g.root.clone()),
+        commit: g.commit,
+        branch: g.branch,
+        dirty_before: g.dirty,
+    });
+
+    let mut folder = Folder::new(mode, &cwd, &data);
+    fold_log(&log_path, 0, &mut folder)?;
+    let survivors_log = dir.join(store::SURVIVOR_EVENT_LOG);
+    if survivors_log.exists() {
+        fold_survivors(&survivors_log, header.started_unix_ns, &mut folder);
+    }
+
+    let outcome = outcome(&watched, timeout);
+    let status_text = match watched.result.as_ref() {
+        Ok(exit) => format!("command ended: {exit}"),
+        Err(_) => "command did not start".to_string(),
+    };
+    let phases = vec![
+        (-before_ms, format!("snapshot before: {} entries", before.stats.entries)),
+        (0, "command started".to_string()),
+        (command_ms, status_text),
+        (command_ms + after_ms, format!("snapshot after: {} entries", after.stats.entries)),
+    ];
+    let mut summary = snapshot::summary(&before, &after, cap);
+    summary.before_ms = before_ms as u64;
+    summary.after_ms = after_ms as u64;
+    let facts = RunFacts {
+        id: store::receipt_id(&dir),
+        header,
+        mode,
+        ended_unix_ns,
+        outcome,
+        output: captured.output,
+        changes: Some(changes),
+        snapshot: summary,
+        root: cwd.clone(),
+        data_dir: data.clone(),
+        git,
+        phases,
+        polling: watched.polling.clone(),
+        output_cut_short: captured.cut_short,
+        recovered: false,
+        artifacts: Artifacts {
+            event_log: Some(store::EVENT_LOG.into()),
+            survivors_log: survivors_log.exists().then(|| store::SURVIVOR_EVENT_LOG.into()),
+            snapshot_before: Some(store::SNAPSHOT_BEFORE.into()),
+            snapshot_after: Some(store::SNAPSHOT_AFTER.into()),
+        },
+        home: std::env::var_os("HOME").map(Into::into),
+        cap_bytes: cap,
+    };
+    let receipt = receipt::build(facts, folder);
+    let json = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
+    store::atomic::write(&dir.join(store::RECEIPT_FILE), &json)?;
+
+    let (exit_code, start_error) = match watched.result {
+        Ok(status) => (crate::commands::exit_code(status), None),
+        Err(e) => (crate::commands::error_exit_code(&e), Some(e)),
+    };
+    Ok(Session { receipt, dir, exit_code, start_error, survivors: watched.survivors })
+}
+
+/// Starts and watches the command in the chosen mode, with signals forwarded and the
+/// timeout armed.
+fn watch(
+    cmd: runglass_tracer::Command,
+    mode: Mode,
+    reads: bool,
+    timeout: Option<Duration>,
+    own_terminal: bool,
+    dir: &Path,
+    sink: &mut LogSink,
+) -> anyhow::Result<Watched> {
+    // Take over the signals before the command exists, so none can kill runglass first.
+    let (fwd_tx, fwd_rx) = crossbeam_channel::bounded(1);
+    let (dog_tx, dog_rx) = crossbeam_channel::bounded(1);
+    let forwarder = Forwarder::start(fwd_rx, own_terminal)?;
+    let watchdog = timeout.map(|limit| Watchdog::start(limit, dog_rx)).transpose()?;
+    let started = Arc::new(AtomicBool::new(false));
+    let flag = started.clone();
+    let on_start = move |pid: Option<i32>| {
+        flag.store(pid.is_some(), Ordering::Relaxed);
+        let _ = fwd_tx.send(pid);
+        let _ = dog_tx.send(pid);
+    };
+    let (result, polling, survivors) = match mode {
+        Mode::Deep => {
+            let opts = DeepOptions { reads, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) };
+            match deep::run(cmd, opts, sink, on_start) {
+                Ok(o) => (Ok(o.status), None, o.survivors.into_iter().map(|s| (s.pid as u32, s.argv)).collect()),
+                Err(e) => (Err(e), None, Vec::new()),
+            }
+        }
+        Mode::Normal => match normal::run(cmd, sink, on_start) {
+            Ok(o) => (Ok(o.status), Some(o.polling), o.survivors),
+            Err(e) => (Err(e), None, Vec::new()),
+        },
+    };
+    let timed_out = watchdog.is_some_and(Watchdog::disarm);
+    let signal = forwarder.stop();
+    Ok(Watched { result, started: started.load(Ordering::Relaxed), polling, survivors, timed_out, signal })
+}
+
+fn outcome(w: &Watched, timeout: Option<Duration>) -> Outcome {
+    const INTERRUPTS: [i32; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+    let timeout_ms = timeout.map(|t| t.as_millis() as u64);
+    let exit = w.result.as_ref().ok().copied();
+    let (status, message) = match &w.result {
+        Err(e) if !w.started => (RunStatus::FailedToStart, Some(format!("{e:#}"))),
+        Err(e) => (RunStatus::Interrupted, Some(format!("runglass lost track of the command: {e:#}"))),
+        Ok(_) if w.timed_out => {
+            let limit = timeout_ms.unwrap_or_default();
+            (RunStatus::TimedOut, Some(format!("ended by --timeout after {limit} ms (SIGTERM, then SIGKILL)")))
+        }
+        Ok(ExitStatus::Code(0)) => (RunStatus::Completed, None),
+        Ok(ExitStatus::Signal { signal, .. }) if INTERRUPTS.contains(signal) => {
+            (RunStatus::Interrupted, Some(format!("ended by {}", runglass_model::event::signal_name(*signal))))
+        }
+        Ok(_) if w.signal.is_some() => {
+            let sig = runglass_model::event::signal_name(w.signal.unwrap_or_default());
+            (RunStatus::Interrupted, Some(format!("runglass received {sig} while the command ran")))
+        }
+        Ok(_) => (RunStatus::Failed, None),
+    };
+    Outcome { status, exit, exit_code: exit.map(ExitStatus::shell_code), timeout_ms, message }
+}
+
+/// Folds a log's events in, their times shifted by `shift_ns` (a later log's start).
+fn fold_log(path: &Path, shift_ns: u64, folder: &mut Folder) -> anyhow::Result<()> {
+    let reader = LogReader::open(path).with_context(|| format!("reading the event log {}", path.display()))?;
+    for event in reader {
+        let mut event = event.with_context(|| format!("reading the event log {}", path.display()))?;
+        event.time_ns += shift_ns;
+        folder.observe(&event);
+    }
+    Ok(())
+}
+
+/// The background tracer's log: it may still be being written (the survivors run on),
+/// so whatever part is readable now counts, and an unreadable one is only a warning.
+fn fold_survivors(path: &Path, main_start_ns: u64, folder: &mut Folder) {
+    let shift = LogReader::open(path).map(|r| r.header().started_unix_ns.saturating_sub(main_start_ns));
+    let result = shift.map_err(anyhow::Error::from).and_then(|shift| fold_log(path, shift, folder));
+    if let Err(e) = result {
+        eprintln!("runglass: warning: {e:#}");
+    }
+}

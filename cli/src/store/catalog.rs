@@ -1,0 +1,125 @@
+//! Finding and loading receipts: by id, `latest`, or a path; listing them all. One
+//! malformed receipt never breaks the others: it is skipped with a warning.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use runglass_model::Receipt;
+use runglass_model::receipt::RECEIPT_FORMAT_VERSION;
+
+use super::{EVENT_LOG, RECEIPT_FILE, lock, receipts_dir};
+
+/// A receipt directory in the store and what is in it.
+pub enum Slot {
+    Done(Box<Receipt>),
+    /// A run still in progress (its lock is held).
+    Running,
+    /// runglass was killed before writing the receipt; the event log remains.
+    Unfinished,
+    /// The receipt is there but cannot be read.
+    Broken(anyhow::Error),
+}
+
+pub struct Listed {
+    pub id: String,
+    pub dir: PathBuf,
+    pub slot: Slot,
+}
+
+/// Every receipt directory, oldest first (ids start with the UTC time).
+pub fn scan(data: &Path) -> anyhow::Result<Vec<Listed>> {
+    let receipts = receipts_dir(data);
+    let read = match std::fs::read_dir(&receipts) {
+        Ok(read) => read,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", receipts.display())),
+    };
+    let mut out = Vec::new();
+    for entry in read.flatten() {
+        let dir = entry.path();
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let id = entry.file_name().to_string_lossy().into_owned();
+        let slot = slot_of(&dir);
+        out.push(Listed { id, dir, slot });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+fn slot_of(dir: &Path) -> Slot {
+    if dir.join(RECEIPT_FILE).exists() {
+        return match load(dir) {
+            Ok(r) => Slot::Done(Box::new(r)),
+            Err(e) => Slot::Broken(e),
+        };
+    }
+    if lock::in_progress(dir) {
+        Slot::Running
+    } else if dir.join(EVENT_LOG).exists() {
+        Slot::Unfinished
+    } else {
+        Slot::Broken(anyhow::anyhow!("{} holds no receipt and no event log", dir.display()))
+    }
+}
+
+/// Loads `receipt.json` from a receipt directory (or the file itself), checking its format.
+pub fn load(path: &Path) -> anyhow::Result<Receipt> {
+    let file = if path.is_dir() { path.join(RECEIPT_FILE) } else { path.to_path_buf() };
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    parse(&bytes).with_context(|| format!("{} is not a valid receipt", file.display()))
+}
+
+/// Parses receipt JSON, refusing formats this runglass does not know.
+pub fn parse(bytes: &[u8]) -> anyhow::Result<Receipt> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).context("not JSON")?;
+    match value.get("format_version").and_then(|v| v.as_u64()) {
+        None => bail!("no format_version field"),
+        Some(v) if v > u64::from(RECEIPT_FORMAT_VERSION) => {
+            bail!("receipt format {v} is newer than this runglass reads ({RECEIPT_FORMAT_VERSION}); upgrade runglass")
+        }
+        Some(_) => {}
+    }
+    serde_json::from_value(value).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Prints the one-line warning for a receipt that is skipped.
+pub fn warn_skipped(id: &str, err: &anyhow::Error) {
+    eprintln!("runglass: warning: skipping receipt {id}: {err:#}");
+}
+
+/// Finds a receipt directory by `latest`, an id, or a unique prefix of one.
+pub fn resolve(data: &Path, spec: &str) -> anyhow::Result<PathBuf> {
+    let receipts = receipts_dir(data);
+    if spec == "latest" {
+        return latest(data)?.ok_or_else(|| {
+            anyhow::anyhow!("no receipts in {}; make one with `runglass run -- CMD`", receipts.display())
+        });
+    }
+    if spec.is_empty() || spec.contains('/') || spec.starts_with('.') {
+        bail!("{spec:?} is not a receipt id; see `runglass list` for the ids");
+    }
+    let exact = receipts.join(spec);
+    if exact.is_dir() {
+        return Ok(exact);
+    }
+    let matches: Vec<Listed> = scan(data)?.into_iter().filter(|l| l.id.starts_with(spec)).collect();
+    match matches.as_slice() {
+        [one] => Ok(one.dir.clone()),
+        [] => bail!("no receipt {spec} in {}; see `runglass list` for the ids", receipts.display()),
+        many => bail!("{spec} matches {} receipts; give more of the id (`runglass list`)", many.len()),
+    }
+}
+
+/// The newest readable receipt, skipping broken ones with a warning.
+pub fn latest(data: &Path) -> anyhow::Result<Option<PathBuf>> {
+    for listed in scan(data)?.into_iter().rev() {
+        match listed.slot {
+            Slot::Done(_) | Slot::Unfinished => return Ok(Some(listed.dir)),
+            Slot::Running => continue,
+            Slot::Broken(e) => warn_skipped(&listed.id, &e),
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,263 @@
+//! The receipt as a terminal report (`runglass report`): the facts first, then the
+//! risks, files, the tree of executed commands, network and output.
+//!
+//! Everything from the command is shown through `escaped`/`shell_word`, so a file name
+//! holding escape sequences cannot repaint the reader's terminal.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Process, Receipt, UnixRole};
+use runglass_model::{ByteString, command_line};
+
+use crate::text::{duration, exit_text, protocol};
+
+/// At most this many rows per list; the receipt has the rest.
+const MAX_ROWS: usize = 50;
+
+pub fn report(r: &Receipt) -> String {
+    let mut out = String::new();
+    let o = &mut out;
+    let _ = writeln!(o, "runglass receipt {}", r.id);
+    let _ = writeln!(o, "  command   {}", r.command.display);
+    let _ = writeln!(o, "  cwd       {}", r.command.cwd.escaped());
+    let exit = r.outcome.exit.map(|e| format!(" ({e})")).unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "  status    {}{exit} · {} · {} mode · risk {}",
+        r.outcome.status.as_str(),
+        duration(r.timing.duration_ms),
+        r.mode.as_str(),
+        r.risk.level.as_str()
+    );
+    if let Some(msg) = &r.outcome.message {
+        let _ = writeln!(o, "            {msg}");
+    }
+    let _ = writeln!(o, "  started   {}", r.timing.started_at);
+    if let Some(g) = &r.git {
+        let branch = g.branch.as_deref().unwrap_or("(detached)");
+        let commit = g.commit.as_deref().map(|c| &c[..c.len().min(12)]).unwrap_or("(no commits)");
+        let dirty = if g.dirty_before { ", dirty before" } else { "" };
+        let _ = writeln!(o, "  git       {branch} @ {commit}{dirty}");
+    }
+
+    risks(o, r);
+    files(o, r);
+    processes(o, r);
+    network(o, r);
+    output(o, r);
+    seen(o, r);
+    out
+}
+
+fn risks(o: &mut String, r: &Receipt) {
+    if r.risk.notes.is_empty() {
+        let _ = writeln!(o, "\nRisk: none noted");
+        return;
+    }
+    let _ = writeln!(o, "\nRisk: {}", r.risk.level.as_str());
+    for n in &r.risk.notes {
+        let _ = writeln!(o, "  [{}] {}: {}", n.severity.as_str(), n.title, n.detail);
+        for e in n.evidence.iter().take(5) {
+            let _ = writeln!(o, "      {e}");
+        }
+        let _ = writeln!(o, "      -> {}", n.recommendation);
+    }
+}
+
+fn files(o: &mut String, r: &Receipt) {
+    let count = |k| r.files.changes.iter().filter(|c| c.change == k).count();
+    let _ = writeln!(
+        o,
+        "\nFiles: {} created, {} modified, {} deleted{}",
+        count(ChangeKind::Created),
+        count(ChangeKind::Modified),
+        count(ChangeKind::Deleted),
+        match count(ChangeKind::TypeChanged) {
+            0 => String::new(),
+            n => format!(", {n} changed type"),
+        }
+    );
+    for c in r.files.changes.iter().take(MAX_ROWS) {
+        let mark = match c.change {
+            ChangeKind::Created => '+',
+            ChangeKind::Modified => '~',
+            ChangeKind::Deleted => '-',
+            ChangeKind::TypeChanged => '!',
+        };
+        let detail = match &c.diff {
+            Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
+            Diff::Binary => " (binary)".into(),
+            Diff::Capped => " (over the snapshot cap)".into(),
+            Diff::None if c.mode_changed && !c.content_changed => {
+                let mode = |s: &Option<runglass_model::receipt::FileState>| s.as_ref().map_or(0, |s| s.mode);
+                format!(" (mode {:o} -> {:o})", mode(&c.before), mode(&c.after))
+            }
+            _ => String::new(),
+        };
+        let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_argv(&a.argv))).unwrap_or_default();
+        let _ = writeln!(o, "  {mark} {:<9} {}{detail}{by}", c.change.as_str(), c.path.shell_word());
+    }
+    more(o, r.files.changes.len());
+    if !r.files.outside.is_empty() {
+        let _ = writeln!(o, "\nOutside the working directory: {}", r.files.outside.len());
+        for c in r.files.outside.iter().take(MAX_ROWS) {
+            let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
+            let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_argv(&a.argv))).unwrap_or_default();
+            let _ = writeln!(o, "  {} ({}){by}", c.path.shell_word(), actions.join(", "));
+        }
+        more(o, r.files.outside.len());
+    }
+    if !r.files.reads.is_empty() {
+        let _ = writeln!(o, "\nFiles read: {}", r.files.reads.len());
+        for f in r.files.reads.iter().take(10) {
+            let hash = f.blake3.as_deref().map(|h| &h[..16]).unwrap_or("-");
+            let _ = writeln!(o, "  {hash}  {}", f.path.shell_word());
+        }
+        if r.files.reads.len() > 10 {
+            let _ = writeln!(o, "  ... {} more in the receipt", r.files.reads.len() - 10);
+        }
+    }
+}
+
+fn more(o: &mut String, total: usize) {
+    if total > MAX_ROWS {
+        let _ = writeln!(o, "  ... {} more in the receipt", total - MAX_ROWS);
+    }
+}
+
+fn short_argv(argv: &[ByteString]) -> String {
+    let line = command_line(argv);
+    if line.chars().count() > 60 { format!("{}...", line.chars().take(57).collect::<String>()) } else { line }
+}
+
+/// The process tree, each process under its parent, with what it ran and how it ended.
+fn processes(o: &mut String, r: &Receipt) {
+    let _ = writeln!(o, "\nExecuted commands: {} process(es)", r.processes.len());
+    let index: HashMap<u32, usize> = r.processes.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
+    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (i, p) in r.processes.iter().enumerate() {
+        match p.parent.and_then(|pp| index.get(&pp)).filter(|&&pi| pi < i) {
+            Some(&pi) => children.entry(pi).or_default().push(i),
+            None => roots.push(i),
+        }
+    }
+    // Depth-first, without recursion: a deep tree cannot overflow the stack.
+    let mut stack: Vec<(usize, String, bool, bool)> = roots.iter().rev().map(|&i| (i, String::new(), true, true)).collect();
+    let mut shown = 0;
+    while let Some((i, prefix, last, top)) = stack.pop() {
+        if shown == 4 * MAX_ROWS {
+            let _ = writeln!(o, "  ... {} more in the receipt", r.processes.len() - shown);
+            break;
+        }
+        shown += 1;
+        let p = &r.processes[i];
+        let branch = if top { "" } else if last { "└─ " } else { "├─ " };
+        let _ = writeln!(o, "  {prefix}{branch}{} {}  [{}]", p.pid, process_line(p), process_end(p));
+        let child_prefix = if top { prefix.clone() } else { format!("{prefix}{}", if last { "   " } else { "│  " }) };
+        if let Some(kids) = children.get(&i) {
+            for (n, &k) in kids.iter().enumerate().rev() {
+                stack.push((k, child_prefix.clone(), n == kids.len() - 1, false));
+            }
+        }
+    }
+}
+
+fn process_line(p: &Process) -> String {
+    match p.execs.len() {
+        0 if p.argv.is_empty() => "(not seen running a program)".into(),
+        0 => format!("{} (forked, no exec)", short_argv(&p.argv)),
+        1 => short_argv(&p.argv),
+        _ => p.execs.iter().map(|e| short_argv(&e.argv)).collect::<Vec<_>>().join(" => "),
+    }
+}
+
+fn process_end(p: &Process) -> String {
+    match (p.exit, p.outlived_command, p.ended_ms) {
+        (Some(e), _, _) => exit_text(e),
+        (None, true, _) => "still running".into(),
+        (None, false, Some(_)) => "ended".into(),
+        (None, false, None) => "?".into(),
+    }
+}
+
+fn network(o: &mut String, r: &Receipt) {
+    let n = &r.network;
+    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\nNetwork");
+    for p in n.outbound.iter().take(MAX_ROWS) {
+        let result = match &p.result {
+            PeerResult::Connected => "connected".to_string(),
+            PeerResult::Refused => "refused".into(),
+            PeerResult::InProgress => "in progress".into(),
+            PeerResult::Failed { error } => format!("failed: {error}"),
+            PeerResult::Sent => "sent".into(),
+            PeerResult::Open => "open".into(),
+        };
+        let host = p.host.as_deref().map(|h| format!("{h} ")).unwrap_or_default();
+        let times = if p.count > 1 { format!(" x{}", p.count) } else { String::new() };
+        let _ = writeln!(
+            o,
+            "  -> {} {host}{}:{} {result}{times}  by {} ({})",
+            protocol(p.protocol),
+            p.address,
+            p.port,
+            p.pid,
+            short_argv(&p.argv)
+        );
+    }
+    for l in n.listening.iter().take(MAX_ROWS) {
+        let every = if l.wildcard { " (every interface)" } else { "" };
+        let _ = writeln!(
+            o,
+            "  <- listening {} {}:{}{every}  by {} ({})",
+            protocol(l.protocol),
+            l.address,
+            l.port,
+            l.pid,
+            short_argv(&l.argv)
+        );
+    }
+    for u in n.unix.iter().take(MAX_ROWS) {
+        let role = match u.role {
+            UnixRole::Connected => "connected to",
+            UnixRole::Bound => "bound",
+            UnixRole::Listening => "listening on",
+        };
+        let _ = writeln!(o, "  unix {role} {}  by {} ({})", u.path.shell_word(), u.pid, short_argv(&u.argv));
+    }
+}
+
+fn output(o: &mut String, r: &Receipt) {
+    let streams = [("stdout", &r.output.stdout), ("stderr", &r.output.stderr), ("terminal", &r.output.transcript)];
+    for (name, stream) in streams {
+        let Some(s) = stream else { continue };
+        let _ = writeln!(o, "\nOutput ({name}): {} bytes, in {}", s.bytes, s.file);
+        let text = if s.truncated { s.tail.printable() } else { s.head.printable() };
+        let lines: Vec<&str> = text.lines().collect();
+        let from = lines.len().saturating_sub(10);
+        if from > 0 || s.truncated {
+            let _ = writeln!(o, "  (last lines)");
+        }
+        for line in &lines[from..] {
+            let _ = writeln!(o, "  | {line}");
+        }
+    }
+}
+
+fn seen(o: &mut String, r: &Receipt) {
+    let _ = writeln!(o, "\nSeen");
+    for c in &r.observation.coverage {
+        let source = c.source.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_else(|| "not observed".into());
+        let _ = writeln!(o, "  {:<14} {source}, {:?}: {}", format!("{:?}", c.aspect).to_lowercase(), c.confidence, c.note);
+    }
+    if !r.observation.limits.is_empty() {
+        let _ = writeln!(o, "Limits");
+        for l in &r.observation.limits {
+            let _ = writeln!(o, "  - {l}");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Helpers shared by the end-to-end tests: running the `runglass` binary with a private
+//! data directory, finding its receipts, and waiting for a started command.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+pub fn runglass(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runglass"));
+    cmd.env("RUNGLASS_DATA_HOME", data);
+    cmd
+}
+
+/// The receipt directories, oldest first.
+pub fn receipts(data: &Path) -> Vec<PathBuf> {
+    let Ok(read) = std::fs::read_dir(data.join("receipts")) else { return Vec::new() };
+    let mut dirs: Vec<PathBuf> = read.map(|e| e.unwrap().path()).collect();
+    dirs.sort();
+    dirs
+}
+
+/// `runglass run [ARGS] -- sh -c SCRIPT` in `work`.
+pub fn run_script(data: &Path, work: &Path, args: &[&str], script: &str) -> Output {
+    runglass(data).current_dir(work).arg("run").args(args).args(["--", "sh", "-c", script]).output().unwrap()
+}
+
+/// The receipt JSON of the newest receipt.
+pub fn latest_json(data: &Path) -> serde_json::Value {
+    let out = runglass(data).args(["report", "latest", "--print-json"]).output().unwrap();
+    assert!(out.status.success(), "report failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Starts `runglass ARGS... -- sh -c SCRIPT` in `work` and waits until the script has
+/// created `work/started`.
+pub fn spawn_started(data: &Path, work: &Path, args: &[&str], script: &str) -> std::process::Child {
+    let child = runglass(data).current_dir(work).args(args).args(["--", "sh", "-c", script]).spawn().unwrap();
+    wait_for(&work.join("started"), Duration::from_secs(10));
+    child
+}
+
+pub fn wait_for(path: &Path, within: Duration) {
+    let deadline = Instant::now() + within;
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "{} did not appear", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The file change for `path` in a receipt's JSON.
+pub fn change<'a>(receipt: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    receipt["files"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["path"] == path)
+        .unwrap_or_else(|| panic!("no change for {path} in {:#}", receipt["files"]["changes"]))
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
