@@ -80,11 +80,23 @@ impl BlobStore {
     /// Stores `b` unless the store already has it.
     pub fn put_bytes(&self, b: &[u8]) -> anyhow::Result<blake3::Hash> {
         let hash = blake3::hash(b);
-        if !self.contains(&hash) {
-            let mut tmp = self.temp_file()?;
-            tmp.write_all(b).with_context(|| format!("writing {}", tmp.path().display()))?;
-            self.commit(tmp, &hash)?;
+        if self.contains(&hash) {
+            return Ok(hash);
         }
+        let path = self.path(&hash);
+        // The hash is known first, so the temporary file can sit beside the blob: one
+        // directory per blob prefix rather than one for all spreads the filesystem work.
+        let dir = path.parent().unwrap_or(&self.dir);
+        let mut tmp = match NamedTempFile::new_in(dir) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                NamedTempFile::new_in(dir)
+            }
+            tmp => tmp,
+        }
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        tmp.write_all(b).with_context(|| format!("writing {}", tmp.path().display()))?;
+        tmp.persist(&path).with_context(|| format!("storing blob {}", path.display()))?;
         Ok(hash)
     }
 
@@ -107,13 +119,14 @@ impl BlobStore {
     }
 
     /// A temporary file in the store itself, so the final rename stays on one filesystem.
-    /// Its name starts with a dot and sits beside the two-letter folders, so it is never
-    /// mistaken for a blob; it is removed when dropped unless committed.
+    /// Its name starts with a dot, so it is never mistaken for a blob; it is removed when
+    /// dropped unless persisted.
     fn temp_file(&self) -> anyhow::Result<NamedTempFile> {
         NamedTempFile::new_in(&self.dir)
             .with_context(|| format!("creating a temporary file in the blob store {}", self.dir.display()))
     }
 
+    /// Moves a streamed blob into place unless the store already has it.
     fn commit(&self, tmp: NamedTempFile, hash: &blake3::Hash) -> anyhow::Result<()> {
         if self.contains(hash) {
             return Ok(());
@@ -126,7 +139,6 @@ impl BlobStore {
         Ok(())
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

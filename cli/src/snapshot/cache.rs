@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use super::{Entry, atomic};
@@ -65,7 +66,7 @@ impl StatCache {
     pub fn save(&self) -> anyhow::Result<()> {
         let file = CacheFile { root: self.root.clone(), files: self.files.clone() };
         let mut bytes = MAGIC.to_vec();
-        bytes.extend(postcard::to_stdvec(&file)?);
+        bytes.extend(postcard::to_stdvec(&file).with_context(|| format!("encoding {}", self.path.display()))?);
         atomic::write(&self.path, &bytes)
     }
 
@@ -81,8 +82,9 @@ impl StatCache {
     /// not changed since it was hashed.
     pub(super) fn hash(&self, rel: &[u8], e: &Entry) -> Option<[u8; 32]> {
         let c = self.files.get(rel)?;
-        let same = c.dev == e.dev && c.ino == e.ino && c.size == e.size && c.mtime_ns == e.mtime_ns;
-        (same && c.ctime_ns == e.ctime_ns).then_some(c.hash)
+        let same_file = c.dev == e.dev && c.ino == e.ino && c.size == e.size;
+        let same_times = c.mtime_ns == e.mtime_ns && c.ctime_ns == e.ctime_ns;
+        (same_file && same_times).then_some(c.hash)
     }
 
     /// Replaces the cache with the hashed files of a snapshot that started at `started_ns`

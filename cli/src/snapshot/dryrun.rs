@@ -2,6 +2,7 @@
 //! skip, and why, without reading or storing any content.
 
 use std::fmt::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use runglass_model::ByteString;
@@ -98,11 +99,16 @@ impl DryRun {
         let mut out = String::new();
         let entries = self.files + self.dirs + self.symlinks + self.other;
         let capped_bytes: u64 = self.capped.iter().map(|(_, size)| size).sum();
-        let _ = writeln!(out, "Snapshot of {} (dry run: nothing was read or stored)", self.root.display());
+        let root = escaped(self.root.as_os_str().as_bytes());
+        let _ = writeln!(out, "Snapshot of {root} (dry run: nothing was read or stored)");
         let _ = writeln!(
             out,
-            "  would record  {entries} entries: {} files, {} directories, {} symlinks, {} other",
-            self.files, self.dirs, self.symlinks, self.other
+            "  would record  {}: {}, {}, {}, {} other",
+            count(entries, "entry", "entries"),
+            count(self.files, "file", "files"),
+            count(self.dirs, "directory", "directories"),
+            count(self.symlinks, "symlink", "symlinks"),
+            self.other
         );
         let _ = writeln!(
             out,
@@ -116,8 +122,8 @@ impl DryRun {
         if !self.capped.is_empty() {
             let _ = writeln!(
                 out,
-                "  over the cap  {} files, {}: compared by size and times only, not read or kept",
-                self.capped.len(),
+                "  over the cap  {}, {}: compared by size and times only, not read or kept",
+                count(self.capped.len() as u64, "file", "files"),
                 bytes(capped_bytes)
             );
             let lines = self.capped.iter().map(|(path, size)| format!("{}  {}", escaped(path), bytes(*size)));
@@ -126,8 +132,8 @@ impl DryRun {
         if !self.skipped.is_empty() {
             let _ = writeln!(
                 out,
-                "  skipped       {} entries (a directory counts once, with all it holds):",
-                self.skipped.len()
+                "  skipped       {} (a directory counts once, with all it holds):",
+                count(self.skipped.len() as u64, "entry", "entries")
             );
             let lines = self.skipped.iter().map(|s| {
                 let slash = if s.is_dir { "/" } else { "" };
@@ -152,6 +158,11 @@ fn list(out: &mut String, lines: impl Iterator<Item = String>, total: usize) {
     if total > LIST_MAX {
         let _ = writeln!(out, "      ... and {} more", total - LIST_MAX);
     }
+}
+
+/// `1 file`, `2 files`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn escaped(path: &[u8]) -> String {

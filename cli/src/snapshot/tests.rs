@@ -591,3 +591,35 @@ fn entry_state_shows_the_hash_in_hex() {
     assert_eq!(state.blake3, Some(blake3::hash(b"alpha\n").to_hex().to_string()));
     assert!(state.stored && !state.capped);
 }
+
+/// Measures snapshots of the tree named by `RUNGLASS_SNAPSHOT_BENCH` (made, for example, by
+/// `../shared/workloads/gen-tree.sh DIR 20000 1024`): a first one with an empty cache and
+/// blob store, then a repeated one. The store goes to `RUNGLASS_SNAPSHOT_BENCH_DATA` (a new
+/// directory, left in place: deleting 20 000 files just before creating as many slows some
+/// filesystems down). Run in release with `--ignored --nocapture`, under `/usr/bin/time -v`
+/// for peak memory. It prints timings and asserts nothing about them.
+#[test]
+#[ignore]
+fn measure_snapshots_of_a_large_tree() {
+    let (Some(dir), Some(data)) =
+        (std::env::var_os("RUNGLASS_SNAPSHOT_BENCH"), std::env::var_os("RUNGLASS_SNAPSHOT_BENCH_DATA"))
+    else {
+        eprintln!("set RUNGLASS_SNAPSHOT_BENCH (a tree) and RUNGLASS_SNAPSHOT_BENCH_DATA (a new directory)");
+        return;
+    };
+    let root = Path::new(&dir).canonicalize().expect("canonical root");
+    let data = Path::new(&data);
+    let blobs = BlobStore::open(&data.join("blobs")).expect("blob store");
+    let hash_only = SnapshotOptions { store_contents: false, ..opts() };
+    // The first snapshot with an empty cache and store, then one with the cache it saved.
+    let hash_only_data = data.join("hash-only");
+    let runs =
+        [("hash only", &hash_only, hash_only_data.as_path()), ("first", &opts(), data), ("repeated", &opts(), data)];
+    for (name, opts, cache_dir) in runs {
+        let mut cache = StatCache::load(cache_dir, &root);
+        let m = take(&root, opts, &blobs, &mut cache).expect("snapshot");
+        cache.save().expect("save cache");
+        let s = &m.stats;
+        eprintln!("{name}: {} entries, {} MiB read, {} ms", s.entries, s.bytes_hashed >> 20, s.took_ms);
+    }
+}
