@@ -9,6 +9,9 @@
 //! very thing a command was run to make. Rules of `.runglassignore` are checked first, so
 //! `!target/` there re-includes a default.
 
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use ignore::Match;
@@ -16,6 +19,8 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 /// The ignore file, at the snapshot root only.
 pub(super) const IGNORE_FILE: &str = ".runglassignore";
+/// The most of the ignore file that is read.
+const IGNORE_FILE_MAX: u64 = 1024 * 1024;
 /// How the defaults are named in reports.
 pub(super) const DEFAULTS_SOURCE: &str = "defaults";
 
@@ -70,13 +75,16 @@ impl Rules {
         let defaults = defaults.build().unwrap_or_else(|_| Gitignore::empty());
         let mut sources = vec![DEFAULTS_SOURCE.to_string()];
         let path = root.join(IGNORE_FILE);
-        let (user, unreadable) = match std::fs::read(&path) {
+        let (user, unreadable) = match read_ignore_file(&path) {
             Ok(text) => {
                 let (user, bad) = parse(root, &text);
                 sources.push(if bad.is_empty() { IGNORE_FILE.to_string() } else { format!("{IGNORE_FILE} ({bad})") });
                 (user, None)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Gitignore::empty(), None),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                (Gitignore::empty(), Some("a symlink, not followed: make it a regular file".to_string()))
+            }
             Err(e) => (Gitignore::empty(), Some(e.to_string())),
         };
         Rules { user, defaults, sources, unreadable }
@@ -94,6 +102,15 @@ impl Rules {
         }
         None
     }
+}
+
+/// Reads the ignore file, bounded, and never through a symlink (as git treats
+/// `.gitignore`): a checkout cannot point it at a device or a file elsewhere.
+fn read_ignore_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)?;
+    let mut text = Vec::new();
+    file.take(IGNORE_FILE_MAX).read_to_end(&mut text)?;
+    Ok(text)
 }
 
 /// Parses the ignore file line by line, so one bad line costs only itself. Returns the

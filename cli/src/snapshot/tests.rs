@@ -136,6 +136,20 @@ fn a_bad_ignore_line_is_reported_and_the_others_still_apply() {
 }
 
 #[test]
+fn a_symlinked_ignore_file_is_not_followed() {
+    let f = Fixture::new();
+    let elsewhere = f.data.join("rules");
+    std::fs::write(&elsewhere, b"*.txt\n").expect("write");
+    symlink(&elsewhere, f.root.join(".runglassignore")).expect("symlink");
+    f.write("a.txt", b"x");
+    let m = f.take(&opts());
+    assert_eq!(paths(&m), [".runglassignore", "a.txt"]);
+    assert_eq!(m.stats.unreadable.len(), 1);
+    assert_eq!(m.stats.unreadable[0].0, b".runglassignore");
+    assert!(m.stats.unreadable[0].1.contains("symlink, not followed"), "{:?}", m.stats.unreadable);
+}
+
+#[test]
 fn the_data_directory_is_never_snapshotted_even_inside_the_root() {
     let f = Fixture::new();
     let data = f.root.join("state");
