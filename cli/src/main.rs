@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 mod args;
+#[allow(dead_code)]
+mod blobs;
 mod commands;
 #[allow(dead_code)]
 mod output;

@@ -1,1 +1,160 @@
-//! Snapshots of a directory tree (placeholder; being written).
+//! Snapshots of the working directory, taken before and after the command, and the changes
+//! between two of them.
+//!
+//! A snapshot walks the tree once without following symlinks, records every entry's kind,
+//! size, mode, times and symlink target, and hashes regular files with BLAKE3, storing their
+//! contents in the [`BlobStore`] from the same read. A [`StatCache`] lets a file whose inode,
+//! size, mtime and ctime did not change since the last snapshot go unread. Files over the cap
+//! (`RUNGLASS_MAX_SNAPSHOT_BYTES`, 10 MiB by default) are neither read nor stored: they are
+//! compared by size and times only. Memory is bounded by the cap, not by the tree: a snapshot
+//! holds metadata for every entry but the content of at most one file per hashing thread.
+//!
+//! Skipped: the runglass data directory (always), what `.runglassignore` at the root ignores
+//! (gitignore syntax, negation included) and the default dependency and cache directories
+//! listed in [`rules`] (`.git`, `node_modules`, `target`, `__pycache__`, `.venv`, ...), which
+//! `.runglassignore` can re-include with `!name/`.
+
+mod atomic;
+mod cache;
+mod compare;
+mod content;
+mod diff;
+mod dryrun;
+mod manifest;
+mod progress;
+mod rules;
+mod take;
+mod walk;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use runglass_model::receipt::{FileKind, FileState};
+use serde::{Deserialize, Serialize};
+
+// The commands that use these are wired separately.
+#[allow(unused_imports)]
+pub use {
+    cache::StatCache,
+    compare::compare,
+    dryrun::{DryRun, Skip, dry_run},
+    take::take,
+};
+
+/// The environment variable that sets the per-file cap, in bytes.
+pub const CAP_ENV: &str = "RUNGLASS_MAX_SNAPSHOT_BYTES";
+/// The per-file cap when [`CAP_ENV`] is not set.
+pub const DEFAULT_CAP_BYTES: u64 = 10 * 1024 * 1024;
+
+pub struct SnapshotOptions {
+    /// Files larger than this are not read: compared by size and times only.
+    pub cap_bytes: u64,
+    /// Absolute directories never walked, even inside the root (the runglass data directory).
+    pub exclude: Vec<PathBuf>,
+    /// Put the contents of files within the cap into the blob store.
+    pub store_contents: bool,
+    /// Show a progress bar on stderr when the snapshot takes a while (the caller decides
+    /// whether stderr is a terminal).
+    pub progress: bool,
+}
+
+/// One snapshot of a tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The directory snapshotted, canonical.
+    #[serde(with = "manifest::path_bytes")]
+    pub root: PathBuf,
+    /// Every entry by its path relative to `root` ('/'-separated bytes); the root itself is
+    /// not included.
+    pub entries: BTreeMap<Vec<u8>, Entry>,
+    pub stats: Stats,
+}
+
+/// One path in a snapshot, as `lstat` saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub kind: FileKind,
+    pub size: u64,
+    /// `st_mode & 0o7777`.
+    pub mode: u32,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+    pub dev: u64,
+    /// BLAKE3 of the content: regular files within the cap that could be read.
+    pub hash: Option<[u8; 32]>,
+    /// A symlink's target, exactly as stored (never followed).
+    pub target: Option<Vec<u8>>,
+    /// Over the cap: not read, compared by size and times only.
+    pub capped: bool,
+    /// The content is in the blob store under `hash`.
+    pub stored: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Entries recorded.
+    pub entries: u64,
+    /// Entries the ignore rules and exclusions skipped (a skipped directory counts once).
+    pub ignored: u64,
+    /// Bytes read to hash content (files the stat cache vouched for are not read).
+    pub bytes_hashed: u64,
+    /// The per-file cap in force.
+    pub cap_bytes: u64,
+    /// Files over the cap.
+    pub capped: Vec<Vec<u8>>,
+    /// Paths that could not be read, with the reason.
+    pub unreadable: Vec<(Vec<u8>, String)>,
+    /// Where the ignore rules came from: `defaults` and, if present, `.runglassignore`.
+    pub ignore_sources: Vec<String>,
+    pub took_ms: u64,
+}
+
+/// The per-file cap: [`CAP_ENV`] when set (bytes, or with a K, M or G suffix for KiB, MiB,
+/// GiB), else [`DEFAULT_CAP_BYTES`].
+pub fn cap_from_env() -> anyhow::Result<u64> {
+    match std::env::var_os(CAP_ENV) {
+        Some(value) if !value.is_empty() => parse_cap(&value),
+        _ => Ok(DEFAULT_CAP_BYTES),
+    }
+}
+
+fn parse_cap(value: &OsStr) -> anyhow::Result<u64> {
+    let parsed = value.to_str().map(str::trim).and_then(|text| {
+        let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+            Some((i, _)) => text.split_at(i),
+            None => (text, ""),
+        };
+        let shift = match unit.to_ascii_uppercase().as_str() {
+            "" => 0,
+            "K" | "KIB" => 10,
+            "M" | "MIB" => 20,
+            "G" | "GIB" => 30,
+            _ => return None,
+        };
+        digits.parse::<u64>().ok()?.checked_mul(1 << shift)
+    });
+    match parsed {
+        Some(cap) => Ok(cap),
+        None => bail!("{CAP_ENV}={value:?} is not a size in bytes (like 10485760 or 10M); fix it or unset it"),
+    }
+}
+
+/// The model's view of an entry, for the receipt.
+pub fn entry_state(e: &Entry) -> FileState {
+    FileState {
+        kind: e.kind,
+        size: e.size,
+        mode: e.mode,
+        mtime_ns: e.mtime_ns,
+        blake3: e.hash.map(|h| blake3::Hash::from_bytes(h).to_hex().to_string()),
+        target: e.target.clone().map(Into::into),
+        capped: e.capped,
+        stored: e.stored,
+    }
+}
