@@ -163,9 +163,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         (command_ms, status_text),
         (command_ms + after_ms, format!("snapshot after: {} entries", after.stats.entries)),
     ];
-    let mut summary = snapshot::summary(&before, &after, cap);
-    summary.before_ms = before_ms as u64;
-    summary.after_ms = after_ms as u64;
+    let summary = snapshot::summary(&before, &after);
     let facts = RunFacts {
         id: store::receipt_id(&dir),
         header,

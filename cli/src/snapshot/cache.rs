@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use super::{Entry, atomic};
+use super::Entry;
 
 /// The first bytes of a cache file; the digit is the format's version.
 const MAGIC: &[u8; 8] = b"RGSTATC1";
@@ -67,7 +67,7 @@ impl StatCache {
         let file = CacheFile { root: self.root.clone(), files: self.files.clone() };
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_stdvec(&file).with_context(|| format!("encoding {}", self.path.display()))?);
-        atomic::write(&self.path, &bytes)
+        crate::store::atomic::write(&self.path, &bytes)
     }
 
     /// A cache that trusts files however recently they changed, for tests of cache hits on

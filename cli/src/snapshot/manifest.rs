@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
-use super::{Manifest, atomic};
+use super::Manifest;
 
 /// The first bytes of a manifest file; the last one is the format's version.
 const MAGIC: &[u8; 8] = b"RGMANIF1";
@@ -14,7 +14,7 @@ impl Manifest {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_stdvec(self).with_context(|| format!("encoding {}", path.display()))?);
-        atomic::write(path, &bytes)
+        crate::store::atomic::write(path, &bytes)
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Manifest> {

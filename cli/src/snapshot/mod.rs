@@ -14,7 +14,6 @@
 //! listed in [`rules`] (`.git`, `node_modules`, `target`, `__pycache__`, `.venv`, ...), which
 //! `.runglassignore` can re-include with `!name/`.
 
-mod atomic;
 mod cache;
 mod compare;
 mod content;
@@ -37,8 +36,6 @@ use anyhow::bail;
 use runglass_model::receipt::{FileKind, FileState};
 use serde::{Deserialize, Serialize};
 
-// The commands that use these are wired separately.
-#[allow(unused_imports)]
 pub use {
     cache::StatCache,
     compare::compare,
@@ -142,6 +139,34 @@ fn parse_cap(value: &OsStr) -> anyhow::Result<u64> {
     match parsed {
         Some(cap) => Ok(cap),
         None => bail!("{CAP_ENV}={value:?} is not a size in bytes (like 10485760 or 10M); fix it or unset it"),
+    }
+}
+
+/// The receipt's account of a before/after pair of snapshots (times are the caller's).
+pub fn summary(before: &Manifest, after: &Manifest) -> runglass_model::receipt::SnapshotSummary {
+    let bytes = |v: &[Vec<u8>]| v.iter().cloned().map(Into::into).collect::<Vec<_>>();
+    let mut capped = bytes(&before.stats.capped);
+    capped.extend(bytes(&after.stats.capped));
+    capped.sort_by(|a: &runglass_model::ByteString, b| a.as_bytes().cmp(b.as_bytes()));
+    capped.dedup();
+    let unreadable = before
+        .stats
+        .unreadable
+        .iter()
+        .chain(&after.stats.unreadable)
+        .map(|(path, error)| runglass_model::receipt::Unreadable { path: path.clone().into(), error: error.clone() })
+        .collect();
+    runglass_model::receipt::SnapshotSummary {
+        entries_before: before.stats.entries,
+        entries_after: after.stats.entries,
+        bytes_hashed: before.stats.bytes_hashed + after.stats.bytes_hashed,
+        before_ms: before.stats.took_ms,
+        after_ms: after.stats.took_ms,
+        cap_bytes: after.stats.cap_bytes,
+        capped,
+        unreadable,
+        ignored: after.stats.ignored,
+        ignore_sources: after.stats.ignore_sources.clone(),
     }
 }
 

@@ -6,8 +6,10 @@ use std::path::Path;
 
 use anyhow::Context;
 
+/// Replaces `path` with `bytes`, creating its directory if needed.
 pub fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}; check it is writable", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
