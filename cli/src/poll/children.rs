@@ -1,42 +1,12 @@
 //! Finding a process's children: /proc/PID/task/TID/children of each of its threads (a
-//! child belongs to the thread that forked it), or, on kernels built without that file, a
-//! scan of every process's parent in /proc.
+//! child belongs to the thread that forked it), held open and re-read at each poll; or, on
+//! kernels built without that file, a scan of every process's parent in /proc.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 
-use procfs::process::Process;
 use runglass_model::Pid;
-
-/// How children are found on this kernel.
-pub(super) enum Lookup {
-    /// Through the `children` files.
-    Files,
-    /// Through one scan of all of /proc, made when the lookup was made: parent → children.
-    Scan(HashMap<Pid, Vec<Pid>>),
-}
-
-impl Lookup {
-    /// The way to find children now: the files when the kernel has them, else a fresh scan.
-    pub fn now(files: bool) -> Lookup {
-        if files { Lookup::Files } else { Lookup::Scan(scan_parents()) }
-    }
-
-    /// The children of `process` (pid `pid`, `threads` threads as its stat said), in no
-    /// particular order. A process that ended meanwhile has none.
-    pub fn children_of(&self, pid: Pid, process: &Process, threads: i64) -> Vec<Pid> {
-        match self {
-            Lookup::Scan(by_parent) => by_parent.get(&pid).cloned().unwrap_or_default(),
-            // One thread: its only task is the leader, no need to list the task directory.
-            Lookup::Files if threads <= 1 => read_children(process, pid),
-            Lookup::Files => {
-                let Ok(tasks) = process.tasks() else { return Vec::new() };
-                let tids: Vec<Pid> = tasks.flatten().filter_map(|t| Pid::try_from(t.tid).ok()).collect();
-                tids.into_iter().flat_map(|tid| read_children(process, tid)).collect()
-            }
-        }
-    }
-}
 
 /// True when this kernel has /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN).
 pub(super) fn files_available() -> bool {
@@ -44,17 +14,83 @@ pub(super) fn files_available() -> bool {
     std::path::Path::new(&format!("/proc/{me}/task/{me}/children")).exists()
 }
 
-fn read_children(process: &Process, tid: Pid) -> Vec<Pid> {
-    let mut text = String::new();
-    let read = process.open_relative(format!("task/{tid}/children")).map(|mut f| f.read_to_string(&mut text));
-    match read {
-        Ok(Ok(_)) => text.split_ascii_whitespace().filter_map(|pid| pid.parse().ok()).collect(),
-        _ => Vec::new(),
+/// The open `children` files of one process's threads.
+pub(super) struct ChildFiles {
+    pid: Pid,
+    /// The thread count the files were opened for; -1 when they must be opened again.
+    threads: i64,
+    files: Vec<File>,
+}
+
+impl ChildFiles {
+    pub fn new(pid: Pid) -> ChildFiles {
+        ChildFiles { pid, threads: -1, files: Vec::new() }
+    }
+
+    /// The children of the process now, given its thread count from the stat just read (a
+    /// new count means threads came or went: their files are opened again).
+    pub fn read(&mut self, threads: i64, buf: &mut Vec<u8>) -> Vec<Pid> {
+        if threads != self.threads {
+            self.open(threads);
+        }
+        let mut children = Vec::new();
+        for file in &self.files {
+            match read_at_start(file, buf) {
+                Ok(()) => children.extend(parse_pids(buf)),
+                // A thread that ended (ESRCH): list the threads again next time.
+                Err(_) => self.threads = -1,
+            }
+        }
+        children
+    }
+
+    fn open(&mut self, threads: i64) {
+        let pid = self.pid;
+        // One thread: the leader, no need to list the task directory.
+        let tids = if threads <= 1 { vec![pid] } else { list_threads(pid) };
+        self.files = tids.iter().filter_map(|tid| File::open(format!("/proc/{pid}/task/{tid}/children")).ok()).collect();
+        self.threads = threads;
     }
 }
 
+/// The children of `pid` (which has `threads` threads) now, by whichever means this kernel
+/// offers: for a one-off look, where polling holds the files open.
+pub(super) fn children_now(pid: Pid, threads: i64) -> Vec<Pid> {
+    if files_available() {
+        ChildFiles::new(pid).read(threads, &mut Vec::new())
+    } else {
+        scan_parents().remove(&pid).unwrap_or_default()
+    }
+}
+
+fn list_threads(pid: Pid) -> Vec<Pid> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
+    dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect()
+}
+
+/// Reads a /proc file from its start into `buf` (pread at 0 makes the kernel generate it
+/// afresh). A read that does not fill the buffer reached the end: /proc's generated
+/// files give as much as asked for, so most reads take one call.
+pub(super) fn read_at_start(file: &File, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    const CHUNK: usize = 4096;
+    buf.clear();
+    loop {
+        let start = buf.len();
+        buf.resize(start + CHUNK, 0);
+        let n = file.read_at(&mut buf[start..], start as u64)?;
+        buf.truncate(start + n);
+        if n < CHUNK {
+            return Ok(());
+        }
+    }
+}
+
+fn parse_pids(text: &[u8]) -> impl Iterator<Item = Pid> + '_ {
+    text.split(u8::is_ascii_whitespace).filter_map(|pid| std::str::from_utf8(pid).ok()?.parse().ok())
+}
+
 /// Every process's children, by one look at each process's stat.
-fn scan_parents() -> HashMap<Pid, Vec<Pid>> {
+pub(super) fn scan_parents() -> HashMap<Pid, Vec<Pid>> {
     let mut by_parent: HashMap<Pid, Vec<Pid>> = HashMap::new();
     let Ok(all) = procfs::process::all_processes() else { return by_parent };
     for stat in all.flatten().filter_map(|p| p.stat().ok()) {
@@ -70,31 +106,43 @@ mod tests {
     use super::*;
 
     use std::process::Command;
+    use std::time::Duration;
+
+    fn kill(pid: Pid) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::SIGKILL);
+    }
 
     #[test]
-    fn children_files_and_the_proc_scan_find_the_same_children() {
+    fn children_files_and_the_proc_scan_find_the_same_children_as_they_change() {
         assert!(files_available(), "this kernel has no /proc/PID/task/TID/children");
-        let mut parent = Command::new("sh").args(["-c", "sleep 5 & sleep 5 & wait"]).spawn().unwrap();
+        let mut parent = Command::new("sh").args(["-c", "sleep 0.3; sleep 5 & sleep 5 & wait"]).spawn().unwrap();
         let pid = parent.id();
-        let process = Process::new(pid as i32).unwrap();
-        let mut found = Vec::new();
-        for _ in 0..200 {
-            found = Lookup::now(true).children_of(pid, &process, 1);
-            if found.len() == 2 {
-                break;
+        let mut files = ChildFiles::new(pid);
+        let mut buf = Vec::new();
+        let mut seen = Vec::new();
+        let mut first = Vec::new();
+        // The same open files show the first child, then the two that came after it ended.
+        for want in [1, 2] {
+            for _ in 0..400 {
+                seen = files.read(1, &mut buf);
+                if seen.len() == want {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
             }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+            assert_eq!(seen.len(), want, "{seen:?}");
+            if first.is_empty() {
+                first = seen.clone();
+            }
         }
-        let mut scanned = Lookup::now(false).children_of(pid, &process, 1);
+        assert!(!seen.contains(&first[0]), "{first:?} then {seen:?}");
+        let mut scanned = scan_parents().remove(&pid).unwrap_or_default();
         parent.kill().unwrap();
         parent.wait().unwrap();
-        for child in &found {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*child as i32), nix::sys::signal::SIGKILL);
-        }
-        found.sort();
+        seen.iter().copied().for_each(kill);
+        seen.sort();
         scanned.sort();
-        assert_eq!(found.len(), 2);
-        assert_eq!(found, scanned);
+        assert_eq!(seen, scanned);
     }
 
     #[test]
@@ -110,13 +158,24 @@ mod tests {
             child
         });
         let child_pid = spawned_rx.recv().unwrap();
-        let me = Process::myself().unwrap();
-        let threads = me.stat().unwrap().num_threads;
-        let found = Lookup::Files.children_of(std::process::id(), &me, threads);
+        let me = std::process::id();
+        let threads = procfs::process::Process::myself().unwrap().stat().unwrap().num_threads;
+        let found = ChildFiles::new(me).read(threads, &mut Vec::new());
         done_tx.send(()).unwrap();
         let mut child = spawner.join().unwrap();
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(found.contains(&child_pid), "{found:?} lacks {child_pid}");
+    }
+
+    #[test]
+    fn long_files_are_read_whole() {
+        let file = tempfile::tempfile().unwrap();
+        let text: Vec<u8> = (0..3000).flat_map(|i| format!("{i} ").into_bytes()).collect();
+        file.write_all_at(&text, 0).unwrap();
+        let mut buf = vec![b'x'; 10];
+        read_at_start(&file, &mut buf).unwrap();
+        assert_eq!(buf, text);
+        assert_eq!(parse_pids(&buf).count(), 3000);
     }
 }

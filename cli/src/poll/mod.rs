@@ -9,6 +9,8 @@
 
 mod children;
 mod interval;
+#[cfg(test)]
+mod overhead;
 mod procnet;
 pub mod reap;
 mod sockets;

@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use procfs::net::{TcpNetEntry, TcpState, UdpNetEntry};
 use procfs::process::Process;
-use runglass_model::{ByteString, SockAddr};
+use runglass_model::{ByteString, Pid, SockAddr};
 
 /// `__SO_ACCEPTCON` in the Flags column of /proc/net/unix: the socket is listening.
 const UNIX_ACCEPTCON: u32 = 0x10000;
@@ -70,10 +70,11 @@ pub(super) struct Tables {
 }
 
 impl Tables {
-    /// Reads the tables of `process`'s network namespace. A table that cannot be read (no
-    /// IPv6 in this kernel, the process just ended) counts as empty.
-    pub fn read(process: &Process) -> Tables {
+    /// Reads the tables of `pid`'s network namespace. A table that cannot be read (no IPv6
+    /// in this kernel, the process just ended) counts as empty.
+    pub fn read(pid: Pid) -> Tables {
         let mut tables = Tables::default();
+        let Some(process) = i32::try_from(pid).ok().and_then(|pid| Process::new(pid).ok()) else { return tables };
         for entry in process.tcp().unwrap_or_default().into_iter().chain(process.tcp6().unwrap_or_default()) {
             tables.add_tcp(entry);
         }

@@ -5,7 +5,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use procfs::process::Process;
 use runglass_model::{ExitStatus, Pid};
 
-use super::children::{self, Lookup};
+use super::children;
 
 /// Makes runglass the child subreaper (PR_SET_CHILD_SUBREAPER): processes of the command
 /// whose parent ends (daemons, background jobs) then become children of runglass instead of
@@ -21,9 +21,8 @@ pub fn become_subreaper() -> anyhow::Result<()> {
 pub fn reap_orphans(root: Pid) -> anyhow::Result<Vec<(Pid, ExitStatus)>> {
     let me = Process::myself().context("opening /proc/self")?;
     let threads = me.stat().map(|s| s.num_threads).context("reading /proc/self/stat")?;
-    let lookup = Lookup::now(children::files_available());
     let mut reaped = Vec::new();
-    for pid in lookup.children_of(std::process::id(), &me, threads) {
+    for pid in children::children_now(std::process::id(), threads) {
         if pid == root {
             continue;
         }

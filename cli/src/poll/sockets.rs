@@ -2,8 +2,8 @@
 //! inode against its network namespace's tables, reported once per (process, socket, fact).
 
 use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
 
-use procfs::process::{FDTarget, Process};
 use runglass_model::{EventKind, Pid, SyscallResult};
 
 use super::procnet::{Report, Tables};
@@ -20,21 +20,12 @@ impl Sockets {
     /// are read only when some socket is not settled yet, from the first such process's
     /// namespace: the tree is assumed to share one (a process in another namespace has its
     /// sockets looked up in the wrong tables and found in none).
-    pub fn poll<'a>(&mut self, processes: impl Iterator<Item = (Pid, &'a Process)>) -> Vec<(Pid, EventKind)> {
+    pub fn poll(&mut self, processes: impl Iterator<Item = Pid>) -> Vec<(Pid, EventKind)> {
         let mut open = Vec::new();
-        let mut reader = None;
-        for (pid, process) in processes {
-            let Ok(fds) = process.fd() else { continue };
-            for fd in fds.flatten() {
-                if let FDTarget::Socket(inode) = fd.target
-                    && !self.settled.contains(&(pid, inode))
-                {
-                    reader.get_or_insert(process);
-                    open.push((pid, inode));
-                }
-            }
+        for pid in processes {
+            open.extend(socket_inodes(pid).filter(|&inode| !self.settled.contains(&(pid, inode))).map(|i| (pid, i)));
         }
-        let Some(reader) = reader else { return Vec::new() };
+        let Some(&(reader, _)) = open.first() else { return Vec::new() };
         let tables = Tables::read(reader);
         let mut facts = Vec::new();
         for (pid, inode) in open {
@@ -56,6 +47,18 @@ impl Sockets {
         self.reported.retain(|(p, _, _)| *p != pid);
         self.settled.retain(|(p, _)| *p != pid);
     }
+}
+
+/// The inodes of the sockets `pid` holds: its /proc/PID/fd links that read `socket:[N]`.
+fn socket_inodes(pid: Pid) -> impl Iterator<Item = u64> {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).into_iter().flatten().flatten();
+    fds.filter_map(|fd| socket_inode(std::fs::read_link(fd.path()).ok()?.as_os_str().as_bytes()))
+}
+
+/// `socket:[12345]` → 12345.
+fn socket_inode(link: &[u8]) -> Option<u64> {
+    let inner = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
+    std::str::from_utf8(inner).ok()?.parse().ok()
 }
 
 fn event_kind(report: Report) -> EventKind {

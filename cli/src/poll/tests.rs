@@ -162,7 +162,8 @@ fn an_exec_in_place_is_reported_as_a_second_exec() {
             _ => None,
         })
         .collect();
-    assert_eq!(execs, [argv(&[b"sh", b"-c", b"sleep 0.3; exec sleep 0.4"]), argv(&[b"sleep", b"0.4"])]);
+    let expected = [argv(&[b"sh", b"-c", b"sleep 0.3; exec sleep 0.4"]), argv(&[b"sleep", b"0.4"])];
+    assert_eq!(execs, expected, "{:?}", seen.kinds_of(seen.root));
 }
 
 #[test]
