@@ -36,7 +36,7 @@ impl ChildFiles {
         let mut children = Vec::new();
         for file in &self.files {
             match read_at_start(file, buf) {
-                Ok(()) => children.extend(parse_pids(buf)),
+                Ok(text) => children.extend(parse_pids(text)),
                 // A thread that ended (ESRCH): list the threads again next time.
                 Err(_) => self.threads = -1,
             }
@@ -68,20 +68,20 @@ fn list_threads(pid: Pid) -> Vec<Pid> {
     dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect()
 }
 
-/// Reads a /proc file from its start into `buf` (pread at 0 makes the kernel generate it
-/// afresh). A read that does not fill the buffer reached the end: /proc's generated
-/// files give as much as asked for, so most reads take one call.
-pub(super) fn read_at_start(file: &File, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    const CHUNK: usize = 4096;
-    buf.clear();
+/// Reads a /proc file from its start (pread at 0 makes the kernel generate it afresh) into
+/// `buf`, which keeps its size between calls, and returns the part read. A read that does
+/// not fill the buffer reached the end: /proc's generated files give as much as asked for.
+pub(super) fn read_at_start<'b>(file: &File, buf: &'b mut Vec<u8>) -> std::io::Result<&'b [u8]> {
+    if buf.len() < 4096 {
+        buf.resize(4096, 0);
+    }
+    let mut filled = 0;
     loop {
-        let start = buf.len();
-        buf.resize(start + CHUNK, 0);
-        let n = file.read_at(&mut buf[start..], start as u64)?;
-        buf.truncate(start + n);
-        if n < CHUNK {
-            return Ok(());
+        filled += file.read_at(&mut buf[filled..], filled as u64)?;
+        if filled < buf.len() {
+            return Ok(&buf[..filled]);
         }
+        buf.resize(buf.len() * 2, 0);
     }
 }
 
@@ -173,9 +173,9 @@ mod tests {
         let file = tempfile::tempfile().unwrap();
         let text: Vec<u8> = (0..3000).flat_map(|i| format!("{i} ").into_bytes()).collect();
         file.write_all_at(&text, 0).unwrap();
-        let mut buf = vec![b'x'; 10];
-        read_at_start(&file, &mut buf).unwrap();
-        assert_eq!(buf, text);
-        assert_eq!(parse_pids(&buf).count(), 3000);
+        let mut buf = Vec::new();
+        let read = read_at_start(&file, &mut buf).unwrap();
+        assert_eq!(read, text);
+        assert_eq!(parse_pids(read).count(), 3000);
     }
 }

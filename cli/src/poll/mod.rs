@@ -35,11 +35,18 @@ pub struct PollOptions {
     pub min_interval: Duration,
     /// The interval the poller backs off to while nothing changes.
     pub max_interval: Duration,
+    /// Sockets are looked at by polls at least this far apart: a look reads the link of
+    /// every descriptor of every process, several times the cost of the rest of a poll.
+    pub socket_interval: Duration,
 }
 
 impl Default for PollOptions {
     fn default() -> Self {
-        PollOptions { min_interval: Duration::from_millis(2), max_interval: Duration::from_millis(50) }
+        PollOptions {
+            min_interval: Duration::from_millis(2),
+            max_interval: Duration::from_millis(50),
+            socket_interval: Duration::from_millis(10),
+        }
     }
 }
 
@@ -52,6 +59,7 @@ pub struct PollSummary {
     pub processes_seen: u64,
     pub min_interval: Duration,
     pub max_interval: Duration,
+    pub socket_interval: Duration,
     /// Processes of the tree still running at the last poll, other than the root: those that
     /// outlived it when the poller is stopped after the root ended.
     pub survivors: Vec<Pid>,
@@ -67,9 +75,12 @@ impl PollSummary {
                 millis(self.min_interval),
                 millis(self.max_interval)
             ),
-            "Sockets opened and closed between two polls are missing; connections accepted by a listener are not \
-             listed."
-                .to_string(),
+            format!(
+                "Sockets were looked at every {}-{} ms: sockets opened and closed in between are missing; \
+                 connections accepted by a listener are not listed.",
+                millis(self.socket_interval.max(self.min_interval)),
+                millis(self.socket_interval.max(self.max_interval))
+            ),
             "UDP peers are seen only for connected sockets; datagrams sent with sendto() show as the bound port."
                 .to_string(),
             "Unix sockets are seen only when bound to a name; the peers of connected unix sockets are not resolved \
@@ -103,8 +114,16 @@ impl Poller {
         if opts.min_interval.is_zero() || opts.min_interval > opts.max_interval {
             bail!("poll intervals must satisfy 0 < min ({:?}) <= max ({:?})", opts.min_interval, opts.max_interval);
         }
-        let mut watch = Watch { tree: Tree::new(root)?, sockets: Sockets::default(), start, sink, polls: 0 };
-        let Ok(changed) = watch.poll() else { bail!("the receiver of the poller's events is gone") };
+        let mut watch = Watch {
+            tree: Tree::new(root)?,
+            sockets: Sockets::default(),
+            socket_interval: opts.socket_interval,
+            sockets_seen: None,
+            start,
+            sink,
+            polls: 0,
+        };
+        let Ok(changed) = watch.poll(false) else { bail!("the receiver of the poller's events is gone") };
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
         let thread = std::thread::Builder::new()
             .name("poller".into())
@@ -131,6 +150,9 @@ struct SinkGone;
 struct Watch {
     tree: Tree,
     sockets: Sockets,
+    socket_interval: Duration,
+    /// When sockets were last looked at.
+    sockets_seen: Option<Instant>,
     start: Instant,
     sink: Sender<Event>,
     polls: u64,
@@ -144,18 +166,19 @@ impl Watch {
                 Err(RecvTimeoutError::Timeout) => {}
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
             }
-            match self.poll() {
+            match self.poll(false) {
                 Ok(c) => changed = c,
                 Err(SinkGone) => return self.summary(opts),
             }
         }
         // The last look: whatever ended or started since the previous poll.
-        let _ = self.poll();
+        let _ = self.poll(true);
         self.summary(opts)
     }
 
-    /// Looks once and sends what changed; returns whether anything did.
-    fn poll(&mut self) -> Result<bool, SinkGone> {
+    /// Looks once and sends what changed; returns whether anything did. Sockets are looked
+    /// at when `socket_interval` has passed since the last time, or when `last`.
+    fn poll(&mut self, last: bool) -> Result<bool, SinkGone> {
         self.polls += 1;
         let mut facts = self.tree.poll();
         for (pid, kind) in &facts {
@@ -163,7 +186,10 @@ impl Watch {
                 self.sockets.forget(*pid);
             }
         }
-        facts.extend(self.sockets.poll(self.tree.live()));
+        if last || self.sockets_seen.is_none_or(|t| t.elapsed() >= self.socket_interval) {
+            self.sockets_seen = Some(Instant::now());
+            facts.extend(self.sockets.poll(self.tree.live()));
+        }
         let time_ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let changed = !facts.is_empty();
         for (pid, kind) in facts {
@@ -178,6 +204,7 @@ impl Watch {
             processes_seen: self.tree.seen(),
             min_interval: opts.min_interval,
             max_interval: opts.max_interval,
+            socket_interval: opts.socket_interval,
             survivors: self.tree.others(),
         }
     }

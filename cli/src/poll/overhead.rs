@@ -23,11 +23,13 @@ const ROUNDS: usize = 5;
 #[ignore = "a measurement, run by hand with RUNGLASS_WORKLOADS set"]
 fn overhead_on_the_standard_workloads() {
     let dir = std::env::var_os("RUNGLASS_WORKLOADS").expect("RUNGLASS_WORKLOADS: the workloads directory");
+    let default = PollOptions::default();
     let opts = PollOptions {
-        min_interval: env_ms("RUNGLASS_POLL_MIN_MS").unwrap_or(PollOptions::default().min_interval),
-        max_interval: env_ms("RUNGLASS_POLL_MAX_MS").unwrap_or(PollOptions::default().max_interval),
+        min_interval: env_ms("RUNGLASS_POLL_MIN_MS").unwrap_or(default.min_interval),
+        max_interval: env_ms("RUNGLASS_POLL_MAX_MS").unwrap_or(default.max_interval),
+        socket_interval: env_ms("RUNGLASS_POLL_SOCKET_MS").unwrap_or(default.socket_interval),
     };
-    println!("intervals {:?}-{:?}, {ROUNDS} rounds, median of ratios", opts.min_interval, opts.max_interval);
+    println!("{opts:?}, {ROUNDS} rounds, median of ratios");
     for name in ["forks.sh", "make-c.sh", "py-imports.sh"] {
         let work = tempfile::tempdir().unwrap();
         let script = work.path().join(name);
@@ -97,15 +99,17 @@ fn cost_of_one_poll() {
     let mut watch = super::Watch {
         tree: super::Tree::new(child.id()).unwrap(),
         sockets: super::Sockets::default(),
+        socket_interval: Duration::ZERO,
+        sockets_seen: None,
         start: Instant::now(),
         sink: tx,
         polls: 0,
     };
-    watch.poll().unwrap();
+    watch.poll(false).unwrap();
     let n = 2000;
     let started = Instant::now();
     for _ in 0..n {
-        watch.poll().unwrap();
+        watch.poll(false).unwrap();
     }
     let each = started.elapsed() / n;
     child.kill().unwrap();

@@ -240,7 +240,7 @@ fn processes_that_outlive_the_root_are_survivors() {
 fn intervals_out_of_order_are_refused() {
     let mut child = Command::new("true").spawn().unwrap();
     let (tx, _rx) = crossbeam_channel::unbounded();
-    let opts = PollOptions { min_interval: Duration::from_millis(10), max_interval: Duration::from_millis(5) };
+    let opts = PollOptions { min_interval: Duration::from_millis(10), max_interval: Duration::from_millis(5), ..Default::default() };
     let started = Poller::start(child.id(), Instant::now(), opts, tx);
     child.wait().unwrap();
     assert!(started.is_err());
@@ -266,7 +266,7 @@ fn orphans_reparented_to_runglass_join_the_tree_and_are_reaped() {
     // so the poller first meets the orphan as a child of runglass.
     let root = &mut sh("sleep 0.1; (sleep 3 &); sleep 0.8");
     let slow = Duration::from_millis(400);
-    let seen = Watched::start_with(root, PollOptions { min_interval: slow, max_interval: slow }).finish();
+    let seen = Watched::start_with(root, PollOptions { min_interval: slow, max_interval: slow, ..Default::default() }).finish();
 
     let me = std::process::id();
     let orphan = seen.events.iter().find(|e| matches!(&e.kind, EventKind::Exec { argv: a, .. } if a == &argv(&[b"sleep", b"3"])));

@@ -295,8 +295,7 @@ fn read_program(pid: Pid, stat: &File, before: Fingerprint, buf: &mut Vec<u8>) -
 }
 
 fn read_stat(file: &File, buf: &mut Vec<u8>) -> Option<Stat> {
-    read_at_start(file, buf).ok()?;
-    Stat::from_read(&buf[..]).ok()
+    Stat::from_read(read_at_start(file, buf).ok()?).ok()
 }
 
 /// A zombie ('Z') or dead ('X') process has exited; only its parent's wait is left.
