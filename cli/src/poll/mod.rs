@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use runglass_model::{Event, EventKind, Pid};
+use runglass_model::{Event, Pid};
 
 use interval::Backoff;
 use sockets::Sockets;
@@ -35,8 +35,9 @@ pub struct PollOptions {
     pub min_interval: Duration,
     /// The interval the poller backs off to while nothing changes.
     pub max_interval: Duration,
-    /// Sockets are looked at by polls at least this far apart: a look reads the link of
-    /// every descriptor of every process, several times the cost of the rest of a poll.
+    /// Sockets are looked at by polls at least this far apart: a look at a process's
+    /// sockets reads the link of each of its descriptors, several times the cost of the
+    /// rest of a poll.
     pub socket_interval: Duration,
 }
 
@@ -116,7 +117,7 @@ impl Poller {
         }
         let mut watch = Watch {
             tree: Tree::new(root)?,
-            sockets: Sockets::default(),
+            sockets: Sockets::new(root),
             socket_interval: opts.socket_interval,
             sockets_seen: None,
             start,
@@ -181,14 +182,10 @@ impl Watch {
     fn poll(&mut self, last: bool) -> Result<bool, SinkGone> {
         self.polls += 1;
         let mut facts = self.tree.poll();
-        for (pid, kind) in &facts {
-            if matches!(kind, EventKind::Gone) {
-                self.sockets.forget(*pid);
-            }
-        }
         if last || self.sockets_seen.is_none_or(|t| t.elapsed() >= self.socket_interval) {
             self.sockets_seen = Some(Instant::now());
-            facts.extend(self.sockets.poll(self.tree.live()));
+            let live: Vec<Pid> = self.tree.live().collect();
+            facts.extend(self.sockets.poll(&live));
         }
         let time_ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let changed = !facts.is_empty();

@@ -98,7 +98,7 @@ fn cost_of_one_poll() {
     let (tx, rx) = crossbeam_channel::unbounded();
     let mut watch = super::Watch {
         tree: super::Tree::new(child.id()).unwrap(),
-        sockets: super::Sockets::default(),
+        sockets: super::Sockets::new(child.id()),
         socket_interval: Duration::ZERO,
         sockets_seen: None,
         start: Instant::now(),

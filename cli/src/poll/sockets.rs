@@ -1,37 +1,73 @@
 //! The sockets of the tree: each process's socket descriptors (/proc/PID/fd), matched by
 //! inode against its network namespace's tables, reported once per (process, socket, fact).
+//!
+//! Reading every descriptor's link of every process is most of a poll's cost, so a process
+//! is looked at only when something may have changed for it: when it is new, when it holds
+//! sockets the tables could not settle yet (unbound, bound but not listening...), or when
+//! the namespace's socket counts (/proc/PID/net/sockstat) moved, which every socket
+//! creation, TCP listen or connect, and UDP bind does. A socket handed in from outside the
+//! tree over a unix socket moves no count, and waits for the next move to be seen.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 
 use runglass_model::{EventKind, Pid, SyscallResult};
 
+use super::children::read_at_start;
 use super::procnet::{Report, Tables};
 
-#[derive(Default)]
 pub(super) struct Sockets {
+    /// The root's /proc/PID/net/sockstat, held open (it stays readable after the root
+    /// ends), and what it said last.
+    sockstat: Option<File>,
+    counts: Vec<u8>,
+    buf: Vec<u8>,
+    /// Processes looked at before, each with whether it holds sockets not settled yet.
+    processes: HashMap<Pid, bool>,
     reported: HashSet<(Pid, u64, Report)>,
     /// (process, inode) pairs the tables can tell nothing more about.
     settled: HashSet<(Pid, u64)>,
 }
 
 impl Sockets {
-    /// Looks at the sockets of `processes` and returns the new facts, in order. The tables
-    /// are read only when some socket is not settled yet, from the first such process's
-    /// namespace: the tree is assumed to share one (a process in another namespace has its
-    /// sockets looked up in the wrong tables and found in none).
-    pub fn poll(&mut self, processes: impl Iterator<Item = Pid>) -> Vec<(Pid, EventKind)> {
+    pub fn new(root: Pid) -> Sockets {
+        Sockets {
+            sockstat: File::open(format!("/proc/{root}/net/sockstat")).ok(),
+            counts: Vec::new(),
+            buf: Vec::new(),
+            processes: HashMap::new(),
+            reported: HashSet::new(),
+            settled: HashSet::new(),
+        }
+    }
+
+    /// Looks at the sockets of the `live` processes and returns the new facts, in order.
+    /// The tables are read only when some socket is not settled yet, from the first such
+    /// process's namespace: the tree is assumed to share one (a process in another
+    /// namespace has its sockets looked up in the wrong tables and found in none).
+    pub fn poll(&mut self, live: &[Pid]) -> Vec<(Pid, EventKind)> {
+        self.forget_all_but(live);
+        let counts_moved = self.counts_moved();
         let mut open = Vec::new();
-        for pid in processes {
-            open.extend(socket_inodes(pid).filter(|&inode| !self.settled.contains(&(pid, inode))).map(|i| (pid, i)));
+        for &pid in live {
+            let unsettled = self.processes.get(&pid).copied();
+            if counts_moved || unsettled != Some(false) {
+                let before = open.len();
+                open.extend(socket_inodes(pid).filter(|&i| !self.settled.contains(&(pid, i))).map(|i| (pid, i)));
+                self.processes.insert(pid, open.len() > before);
+            }
         }
         let Some(&(reader, _)) = open.first() else { return Vec::new() };
         let tables = Tables::read(reader);
         let mut facts = Vec::new();
+        let mut still_open = HashSet::new();
         for (pid, inode) in open {
             let verdict = tables.verdict(inode);
             if verdict.settled {
                 self.settled.insert((pid, inode));
+            } else {
+                still_open.insert(pid);
             }
             if let Some(report) = verdict.report
                 && self.reported.insert((pid, inode, report.clone()))
@@ -39,13 +75,32 @@ impl Sockets {
                 facts.push((pid, event_kind(report)));
             }
         }
+        for (pid, unsettled) in &mut self.processes {
+            *unsettled &= still_open.contains(pid);
+        }
         facts
     }
 
-    /// Forgets an ended process, whose pid may come back as another one.
-    pub fn forget(&mut self, pid: Pid) {
-        self.reported.retain(|(p, _, _)| *p != pid);
-        self.settled.retain(|(p, _)| *p != pid);
+    /// True when the namespace's socket counts changed since the last look (or cannot be
+    /// read, which must not hide anything).
+    fn counts_moved(&mut self) -> bool {
+        let Some(file) = &self.sockstat else { return true };
+        match read_at_start(file, &mut self.buf) {
+            Ok(counts) if counts == self.counts => false,
+            Ok(counts) => {
+                self.counts = counts.to_vec();
+                true
+            }
+            Err(_) => true,
+        }
+    }
+
+    /// Drops what is known of processes that ended, whose pids may come back as others.
+    fn forget_all_but(&mut self, live: &[Pid]) {
+        let live: HashSet<Pid> = live.iter().copied().collect();
+        self.processes.retain(|pid, _| live.contains(pid));
+        self.reported.retain(|(pid, _, _)| live.contains(pid));
+        self.settled.retain(|(pid, _)| live.contains(pid));
     }
 }
 

@@ -209,9 +209,12 @@ fn unix_sockets_bound_to_paths_are_reported_with_the_exact_path() {
     listening.extend_from_slice(b"/l sock\xff");
     let mut bound = dir.path().as_os_str().as_bytes().to_vec();
     bound.extend_from_slice(b"/dgram");
+    // Bound a while after they were made: binding a unix socket moves no socket count, so
+    // this needs the poller to look again at sockets it could not settle.
     let script = "import socket, sys, time\n\
-        l = socket.socket(socket.AF_UNIX); l.bind(sys.argv[1].encode('utf-8', 'surrogateescape')); l.listen()\n\
-        d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); d.bind(sys.argv[2])\n\
+        l = socket.socket(socket.AF_UNIX); d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n\
+        time.sleep(0.3)\n\
+        l.bind(sys.argv[1].encode('utf-8', 'surrogateescape')); l.listen(); d.bind(sys.argv[2])\n\
         time.sleep(0.5)";
     let mut command = python(script);
     command.arg(OsStr::from_bytes(&listening)).arg(OsStr::from_bytes(&bound));
