@@ -184,7 +184,7 @@ impl Watch {
         let mut facts = self.tree.poll();
         if last || self.sockets_seen.is_none_or(|t| t.elapsed() >= self.socket_interval) {
             self.sockets_seen = Some(Instant::now());
-            let live: Vec<Pid> = self.tree.live().collect();
+            let live: Vec<(Pid, Pid)> = self.tree.live().collect();
             facts.extend(self.sockets.poll(&live));
         }
         let time_ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);

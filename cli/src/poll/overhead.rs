@@ -8,6 +8,8 @@
 //! Each workload runs unobserved and polled in turns (A B A B ...), copied to a temporary
 //! directory; what is printed is the median wall-time ratio, the poller's CPU time and how
 //! many processes it saw. Nothing is asserted: timings on a shared machine are noise-prone.
+//! `RUNGLASS_WORKLOAD=make-c.sh` runs one workload only; `RUNGLASS_POLL_MIN_MS`,
+//! `RUNGLASS_POLL_MAX_MS` and `RUNGLASS_POLL_SOCKET_MS` override the default intervals.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -30,7 +32,8 @@ fn overhead_on_the_standard_workloads() {
         socket_interval: env_ms("RUNGLASS_POLL_SOCKET_MS").unwrap_or(default.socket_interval),
     };
     println!("{opts:?}, {ROUNDS} rounds, median of ratios");
-    for name in ["forks.sh", "make-c.sh", "py-imports.sh"] {
+    let only = std::env::var("RUNGLASS_WORKLOAD").ok();
+    for name in ["forks.sh", "make-c.sh", "py-imports.sh"].into_iter().filter(|n| only.as_deref().is_none_or(|o| o == *n)) {
         let work = tempfile::tempdir().unwrap();
         let script = work.path().join(name);
         std::fs::copy(Path::new(&dir).join(name), &script).unwrap();

@@ -1,12 +1,14 @@
 //! The sockets of the tree: each process's socket descriptors (/proc/PID/fd), matched by
 //! inode against its network namespace's tables, reported once per (process, socket, fact).
 //!
-//! Reading every descriptor's link of every process is most of a poll's cost, so a process
-//! is looked at only when something may have changed for it: when it is new, when it holds
-//! sockets the tables could not settle yet (unbound, bound but not listening...), or when
-//! the namespace's socket counts (/proc/PID/net/sockstat) moved, which every socket
-//! creation, TCP listen or connect, and UDP bind does. A socket handed in from outside the
-//! tree over a unix socket moves no count, and waits for the next move to be seen.
+//! Reading every descriptor's link of every process would be most of a poll's cost, so a
+//! process is looked at only when something may have changed for it: when the namespace's
+//! socket counts (/proc/PID/net/sockstat) moved, which every socket creation, TCP listen or
+//! connect, and UDP bind does; when it holds sockets the tables could not settle yet
+//! (unbound, bound but not listening...); or when it is new and its parent held sockets
+//! (without new sockets, a child has only those it inherited). A socket handed in from
+//! outside the tree (over a unix socket, or by pidfd_getfd) moves no count, and waits for
+//! the next move to be seen.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -17,14 +19,21 @@ use runglass_model::{EventKind, Pid, SyscallResult};
 use super::children::read_at_start;
 use super::procnet::{Report, Tables};
 
+#[derive(Clone, Copy, Default)]
+struct Holding {
+    any: bool,
+    /// Some the tables could not settle yet.
+    unsettled: bool,
+}
+
 pub(super) struct Sockets {
     /// The root's /proc/PID/net/sockstat, held open (it stays readable after the root
     /// ends), and what it said last.
     sockstat: Option<File>,
     counts: Vec<u8>,
     buf: Vec<u8>,
-    /// Processes looked at before, each with whether it holds sockets not settled yet.
-    processes: HashMap<Pid, bool>,
+    /// What is known of each process's sockets since it was last looked at.
+    processes: HashMap<Pid, Holding>,
     reported: HashSet<(Pid, u64, Report)>,
     /// (process, inode) pairs the tables can tell nothing more about.
     settled: HashSet<(Pid, u64)>,
@@ -42,21 +51,27 @@ impl Sockets {
         }
     }
 
-    /// Looks at the sockets of the `live` processes and returns the new facts, in order.
-    /// The tables are read only when some socket is not settled yet, from the first such
-    /// process's namespace: the tree is assumed to share one (a process in another
-    /// namespace has its sockets looked up in the wrong tables and found in none).
-    pub fn poll(&mut self, live: &[Pid]) -> Vec<(Pid, EventKind)> {
+    /// Looks at the sockets of the `live` processes (with their parents) and returns the
+    /// new facts, in order. The tables are read only when some socket is not settled yet,
+    /// from the first such process's namespace: the tree is assumed to share one (a process
+    /// in another namespace has its sockets looked up in the wrong tables and found in none).
+    pub fn poll(&mut self, live: &[(Pid, Pid)]) -> Vec<(Pid, EventKind)> {
         self.forget_all_but(live);
         let counts_moved = self.counts_moved();
         let mut open = Vec::new();
-        for &pid in live {
-            let unsettled = self.processes.get(&pid).copied();
-            if counts_moved || unsettled != Some(false) {
-                let before = open.len();
-                open.extend(socket_inodes(pid).filter(|&i| !self.settled.contains(&(pid, i))).map(|i| (pid, i)));
-                self.processes.insert(pid, open.len() > before);
+        for &(pid, parent) in live {
+            let look = match self.processes.get(&pid) {
+                Some(known) => counts_moved || known.unsettled,
+                None => counts_moved || self.processes.get(&parent).is_none_or(|p| p.any),
+            };
+            if !look {
+                self.processes.entry(pid).or_default();
+                continue;
             }
+            let inodes: Vec<u64> = socket_inodes(pid).collect();
+            let unsettled: Vec<u64> = inodes.iter().copied().filter(|&i| !self.settled.contains(&(pid, i))).collect();
+            self.processes.insert(pid, Holding { any: !inodes.is_empty(), unsettled: !unsettled.is_empty() });
+            open.extend(unsettled.into_iter().map(|inode| (pid, inode)));
         }
         let Some(&(reader, _)) = open.first() else { return Vec::new() };
         let tables = Tables::read(reader);
@@ -75,8 +90,8 @@ impl Sockets {
                 facts.push((pid, event_kind(report)));
             }
         }
-        for (pid, unsettled) in &mut self.processes {
-            *unsettled &= still_open.contains(pid);
+        for (pid, holding) in &mut self.processes {
+            holding.unsettled &= still_open.contains(pid);
         }
         facts
     }
@@ -96,8 +111,8 @@ impl Sockets {
     }
 
     /// Drops what is known of processes that ended, whose pids may come back as others.
-    fn forget_all_but(&mut self, live: &[Pid]) {
-        let live: HashSet<Pid> = live.iter().copied().collect();
+    fn forget_all_but(&mut self, live: &[(Pid, Pid)]) {
+        let live: HashSet<Pid> = live.iter().map(|&(pid, _)| pid).collect();
         self.processes.retain(|pid, _| live.contains(pid));
         self.reported.retain(|(pid, _, _)| live.contains(pid));
         self.settled.retain(|(pid, _)| live.contains(pid));

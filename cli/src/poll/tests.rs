@@ -167,15 +167,21 @@ fn an_exec_in_place_is_reported_as_a_second_exec() {
 }
 
 #[test]
-fn a_tcp_listener_on_every_interface_is_reported_with_its_port() {
-    let script = "import socket, time\n\
+fn a_tcp_listener_on_every_interface_is_reported_with_its_port_for_each_holder() {
+    // A child forked later inherits the listener: it holds it too.
+    let script = "import os, socket, time\n\
         s = socket.socket(); s.bind(('0.0.0.0', 0)); s.listen()\n\
-        print(s.getsockname()[1], flush=True); time.sleep(0.5)";
+        print(s.getsockname()[1], flush=True); time.sleep(0.3)\n\
+        pid = os.fork()\n\
+        time.sleep(0.5)\n\
+        if pid: os.waitpid(pid, 0)";
     let mut watched = Watched::start(&mut python(script));
     let port: u16 = watched.read_line().parse().expect("the listener's port");
     let seen = watched.finish();
     let listen = EventKind::Listen { addr: Some(inet(Ipv4Addr::UNSPECIFIED, port)), result: SyscallResult::Ok(0) };
-    assert!(seen.has(&listen), "{:?}", seen.tree());
+    let holders: Vec<Pid> = seen.tree().iter().filter(|e| e.kind == listen).map(|e| e.pid).collect();
+    assert_eq!(holders.len(), 2, "{holders:?} in {:?}", seen.tree());
+    assert_ne!(holders[0], holders[1]);
 }
 
 #[test]

@@ -60,6 +60,8 @@ struct Image {
 }
 
 struct Tracked {
+    /// The process it was first seen a child of.
+    parent: Pid,
     stat: File,
     children: ChildFiles,
     start_time: u64,
@@ -130,14 +132,14 @@ impl Tree {
         events
     }
 
-    /// The live processes of the tree.
-    pub fn live(&self) -> impl Iterator<Item = Pid> + '_ {
-        self.live.keys().copied()
+    /// The live processes of the tree, each with the parent it was first seen under.
+    pub fn live(&self) -> impl Iterator<Item = (Pid, Pid)> + '_ {
+        self.live.iter().map(|(&pid, t)| (pid, t.parent))
     }
 
     /// Live processes other than the root: those that outlived it once it has ended.
     pub fn others(&self) -> Vec<Pid> {
-        let mut pids: Vec<Pid> = self.live().filter(|&p| p != self.root).collect();
+        let mut pids: Vec<Pid> = self.live.keys().copied().filter(|&p| p != self.root).collect();
         pids.sort_unstable();
         pids
     }
@@ -151,7 +153,7 @@ impl Tree {
         let Some((file, stat)) = self.open(self.root) else { return };
         self.seen += 1;
         events.push((self.root, EventKind::Spawn { parent: self.me, parent_tid: self.me, kind: CloneKind::Root }));
-        self.take(self.root, file, &stat, None, events);
+        self.take(self.root, self.me, file, &stat, None, events);
     }
 
     /// Notes execs and ends of the processes already known.
@@ -238,7 +240,7 @@ impl Tree {
         self.seen += 1;
         events.push((pid, EventKind::Spawn { parent, parent_tid: parent, kind: CloneKind::Unknown }));
         let parent_program = self.live.get(&parent).and_then(|t| Some((t.fingerprint.clone(), t.image.clone()?)));
-        self.take(pid, file, &stat, parent_program, events)
+        self.take(pid, parent, file, &stat, parent_program, events)
     }
 
     /// Starts tracking a newly seen process; reports its program unless it still runs its
@@ -246,6 +248,7 @@ impl Tree {
     fn take(
         &mut self,
         pid: Pid,
+        parent: Pid,
         stat_file: File,
         stat: &Stat,
         parent_program: Option<(Fingerprint, Image)>,
@@ -267,6 +270,7 @@ impl Tree {
             (fingerprint, image) = (now, Some(program));
         }
         let tracked = Tracked {
+            parent,
             stat: stat_file,
             children: ChildFiles::new(pid),
             start_time: stat.starttime,
@@ -289,7 +293,7 @@ impl Tree {
 /// What `pid` runs, with the fingerprint `before` it was seen with, when that held while
 /// the program was read (else an exec may have come between the two).
 fn read_program(pid: Pid, stat: &File, before: Fingerprint, buf: &mut Vec<u8>) -> Option<(Fingerprint, Image)> {
-    let image = image(pid)?;
+    let image = image(pid, buf)?;
     let after = Fingerprint::of(&read_stat(stat, buf)?);
     (after == before).then_some((after, image))
 }
@@ -306,8 +310,9 @@ fn exited(stat: &Stat) -> bool {
 /// The program `pid` runs; None while its argv cannot be read: every program has one (the
 /// kernel gives an empty argv an empty argv[0]), so it is between two programs (the new
 /// one's arguments are not set up yet) or it is ending.
-fn image(pid: Pid) -> Option<Image> {
-    let argv = split_cmdline(&std::fs::read(format!("/proc/{pid}/cmdline")).ok()?);
+fn image(pid: Pid, buf: &mut Vec<u8>) -> Option<Image> {
+    let cmdline = File::open(format!("/proc/{pid}/cmdline")).ok()?;
+    let argv = split_cmdline(read_at_start(&cmdline, buf).ok()?);
     if argv.is_empty() {
         return None;
     }
