@@ -13,8 +13,10 @@ use crate::poll::{self, PollOptions, Poller};
 
 pub struct NormalOutcome {
     pub status: ExitStatus,
-    /// What polling saw of its own work, for the receipt's coverage notes.
+    /// How polling went, in a few words, for the receipt's coverage notes.
     pub polling: String,
+    /// What polling could not see, for the receipt's limits.
+    pub limits: Vec<String>,
     /// Processes of the tree still running when the command ended: (pid, argv).
     pub survivors: Vec<(u32, Vec<runglass_model::ByteString>)>,
 }
@@ -50,13 +52,22 @@ pub fn run(
         }
         drop(tx);
         let summary = poller.stop();
-        poll::reap_orphans(root);
+        if let Err(e) = poll::reap_orphans(root) {
+            eprintln!("runglass: warning: {e:#}");
+        }
         (status, summary)
     })?;
     deep::drain(&rx, sink);
     let (status, summary) = waiter.join().map_err(|_| anyhow::anyhow!("the waiter thread panicked"))?;
     let status = status.with_context(|| format!("waiting for the command (pid {root})"))?;
-    Ok(NormalOutcome { status, polling: summary.describe(), survivors: summary.survivors() })
+    let polling = format!(
+        "{} polls, every {} to {} ms",
+        summary.polls,
+        summary.min_interval.as_millis(),
+        summary.max_interval.as_millis()
+    );
+    let survivors = summary.survivors.iter().map(|&pid| (pid, cmdline(pid))).collect();
+    Ok(NormalOutcome { status, polling, limits: summary.limits(), survivors })
 }
 
 /// Reaps the root and returns how it ended.
@@ -71,4 +82,10 @@ fn wait_for(pid: u32) -> nix::Result<ExitStatus> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// A process's argv as /proc has it now (empty when it is gone).
+fn cmdline(pid: u32) -> Vec<runglass_model::ByteString> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    raw.split(|&b| b == 0).filter(|a| !a.is_empty()).map(|a| a.to_vec().into()).collect()
 }

@@ -75,6 +75,7 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         git: None,
         phases: Vec::new(),
         polling: None,
+        limits: Vec::new(),
         output_cut_short: false,
         recovered: true,
         artifacts: Artifacts {

@@ -77,6 +77,7 @@ struct Watched {
     result: anyhow::Result<ExitStatus>,
     started: bool,
     polling: Option<String>,
+    limits: Vec<String>,
     survivors: Vec<(u32, Vec<ByteString>)>,
     timed_out: bool,
     signal: Option<i32>,
@@ -178,6 +179,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         git,
         phases,
         polling: watched.polling.clone(),
+        limits: watched.limits.clone(),
         output_cut_short: captured.cut_short,
         recovered: false,
         artifacts: Artifacts {
@@ -223,22 +225,25 @@ fn watch(
         let _ = fwd_tx.send(pid);
         let _ = dog_tx.send(pid);
     };
-    let (result, polling, survivors) = match mode {
+    let (result, polling, limits, survivors) = match mode {
         Mode::Deep => {
             let opts = DeepOptions { reads, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) };
             match deep::run(cmd, opts, sink, on_start) {
-                Ok(o) => (Ok(o.status), None, o.survivors.into_iter().map(|s| (s.pid as u32, s.argv)).collect()),
-                Err(e) => (Err(e), None, Vec::new()),
+                Ok(o) => {
+                    let survivors = o.survivors.into_iter().map(|s| (s.pid as u32, s.argv)).collect();
+                    (Ok(o.status), None, Vec::new(), survivors)
+                }
+                Err(e) => (Err(e), None, Vec::new(), Vec::new()),
             }
         }
         Mode::Normal => match normal::run(cmd, sink, on_start) {
-            Ok(o) => (Ok(o.status), Some(o.polling), o.survivors),
-            Err(e) => (Err(e), None, Vec::new()),
+            Ok(o) => (Ok(o.status), Some(o.polling), o.limits, o.survivors),
+            Err(e) => (Err(e), None, Vec::new(), Vec::new()),
         },
     };
     let timed_out = watchdog.is_some_and(Watchdog::disarm);
     let signal = forwarder.stop();
-    Ok(Watched { result, started: started.load(Ordering::Relaxed), polling, survivors, timed_out, signal })
+    Ok(Watched { result, started: started.load(Ordering::Relaxed), polling, limits, survivors, timed_out, signal })
 }
 
 fn outcome(w: &Watched, timeout: Option<Duration>) -> Outcome {

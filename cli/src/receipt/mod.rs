@@ -52,6 +52,8 @@ pub struct RunFacts {
     pub phases: Vec<(i64, String)>,
     /// How polling went, for the coverage notes (normal mode).
     pub polling: Option<String>,
+    /// What the observer could not see, beyond what the mode implies.
+    pub limits: Vec<String>,
     pub output_cut_short: bool,
     pub recovered: bool,
     pub artifacts: Artifacts,
@@ -109,7 +111,7 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
         reads: reads(&actions, facts.cap_bytes),
         snapshot: facts.snapshot.clone(),
     };
-    let observation = coverage::observation(&coverage::Seen {
+    let mut observation = coverage::observation(&coverage::Seen {
         mode: facts.mode,
         reads: facts.header.reads,
         polling: facts.polling.as_deref(),
@@ -119,6 +121,7 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
         survivors,
         timeline_omitted: timeline.omitted,
     });
+    observation.limits.extend(facts.limits.iter().cloned());
     let mut receipt = Receipt {
         format_version: RECEIPT_FORMAT_VERSION,
         id: facts.id,
