@@ -60,6 +60,7 @@ pub struct PollSummary {
     pub polls: u64,
     /// Processes of the tree seen, the root included.
     pub processes_seen: u64,
+    /// The intervals polling used (see [`PollOptions`]).
     pub min_interval: Duration,
     pub max_interval: Duration,
     pub socket_interval: Duration,
@@ -111,9 +112,9 @@ impl Poller {
     /// sending events to `sink`. `start` is the instant event times (`time_ns`) count from.
     ///
     /// The first poll is made before this returns, so the root's program is seen even when
-    /// it ends at once. Children of runglass other than the root that appear later are
-    /// taken to be orphans of the tree (see [`reap::become_subreaper`]): the caller must not start
-    /// other processes while the poller runs.
+    /// it ends at once. When runglass is the child subreaper ([`reap::become_subreaper`]),
+    /// children of runglass other than the root that appear later are taken for orphans of
+    /// the tree: the caller must then start no other processes while the poller runs.
     pub fn start(root: Pid, start: Instant, opts: PollOptions, sink: Sender<Event>) -> anyhow::Result<Poller> {
         if opts.min_interval.is_zero() || opts.min_interval > opts.max_interval {
             bail!("poll intervals must satisfy 0 < min ({:?}) <= max ({:?})", opts.min_interval, opts.max_interval);
