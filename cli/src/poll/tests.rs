@@ -1,7 +1,5 @@
-//! The poller against real commands: processes, execs, ends and sockets it must see.
-//!
-//! Tests of this binary run side by side and the poller takes in any new child of this
-//! process as an orphan of the tree, so assertions look only at the root's descendants.
+//! The poller against real commands: processes, execs, ends and sockets it must see. The
+//! commands sleep long enough (0.3 s and more) for polls to find what they do.
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
@@ -232,8 +230,25 @@ fn unix_sockets_bound_to_paths_are_reported_with_the_exact_path() {
 }
 
 #[test]
+fn a_zombie_child_is_gone_before_it_is_reaped() {
+    // The root leaves its ended child unreaped while the poller looks its last.
+    let script = "import os, time\n\
+        pid = os.fork()\n\
+        if pid == 0: os._exit(0)\n\
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)\n\
+        print(pid, flush=True); time.sleep(5)";
+    let mut watched = Watched::start(&mut python(script));
+    let zombie: Pid = watched.read_line().parse().expect("the child's pid");
+    let summary = watched.poller.stop();
+    watched.child.kill().unwrap();
+    watched.child.wait().unwrap();
+    let seen = Seen { root: watched.child.id(), events: watched.events.try_iter().collect(), summary };
+    assert!(seen.kinds_of(zombie).contains(&EventKind::Gone), "{:?}", seen.tree());
+}
+
+#[test]
 fn processes_that_outlive_the_root_are_survivors() {
-    let mut watched = Watched::start(&mut sh("sleep 3 & echo $!; sleep 0.2").stdout(Stdio::piped()));
+    let mut watched = Watched::start(sh("sleep 3 & echo $!; sleep 0.2").stdout(Stdio::piped()));
     let background: Pid = watched.read_line().parse().expect("the background job's pid");
     let seen = watched.finish();
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(background as i32), nix::sys::signal::SIGKILL);
