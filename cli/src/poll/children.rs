@@ -17,44 +17,39 @@ pub(super) fn files_available() -> bool {
 /// The open `children` files of one process's threads.
 pub(super) struct ChildFiles {
     pid: Pid,
-    /// The thread count the files were opened for; -1 when they must be opened again.
-    threads: i64,
-    files: Vec<File>,
+    files: Vec<(Pid, File)>,
 }
 
 impl ChildFiles {
     pub fn new(pid: Pid) -> ChildFiles {
-        ChildFiles { pid, threads: -1, files: Vec::new() }
+        ChildFiles { pid, files: Vec::new() }
     }
 
-    /// The children of the process now, given its thread count from the stat just read (a
-    /// new count means threads came or went: their files are opened again).
+    /// The children of the process now, given its thread count from the stat just read.
+    /// A single thread is taken to be the leader; the threads of a multi-threaded process
+    /// are listed each time, as they may come and go in equal numbers.
     pub fn read(&mut self, threads: i64, buf: &mut Vec<u8>) -> Vec<Pid> {
-        if threads != self.threads {
-            self.open(threads);
+        let pid = self.pid;
+        let tids = if threads <= 1 { vec![pid] } else { list_threads(pid) };
+        if !self.files.iter().map(|(tid, _)| *tid).eq(tids.iter().copied()) {
+            let mut open: HashMap<Pid, File> = std::mem::take(&mut self.files).into_iter().collect();
+            let mut reopen =
+                |tid| open.remove(&tid).or_else(|| File::open(format!("/proc/{pid}/task/{tid}/children")).ok());
+            self.files = tids.into_iter().filter_map(|tid| Some((tid, reopen(tid)?))).collect();
         }
         let mut children = Vec::new();
-        for file in &self.files {
-            match read_at_start(file, buf) {
-                Ok(text) => children.extend(parse_pids(text)),
-                // A thread that ended (ESRCH): list the threads again next time.
-                Err(_) => self.threads = -1,
+        for (_, file) in &self.files {
+            // A thread that just ended reads as having no children.
+            if let Ok(text) = read_at_start(file, buf) {
+                children.extend(parse_pids(text));
             }
         }
         children
     }
-
-    fn open(&mut self, threads: i64) {
-        let pid = self.pid;
-        // One thread: the leader, no need to list the task directory.
-        let tids = if threads <= 1 { vec![pid] } else { list_threads(pid) };
-        self.files = tids.iter().filter_map(|tid| File::open(format!("/proc/{pid}/task/{tid}/children")).ok()).collect();
-        self.threads = threads;
-    }
 }
 
 /// The children of `pid` (which has `threads` threads) now, by whichever means this kernel
-/// offers: for a one-off look, where polling holds the files open.
+/// offers, for one look (polling holds the files open instead).
 pub(super) fn children_now(pid: Pid, threads: i64) -> Vec<Pid> {
     if files_available() {
         ChildFiles::new(pid).read(threads, &mut Vec::new())

@@ -18,11 +18,13 @@ mod sockets;
 mod tests;
 mod tree;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::Sender;
 use runglass_model::{Event, Pid};
 
 use interval::Backoff;
@@ -44,7 +46,7 @@ pub struct PollOptions {
 impl Default for PollOptions {
     fn default() -> Self {
         PollOptions {
-            min_interval: Duration::from_millis(2),
+            min_interval: Duration::from_millis(3),
             max_interval: Duration::from_millis(50),
             socket_interval: Duration::from_millis(10),
         }
@@ -58,6 +60,7 @@ pub struct PollSummary {
     pub polls: u64,
     /// Processes of the tree seen, the root included.
     pub processes_seen: u64,
+    /// The intervals polling used (see [`PollOptions`]).
     pub min_interval: Duration,
     pub max_interval: Duration,
     pub socket_interval: Duration,
@@ -96,10 +99,11 @@ fn millis(d: Duration) -> String {
     if ms.fract() == 0.0 { format!("{ms}") } else { format!("{ms:.1}") }
 }
 
-/// The observer of one command's tree, polling on its own thread until stopped.
+/// The observer of one command's tree, polling on its own thread until stopped (or dropped).
 pub struct Poller {
-    stop: Sender<()>,
-    thread: JoinHandle<PollSummary>,
+    stop: Arc<AtomicBool>,
+    /// Taken by [`Poller::stop`]; a poller dropped without it stops without a last poll.
+    thread: Option<JoinHandle<PollSummary>>,
 }
 
 impl Poller {
@@ -108,9 +112,9 @@ impl Poller {
     /// sending events to `sink`. `start` is the instant event times (`time_ns`) count from.
     ///
     /// The first poll is made before this returns, so the root's program is seen even when
-    /// it ends at once. Children of runglass other than the root that appear later are
-    /// taken to be orphans of the tree (see [`reap::become_subreaper`]): the caller must not start
-    /// other processes while the poller runs.
+    /// it ends at once. When runglass is the child subreaper ([`reap::become_subreaper`]),
+    /// children of runglass other than the root that appear later are taken for orphans of
+    /// the tree: the caller must then start no other processes while the poller runs.
     pub fn start(root: Pid, start: Instant, opts: PollOptions, sink: Sender<Event>) -> anyhow::Result<Poller> {
         if opts.min_interval.is_zero() || opts.min_interval > opts.max_interval {
             bail!("poll intervals must satisfy 0 < min ({:?}) <= max ({:?})", opts.min_interval, opts.max_interval);
@@ -125,21 +129,33 @@ impl Poller {
             polls: 0,
         };
         let Ok(changed) = watch.poll(false) else { bail!("the receiver of the poller's events is gone") };
-        let (stop_tx, stop_rx) = crossbeam_channel::bounded(1);
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("poller".into())
-            .spawn(move || watch.run(opts, changed, &stop_rx))
+            .spawn(move || watch.run(opts, changed, &stopping))
             .context("starting the polling thread")?;
-        Ok(Poller { stop: stop_tx, thread })
+        Ok(Poller { stop, thread: Some(thread) })
     }
 
     /// Polls one last time, stops the thread and returns what it saw of its own working.
-    pub fn stop(self) -> PollSummary {
-        let _ = self.stop.send(());
-        match self.thread.join() {
+    pub fn stop(mut self) -> PollSummary {
+        let thread = self.thread.take().expect("a poller's thread is taken only by stop(self)");
+        self.stop.store(true, Ordering::Release);
+        thread.thread().unpark();
+        match thread.join() {
             Ok(summary) => summary,
             // A bug in the poller, not something a command can cause: keep its message.
             Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        if let Some(thread) = &self.thread {
+            self.stop.store(true, Ordering::Release);
+            thread.thread().unpark();
         }
     }
 }
@@ -160,12 +176,16 @@ struct Watch {
 }
 
 impl Watch {
-    fn run(mut self, opts: PollOptions, mut changed: bool, stop: &Receiver<()>) -> PollSummary {
+    fn run(mut self, opts: PollOptions, mut changed: bool, stop: &AtomicBool) -> PollSummary {
         let mut backoff = Backoff::new(opts.min_interval, opts.max_interval);
         loop {
-            match stop.recv_timeout(backoff.next(changed)) {
-                Err(RecvTimeoutError::Timeout) => {}
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+            // Parked rather than waiting on a channel, which spins and yields before it sleeps.
+            let deadline = Instant::now() + backoff.next(changed);
+            while !stop.load(Ordering::Acquire) && Instant::now() < deadline {
+                std::thread::park_timeout(deadline.saturating_duration_since(Instant::now()));
+            }
+            if stop.load(Ordering::Acquire) {
+                break;
             }
             match self.poll(false) {
                 Ok(c) => changed = c,

@@ -33,7 +33,9 @@ fn overhead_on_the_standard_workloads() {
     };
     println!("{opts:?}, {ROUNDS} rounds, median of ratios");
     let only = std::env::var("RUNGLASS_WORKLOAD").ok();
-    for name in ["forks.sh", "make-c.sh", "py-imports.sh"].into_iter().filter(|n| only.as_deref().is_none_or(|o| o == *n)) {
+    for name in
+        ["forks.sh", "make-c.sh", "py-imports.sh"].into_iter().filter(|n| only.as_deref().is_none_or(|o| o == *n))
+    {
         let work = tempfile::tempdir().unwrap();
         let script = work.path().join(name);
         std::fs::copy(Path::new(&dir).join(name), &script).unwrap();

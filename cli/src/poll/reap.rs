@@ -30,7 +30,9 @@ pub fn reap_orphans(root: Pid) -> anyhow::Result<Vec<(Pid, ExitStatus)>> {
         // ECHILD: reaped meanwhile by someone else's wait.
         let status = match waitpid(nix::unistd::Pid::from_raw(raw), Some(WaitPidFlag::WNOHANG)) {
             Ok(WaitStatus::Exited(_, code)) => ExitStatus::Code(code),
-            Ok(WaitStatus::Signaled(_, signal, core_dumped)) => ExitStatus::Signal { signal: signal as i32, core_dumped },
+            Ok(WaitStatus::Signaled(_, signal, core_dumped)) => {
+                ExitStatus::Signal { signal: signal as i32, core_dumped }
+            }
             Ok(_) | Err(nix::errno::Errno::ECHILD) => continue,
             Err(e) => return Err(e).with_context(|| format!("reaping child {pid}")),
         };

@@ -1,7 +1,5 @@
-//! The poller against real commands: processes, execs, ends and sockets it must see.
-//!
-//! Tests of this binary run side by side and the poller takes in any new child of this
-//! process as an orphan of the tree, so assertions look only at the root's descendants.
+//! The poller against real commands: processes, execs, ends and sockets it must see. The
+//! commands sleep long enough (0.3 s and more) for polls to find what they do.
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
@@ -188,9 +186,7 @@ fn a_tcp_listener_on_every_interface_is_reported_with_its_port_for_each_holder()
 fn a_tcp_connection_is_reported_with_the_peer_s_port() {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let script = format!(
-        "import socket, time\ns = socket.create_connection(('127.0.0.1', {port}))\ntime.sleep(0.5)"
-    );
+    let script = format!("import socket, time\ns = socket.create_connection(('127.0.0.1', {port}))\ntime.sleep(0.5)");
     let seen = Watched::start(&mut python(&script)).finish();
     let connect = EventKind::Connect { addr: inet(Ipv4Addr::LOCALHOST, port), result: SyscallResult::Unknown };
     assert!(seen.has(&connect), "{:?}", seen.tree());
@@ -226,18 +222,33 @@ fn unix_sockets_bound_to_paths_are_reported_with_the_exact_path() {
     command.arg(OsStr::from_bytes(&listening)).arg(OsStr::from_bytes(&bound));
     let seen = Watched::start(&mut command).finish();
 
-    let listen = EventKind::Listen {
-        addr: Some(SockAddr::Unix { path: ByteString(listening) }),
-        result: SyscallResult::Ok(0),
-    };
+    let listen =
+        EventKind::Listen { addr: Some(SockAddr::Unix { path: ByteString(listening) }), result: SyscallResult::Ok(0) };
     assert!(seen.has(&listen), "{:?}", seen.tree());
     let bind = EventKind::Bind { addr: SockAddr::Unix { path: ByteString(bound) }, result: SyscallResult::Ok(0) };
     assert!(seen.has(&bind), "{:?}", seen.tree());
 }
 
 #[test]
+fn a_zombie_child_is_gone_before_it_is_reaped() {
+    // The root leaves its ended child unreaped while the poller looks its last.
+    let script = "import os, time\n\
+        pid = os.fork()\n\
+        if pid == 0: os._exit(0)\n\
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)\n\
+        print(pid, flush=True); time.sleep(5)";
+    let mut watched = Watched::start(&mut python(script));
+    let zombie: Pid = watched.read_line().parse().expect("the child's pid");
+    let summary = watched.poller.stop();
+    watched.child.kill().unwrap();
+    watched.child.wait().unwrap();
+    let seen = Seen { root: watched.child.id(), events: watched.events.try_iter().collect(), summary };
+    assert!(seen.kinds_of(zombie).contains(&EventKind::Gone), "{:?}", seen.tree());
+}
+
+#[test]
 fn processes_that_outlive_the_root_are_survivors() {
-    let mut watched = Watched::start(&mut sh("sleep 3 & echo $!; sleep 0.2").stdout(Stdio::piped()));
+    let mut watched = Watched::start(sh("sleep 3 & echo $!; sleep 0.2").stdout(Stdio::piped()));
     let background: Pid = watched.read_line().parse().expect("the background job's pid");
     let seen = watched.finish();
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(background as i32), nix::sys::signal::SIGKILL);
@@ -249,7 +260,11 @@ fn processes_that_outlive_the_root_are_survivors() {
 fn intervals_out_of_order_are_refused() {
     let mut child = Command::new("true").spawn().unwrap();
     let (tx, _rx) = crossbeam_channel::unbounded();
-    let opts = PollOptions { min_interval: Duration::from_millis(10), max_interval: Duration::from_millis(5), ..Default::default() };
+    let opts = PollOptions {
+        min_interval: Duration::from_millis(10),
+        max_interval: Duration::from_millis(5),
+        ..Default::default()
+    };
     let started = Poller::start(child.id(), Instant::now(), opts, tx);
     child.wait().unwrap();
     assert!(started.is_err());
@@ -275,10 +290,14 @@ fn orphans_reparented_to_runglass_join_the_tree_and_are_reaped() {
     // so the poller first meets the orphan as a child of runglass.
     let root = &mut sh("sleep 0.1; (sleep 3 &); sleep 0.8");
     let slow = Duration::from_millis(400);
-    let seen = Watched::start_with(root, PollOptions { min_interval: slow, max_interval: slow, ..Default::default() }).finish();
+    let seen = Watched::start_with(root, PollOptions { min_interval: slow, max_interval: slow, ..Default::default() })
+        .finish();
 
     let me = std::process::id();
-    let orphan = seen.events.iter().find(|e| matches!(&e.kind, EventKind::Exec { argv: a, .. } if a == &argv(&[b"sleep", b"3"])));
+    let orphan = seen
+        .events
+        .iter()
+        .find(|e| matches!(&e.kind, EventKind::Exec { argv: a, .. } if a == &argv(&[b"sleep", b"3"])));
     let orphan = orphan.expect("the orphan's exec").pid;
     let spawn = EventKind::Spawn { parent: me, parent_tid: me, kind: CloneKind::Unknown };
     assert!(seen.events.iter().any(|e| e.pid == orphan && e.kind == spawn), "{:?}", seen.events);

@@ -344,8 +344,7 @@ mod tests {
     #[test]
     fn cmdline_keeps_empty_and_non_utf8_arguments() {
         let argv = split_cmdline(b"prog\0\0a b\0\xff\0");
-        let expected: Vec<ByteString> =
-            vec!["prog".into(), "".into(), "a b".into(), ByteString::from(&b"\xff"[..])];
+        let expected: Vec<ByteString> = vec!["prog".into(), "".into(), "a b".into(), ByteString::from(&b"\xff"[..])];
         assert_eq!(argv, expected);
         assert!(split_cmdline(b"").is_empty());
     }
