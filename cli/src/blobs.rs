@@ -43,16 +43,9 @@ impl BlobStore {
         self.dir.join(&hex[..2]).join(&hex[2..])
     }
 
-    /// Streams `r` into the store, returning its hash and size.
-    pub fn put_reader(&self, r: impl Read) -> anyhow::Result<(blake3::Hash, u64)> {
-        match self.put_reader_capped(r, u64::MAX)? {
-            Some(stored) => Ok(stored),
-            None => bail!("more than {} bytes to store", u64::MAX),
-        }
-    }
-
-    /// Like [`put_reader`](Self::put_reader), but stores nothing and returns `None` when `r`
-    /// holds more than `cap` bytes: a file that grew past the cap while being read is not kept.
+    /// Streams `r` into the store, returning its hash and size; stores nothing and returns
+    /// `None` when `r` holds more than `cap` bytes (a file that grew past the cap while
+    /// being read is not kept).
     pub fn put_reader_capped(&self, mut r: impl Read, cap: u64) -> anyhow::Result<Option<(blake3::Hash, u64)>> {
         let mut tmp = self.temp_file()?;
         let mut hasher = blake3::Hasher::new();
@@ -118,6 +111,45 @@ impl BlobStore {
         Ok(content)
     }
 
+    /// Deletes blobs not in `keep` and older than `min_age` (younger ones may belong to a
+    /// run whose manifest is not written yet), and temporaries a crash left behind.
+    /// Returns how many files and bytes were freed.
+    pub fn collect_garbage(
+        &self,
+        keep: &std::collections::HashSet<[u8; 32]>,
+        min_age: std::time::Duration,
+    ) -> anyhow::Result<(u64, u64)> {
+        let now = std::time::SystemTime::now();
+        let old = |m: &std::fs::Metadata| m.modified().ok().and_then(|t| now.duration_since(t).ok()).is_some_and(|a| a >= min_age);
+        let (mut files, mut bytes) = (0, 0);
+        let read = |dir: &Path| std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()));
+        for shard in read(&self.dir)?.flatten() {
+            let name = shard.file_name();
+            let name = name.to_string_lossy();
+            let Ok(meta) = shard.metadata() else { continue };
+            if meta.is_file() && name.starts_with('.') && old(&meta) {
+                files += 1;
+                bytes += meta.len();
+                let _ = std::fs::remove_file(shard.path());
+                continue;
+            }
+            if !meta.is_dir() || name.len() != 2 {
+                continue;
+            }
+            for blob in read(&shard.path())?.flatten() {
+                let Ok(meta) = blob.metadata() else { continue };
+                let hex = format!("{name}{}", blob.file_name().to_string_lossy());
+                let referenced = blake3::Hash::from_hex(&hex).is_ok_and(|h| keep.contains(h.as_bytes()));
+                if meta.is_file() && !referenced && old(&meta) {
+                    std::fs::remove_file(blob.path()).with_context(|| format!("deleting {}", blob.path().display()))?;
+                    files += 1;
+                    bytes += meta.len();
+                }
+            }
+        }
+        Ok((files, bytes))
+    }
+
     /// A temporary file in the store itself, so the final rename stays on one filesystem.
     /// Its name starts with a dot, so it is never mistaken for a blob; it is removed when
     /// dropped unless persisted.
@@ -154,12 +186,23 @@ mod tests {
         let (_dir, store) = store();
         let hash = store.put_bytes(b"hello\n").expect("put_bytes");
         assert_eq!(hash, blake3::hash(b"hello\n"));
-        let (again, len) = store.put_reader(&b"hello\n"[..]).expect("put_reader");
+        let (again, len) = store.put_reader_capped(&b"hello\n"[..], u64::MAX).expect("put_reader_capped").expect("within the cap");
         assert_eq!((again, len), (hash, 6));
         assert!(store.contains(&hash));
         let hex = hash.to_hex();
         assert!(store.path(&hash).ends_with(format!("{}/{}", &hex[..2], &hex[2..])));
         assert_eq!(store.read(&hash, 6).expect("read"), b"hello\n");
+    }
+
+    #[test]
+    fn garbage_collection_keeps_referenced_and_young_blobs() {
+        let (_dir, store) = store();
+        let kept = store.put_bytes(b"kept").unwrap();
+        let dropped = store.put_bytes(b"dropped").unwrap();
+        let keep: std::collections::HashSet<[u8; 32]> = [*kept.as_bytes()].into();
+        assert_eq!(store.collect_garbage(&keep, std::time::Duration::from_secs(3600)).unwrap(), (0, 0), "young blobs stay");
+        assert_eq!(store.collect_garbage(&keep, std::time::Duration::ZERO).unwrap(), (1, 7));
+        assert!(store.contains(&kept) && !store.contains(&dropped));
     }
 
     #[test]

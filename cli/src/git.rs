@@ -1,8 +1,6 @@
 //! The git repository a command ran in, read with the `git` program: commit, branch and
 //! whether the work tree has uncommitted changes. No repository (or no git) means none.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -51,10 +49,4 @@ fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
         s.pop();
     }
     Some(s)
-}
-
-impl GitBefore {
-    pub fn root_path(&self) -> &Path {
-        Path::new(OsStr::from_bytes(&self.root))
-    }
 }

@@ -4,21 +4,17 @@
 #![forbid(unsafe_code)]
 
 mod args;
-#[allow(dead_code)]
 mod blobs;
 mod commands;
-#[allow(dead_code)]
-mod output;
-#[allow(dead_code)]
-mod poll;
 mod deep;
 mod git;
 mod normal;
+mod output;
+mod poll;
 mod receipt;
 mod recover;
 mod session;
 mod signals;
-#[allow(dead_code)]
 mod snapshot;
 mod store;
 mod time;

@@ -30,7 +30,7 @@ pub fn run(
 ) -> anyhow::Result<NormalOutcome> {
     // Orphaned grandchildren (daemons) then come to runglass instead of init, where
     // polling still finds them.
-    poll::become_subreaper()?;
+    poll::reap::become_subreaper()?;
     let start = Instant::now();
     let root = match cmd.spawn_untraced() {
         Ok(pid) => pid,
@@ -52,7 +52,7 @@ pub fn run(
         }
         drop(tx);
         let summary = poller.stop();
-        if let Err(e) = poll::reap_orphans(root) {
+        if let Err(e) = poll::reap::reap_orphans(root) {
             eprintln!("runglass: warning: {e:#}");
         }
         (status, summary)

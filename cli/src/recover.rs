@@ -71,7 +71,6 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         changes: None,
         snapshot: SnapshotSummary::default(),
         root,
-        data_dir: data.to_path_buf(),
         git: None,
         phases: Vec::new(),
         polling: None,

@@ -101,14 +101,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
 
     let (mut capture, io) = Capture::start(CaptureOptions { dir: dir.clone(), pty: output::want_pty() })?;
     let own_terminal = io.controlling_tty.is_some();
-    let mut cmd = runglass_tracer::Command::new(&command[0]).args(&command[1..]).current_dir(&cwd);
-    cmd = cmd.stdio(1, io.stdout).stdio(2, io.stderr);
-    if let Some(stdin) = io.stdin {
-        cmd = cmd.stdio(0, stdin);
-    }
-    if let Some(tty) = io.controlling_tty {
-        cmd = cmd.controlling_terminal(tty);
-    }
+    let cmd = io.give_to(runglass_tracer::Command::new(&command[0]).args(&command[1..]).current_dir(&cwd));
     let header = LogHeader {
         runglass_version: env!("CARGO_PKG_VERSION").to_string(),
         started_unix_ns: store::unix_now_ns(),
@@ -175,7 +168,6 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         changes: Some(changes),
         snapshot: summary,
         root: cwd.clone(),
-        data_dir: data.clone(),
         git,
         phases,
         polling: watched.polling.clone(),

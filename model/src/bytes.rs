@@ -36,35 +36,27 @@ impl ByteString {
     /// Display form safe for a terminal: printable UTF-8 is kept, everything else
     /// (control characters, invalid bytes, backslash, double quote) is escaped.
     pub fn escaped(&self) -> String {
-        let mut out = String::with_capacity(self.0.len());
-        for chunk in self.0.utf8_chunks() {
-            for c in chunk.valid().chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '"' => out.push_str("\\\""),
-                    '\n' => out.push_str("\\n"),
-                    '\t' => out.push_str("\\t"),
-                    '\r' => out.push_str("\\r"),
-                    c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-                    c => out.push(c),
-                }
-            }
-            for b in chunk.invalid() {
-                out.push_str(&format!("\\x{b:02x}"));
-            }
-        }
-        out
+        self.escape(true)
     }
 
     /// Text for a terminal that keeps quotes and backslashes as they are: only control
     /// characters (newline and tab excepted) and invalid bytes are escaped. For output
     /// excerpts, where `escaped`'s quoting would be noise.
     pub fn printable(&self) -> String {
+        self.escape(false)
+    }
+
+    fn escape(&self, quoting: bool) -> String {
         let mut out = String::with_capacity(self.0.len());
         for chunk in self.0.utf8_chunks() {
             for c in chunk.valid().chars() {
                 match c {
+                    '\\' if quoting => out.push_str("\\\\"),
+                    '"' if quoting => out.push_str("\\\""),
+                    '\n' if quoting => out.push_str("\\n"),
+                    '\t' if quoting => out.push_str("\\t"),
                     '\n' | '\t' => out.push(c),
+                    '\r' => out.push_str("\\r"),
                     c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
                     c => out.push(c),
                 }

@@ -250,9 +250,12 @@ fn output(o: &mut String, r: &Receipt) {
 
 fn seen(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "\nSeen");
+    // The receipt's own names for aspects, sources and confidences.
+    let name = |v: serde_json::Value| v.as_str().unwrap_or_default().replace('_', " ");
     for c in &r.observation.coverage {
-        let source = c.source.map(|s| format!("{s:?}").to_lowercase()).unwrap_or_else(|| "not observed".into());
-        let _ = writeln!(o, "  {:<14} {source}, {:?}: {}", format!("{:?}", c.aspect).to_lowercase(), c.confidence, c.note);
+        let source = c.source.map_or_else(|| "not observed".into(), |s| name(serde_json::json!(s)));
+        let aspect = name(serde_json::json!(c.aspect));
+        let _ = writeln!(o, "  {aspect:<14} {source}, {}: {}", name(serde_json::json!(c.confidence)), c.note);
     }
     if !r.observation.limits.is_empty() {
         let _ = writeln!(o, "Limits");

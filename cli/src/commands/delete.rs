@@ -12,5 +12,6 @@ pub fn run(args: DeleteArgs) -> anyhow::Result<u8> {
     }
     store::remove_receipt(&dir)?;
     println!("deleted {id}");
+    store::collect_blobs(&data)?;
     Ok(0)
 }

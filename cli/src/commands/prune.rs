@@ -27,5 +27,11 @@ pub fn run(args: PruneArgs) -> anyhow::Result<u8> {
     }
     let verb = if args.dry_run { "would delete" } else { "deleted" };
     eprintln!("runglass: {verb} {count} receipt(s), kept {}", deletable.len() - count);
+    if !args.dry_run {
+        let (files, bytes) = store::collect_blobs(&data)?;
+        if files > 0 {
+            eprintln!("runglass: freed {files} stored file content(s), {bytes} bytes");
+        }
+    }
     Ok(0)
 }

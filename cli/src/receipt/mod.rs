@@ -46,7 +46,6 @@ pub struct RunFacts {
     pub snapshot: SnapshotSummary,
     /// The canonical directory that was snapshotted.
     pub root: PathBuf,
-    pub data_dir: PathBuf,
     pub git: Option<GitInfo>,
     /// runglass's own steps, at milliseconds from the command's start.
     pub phases: Vec<(i64, String)>,

@@ -31,19 +31,7 @@ impl ProcessTable {
                     (_, Some(p)) => (Some(*parent), p.argv.clone(), p.exe.clone(), p.cwd.clone()),
                 };
                 self.by_pid.insert(event.pid, self.processes.len());
-                self.processes.push(Process {
-                    pid: event.pid,
-                    parent,
-                    argv,
-                    exe,
-                    cwd,
-                    execs: Vec::new(),
-                    started_ms: Some(at),
-                    ended_ms: None,
-                    exit: None,
-                    outlived_command: false,
-                    seen_by: self.source,
-                });
+                self.processes.push(Process { parent, argv, exe, cwd, ..first_seen(event.pid, at, self.source) });
             }
             EventKind::Exec { path, argv, cwd, result, .. } => {
                 if matches!(result, SyscallResult::Err(_)) {
@@ -76,19 +64,7 @@ impl ProcessTable {
     /// adopted by the background tracer, or one polling found late).
     fn entry(&mut self, pid: Pid, at: u64) -> &mut Process {
         let i = *self.by_pid.entry(pid).or_insert_with(|| {
-            self.processes.push(Process {
-                pid,
-                parent: None,
-                argv: Vec::new(),
-                exe: None,
-                cwd: None,
-                execs: Vec::new(),
-                started_ms: Some(at),
-                ended_ms: None,
-                exit: None,
-                outlived_command: false,
-                seen_by: self.source,
-            });
+            self.processes.push(first_seen(pid, at, self.source));
             self.processes.len() - 1
         });
         &mut self.processes[i]
@@ -107,5 +83,22 @@ impl ProcessTable {
             }
         }
         self.processes
+    }
+}
+
+/// A process as known from its first sighting alone.
+fn first_seen(pid: Pid, at: u64, seen_by: Source) -> Process {
+    Process {
+        pid,
+        parent: None,
+        argv: Vec::new(),
+        exe: None,
+        cwd: None,
+        execs: Vec::new(),
+        started_ms: Some(at),
+        ended_ms: None,
+        exit: None,
+        outlived_command: false,
+        seen_by,
     }
 }

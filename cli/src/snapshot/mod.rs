@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 pub use {
     cache::StatCache,
     compare::compare,
-    dryrun::{DryRun, Skip, dry_run},
+    dryrun::dry_run,
     take::take,
 };
 

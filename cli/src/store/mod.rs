@@ -72,9 +72,36 @@ pub fn create_receipt_dir(data: &Path, command: &[OsString]) -> anyhow::Result<P
     bail!("too many receipts named {base} in {}", receipts.display())
 }
 
-/// Deletes a receipt directory and everything in it. Its blobs stay in the shared store.
+/// Deletes a receipt directory and everything in it. Its blobs stay in the shared store
+/// until [`collect_blobs`] finds no receipt using them.
 pub fn remove_receipt(dir: &Path) -> anyhow::Result<()> {
     std::fs::remove_dir_all(dir).with_context(|| format!("deleting {}", dir.display()))
+}
+
+/// Blobs younger than this are never collected: they may belong to a run whose snapshot
+/// manifest is not written yet.
+const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Deletes the blobs that no remaining receipt's snapshots use. A receipt whose manifests
+/// cannot be read keeps everything (nothing is deleted on a guess). Returns (files, bytes).
+pub fn collect_blobs(data: &Path) -> anyhow::Result<(u64, u64)> {
+    let mut keep = std::collections::HashSet::new();
+    for listed in catalog::scan(data)? {
+        for name in [SNAPSHOT_BEFORE, SNAPSHOT_AFTER] {
+            let path = listed.dir.join(name);
+            if !path.exists() {
+                continue;
+            }
+            match crate::snapshot::Manifest::load(&path) {
+                Ok(m) => keep.extend(m.entries.values().filter(|e| e.stored).filter_map(|e| e.hash)),
+                Err(e) => {
+                    eprintln!("runglass: warning: keeping every blob: {e:#}");
+                    return Ok((0, 0));
+                }
+            }
+        }
+    }
+    crate::blobs::BlobStore::open(&data.join("blobs"))?.collect_garbage(&keep, BLOB_GRACE)
 }
 
 pub fn receipt_id(dir: &Path) -> String {
