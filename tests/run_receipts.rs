@@ -197,7 +197,7 @@ fn timeout_ends_the_whole_tree_and_says_so() {
         // No sleep of the tree survives the timeout.
         for p in r["processes"].as_array().unwrap() {
             let alive = Path::new(&format!("/proc/{}", p["pid"])).exists()
-                && std::fs::read_to_string(format!("/proc/{}/cmdline", p["pid"])).unwrap_or_default().starts_with("sleep\030");
+                && std::fs::read_to_string(format!("/proc/{}/cmdline", p["pid"])).unwrap_or_default().starts_with("sleep\u{0}30\u{0}");
             assert!(!alive, "pid {} still runs", p["pid"]);
         }
     }

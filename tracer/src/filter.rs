@@ -9,7 +9,8 @@
 use crate::arch::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, Abi, Trap, X32_SYSCALL_BIT};
 
 // Classic BPF opcodes (linux/filter.h, linux/bpf_common.h).
-const BPF_LD_W_ABS: u16 = 0x00 | 0x00 | 0x20; // BPF_LD | BPF_W | BPF_ABS
+// BPF_LD (0x00) | BPF_W (0x00) | BPF_ABS (0x20).
+const BPF_LD_W_ABS: u16 = 0x20;
 const BPF_JMP_JEQ_K: u16 = 0x05 | 0x10; // BPF_JMP | BPF_JEQ | BPF_K
 const BPF_JMP_JGT_K: u16 = 0x05 | 0x20;
 const BPF_JMP_JGE_K: u16 = 0x05 | 0x30;
