@@ -66,9 +66,12 @@ fn show(d: Duration) -> String {
     if d.subsec_millis() == 0 { format!("{}s", d.as_secs()) } else { format!("{}ms", d.as_millis()) }
 }
 
-/// Signals the root and every descendant, children first found by walking /proc.
+/// Signals the root, then every descendant. The root goes first: a shell whose child was
+/// killed before it would carry on with its next line. The descendants are listed before
+/// the root dies, while the parent links still lead to them.
 fn signal_tree(root: i32, sig: Signal) {
-    for pid in descendants(root).into_iter().chain(std::iter::once(root)) {
+    let below = descendants(root);
+    for pid in std::iter::once(root).chain(below) {
         let _ = kill(Pid::from_raw(pid), sig);
     }
 }
