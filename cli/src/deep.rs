@@ -46,6 +46,9 @@ pub fn run(
 
     let tracer_thread = std::thread::Builder::new().name("tracer".into()).spawn(move || {
         let spawned = Tracer::spawn(&cmd, tracer_opts, &tx);
+        // The command's stdio (pipes, a pty) must not stay open here: the capture sees the
+        // end of the output only when every writer is gone.
+        drop(cmd);
         started(spawned.as_ref().ok().and_then(Tracer::root_pid));
         let mut tracer = spawned?;
         let status = tracer.run(&tx)?;

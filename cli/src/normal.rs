@@ -39,6 +39,8 @@ pub fn run(
             return Err(e.into());
         }
     };
+    // Our copies of the command's stdio must go, or the capture never sees its output end.
+    drop(cmd);
     started(Some(root as i32));
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
     let poller = Poller::start(root, start, PollOptions::default(), tx.clone())?;

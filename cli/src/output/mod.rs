@@ -97,16 +97,10 @@ pub struct Capture {
 }
 
 enum Mode {
-    Pipes {
-        stdout: Copier,
-        stderr: Copier,
-    },
+    Pipes { stdout: Copier, stderr: Copier },
     // Field order is drop order: the user's terminal gets its settings back before the
     // copy thread is let go.
-    Pty {
-        terminal: Terminal,
-        transcript: Copier,
-    },
+    Pty { terminal: Terminal, transcript: Copier },
 }
 
 /// The user's side: runglass's own stdin, stdout and stderr (duplicates, so that
@@ -185,8 +179,12 @@ impl Capture {
                 let (stdout, stderr) = (stdout.drain(grace), stderr.drain(grace));
                 let (stdout, stdout_cut) = stdout.finish()?;
                 let (stderr, stderr_cut) = stderr.finish()?;
-                let output =
-                    Output { capture: CaptureMode::Pipes, stdout: Some(stdout), stderr: Some(stderr), transcript: None };
+                let output = Output {
+                    capture: CaptureMode::Pipes,
+                    stdout: Some(stdout),
+                    stderr: Some(stderr),
+                    transcript: None,
+                };
                 Ok(CaptureResult { output, cut_short: stdout_cut || stderr_cut })
             }
             Mode::Pty { mut terminal, transcript } => {
@@ -194,7 +192,8 @@ impl Capture {
                 let drained = transcript.drain(grace).finish();
                 terminal.restore()?;
                 let (transcript, cut_short) = drained?;
-                let output = Output { capture: CaptureMode::Pty, stdout: None, stderr: None, transcript: Some(transcript) };
+                let output =
+                    Output { capture: CaptureMode::Pty, stdout: None, stderr: None, transcript: Some(transcript) };
                 Ok(CaptureResult { output, cut_short })
             }
         }

@@ -22,7 +22,8 @@ impl StdinPump {
     /// or fails.
     pub fn start(input: OwnedFd, master: OwnedFd) -> std::io::Result<StdinPump> {
         let (stop, stopped) = stop::channel()?;
-        let thread = std::thread::Builder::new().name("output-stdin".into()).spawn(move || pump(input, master, stopped))?;
+        let thread =
+            std::thread::Builder::new().name("output-stdin".into()).spawn(move || pump(input, master, stopped))?;
         Ok(StdinPump { stop: Some(stop), thread: Some(thread) })
     }
 }

@@ -4,11 +4,13 @@
 use std::fs;
 
 use nix::fcntl::OFlag;
+use nix::poll::PollFlags;
 use nix::unistd::pipe2;
 use runglass_model::receipt::CaptureMode;
 
 use super::*;
 use crate::output::excerpt::{HEAD, TAIL};
+use crate::output::fdio::{self, Chunk};
 
 fn pipe() -> (OwnedFd, OwnedFd) {
     pipe2(OFlag::O_CLOEXEC).expect("pipe")
@@ -97,4 +99,28 @@ fn a_closed_stdout_stops_the_echo_but_not_the_capture_or_the_command() {
     assert_eq!(output.stdout.unwrap().bytes, 1_000_000);
     assert_eq!(fs::read(dir.path().join("stdout")).unwrap().len(), 1_000_000);
     assert_eq!(output.stderr.unwrap().head.0, b"done\n");
+}
+
+#[test]
+fn output_reaches_the_user_while_the_command_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shown, out_write) = pipe();
+    let user = UserIo { stdin: dup(std::io::stdin()), stdout: out_write, stderr: dev_null() };
+    let (capture, io) = start(dir.path(), false, user);
+    let pid = spawn(io, "echo first; exec sleep 60");
+
+    let deadline = Instant::now() + PATIENCE;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 64];
+    while !contains(&seen, b"first\n") && Instant::now() < deadline {
+        if fdio::wait(shown.as_fd(), PollFlags::POLLIN, None, Some(deadline)).unwrap().fd {
+            if let Chunk::Data(n) = fdio::read_chunk(shown.as_fd(), &mut buf).unwrap() {
+                seen.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+    let _ = kill(pid, Signal::SIGKILL);
+    let _ = waitpid(pid, None);
+    finish(capture);
+    assert_eq!(seen, b"first\n", "shown before the command ended");
 }
