@@ -63,6 +63,9 @@ fn sigterm_to_runglass_goes_to_the_command_which_decides() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(42), "runglass outlived the signal and passed on the command's status");
     assert_eq!(std::fs::read_to_string(work.path().join("trapped")).unwrap(), "got-term\n");
+    let receipt = common::latest_json(data.path());
+    assert_eq!(receipt["outcome"]["status"], "interrupted", "runglass received SIGTERM while the command ran");
+    assert_eq!(receipt["outcome"]["exit_code"], 42);
 }
 
 #[test]

@@ -1,14 +1,15 @@
 //! Receipts for runs whose runglass was killed: rebuilt from the event log (and the
 //! output files) as an `interrupted` receipt, written once so later reads are plain loads.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
 use runglass_model::log::{LogReader, Observer};
 use runglass_model::receipt::{Artifacts, CaptureMode, Mode, Outcome, Output, RunStatus, SnapshotSummary, Stream};
-use runglass_model::{ByteString, EventKind, Receipt};
+use runglass_model::{EventKind, Receipt};
 
+use crate::output::excerpt::Excerpt;
 use crate::receipt::{self, Folder, RunFacts};
 use crate::store::{self, catalog, lock};
 
@@ -100,20 +101,15 @@ fn output_files(dir: &Path) -> Output {
     Output { capture, stdout, stderr, transcript: None }
 }
 
-/// Head and tail excerpts of an output file, as a finished run would have kept them.
+/// An output file as a finished run would have kept it: the same excerpt, read through.
 fn stream_from_file(path: &Path, name: &str) -> std::io::Result<Stream> {
-    const EXCERPT: u64 = 8 * 1024;
-    let mut f = std::fs::File::open(path)?;
-    let bytes = f.metadata()?.len();
-    let mut head = Vec::new();
-    (&mut f).take(EXCERPT.min(bytes)).read_to_end(&mut head)?;
-    let truncated = bytes > 2 * EXCERPT;
-    let mut tail = Vec::new();
-    if truncated {
-        f.seek(SeekFrom::Start(bytes - EXCERPT))?;
-        f.take(EXCERPT).read_to_end(&mut tail)?;
-    } else {
-        f.read_to_end(&mut head)?;
+    let mut file = std::fs::File::open(path)?;
+    let mut excerpt = Excerpt::new();
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        match file.read(&mut buf)? {
+            0 => return Ok(excerpt.into_stream(name)),
+            n => excerpt.push(&buf[..n]),
+        }
     }
-    Ok(Stream { file: name.to_string(), bytes, head: ByteString(head), tail: ByteString(tail), truncated })
 }

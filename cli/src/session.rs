@@ -94,9 +94,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
 
     let git_before = git::inspect(&cwd);
     let mut cache = StatCache::load(&data, &cwd);
-    let t = Instant::now();
     let before = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
-    let before_ms = t.elapsed().as_millis() as i64;
     before.save(&dir.join(store::SNAPSHOT_BEFORE))?;
 
     let (mut capture, io) = Capture::start(CaptureOptions { dir: dir.clone(), pty: output::want_pty() })?;
@@ -123,9 +121,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     log_error.map_or(Ok(()), Err).and(finished).context("writing the event log")?;
     let captured = capture.finish(OUTPUT_GRACE)?;
 
-    let t = Instant::now();
     let after = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
-    let after_ms = t.elapsed().as_millis() as i64;
     after.save(&dir.join(store::SNAPSHOT_AFTER))?;
     if let Err(e) = cache.save() {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
@@ -152,10 +148,10 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         Err(_) => "command did not start".to_string(),
     };
     let phases = vec![
-        (-before_ms, format!("snapshot before: {} entries", before.stats.entries)),
+        (-(before.stats.took_ms as i64), format!("snapshot before: {} entries", before.stats.entries)),
         (0, "command started".to_string()),
         (command_ms, status_text),
-        (command_ms + after_ms, format!("snapshot after: {} entries", after.stats.entries)),
+        (command_ms + after.stats.took_ms as i64, format!("snapshot after: {} entries", after.stats.entries)),
     ];
     let summary = snapshot::summary(&before, &after);
     let facts = RunFacts {
@@ -253,11 +249,13 @@ fn outcome(w: &Watched, timeout: Option<Duration>) -> Outcome {
         Ok(ExitStatus::Signal { signal, .. }) if INTERRUPTS.contains(signal) => {
             (RunStatus::Interrupted, Some(format!("ended by {}", runglass_model::event::signal_name(*signal))))
         }
-        Ok(_) if w.signal.is_some() => {
-            let sig = runglass_model::event::signal_name(w.signal.unwrap_or_default());
-            (RunStatus::Interrupted, Some(format!("runglass received {sig} while the command ran")))
-        }
-        Ok(_) => (RunStatus::Failed, None),
+        Ok(_) => match w.signal {
+            Some(sig) => {
+                let sig = runglass_model::event::signal_name(sig);
+                (RunStatus::Interrupted, Some(format!("runglass received {sig} while the command ran")))
+            }
+            None => (RunStatus::Failed, None),
+        },
     };
     Outcome { status, exit, exit_code: exit.map(ExitStatus::shell_code), timeout_ms, message }
 }

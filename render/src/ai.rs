@@ -7,7 +7,7 @@ use std::fmt::Write;
 use runglass_model::receipt::{Diff, Receipt, RunStatus};
 use runglass_model::command_line;
 
-use crate::text::{duration, protocol};
+use crate::text::duration;
 
 /// At most this many lines of failing output.
 const FAILING_LINES: usize = 20;
@@ -45,7 +45,7 @@ pub fn summary(r: &Receipt) -> String {
     }
     let _ = writeln!(o, "processes: {}", r.processes.len());
     for p in &r.network.listening {
-        let _ = writeln!(o, "listening: {} {}:{} ({})", protocol(p.protocol), p.address, p.port, command_line(&p.argv));
+        let _ = writeln!(o, "listening: {} {}:{} ({})", p.protocol.as_str(), p.address, p.port, command_line(&p.argv));
     }
     let mut peers: Vec<String> = r.network.outbound.iter().map(|p| format!("{}:{}", p.host.clone().unwrap_or_else(|| p.address.clone()), p.port)).collect();
     peers.dedup();

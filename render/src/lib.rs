@@ -6,4 +6,4 @@
 pub mod ai;
 pub mod event_line;
 pub mod terminal;
-mod text;
+pub mod text;

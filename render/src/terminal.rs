@@ -10,7 +10,7 @@ use std::fmt::Write;
 use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Process, Receipt, UnixRole};
 use runglass_model::{ByteString, command_line};
 
-use crate::text::{duration, exit_text, protocol};
+use crate::text::{duration, exit_text};
 
 /// At most this many rows per list; the receipt has the rest.
 const MAX_ROWS: usize = 50;
@@ -202,7 +202,7 @@ fn network(o: &mut String, r: &Receipt) {
         let _ = writeln!(
             o,
             "  -> {} {host}{}:{} {result}{times}  by {} ({})",
-            protocol(p.protocol),
+            p.protocol.as_str(),
             p.address,
             p.port,
             p.pid,
@@ -214,7 +214,7 @@ fn network(o: &mut String, r: &Receipt) {
         let _ = writeln!(
             o,
             "  <- listening {} {}:{}{every}  by {} ({})",
-            protocol(l.protocol),
+            l.protocol.as_str(),
             l.address,
             l.port,
             l.pid,

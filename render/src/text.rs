@@ -1,8 +1,7 @@
-//! Small phrases every format shares: durations, how a process ended, protocol names.
+//! Small phrases every format shares: durations and how a process ended.
 
 use runglass_model::ExitStatus;
 use runglass_model::event::signal_name;
-use runglass_model::receipt::Protocol;
 
 /// `850 ms`, `2.4 s`, `3 min 05 s`.
 pub fn duration(ms: u64) -> String {
@@ -20,14 +19,6 @@ pub fn exit_text(e: ExitStatus) -> String {
         ExitStatus::Signal { signal, core_dumped } => {
             format!("killed by {}{}", signal_name(signal), if core_dumped { ", core dumped" } else { "" })
         }
-    }
-}
-
-pub fn protocol(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Ip => "ip",
     }
 }
 

@@ -61,20 +61,16 @@ pub fn run(args: ListArgs) -> anyhow::Result<u8> {
         let row = row(r);
         writeln!(
             out,
-            "{:<40} {:<15} {:<6} {:<6} {:>9}  {}",
+            "{:<40} {:<15} {:<6} {:<6} {:>12}  {}",
             row.id,
             row.status,
             row.mode,
             row.risk,
-            short_duration(row.duration_ms),
+            runglass_render::text::duration(row.duration_ms),
             truncate(row.command, 70)
         )?;
     }
     Ok(0)
-}
-
-fn short_duration(ms: u64) -> String {
-    if ms < 1000 { format!("{ms}ms") } else { format!("{:.1}s", ms as f64 / 1000.0) }
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -6,6 +6,7 @@ use runglass_model::Receipt;
 use runglass_model::receipt::FileState;
 
 use crate::args::ValidateArgs;
+use crate::blobs::BlobStore;
 use crate::store::{self, catalog};
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<u8> {
@@ -81,18 +82,14 @@ fn check(r: &Receipt, dir: &Path) -> (Vec<String>, Vec<String>) {
             warnings.push(format!("artifact {file} is missing from {}", dir.display()));
         }
     }
-    let data = store::data_dir().ok();
-    let blobs = data.as_ref().map(|d| d.join("blobs"));
+    let blobs = store::data_dir().ok().and_then(|d| BlobStore::open(&d.join("blobs")).ok());
     let mut missing = 0;
     let states = r.files.changes.iter().flat_map(|c| [&c.before, &c.after]).flatten();
     for state in states.filter(|s: &&FileState| s.stored) {
-        match (&state.blake3, &blobs) {
-            (Some(h), Some(b)) if h.len() == 64 && !b.join(&h[..2]).join(&h[2..]).is_file() => missing += 1,
-            (Some(h), _) if h.len() != 64 || !h.bytes().all(|c| c.is_ascii_hexdigit()) => {
-                errors.push(format!("{h:?} is not a BLAKE3 hex digest"));
-            }
-            (None, _) => errors.push("a stored file state has no blake3".into()),
-            _ => {}
+        match state.blake3.as_deref().map(blake3::Hash::from_hex) {
+            None => errors.push("a stored file state has no blake3".into()),
+            Some(Err(_)) => errors.push(format!("{:?} is not a BLAKE3 hex digest", state.blake3)),
+            Some(Ok(hash)) => missing += u32::from(blobs.as_ref().is_some_and(|b| !b.contains(&hash))),
         }
     }
     if missing > 0 {

@@ -10,7 +10,7 @@
 //! the user's. runglass's own logs go to its stderr, never into the capture.
 
 mod copier;
-mod excerpt;
+pub mod excerpt;
 mod fdio;
 mod pty;
 mod raw_mode;

@@ -84,7 +84,7 @@ fn wildcard_listen(r: &Receipt) -> Option<RiskNote> {
         .listening
         .iter()
         .filter(|l| l.wildcard)
-        .map(|l| format!("{} port {} on {} by {}", proto(l.protocol), l.port, l.address, who(l.pid, &l.argv)))
+        .map(|l| format!("{} port {} on {} by {}", l.protocol.as_str(), l.port, l.address, who(l.pid, &l.argv)))
         .collect();
     (!evidence.is_empty()).then(|| {
         note(
@@ -96,14 +96,6 @@ fn wildcard_listen(r: &Receipt) -> Option<RiskNote> {
             "Bind development servers to 127.0.0.1 unless they must be reachable from elsewhere.",
         )
     })
-}
-
-fn proto(p: runglass_model::receipt::Protocol) -> &'static str {
-    match p {
-        runglass_model::receipt::Protocol::Tcp => "tcp",
-        runglass_model::receipt::Protocol::Udp => "udp",
-        runglass_model::receipt::Protocol::Ip => "ip",
-    }
 }
 
 fn executable_created(r: &Receipt) -> Option<RiskNote> {
