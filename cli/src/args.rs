@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::formats::Format;
+
 #[derive(Debug, Parser)]
 #[command(name = "runglass", version, about = "Run a command. Get a receipt for what changed.")]
 pub struct Cli {
@@ -31,6 +33,16 @@ pub enum Command {
     List(ListArgs),
     /// Show a receipt in the terminal.
     Report(ReportArgs),
+    /// Write a receipt as HTML, Markdown, JSON, summaries, a reverse patch or a bundle.
+    ///
+    /// Without a format flag, writes every format but the bundle. Prints the path of
+    /// each file written.
+    Export(ExportArgs),
+    /// Serve receipts on 127.0.0.1 and open them in the browser.
+    ///
+    /// The URL carries a random token that every request for a receipt needs; requests
+    /// from other hosts or origins are refused. Stops on Ctrl-C.
+    Open(OpenArgs),
     /// Check that a receipt is well formed and its files are present.
     Validate(ValidateArgs),
     /// Delete old receipts, keeping the newest N.
@@ -76,6 +88,9 @@ pub struct RunArgs {
     /// End the command after this long (SIGTERM, then SIGKILL 5 s later): 30s, 1500ms, 5m, 1h.
     #[arg(long, value_name = "DUR", value_parser = crate::timeout::parse_duration)]
     pub timeout: Option<std::time::Duration>,
+    /// Open the receipt's page in the browser when the command ends.
+    #[arg(long)]
+    pub open: bool,
     /// The command and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
     pub command: Vec<OsString>,
@@ -127,6 +142,46 @@ pub struct ReportArgs {
     /// Print a compact plain-text summary for pasting into a coding agent.
     #[arg(long)]
     pub ai: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(default_value = "latest", value_name = "ID", help = RECEIPT_HELP)]
+    pub receipt: String,
+    /// receipt.html: one self-contained page.
+    #[arg(long)]
+    pub html: bool,
+    /// receipt.md: the whole receipt in Markdown.
+    #[arg(long)]
+    pub markdown: bool,
+    /// receipt.json: the receipt itself.
+    #[arg(long)]
+    pub json: bool,
+    /// reverse.patch: a patch that undoes the text changes (`git apply` or `patch -p1`).
+    #[arg(long)]
+    pub reverse_patch: bool,
+    /// runglass-receipt-<id>.tar: every format and the artifacts.
+    #[arg(long)]
+    pub bundle: bool,
+    /// Formats to write, comma-separated.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_enum)]
+    pub format: Vec<Format>,
+    /// Where to write them [default: ./runglass-receipt-<id>].
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The receipt to open; without one, the index of all receipts.
+    #[arg(value_name = "ID", help = RECEIPT_HELP)]
+    pub receipt: Option<String>,
+    /// The port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub port: u16,
+    /// Only print the URL; do not start a browser.
+    #[arg(long)]
+    pub no_browser: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,13 +6,16 @@
 mod args;
 mod blobs;
 mod commands;
+mod browser;
 mod deep;
+mod formats;
 mod git;
 mod normal;
 mod output;
 mod poll;
 mod receipt;
 mod recover;
+mod serve;
 mod session;
 mod signals;
 mod snapshot;
@@ -31,6 +34,8 @@ fn main() -> ExitCode {
         args::Command::Run(a) => commands::run::run(a),
         args::Command::List(a) => commands::list::run(a),
         args::Command::Report(a) => commands::report::run(a),
+        args::Command::Export(a) => commands::export::run(a),
+        args::Command::Open(a) => commands::open::run(a),
         args::Command::Validate(a) => commands::validate::run(a),
         args::Command::Prune(a) => commands::prune::run(a),
         args::Command::Delete(a) => commands::delete::run(a),

@@ -29,6 +29,29 @@ pub fn load_or_recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     Ok(receipt)
 }
 
+/// Every receipt of the store that can be read, newest first (recovering interrupted
+/// runs), and the ids of runs still in progress; unreadable ones are skipped with a warning.
+pub struct Readable {
+    pub receipts: Vec<Receipt>,
+    pub running: Vec<String>,
+}
+
+pub fn load_all(data: &Path) -> anyhow::Result<Readable> {
+    let mut all = Readable { receipts: Vec::new(), running: Vec::new() };
+    for listed in catalog::scan(data)?.into_iter().rev() {
+        match listed.slot {
+            catalog::Slot::Done(r) => all.receipts.push(*r),
+            catalog::Slot::Unfinished => match load_or_recover(data, &listed.dir) {
+                Ok(r) => all.receipts.push(r),
+                Err(e) => catalog::warn_skipped(&listed.id, &e),
+            },
+            catalog::Slot::Running => all.running.push(listed.id),
+            catalog::Slot::Broken(e) => catalog::warn_skipped(&listed.id, &e),
+        }
+    }
+    Ok(all)
+}
+
 fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     let log_path = dir.join(store::EVENT_LOG);
     let mut log = LogReader::open(&log_path).with_context(|| format!("recovering {}", dir.display()))?;

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::args::{ListArgs, ModeArg, RiskLevel};
 use crate::recover;
-use crate::store::{self, catalog};
+use crate::store;
 
 /// One row of `list --json`.
 #[derive(Serialize)]
@@ -27,19 +27,7 @@ struct Row<'a> {
 
 pub fn run(args: ListArgs) -> anyhow::Result<u8> {
     let data = store::data_dir()?;
-    let mut receipts: Vec<Receipt> = Vec::new();
-    let mut running = Vec::new();
-    for listed in catalog::scan(&data)?.into_iter().rev() {
-        match listed.slot {
-            catalog::Slot::Done(r) => receipts.push(*r),
-            catalog::Slot::Unfinished => match recover::load_or_recover(&data, &listed.dir) {
-                Ok(r) => receipts.push(r),
-                Err(e) => catalog::warn_skipped(&listed.id, &e),
-            },
-            catalog::Slot::Running => running.push(listed.id),
-            catalog::Slot::Broken(e) => catalog::warn_skipped(&listed.id, &e),
-        }
-    }
+    let recover::Readable { mut receipts, running } = recover::load_all(&data)?;
     receipts.retain(|r| keep(r, &args));
     receipts.truncate(args.limit.unwrap_or(usize::MAX));
 

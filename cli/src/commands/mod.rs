@@ -3,8 +3,10 @@
 pub mod delete;
 pub mod demo;
 pub mod doctor;
+pub mod export;
 pub mod keep;
 pub mod list;
+pub mod open;
 pub mod prune;
 pub mod report;
 pub mod run;

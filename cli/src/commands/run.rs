@@ -1,10 +1,15 @@
 //! `runglass run`: run a command, record its receipt, exit with its status.
 
+use std::path::Path;
+
 use anyhow::Context;
 use runglass_model::receipt::{Mode, Receipt};
 use runglass_model::command_line;
 
 use crate::args::RunArgs;
+use crate::blobs::BlobStore;
+use crate::browser;
+use crate::formats::{Format, Source};
 use crate::session::{self, SessionOptions};
 use crate::store;
 
@@ -14,7 +19,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
         .context("the current directory cannot be read; cd to a directory that exists")?;
     let data = store::data_dir()?;
     let mode = if args.deep { Mode::Deep } else { Mode::Normal };
-    let opts = SessionOptions { command: args.command, mode, reads: args.reads, timeout: args.timeout, cwd, data, };
+    let opts = SessionOptions { command: args.command, mode, reads: args.reads, timeout: args.timeout, cwd, data: data.clone() };
     let s = session::record(opts)?;
     if let Some(e) = &s.start_error {
         eprintln!("runglass: {e:#}");
@@ -24,7 +29,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     }
     eprintln!("runglass: {}", summary_line(&s.receipt));
     eprintln!("runglass: receipt {} in {}; see it with `runglass report latest`", s.receipt.id, s.dir.display());
+    if args.open {
+        open_page(&data, &s.dir, &s.receipt);
+    }
     Ok(s.exit_code)
+}
+
+/// Writes the receipt's page beside it and opens it from disk. Failing here costs the
+/// reader a page, not the receipt, so problems are reported and the run's status stands.
+fn open_page(data: &Path, dir: &Path, receipt: &Receipt) {
+    let opened = BlobStore::open(&data.join("blobs")).and_then(|blobs| {
+        Source { receipt, dir, blobs: &blobs }.write_file(Format::Html, dir)
+    });
+    let result = opened.map_err(|e| format!("{e:#}")).and_then(|page| {
+        let url = browser::file_url(&page);
+        eprintln!("runglass: opening {url}");
+        browser::open(&url)
+    });
+    if let Err(e) = result {
+        eprintln!("runglass: {e}");
+    }
 }
 
 /// `completed in 1.2 s: 3 files changed, 2 processes, risk low`.

@@ -42,6 +42,20 @@ pub(super) fn is_text(content: &[u8]) -> bool {
 /// for a side where the file does not exist. [`Diff::Binary`] when a side is not text,
 /// [`Diff::None`] when there is no line to show (an empty file created or deleted).
 pub(super) fn unified(path: &[u8], before: Option<&[u8]>, after: Option<&[u8]>, budget: &mut Budget) -> Diff {
+    let diff = within(path, before, after, FILE_LIMIT.min(budget.left));
+    if let Diff::Text { unified, .. } = &diff {
+        budget.left -= unified.len();
+    }
+    diff
+}
+
+/// The whole diff, however long: for exports that need what a receipt's bounded diff cut.
+pub fn full(path: &[u8], before: Option<&[u8]>, after: Option<&[u8]>) -> Diff {
+    within(path, before, after, usize::MAX)
+}
+
+/// The diff, cut to whole hunks that fit in `limit` bytes.
+fn within(path: &[u8], before: Option<&[u8]>, after: Option<&[u8]>, limit: usize) -> Diff {
     let (old, new) = (before.unwrap_or_default(), after.unwrap_or_default());
     if !is_text(old) || !is_text(new) {
         return Diff::Binary;
@@ -58,7 +72,6 @@ pub(super) fn unified(path: &[u8], before: Option<&[u8]>, after: Option<&[u8]>, 
     if hunks.is_empty() {
         return Diff::None;
     }
-    let limit = FILE_LIMIT.min(budget.left);
     let mut text = String::new();
     text.push_str(&label("---", "a/", path, before.is_some()));
     text.push_str(&label("+++", "b/", path, after.is_some()));
@@ -76,7 +89,6 @@ pub(super) fn unified(path: &[u8], before: Option<&[u8]>, after: Option<&[u8]>, 
     if shown == 0 {
         text.clear();
     }
-    budget.left -= text.len();
     Diff::Text { unified: text, added: diff.count_additions().into(), removed: diff.count_removals().into(), truncated }
 }
 

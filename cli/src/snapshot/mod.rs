@@ -17,7 +17,7 @@
 mod cache;
 mod compare;
 mod content;
-mod diff;
+pub mod diff;
 mod dryrun;
 mod manifest;
 mod progress;

@@ -1,0 +1,87 @@
+//! What goes into a bundle's artifacts/ folder beside the rendered formats: the captured
+//! output, the event logs, metadata, one diff per changed text file, the snapshot
+//! manifests, and the stored before and after contents of every changed file.
+//!
+//! Names inside the archive come from the receipt's paths, which came from the command:
+//! they are shown escaped, and a path that could climb out of its folder (`..`, absolute,
+//! empty components) is left out and listed in metadata.json instead.
+
+use runglass_model::receipt::{Diff, FileChange, FileKind, FileState};
+use runglass_model::ByteString;
+use runglass_render::bundle::{BundleContent, BundleFile};
+use serde_json::json;
+
+use super::{Source, full_diffs};
+use crate::store;
+
+pub fn collect(src: &Source) -> Vec<BundleFile> {
+    let r = src.receipt;
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for name in r.artifact_files() {
+        let path = src.dir.join(name);
+        if path.is_file() {
+            let folder = if name == store::SNAPSHOT_BEFORE || name == store::SNAPSHOT_AFTER { "snapshots/" } else { "" };
+            files.push(BundleFile { name: format!("{folder}{name}"), content: BundleContent::File(path) });
+        }
+    }
+    for change in &r.files.changes {
+        let Some(rel) = safe_name(&change.path) else {
+            skipped.push(change.path.escaped());
+            continue;
+        };
+        if let Some(diff) = diff_text(src, change) {
+            files.push(BundleFile { name: format!("diffs/{rel}.diff"), content: BundleContent::Bytes(diff.into_bytes()) });
+        }
+        for (side, state) in [("before", &change.before), ("after", &change.after)] {
+            if let Some(blob) = stored_blob(src, state.as_ref()) {
+                files.push(BundleFile { name: format!("files/{side}/{rel}"), content: BundleContent::File(blob) });
+            }
+        }
+    }
+    let metadata = json!({
+        "id": r.id,
+        "runglass_version": r.runglass_version,
+        "receipt_format_version": r.format_version,
+        "command": r.command.display,
+        "cwd": r.command.cwd.escaped(),
+        "mode": r.mode.as_str(),
+        "status": r.outcome.status.as_str(),
+        "exit_code": r.outcome.exit_code,
+        "started_at": r.timing.started_at,
+        "ended_at": r.timing.ended_at,
+        "git": r.git,
+        "paths_left_out": skipped,
+    });
+    let mut metadata = serde_json::to_vec_pretty(&metadata).unwrap_or_default();
+    metadata.push(b'\n');
+    files.push(BundleFile { name: "metadata.json".into(), content: BundleContent::Bytes(metadata) });
+    files
+}
+
+/// The path as a name inside the archive, or `None` when it could leave its folder.
+fn safe_name(path: &ByteString) -> Option<String> {
+    let name = path.escaped();
+    let climbs = name.split('/').any(|part| part.is_empty() || part == "." || part == "..");
+    (!climbs).then_some(name)
+}
+
+/// The change's whole diff: the receipt's, or rebuilt from the store when it was cut.
+fn diff_text(src: &Source, change: &FileChange) -> Option<String> {
+    match &change.diff {
+        Diff::Text { truncated: true, unified, .. } => {
+            Some(full_diffs::forward(src.blobs, change).unwrap_or_else(|| unified.clone()))
+        }
+        Diff::Text { unified, .. } if !unified.is_empty() => Some(unified.clone()),
+        _ => None,
+    }
+}
+
+fn stored_blob(src: &Source, state: Option<&FileState>) -> Option<std::path::PathBuf> {
+    let state = state?;
+    if state.kind != FileKind::File || !state.stored {
+        return None;
+    }
+    let hash = blake3::Hash::from_hex(state.blake3.as_deref()?).ok()?;
+    src.blobs.contains(&hash).then(|| src.blobs.path(&hash))
+}

@@ -1,0 +1,273 @@
+//! `runglass open` over real HTTP: what it serves with its token, and what it refuses
+//! (no token, a foreign Host header, cross-origin POSTs, other methods). Requests are
+//! written by hand so that each header is exactly what the test says.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use common::{receipts, run_script, runglass, stderr};
+
+/// A running `runglass open`, killed when dropped.
+struct Served {
+    child: Child,
+    port: u16,
+    /// The URL's path: `/TOKEN/`.
+    base: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `runglass open ARGS --no-browser --port 0` and reads the URL it prints.
+fn serve(data: &Path, args: &[&str]) -> (Served, String) {
+    let mut child = runglass(data)
+        .arg("open")
+        .args(args)
+        .args(["--no-browser", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().to_string();
+    let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("not a loopback URL: {url:?}"));
+    let (port, path) = rest.split_once('/').unwrap();
+    let token = path.split('/').next().unwrap();
+    assert_eq!(token.len(), 64, "a 256-bit token in {url}");
+    (Served { child, port: port.parse().unwrap(), base: format!("/{token}/") }, url)
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.lines().find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Sends one request (`Connection: close`) with exactly `headers` and reads the reply.
+fn request(port: u16, method: &str, path: &str, headers: &[(&str, String)], body: &str) -> Reply {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP reply");
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = raw[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    Reply { status, headers: head, body }
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&b[..line_end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[line_end + 2..line_end + 2 + size]);
+        b = &b[line_end + 2 + size + 2..];
+    }
+}
+
+fn host(s: &Served) -> (&'static str, String) {
+    ("Host", format!("127.0.0.1:{}", s.port))
+}
+
+fn get(s: &Served, path: &str) -> Reply {
+    request(s.port, "GET", path, &[host(s)], "")
+}
+
+/// Two receipts in a fresh store.
+fn store() -> (tempfile::TempDir, Vec<String>) {
+    let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run_script(data.path(), work.path(), &[], "echo one > one.txt");
+    run_script(data.path(), work.path(), &[], "echo '<b>two</b>' > two.txt; echo failing >&2; exit 4");
+    let ids = receipts(data.path()).iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    (data, ids)
+}
+
+#[test]
+fn the_index_lists_every_receipt_and_each_page_matches_what_export_writes() {
+    let (data, ids) = store();
+    let (s, url) = serve(data.path(), &[]);
+    assert!(url.ends_with(&s.base), "without an id the URL is the index: {url}");
+    let index = get(&s, &s.base);
+    assert_eq!(index.status, 200, "{}", index.text());
+    for id in &ids {
+        assert!(index.text().contains(&format!("href=\"r/{id}/\"")), "index links {id}: {}", index.text());
+    }
+    let policy = index.header("Content-Security-Policy").expect("a CSP header");
+    assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(index.header("X-Content-Type-Options"), Some("nosniff"));
+
+    let out = tempfile::tempdir().unwrap();
+    let export = runglass(data.path())
+        .args(["export", &ids[1], "--bundle", "--format", "html,markdown,json,summary-md,ai,reverse-patch"])
+        .arg("--output")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(export.status.success(), "{}", stderr(&export));
+    for path in String::from_utf8(export.stdout).unwrap().lines() {
+        let name = Path::new(path).file_name().unwrap().to_str().unwrap();
+        let served = get(&s, &format!("{}r/{}/{name}", s.base, ids[1]));
+        assert_eq!(served.status, 200, "{name}");
+        assert!(served.body == std::fs::read(path).unwrap(), "{name}: the server's bytes differ from export's");
+    }
+    let page = get(&s, &format!("{}r/{}/", s.base, ids[1]));
+    assert_eq!(page.body, std::fs::read(out.path().join("receipt.html")).unwrap(), "the page is receipt.html");
+    assert!(page.header("Content-Type").unwrap().starts_with("text/html"));
+    let stderr_stream = get(&s, &format!("{}r/{}/stderr", s.base, ids[1]));
+    assert_eq!(stderr_stream.text(), "failing\n");
+    assert!(stderr_stream.header("Content-Type").unwrap().starts_with("text/plain"));
+
+    let missing = get(&s, &format!("{}r/no-such-receipt/", s.base));
+    assert_eq!(missing.status, 404);
+    let climbing = get(&s, &format!("{}r/../receipts/", s.base));
+    assert_eq!(climbing.status, 404);
+}
+
+#[test]
+fn requests_without_the_token_or_with_a_wrong_one_are_refused() {
+    let (data, ids) = store();
+    let (s, _) = serve(data.path(), &[]);
+    let wrong = format!("/{}/", "0".repeat(64));
+    for path in ["/".to_string(), format!("/r/{}/", ids[0]), format!("{wrong}r/{}/", ids[0]), wrong.clone()] {
+        let reply = get(&s, &path);
+        assert_eq!(reply.status, 403, "{path}");
+        assert!(!reply.text().contains(&ids[0]), "{path} leaked a receipt id");
+    }
+    let page = get(&s, &format!("{}r/{}/", s.base, ids[0]));
+    assert_eq!(page.status, 200);
+}
+
+#[test]
+fn a_foreign_host_header_is_refused_even_with_the_token() {
+    let (data, _) = store();
+    let (s, _) = serve(data.path(), &[]);
+    for foreign in ["rebind.example:PORT", "127.0.0.1:1", "192.168.1.5:PORT", "localhost.evil.example:PORT"] {
+        let value = foreign.replace("PORT", &s.port.to_string());
+        let reply = request(s.port, "GET", &s.base, &[("Host", value.clone())], "");
+        assert_eq!(reply.status, 403, "Host: {value}");
+        assert!(reply.text().contains("Host"), "says why: {}", reply.text());
+    }
+    let ok = request(s.port, "GET", &s.base, &[("Host", format!("localhost:{}", s.port))], "");
+    assert_eq!(ok.status, 200, "localhost at our port is ours");
+}
+
+#[test]
+fn deleting_takes_a_same_origin_post_and_a_confirmation() {
+    let (data, ids) = store();
+    let (s, _) = serve(data.path(), &[]);
+    let path = format!("{}r/{}/delete", s.base, ids[0]);
+    let form = ("Content-Type", "application/x-www-form-urlencoded".to_string());
+    let origin = |o: &str| ("Origin", o.to_string());
+    let ours = format!("http://127.0.0.1:{}", s.port);
+
+    let get_delete = get(&s, &format!("{path}?confirmed=1"));
+    assert_ne!(get_delete.status, 303, "a GET never deletes");
+    for headers in [
+        vec![host(&s), form.clone()],
+        vec![host(&s), form.clone(), origin("http://evil.example")],
+        vec![host(&s), form.clone(), origin("null")],
+        vec![host(&s), form.clone(), origin(&ours), ("Sec-Fetch-Site", "cross-site".into())],
+    ] {
+        let reply = request(s.port, "POST", &format!("{path}?confirmed=1"), &headers, "");
+        assert_eq!(reply.status, 403, "{headers:?}");
+    }
+    let put = request(s.port, "PUT", &path, &[host(&s), origin(&ours)], "");
+    assert_eq!(put.status, 405);
+    assert_eq!(receipts(data.path()).len(), 2, "nothing was deleted");
+
+    let ask = request(s.port, "POST", &path, &[host(&s), form.clone(), origin(&ours)], "");
+    assert_eq!(ask.status, 200);
+    assert!(ask.text().contains("delete?confirmed=1"), "a confirmation form: {}", ask.text());
+    assert_eq!(receipts(data.path()).len(), 2, "asking is not deleting");
+
+    let done = request(s.port, "POST", &format!("{path}?confirmed=1"), &[host(&s), form, origin(&ours)], "");
+    assert_eq!(done.status, 303, "{}", done.text());
+    assert_eq!(done.header("Location"), Some("../../"));
+    let left: Vec<_> = receipts(data.path()).iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(left, [ids[1].clone()]);
+}
+
+/// A stand-in browser: a script that records the URL it was given.
+fn fake_browser(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let script = dir.join("browser.sh");
+    let log = dir.join("opened");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" >> '{}'\n", log.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+#[test]
+fn open_starts_the_browser_on_the_receipt_and_run_open_opens_the_page_from_disk() {
+    let (data, ids) = store();
+    let tools = tempfile::tempdir().unwrap();
+    let (browser, log) = fake_browser(tools.path());
+    let mut child = runglass(data.path())
+        .args(["open", &ids[0], "--port", "0"])
+        .env("BROWSER", &browser)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
+    common::wait_for(&log, Duration::from_secs(10));
+    let _ = child.kill();
+    let _ = child.wait();
+    let opened = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(opened.trim(), url.trim());
+    assert!(url.trim().ends_with(&format!("/r/{}/", ids[0])), "{url}");
+
+    let work = tempfile::tempdir().unwrap();
+    std::fs::remove_file(&log).unwrap();
+    let run = runglass(data.path())
+        .current_dir(work.path())
+        .env("BROWSER", &browser)
+        .args(["run", "--open", "--", "sh", "-c", "echo hi > page.txt; exit 3"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3), "run --open keeps the command's status");
+    let opened = std::fs::read_to_string(&log).unwrap();
+    let page = opened.trim().strip_prefix("file://").unwrap_or_else(|| panic!("a file URL: {opened}"));
+    let newest = receipts(data.path()).pop().unwrap();
+    assert_eq!(Path::new(page), newest.join("receipt.html"));
+    assert!(std::fs::read_to_string(page).unwrap().contains("page.txt"));
+}
