@@ -54,6 +54,11 @@ fn reverse_change(c: &FileChange, full: &dyn Fn(&FileChange) -> Option<String>) 
     if c.change == ChangeKind::TypeChanged {
         return Err("it changed type".into());
     }
+    // Snapshot paths never climb out; a receipt edited to say otherwise gets no patch entry.
+    let path = c.path.as_bytes();
+    if path.is_empty() || path.starts_with(b"/") || path.split(|&b| b == b'/').any(|part| part == b"..") {
+        return Err("not a path inside the working directory".into());
+    }
     match c.after.as_ref().or(c.before.as_ref()).map(|s| s.kind) {
         Some(FileKind::File) => regular(c, full),
         Some(FileKind::Symlink) => symlink(c).map(|patch| Reversal { patch, unreversed: None }),
@@ -74,6 +79,13 @@ fn regular(c: &FileChange, full: &dyn Fn(&FileChange) -> Option<String>) -> Resu
         }
         (None, Some(then)) => {
             let _ = writeln!(head, "new file mode {}", git_mode(then.mode));
+            if then.mode != 0o644 && then.mode != 0o755 {
+                unreversed = Some(format!(
+                    "mode {:o} comes back as {}: git patches carry only the execute bit",
+                    then.mode,
+                    &git_mode(then.mode)[3..]
+                ));
+            }
         }
         (Some(now), Some(then)) if git_mode(now.mode) != git_mode(then.mode) => {
             let _ = writeln!(head, "old mode {}\nnew mode {}", git_mode(now.mode), git_mode(then.mode));
@@ -251,8 +263,15 @@ fn git_mode(mode: u32) -> &'static str {
     if mode & 0o100 != 0 { "100755" } else { "100644" }
 }
 
+/// The `diff --git` line. A name with a space is quoted there: `patch` cannot split the
+/// line otherwise, and an entry without `---`/`+++` lines (a mode change, an empty file) has
+/// no other name.
 fn diff_git(path: &ByteString) -> String {
-    format!("diff --git {} {}\n", name("a/", path), name("b/", path))
+    let side = |prefix| {
+        let shown = name(prefix, path);
+        if !shown.starts_with('"') && shown.contains(' ') { format!("\"{shown}\"") } else { shown }
+    };
+    format!("diff --git {} {}\n", side("a/"), side("b/"))
 }
 
 /// A `---`/`+++` line, as the receipt's diffs write them: `/dev/null` for a side that does

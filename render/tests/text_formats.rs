@@ -382,12 +382,12 @@ fn reverse_patch_undoes_changes_with_git_apply_and_with_patch() {
         &[
             (b"caf\xe9.txt", Entry::File("hot\n", 0o644)),
             (b"deleted.txt", Entry::File("old\ncontent\n", 0o644)),
-            (b"empty-deleted", Entry::File("", 0o644)),
+            (b"empty deleted", Entry::File("", 0o644)),
             (b"gains-eol.txt", Entry::File("x\ny", 0o644)),
             (b"link-deleted", Entry::Link("somewhere")),
             (b"link-retargeted", Entry::Link("first")),
             (b"mode-and-content.sh", Entry::File("echo a\n", 0o755)),
-            (b"mode-only.sh", Entry::File("#!/bin/sh\n", 0o644)),
+            (b"mode only.sh", Entry::File("#!/bin/sh\n", 0o644)),
             (b"modified.txt", Entry::File(&plain, 0o644)),
             (b"no-eol.txt", Entry::File("a\nb", 0o644)),
             (b"sub/deep.txt", Entry::File("deep\n", 0o644)),
@@ -404,7 +404,7 @@ fn reverse_patch_undoes_changes_with_git_apply_and_with_patch() {
             (b"link-created", Entry::Link("modified.txt")),
             (b"link-retargeted", Entry::Link("second")),
             (b"mode-and-content.sh", Entry::File("echo b\n", 0o644)),
-            (b"mode-only.sh", Entry::File("#!/bin/sh\n", 0o755)),
+            (b"mode only.sh", Entry::File("#!/bin/sh\n", 0o755)),
             (b"modified.txt", Entry::File(&edited, 0o644)),
             (b"no-eol.txt", Entry::File("a\nc", 0o644)),
             (b"sub/deep.txt", Entry::File("deeper\n", 0o644)),
@@ -417,13 +417,13 @@ fn reverse_patch_undoes_changes_with_git_apply_and_with_patch() {
         b"created.txt",
         b"deleted.txt",
         b"empty-created",
-        b"empty-deleted",
+        b"empty deleted",
         b"gains-eol.txt",
         b"link-created",
         b"link-deleted",
         b"link-retargeted",
         b"mode-and-content.sh",
-        b"mode-only.sh",
+        b"mode only.sh",
         b"modified.txt",
         b"no-eol.txt",
         b"sub/deep.txt",
@@ -489,6 +489,32 @@ fn reverse_patch_refuses_a_malformed_diff_with_a_comment() {
     let patch = reverse_patch::reverse_patch(&r, &no_full);
     assert!(patch.contains("# not reversible by this patch: short.txt (the receipt's diff is malformed)\n"));
     assert!(patch.contains("# not reversible by this patch: garbage.txt (the receipt's diff is malformed)\n"));
+    assert!(!patch.contains("diff --git"));
+}
+
+#[test]
+fn reverse_patch_says_which_modes_git_cannot_carry() {
+    let mut r = fixture();
+    let run_sh = r.files.changes.iter().find(|c| c.path == "run.sh".into()).expect("run.sh").clone();
+    let mut private = run_sh.clone();
+    private.path = "private".into();
+    private.after.as_mut().expect("an after state").mode = 0o600;
+    let mut deleted = fixture().files.changes.into_iter().find(|c| c.path == "old.log".into()).expect("old.log");
+    deleted.before.as_mut().expect("a before state").mode = 0o600;
+    r.files.changes = vec![deleted, private];
+    let patch = reverse_patch::reverse_patch(&r, &no_full);
+    assert!(patch.contains("# not reversible by this patch: old.log (mode 600 comes back as 644: "), "{patch}");
+    assert!(patch.contains("# not reversible by this patch: private (mode 600 -> 644 not restored: "), "{patch}");
+    assert!(patch.contains("diff --git a/old.log b/old.log\nnew file mode 100644\n"), "{patch}");
+    assert!(!patch.contains("a/private"), "{patch}");
+}
+
+#[test]
+fn reverse_patch_never_names_a_path_outside_the_directory() {
+    let mut r = fixture();
+    r.files.changes = vec![text_change("../escape", "@@ -1 +1 @@\n-a\n+b\n", false)];
+    let patch = reverse_patch::reverse_patch(&r, &no_full);
+    assert!(patch.contains("# not reversible by this patch: ../escape (not a path inside the working directory)"));
     assert!(!patch.contains("diff --git"));
 }
 
