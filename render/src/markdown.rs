@@ -68,7 +68,8 @@ fn header(o: &mut String, r: &Receipt) {
     match &r.git {
         Some(g) => {
             let branch = g.branch.as_deref().map_or_else(|| "detached HEAD".to_string(), code);
-            let commit = g.commit.as_deref().map_or_else(|| "no commits".to_string(), |c| code(&c[..c.len().min(12)]));
+            let commit =
+                g.commit.as_deref().map_or_else(|| "no commits".to_string(), |c| code(c.get(..12).unwrap_or(c)));
             let state = |dirty| if dirty { "uncommitted changes" } else { "clean" };
             let _ = writeln!(
                 o,
@@ -262,7 +263,7 @@ fn reads(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "| Path | Size | BLAKE3 | By |\n|---|---|---|---|");
     for f in r.files.reads.iter().take(MAX_ROWS) {
         let size = f.size.map(|s| s.to_string()).unwrap_or_default();
-        let hash = f.blake3.as_deref().map(|h| cell_code(&h[..h.len().min(16)])).unwrap_or_default();
+        let hash = f.blake3.as_deref().map(|h| cell_code(h.get(..16).unwrap_or(h))).unwrap_or_default();
         let _ = writeln!(o, "| {} | {size} | {hash} | {} |", cell_code(&f.path.escaped()), actors(&f.by));
     }
     more(o, r.files.reads.len(), MAX_ROWS);

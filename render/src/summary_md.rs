@@ -92,7 +92,8 @@ fn review(o: &mut String, r: &Receipt) {
     let mut items = high_risk_evidence(r);
     items.extend(r.files.outside.iter().map(|c| {
         let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
-        item(c.path.as_bytes(), format!("outside the working directory ({})", actions.join(", ")))
+        let how = if actions.is_empty() { String::new() } else { format!(" ({})", actions.join(", ")) };
+        item(c.path.as_bytes(), format!("outside the working directory{how}"))
     }));
     items.extend(r.files.changes.iter().filter_map(|c| executable(c).map(|why| item(c.path.as_bytes(), why))));
     items.extend(

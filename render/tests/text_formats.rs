@@ -198,7 +198,7 @@ fn summary_reviews_high_risks_then_outside_then_executables_then_deletions_then_
         review[..5],
         [
             "- `high evidence`: high risk, high",
-            "- `/etc/profile`: outside the working directory ()",
+            "- `/etc/profile`: outside the working directory",
             "- `bin/start.sh`: new executable (mode 755)",
             "- `run.sh`: made executable (mode 644 -> 755)",
             "- `gone/f`: deleted",
@@ -575,6 +575,13 @@ fn bundle_holds_every_format_and_artifact_under_one_directory() {
     );
     assert_eq!(entries[1].1, b"# md");
     assert_eq!(entries[6].1, b"event bytes");
+}
+
+#[test]
+fn bundle_error_names_an_artifact_it_cannot_read() {
+    let files = [BundleFile { name: "gone".into(), content: BundleContent::File("/nonexistent/events.log".into()) }];
+    let err = write_bundle(&fixture(), &rendered(), &files, Vec::new()).expect_err("a missing file");
+    assert!(err.to_string().starts_with("reading /nonexistent/events.log: "), "{err}");
 }
 
 #[test]
