@@ -2,15 +2,19 @@
 //! Short, factual, the same receipt always gives the same bytes; when the command
 //! failed, it carries the end of the failing output.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use runglass_model::receipt::{Diff, Receipt, RunStatus};
 use runglass_model::command_line;
+use runglass_model::receipt::{Diff, Receipt, RunStatus};
 
-use crate::text::duration;
+use crate::text::{duration, mode_change, outcome};
 
 /// At most this many lines of failing output.
 const FAILING_LINES: usize = 20;
+/// Each of them cut to its last this many characters: a progress bar redrawn with `\r` is one
+/// line, and what it showed last is at its end.
+const FAILING_LINE_CHARS: usize = 200;
 const MAX_ITEMS: usize = 15;
 
 pub fn summary(r: &Receipt) -> String {
@@ -19,20 +23,27 @@ pub fn summary(r: &Receipt) -> String {
     let _ = writeln!(o, "runglass receipt {}", r.id);
     let _ = writeln!(o, "command: {}", r.command.display);
     let _ = writeln!(o, "cwd: {}", r.command.cwd.escaped());
-    let exit = r.outcome.exit.map(|e| format!(", {e}")).unwrap_or_default();
-    let _ = writeln!(o, "status: {}{exit}, {}, {} mode", r.outcome.status.as_str(), duration(r.timing.duration_ms), r.mode.as_str());
+    let _ =
+        writeln!(o, "status: {}, {}, {} mode", outcome(&r.outcome), duration(r.timing.duration_ms), r.mode.as_str());
+    if let Some(msg) = &r.outcome.message {
+        let _ = writeln!(o, "message: {msg}");
+    }
     let _ = writeln!(o, "risk: {}", r.risk.level.as_str());
     for n in &r.risk.notes {
-        let _ = writeln!(o, "- [{}] {}: {}", n.severity.as_str(), n.title, n.evidence.first().map(String::as_str).unwrap_or(&n.detail));
+        let fact = n.evidence.first().unwrap_or(&n.detail);
+        let _ = writeln!(o, "- [{}] {}: {fact}", n.severity.as_str(), n.title);
     }
     let _ = writeln!(o, "files changed: {}", r.files.changes.len());
     for c in r.files.changes.iter().take(MAX_ITEMS) {
-        let size = match &c.diff {
-            Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
-            Diff::Binary => " (binary)".into(),
-            _ => String::new(),
-        };
-        let _ = writeln!(o, "- {} {}{size}", c.change.as_str(), c.path.shell_word());
+        let mut details = Vec::new();
+        match &c.diff {
+            Diff::Text { added, removed, .. } => details.push(format!("+{added} -{removed}")),
+            Diff::Binary => details.push("binary".into()),
+            _ => {}
+        }
+        details.extend(mode_change(c));
+        let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join(", ")) };
+        let _ = writeln!(o, "- {} {}{details}", c.change.as_str(), c.path.shell_word());
     }
     if r.files.changes.len() > MAX_ITEMS {
         let _ = writeln!(o, "- ... {} more", r.files.changes.len() - MAX_ITEMS);
@@ -47,10 +58,11 @@ pub fn summary(r: &Receipt) -> String {
     for p in &r.network.listening {
         let _ = writeln!(o, "listening: {} {}:{} ({})", p.protocol.as_str(), p.address, p.port, command_line(&p.argv));
     }
-    let mut peers: Vec<String> = r.network.outbound.iter().map(|p| format!("{}:{}", p.host.clone().unwrap_or_else(|| p.address.clone()), p.port)).collect();
-    peers.dedup();
+    // Sorted and without repeats: the same peer is listed once per process in the receipt.
+    let peers: BTreeSet<String> =
+        r.network.outbound.iter().map(|p| format!("{}:{}", p.host.as_deref().unwrap_or(&p.address), p.port)).collect();
     if !peers.is_empty() {
-        let _ = writeln!(o, "connected to: {}", peers.join(", "));
+        let _ = writeln!(o, "connected to: {}", peers.into_iter().collect::<Vec<_>>().join(", "));
     }
     if !matches!(r.outcome.status, RunStatus::Completed) {
         failing_output(o, r);
@@ -61,13 +73,19 @@ pub fn summary(r: &Receipt) -> String {
 /// The last lines the command wrote: stderr first (where failures go), else stdout or
 /// the terminal transcript.
 fn failing_output(o: &mut String, r: &Receipt) {
-    let stream = [&r.output.stderr, &r.output.transcript, &r.output.stdout].into_iter().flatten().find(|s| s.bytes > 0);
-    let Some(s) = stream else { return };
+    let streams = [&r.output.stderr, &r.output.transcript, &r.output.stdout];
+    let Some(s) = streams.into_iter().flatten().find(|s| s.bytes > 0) else { return };
     let text = if s.truncated { s.tail.printable() } else { s.head.printable() };
     let lines: Vec<&str> = text.lines().collect();
     let from = lines.len().saturating_sub(FAILING_LINES);
     let _ = writeln!(o, "last output ({}):", s.file);
     for l in &lines[from..] {
-        let _ = writeln!(o, "  {l}");
+        let chars = l.chars().count();
+        if chars > FAILING_LINE_CHARS {
+            let end: String = l.chars().skip(chars - FAILING_LINE_CHARS).collect();
+            let _ = writeln!(o, "  ...{end}");
+        } else {
+            let _ = writeln!(o, "  {l}");
+        }
     }
 }

@@ -4,6 +4,11 @@
 #![forbid(unsafe_code)]
 
 pub mod ai;
+pub mod bundle;
 pub mod event_line;
+pub mod json;
+pub mod markdown;
+pub mod reverse_patch;
+pub mod summary_md;
 pub mod terminal;
 pub mod text;

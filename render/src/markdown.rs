@@ -1,0 +1,500 @@
+//! The full receipt as GitHub-flavoured Markdown (`receipt.md`): the facts, risk notes, files
+//! with their diffs, outside changes, reads, the process tree, network, timeline, output
+//! excerpts, and what was and was not seen.
+//!
+//! Everything from the command stays in code spans or fenced blocks (see [`escape`]), since
+//! GitHub renders raw HTML; every list is bounded, so a run touching a million files still
+//! gives a file one can open.
+
+pub(crate) mod escape;
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use runglass_model::receipt::{
+    Actor, ChangeKind, Diff, FileChange, FileKind, FileState, PeerResult, Process, Receipt, Stream, UnixRole,
+};
+use runglass_model::{ByteString, command_line};
+
+use crate::text::{duration, exit_text, mode_change, outcome};
+use escape::{cell_code, code, fenced, html, text};
+
+/// At most this many rows per table; the receipt has the rest.
+const MAX_ROWS: usize = 100;
+/// At most this many diffs inline.
+const MAX_DIFFS: usize = 50;
+/// At most this many processes in the tree.
+const MAX_PROCESSES: usize = 200;
+/// Timelines longer than this show their first and last entries only.
+const TIMELINE_HEAD: usize = 100;
+const TIMELINE_TAIL: usize = 50;
+/// Evidence lines shown per risk note.
+const MAX_EVIDENCE: usize = 10;
+/// Command lines in tables are cut to this many characters.
+const SHORT_COMMAND: usize = 80;
+
+pub fn receipt(r: &Receipt) -> String {
+    let mut out = String::new();
+    let o = &mut out;
+    header(o, r);
+    risks(o, r);
+    files(o, r);
+    diffs(o, r);
+    outside(o, r);
+    reads(o, r);
+    processes(o, r);
+    network(o, r);
+    timeline(o, r);
+    output(o, r);
+    coverage(o, r);
+    out
+}
+
+fn header(o: &mut String, r: &Receipt) {
+    let _ = writeln!(o, "# runglass receipt\n");
+    let _ = writeln!(o, "- **Command:** {}", code(&r.command.display));
+    let _ = writeln!(o, "- **Working directory:** {}", code(&r.command.cwd.escaped()));
+    let _ = writeln!(o, "- **Status:** {}", text(&outcome(&r.outcome)));
+    if let Some(msg) = &r.outcome.message {
+        let _ = writeln!(o, "- **Message:** {}", text(msg));
+    }
+    if let Some(t) = r.outcome.timeout_ms {
+        let _ = writeln!(o, "- **Timeout:** {}", duration(t));
+    }
+    let _ = writeln!(o, "- **Duration:** {}", duration(r.timing.duration_ms));
+    let _ = writeln!(o, "- **Mode:** {}", r.mode.as_str());
+    let _ = writeln!(o, "- **Started:** {}", text(&r.timing.started_at));
+    let _ = writeln!(o, "- **Risk:** {}", r.risk.level.as_str());
+    match &r.git {
+        Some(g) => {
+            let branch = g.branch.as_deref().map_or_else(|| "detached HEAD".to_string(), code);
+            let commit =
+                g.commit.as_deref().map_or_else(|| "no commits".to_string(), |c| code(c.get(..12).unwrap_or(c)));
+            let state = |dirty| if dirty { "uncommitted changes" } else { "clean" };
+            let _ = writeln!(
+                o,
+                "- **Git:** {branch} at {commit} in {}; {} before, {} after",
+                code(&g.root.escaped()),
+                state(g.dirty_before),
+                state(g.dirty_after)
+            );
+        }
+        None => {
+            let _ = writeln!(o, "- **Git:** not in a repository");
+        }
+    }
+    let _ = writeln!(o, "- **Receipt:** {} (runglass {})", code(&r.id), text(&r.runglass_version));
+}
+
+fn risks(o: &mut String, r: &Receipt) {
+    if r.risk.notes.is_empty() {
+        let _ = writeln!(o, "\n## Risk: none noted");
+        return;
+    }
+    let _ = writeln!(o, "\n## Risk: {}\n", r.risk.level.as_str());
+    for n in &r.risk.notes {
+        let _ = writeln!(o, "- **{}** ({}). {}", text(&n.title), n.severity.as_str(), text(&n.detail));
+        for e in n.evidence.iter().take(MAX_EVIDENCE) {
+            let _ = writeln!(o, "  - {}", code(e));
+        }
+        if n.evidence.len() > MAX_EVIDENCE {
+            let _ = writeln!(o, "  - ... {} more in the receipt", n.evidence.len() - MAX_EVIDENCE);
+        }
+        let _ = writeln!(o, "  - *Recommendation:* {}", text(&n.recommendation));
+    }
+}
+
+fn files(o: &mut String, r: &Receipt) {
+    let count = |k| r.files.changes.iter().filter(|c| c.change == k).count();
+    let type_changed = match count(ChangeKind::TypeChanged) {
+        0 => String::new(),
+        n => format!(", {n} changed type"),
+    };
+    let _ = writeln!(
+        o,
+        "\n## Files: {} created, {} modified, {} deleted{type_changed}\n",
+        count(ChangeKind::Created),
+        count(ChangeKind::Modified),
+        count(ChangeKind::Deleted)
+    );
+    let _ = writeln!(o, "In {}.", code(&r.files.root.escaped()));
+    if r.files.changes.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n| Path | Change | Details | By |\n|---|---|---|---|");
+    for c in r.files.changes.iter().take(MAX_ROWS) {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            cell_code(&c.path.escaped()),
+            c.change.as_str(),
+            change_details(c),
+            actors(&c.by)
+        );
+    }
+    more(o, r.files.changes.len(), MAX_ROWS);
+}
+
+/// What a file table row says about the content: the diff's size, or why there is none.
+fn change_details(c: &FileChange) -> String {
+    let kind = |s: &Option<FileState>| s.as_ref().map(|s| s.kind);
+    let mut parts = Vec::new();
+    match (&c.diff, c.change) {
+        (Diff::Text { added, removed, truncated, .. }, _) => {
+            parts.push(format!("+{added} -{removed}"));
+            if *truncated {
+                parts.push("diff cut short".into());
+            }
+        }
+        (Diff::Binary, _) => parts.push("binary".into()),
+        (Diff::Capped, _) => parts.push("over the snapshot cap".into()),
+        (Diff::Unavailable { reason }, _) => parts.push(format!("content unavailable: {}", text(reason))),
+        (Diff::None, ChangeKind::TypeChanged) => {
+            parts.push(format!("{} -> {}", kind_name(kind(&c.before)), kind_name(kind(&c.after))));
+        }
+        (Diff::None, _) => match kind(&c.after).or(kind(&c.before)) {
+            Some(FileKind::Dir) => parts.push("directory".into()),
+            Some(FileKind::Symlink) => {
+                let target = c.after.as_ref().or(c.before.as_ref()).and_then(|s| s.target.as_ref());
+                parts.push(format!("symlink to {}", target.map_or_else(|| "?".into(), |t| cell_code(&t.escaped()))));
+            }
+            Some(FileKind::File) if c.content_changed => parts.push("empty file".into()),
+            Some(FileKind::Other) => parts.push("special file".into()),
+            _ => {}
+        },
+    }
+    parts.extend(mode_change(c));
+    parts.join(", ")
+}
+
+fn kind_name(k: Option<FileKind>) -> &'static str {
+    match k {
+        Some(FileKind::File) => "file",
+        Some(FileKind::Dir) => "directory",
+        Some(FileKind::Symlink) => "symlink",
+        Some(FileKind::Other) => "special file",
+        None => "nothing",
+    }
+}
+
+/// The first process that acted, for a table cell.
+fn actors(by: &[Actor]) -> String {
+    let Some(first) = by.first() else { return String::new() };
+    let others = match by.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    format!("{} {} ({}){others}", first.pid, cell_code(&short(&first.argv)), first.action.as_str())
+}
+
+fn short(argv: &[ByteString]) -> String {
+    let line = command_line(argv);
+    if line.chars().count() > SHORT_COMMAND {
+        format!("{}...", line.chars().take(SHORT_COMMAND - 3).collect::<String>())
+    } else {
+        line
+    }
+}
+
+fn more(o: &mut String, total: usize, shown: usize) {
+    if total > shown {
+        let _ = writeln!(o, "\n... {} more in the receipt.", total - shown);
+    }
+}
+
+/// Each text diff in a collapsible block, its name in the summary line.
+fn diffs(o: &mut String, r: &Receipt) {
+    let texts: Vec<(&FileChange, &Diff)> = r
+        .files
+        .changes
+        .iter()
+        .filter(|c| matches!(&c.diff, Diff::Text { unified, .. } if !unified.is_empty()))
+        .map(|c| (c, &c.diff))
+        .collect();
+    if texts.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n### Diffs");
+    for &(c, diff) in texts.iter().take(MAX_DIFFS) {
+        let Diff::Text { unified, added, removed, truncated } = diff else { continue };
+        let mode = mode_change(c).map(|m| format!(", {m}")).unwrap_or_default();
+        let cut = if *truncated { ", cut short (the blob store has both sides)" } else { "" };
+        // Inside an HTML block Markdown is not parsed: only HTML escaping applies.
+        let _ = writeln!(
+            o,
+            "\n<details><summary><code>{}</code>: {} +{added} -{removed}{mode}{cut}</summary>\n",
+            html(&c.path.escaped()),
+            c.change.as_str()
+        );
+        // Control characters in a text file are shown escaped, as everywhere else.
+        let _ = write!(o, "{}", fenced("diff", &ByteString::from(unified.as_str()).printable()));
+        let _ = writeln!(o, "\n</details>");
+    }
+    if texts.len() > MAX_DIFFS {
+        let _ = writeln!(o, "\n... {} more diffs in the receipt.", texts.len() - MAX_DIFFS);
+    }
+}
+
+fn outside(o: &mut String, r: &Receipt) {
+    if r.files.outside.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n## Outside the working directory: {}\n", r.files.outside.len());
+    let _ = writeln!(o, "| Path | What happened | Exists after | By |\n|---|---|---|---|");
+    for c in r.files.outside.iter().take(MAX_ROWS) {
+        let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            cell_code(&c.path.escaped()),
+            actions.join(", "),
+            if c.exists_after { "yes" } else { "no" },
+            actors(&c.by)
+        );
+    }
+    more(o, r.files.outside.len(), MAX_ROWS);
+}
+
+fn reads(o: &mut String, r: &Receipt) {
+    if r.files.reads.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n## Files read: {}\n", r.files.reads.len());
+    let _ = writeln!(o, "| Path | Size | BLAKE3 | By |\n|---|---|---|---|");
+    for f in r.files.reads.iter().take(MAX_ROWS) {
+        let size = f.size.map(|s| s.to_string()).unwrap_or_default();
+        let hash = f.blake3.as_deref().map(|h| cell_code(h.get(..16).unwrap_or(h))).unwrap_or_default();
+        let _ = writeln!(o, "| {} | {size} | {hash} | {} |", cell_code(&f.path.escaped()), actors(&f.by));
+    }
+    more(o, r.files.reads.len(), MAX_ROWS);
+}
+
+/// The process tree in a code block, each process under its parent.
+fn processes(o: &mut String, r: &Receipt) {
+    let _ = writeln!(o, "\n## Processes: {}\n", r.processes.len());
+    if r.processes.is_empty() {
+        return;
+    }
+    let index: HashMap<u32, usize> = r.processes.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
+    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (i, p) in r.processes.iter().enumerate() {
+        // Only an earlier process can be a parent, so a corrupt receipt cannot make a cycle.
+        match p.parent.and_then(|pp| index.get(&pp)).filter(|&&pi| pi < i) {
+            Some(&pi) => children.entry(pi).or_default().push(i),
+            None => roots.push(i),
+        }
+    }
+    let mut tree = String::new();
+    // Depth-first, without recursion: a deep tree cannot overflow the stack.
+    // Each entry: the process, the prefix of its line, and whether it is its parent's last
+    // child (None for a root).
+    let mut stack: Vec<(usize, String, Option<bool>)> = roots.iter().rev().map(|&i| (i, String::new(), None)).collect();
+    let mut shown = 0;
+    while let Some((i, prefix, last)) = stack.pop() {
+        if shown == MAX_PROCESSES {
+            let _ = writeln!(tree, "... {} more in the receipt", r.processes.len() - shown);
+            break;
+        }
+        shown += 1;
+        let p = &r.processes[i];
+        let (branch, child_prefix) = match last {
+            None => ("", prefix.clone()),
+            Some(false) => ("├─ ", format!("{prefix}│  ")),
+            Some(true) => ("└─ ", format!("{prefix}   ")),
+        };
+        let _ = writeln!(tree, "{prefix}{branch}{} {}  [{}]", p.pid, process_line(p), process_end(p));
+        if let Some(kids) = children.get(&i) {
+            for (n, &k) in kids.iter().enumerate().rev() {
+                stack.push((k, child_prefix.clone(), Some(n == kids.len() - 1)));
+            }
+        }
+    }
+    let _ = write!(o, "{}", fenced("text", &tree));
+}
+
+fn process_line(p: &Process) -> String {
+    match p.execs.len() {
+        0 if p.argv.is_empty() => "(not seen running a program)".into(),
+        0 => format!("{} (forked, no exec)", short(&p.argv)),
+        1 => short(&p.argv),
+        // The first program and the last one tell the story; a chain of wrappers between
+        // them (pyenv's shims exec seven times) would only make the line unreadable.
+        n => {
+            let (first, last) = (short(&p.execs[0].argv), short(&p.execs[n - 1].argv));
+            if n == 2 { format!("{first} => {last}") } else { format!("{first} => ({} more) => {last}", n - 2) }
+        }
+    }
+}
+
+fn process_end(p: &Process) -> String {
+    match (p.exit, p.outlived_command, p.ended_ms) {
+        (Some(e), _, _) => exit_text(e),
+        (None, true, _) => "still running".into(),
+        (None, false, Some(_)) => "ended".into(),
+        (None, false, None) => "?".into(),
+    }
+}
+
+fn network(o: &mut String, r: &Receipt) {
+    let n = &r.network;
+    let _ = writeln!(o, "\n## Network\n");
+    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() {
+        let _ = writeln!(o, "None seen.");
+        return;
+    }
+    if !n.outbound.is_empty() {
+        let _ = writeln!(o, "Outbound:\n\n| Protocol | Peer | Result | Times | By |\n|---|---|---|---|---|");
+        for p in n.outbound.iter().take(MAX_ROWS) {
+            let result = match &p.result {
+                PeerResult::Connected => "connected".to_string(),
+                PeerResult::Refused => "refused".into(),
+                PeerResult::InProgress => "in progress".into(),
+                PeerResult::Failed { error } => format!("failed: {}", text(error)),
+                PeerResult::Sent => "sent".into(),
+                PeerResult::Open => "open".into(),
+            };
+            let host = p.host.as_deref().map(|h| format!("{} ", cell_code(h))).unwrap_or_default();
+            let peer = cell_code(&socket_address(&p.address, p.port));
+            let by = format!("{} {}", p.pid, cell_code(&short(&p.argv)));
+            let _ = writeln!(o, "| {} | {host}{peer} | {result} | {} | {by} |", p.protocol.as_str(), p.count);
+        }
+        more(o, n.outbound.len(), MAX_ROWS);
+    }
+    if !n.listening.is_empty() {
+        let _ = writeln!(o, "\nListening:\n\n| Protocol | Address | Every interface | By |\n|---|---|---|---|");
+        for l in n.listening.iter().take(MAX_ROWS) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} {} |",
+                l.protocol.as_str(),
+                cell_code(&socket_address(&l.address, l.port)),
+                if l.wildcard { "**yes**" } else { "no" },
+                l.pid,
+                cell_code(&short(&l.argv))
+            );
+        }
+        more(o, n.listening.len(), MAX_ROWS);
+    }
+    if !n.unix.is_empty() {
+        let _ = writeln!(o, "\nUnix sockets:\n\n| Path | Role | Times | By |\n|---|---|---|---|");
+        for u in n.unix.iter().take(MAX_ROWS) {
+            let role = match u.role {
+                UnixRole::Connected => "connected",
+                UnixRole::Bound => "bound",
+                UnixRole::Listening => "listening",
+            };
+            let by = format!("{} {}", u.pid, cell_code(&short(&u.argv)));
+            let _ = writeln!(o, "| {} | {role} | {} | {by} |", cell_code(&u.path.escaped()), u.count);
+        }
+        more(o, n.unix.len(), MAX_ROWS);
+    }
+}
+
+/// `127.0.0.1:80`, `[::1]:80`.
+fn socket_address(address: &str, port: u16) -> String {
+    if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") }
+}
+
+fn timeline(o: &mut String, r: &Receipt) {
+    let entries = &r.timeline.entries;
+    if entries.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n## Timeline\n");
+    let line = |e: &runglass_model::receipt::TimelineEntry| {
+        let pid = e.pid.map(|p| format!("[{p}] ")).unwrap_or_default();
+        // The receipt escaped the text already; a line break would still split the entry.
+        let text = ByteString::from(e.text.as_str()).printable().replace('\n', "\\n");
+        format!("{:>8} ms  {pid}{text}\n", e.at_ms)
+    };
+    let mut body = String::new();
+    if entries.len() > TIMELINE_HEAD + TIMELINE_TAIL {
+        entries.iter().take(TIMELINE_HEAD).for_each(|e| body.push_str(&line(e)));
+        let _ = writeln!(body, "... {} entries left out", entries.len() - TIMELINE_HEAD - TIMELINE_TAIL);
+        entries[entries.len() - TIMELINE_TAIL..].iter().for_each(|e| body.push_str(&line(e)));
+    } else {
+        entries.iter().for_each(|e| body.push_str(&line(e)));
+    }
+    let _ = write!(o, "{}", fenced("text", &body));
+    if r.timeline.omitted > 0 {
+        let _ = writeln!(o, "\nThe receipt itself left out {} entries.", r.timeline.omitted);
+    }
+}
+
+fn output(o: &mut String, r: &Receipt) {
+    let streams = [("stdout", &r.output.stdout), ("stderr", &r.output.stderr), ("terminal", &r.output.transcript)];
+    let present: Vec<(&str, &Stream)> = streams.into_iter().filter_map(|(n, s)| s.as_ref().map(|s| (n, s))).collect();
+    let _ = writeln!(o, "\n## Output");
+    if present.is_empty() {
+        let _ = writeln!(o, "\nNothing was captured.");
+        return;
+    }
+    for (name, s) in present {
+        if s.bytes == 0 {
+            let _ = writeln!(o, "\n### {name}: empty");
+            continue;
+        }
+        let _ = writeln!(o, "\n### {name}: {} bytes, in {}\n", s.bytes, code(&s.file));
+        let _ = write!(o, "{}", fenced("text", &s.head.printable()));
+        if s.truncated {
+            let left_out = s.bytes.saturating_sub((s.head.as_bytes().len() + s.tail.as_bytes().len()) as u64);
+            let _ = writeln!(o, "\n... {left_out} bytes left out ...\n");
+            let _ = write!(o, "{}", fenced("text", &s.tail.printable()));
+        }
+    }
+}
+
+fn coverage(o: &mut String, r: &Receipt) {
+    let _ = writeln!(o, "\n## Coverage and limits\n");
+    // The receipt's own names for aspects, sources and confidences.
+    let name = |v: serde_json::Value| v.as_str().unwrap_or_default().replace('_', " ");
+    let _ = writeln!(o, "| Aspect | Seen by | Confidence | Note |\n|---|---|---|---|");
+    for c in &r.observation.coverage {
+        let source = c.source.map_or_else(|| "not observed".into(), |s| name(serde_json::json!(s)));
+        let _ = writeln!(
+            o,
+            "| {} | {source} | {} | {} |",
+            name(serde_json::json!(c.aspect)),
+            name(serde_json::json!(c.confidence)),
+            text(&c.note)
+        );
+    }
+    let s = &r.files.snapshot;
+    let _ = writeln!(
+        o,
+        "\nSnapshots: {} entries before, {} after; {} bytes hashed; files over {} bytes compared by size and \
+         time only; {} entries ignored ({}).",
+        s.entries_before,
+        s.entries_after,
+        s.bytes_hashed,
+        s.cap_bytes,
+        s.ignored,
+        text(&s.ignore_sources.join(", "))
+    );
+    if !s.capped.is_empty() {
+        let _ = writeln!(o, "\nOver the snapshot cap:\n");
+        for p in s.capped.iter().take(MAX_ROWS) {
+            let _ = writeln!(o, "- {}", code(&p.escaped()));
+        }
+        more(o, s.capped.len(), MAX_ROWS);
+    }
+    if !s.unreadable.is_empty() {
+        let _ = writeln!(o, "\nCould not be read:\n");
+        for u in s.unreadable.iter().take(MAX_ROWS) {
+            let _ = writeln!(o, "- {}: {}", code(&u.path.escaped()), text(&u.error));
+        }
+        more(o, s.unreadable.len(), MAX_ROWS);
+    }
+    if !r.observation.limits.is_empty() {
+        let _ = writeln!(o, "\nLimits:\n");
+        for l in &r.observation.limits {
+            let _ = writeln!(o, "- {}", text(l));
+        }
+    }
+    let artifacts = r.artifact_files();
+    if !artifacts.is_empty() {
+        let names: Vec<String> = artifacts.iter().map(|a| code(a)).collect();
+        let _ = writeln!(o, "\nFiles of the receipt: {}.", names.join(", "));
+    }
+}
