@@ -36,7 +36,7 @@ pub fn report(r: &Receipt) -> String {
     let _ = writeln!(o, "  started   {}", r.timing.started_at);
     if let Some(g) = &r.git {
         let branch = g.branch.as_deref().unwrap_or("(detached)");
-        let commit = g.commit.as_deref().map(|c| &c[..c.len().min(12)]).unwrap_or("(no commits)");
+        let commit = g.commit.as_deref().map(|c| c.get(..12).unwrap_or(c)).unwrap_or("(no commits)");
         let dirty = if g.dirty_before { ", dirty before" } else { "" };
         let _ = writeln!(o, "  git       {branch} @ {commit}{dirty}");
     }
@@ -111,7 +111,7 @@ fn files(o: &mut String, r: &Receipt) {
     if !r.files.reads.is_empty() {
         let _ = writeln!(o, "\nFiles read: {}", r.files.reads.len());
         for f in r.files.reads.iter().take(10) {
-            let hash = f.blake3.as_deref().map(|h| &h[..16]).unwrap_or("-");
+            let hash = f.blake3.as_deref().map(|h| h.get(..16).unwrap_or(h)).unwrap_or("-");
             let _ = writeln!(o, "  {hash}  {}", f.path.shell_word());
         }
         if r.files.reads.len() > 10 {

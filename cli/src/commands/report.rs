@@ -11,9 +11,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<u8> {
     let dir = catalog::resolve(&data, &args.receipt)?;
     let receipt = recover::load_or_recover(&data, &dir)?;
     let text = if args.print_json {
-        let mut json = serde_json::to_string_pretty(&receipt)?;
-        json.push('\n');
-        json
+        runglass_render::json::receipt(&receipt)
     } else if args.ai {
         runglass_render::ai::summary(&receipt)
     } else {
