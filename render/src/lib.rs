@@ -5,5 +5,6 @@
 
 pub mod ai;
 pub mod event_line;
+pub mod html;
 pub mod terminal;
 pub mod text;
