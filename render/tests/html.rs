@@ -8,7 +8,7 @@ mod support {
 
 use base64::Engine;
 use runglass_model::ByteString;
-use runglass_model::receipt::{Aspect, Confidence, Mode, RunStatus, Severity};
+use runglass_model::receipt::{Actor, Aspect, Confidence, Mode, RunStatus, Severity};
 use runglass_render::html::{IndexEntry, index, message_page, page};
 use sha2::{Digest, Sha256};
 use support::big::{big_receipt, fixture};
@@ -167,6 +167,22 @@ fn each_process_lists_the_files_it_changed() {
     );
     assert!(chmod.contains(r##"<a href="#file-13"><code class="path">run.sh</code></a> <span class="action">chmod"##));
     assert!(chmod.contains("2 files changed"));
+}
+
+#[test]
+fn a_file_every_process_touched_names_a_few_and_counts_the_rest() {
+    let mut r = fixture();
+    let template = r.files.outside[0].by[0].clone();
+    r.files.outside[0].by = (0..100).map(|pid| Actor { pid, ..template.clone() }).collect();
+    r.files.changes[0].by = r.files.outside[0].by.clone();
+    let html = page(&r);
+    let outside = &html[html.find(r#"<tr id="outside-0">"#).unwrap()..];
+    let outside = &outside[..outside.find("</tr>").unwrap()];
+    assert_eq!(outside.matches(r#"class="actor""#).count(), 5);
+    assert!(outside.contains("and 95 other processes"));
+    let file = &html[html.find(r#"id="file-0""#).unwrap()..html.find(r#"id="file-1""#).unwrap()];
+    assert_eq!(file.matches(r#"class="actor""#).count(), 20);
+    assert!(file.contains("… and 80 more in receipt.json"));
 }
 
 #[test]

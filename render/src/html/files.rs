@@ -1,6 +1,7 @@
 //! The files the command changed: inside the working directory, each a collapsible entry
 //! with its diff; outside it, as a table; and the files it read, when they were traced.
 
+use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
 
 use maud::{Markup, html};
@@ -17,6 +18,9 @@ use crate::text::size;
 const OPEN_DIFFS: usize = 20;
 /// Above this many files read, their table starts closed.
 const OPEN_READS: usize = 50;
+/// A table cell names this many processes; a file every process read would otherwise
+/// fill the page.
+const MAX_CELL_ACTORS: usize = 5;
 
 pub(super) fn section(r: &Receipt) -> Markup {
     let changes = &r.files.changes;
@@ -224,13 +228,19 @@ fn reads(r: &Receipt) -> Markup {
     }
 }
 
-/// Each process once, in order of first appearance.
+/// Each process once, in order of first appearance; past [`MAX_CELL_ACTORS`], only how
+/// many more there are.
 fn distinct_actors<'a>(by: impl Iterator<Item = (Pid, &'a [ByteString])>) -> Markup {
-    let mut distinct: Vec<(Pid, &[ByteString])> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut shown = Vec::new();
     for (pid, argv) in by {
-        if !distinct.iter().any(|&(seen, _)| seen == pid) {
-            distinct.push((pid, argv));
+        if seen.insert(pid) && shown.len() < MAX_CELL_ACTORS {
+            shown.push((pid, argv));
         }
     }
-    html! { @for (pid, argv) in distinct { (actor(pid, argv)) } }
+    let more = seen.len() - shown.len();
+    html! {
+        @for (pid, argv) in shown { (actor(pid, argv)) }
+        @if more > 0 { span.muted { "and " (count(more, "other process", "other processes")) } }
+    }
 }

@@ -59,8 +59,9 @@ enum Forms {
     SameOrigin,
 }
 
-/// The document around a page's body: head, policy, CSS, and the script if any.
-fn document(title: &str, script: Option<&str>, forms: Forms, body: Markup) -> String {
+/// The document around a page's body: head, policy, CSS, and the script if any. The CSS
+/// and script go in unescaped, so they must be `'static`: this crate's own files.
+fn document(title: &str, script: Option<&'static str>, forms: Forms, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {

@@ -10,6 +10,9 @@ use crate::text::{exit_text, shorten};
 /// Commands in one-line places (summaries, table cells) are cut to this many characters;
 /// the process tree has them whole.
 pub(super) const SHORT_COMMAND: usize = 90;
+/// A file lists this many of the actions on it: one every process of a big build touched
+/// would otherwise fill the page.
+const MAX_ACTIONS: usize = 20;
 
 /// A section of the page: an anchor, a heading with an optional figure beside it, a body.
 pub(super) fn frame(id: &str, title: &str, figure: Option<String>, body: Markup) -> Markup {
@@ -66,12 +69,13 @@ pub(super) fn actor(pid: Pid, argv: &[ByteString]) -> Markup {
 pub(super) fn actors(by: &[Actor]) -> Markup {
     html! {
         ul.actors {
-            @for a in by {
+            @for a in by.iter().take(MAX_ACTIONS) {
                 li {
                     (actor(a.pid, &a.argv)) " " span.action { (a.action.as_str()) }
                     " " span.when { "at " (a.at_ms) " ms" }
                 }
             }
+            @if by.len() > MAX_ACTIONS { li.muted { "… and " (by.len() - MAX_ACTIONS) " more in receipt.json" } }
         }
     }
 }
