@@ -6,6 +6,7 @@
 pub mod ai;
 pub mod bundle;
 pub mod event_line;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod reverse_patch;

@@ -1,4 +1,5 @@
-//! Small phrases every format shares: durations, how a process or run ended, a mode change.
+//! Small phrases every format shares: durations, sizes, how a process or run ended, a
+//! mode change, and long command lines cut to fit one line.
 
 use runglass_model::ExitStatus;
 use runglass_model::event::signal_name;
@@ -38,6 +39,33 @@ pub fn mode_change(c: &FileChange) -> Option<String> {
     c.mode_changed.then(|| format!("mode {:o} -> {:o}", before.mode, after.mode))
 }
 
+/// `6 B`, `1.5 KiB`, `10.0 MiB`: byte counts people compare at a glance.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// The line as is when it has at most `max` characters, otherwise its first `max - 1`
+/// and an ellipsis, so one long argv cannot push a summary line off the screen.
+pub fn shorten(line: &str, max: usize) -> String {
+    match line.char_indices().nth(max) {
+        None => line.to_string(),
+        Some(_) => {
+            let cut = line.char_indices().nth(max.saturating_sub(1)).map_or(line.len(), |(i, _)| i);
+            format!("{}…", &line[..cut])
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +75,18 @@ mod tests {
         assert_eq!(duration(850), "850 ms");
         assert_eq!(duration(2400), "2.4 s");
         assert_eq!(duration(185_000), "3 min 05 s");
+    }
+
+    #[test]
+    fn sizes_use_binary_units_past_a_kibibyte() {
+        assert_eq!(size(6), "6 B");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(10 * 1024 * 1024), "10.0 MiB");
+    }
+
+    #[test]
+    fn shorten_keeps_short_lines_and_cuts_long_ones_on_characters() {
+        assert_eq!(shorten("ls -l", 5), "ls -l");
+        assert_eq!(shorten("échoué", 4), "éch…");
     }
 }

@@ -1,0 +1,117 @@
+//! The index of receipts that `runglass open` serves: one row per receipt, in the order
+//! given, each linking to its page and, when the server allows it, with a delete button.
+
+use maud::html;
+use runglass_model::ByteString;
+use runglass_model::receipt::{Mode, RunStatus, Severity};
+
+use super::parts::{count, severity_badge, status_badge};
+use super::{Forms, document};
+use crate::text::duration;
+
+/// One row of the receipts index that `runglass open` serves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexEntry {
+    pub id: String,
+    /// The command as one display line (`CommandInfo::display`).
+    pub command: String,
+    pub cwd: ByteString,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub status: RunStatus,
+    pub exit_code: Option<i32>,
+    pub mode: Mode,
+    pub risk: Severity,
+    pub files_changed: usize,
+    pub processes: usize,
+}
+
+/// The index page of all receipts, newest first as given. Each row links to `r/<id>/`
+/// (relative, id percent-encoded). With `delete_action`, each row also has a button that
+/// posts to `r/<id>/delete`; the server answers with a confirmation page, so deleting
+/// needs no script and takes two deliberate clicks.
+pub fn index(entries: &[IndexEntry], delete_action: bool) -> String {
+    let body = html! {
+        header.top {
+            p.eyebrow { "runglass" }
+            h1 { "Receipts" }
+            p.muted { (count(entries.len(), "receipt", "receipts")) ", newest first" }
+        }
+        main.panel {
+            @if entries.is_empty() {
+                p.quiet { "No receipt yet: run a command with " code { "runglass run" } " to make one." }
+            } @else {
+                div.table-scroll {
+                    table.index {
+                        thead {
+                            tr {
+                                th { "Started" } th { "Command" } th { "Status" } th { "Risk" } th.num { "Files" }
+                                th.num { "Processes" } th.num { "Duration" } th { "Mode" }
+                                @if delete_action { th { span.visually-hidden { "Delete" } } }
+                            }
+                        }
+                        tbody {
+                            @for e in entries {
+                                @let base = format!("r/{}/", percent_encode(&e.id));
+                                tr {
+                                    td.when { (e.started_at) }
+                                    td {
+                                        a href=(base) { code.cmd { (e.command) } }
+                                        br;
+                                        span.muted { code { (e.cwd.escaped()) } }
+                                    }
+                                    td {
+                                        (status_badge(e.status))
+                                        @if let Some(code) = e.exit_code.filter(|&c| c != 0) {
+                                            " " span.muted { "exit " (code) }
+                                        }
+                                    }
+                                    td { (severity_badge(e.risk)) }
+                                    td.num { (e.files_changed) }
+                                    td.num { (e.processes) }
+                                    td.num { (duration(e.duration_ms)) }
+                                    td { (e.mode.as_str()) }
+                                    @if delete_action {
+                                        td {
+                                            form.inline method="post" action={ (base) "delete" } {
+                                                button.danger type="submit" title="Delete this receipt (asks first)" {
+                                                    "Delete"
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    document("Receipts · runglass", None, Forms::SameOrigin, body)
+}
+
+/// A URL path segment for `text`: every byte but the unreserved ones (RFC 3986) as `%XX`,
+/// so an id can never add a path separator, a query or a fragment.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_one_path_segment_whatever_they_hold() {
+        assert_eq!(percent_encode("20261121T045024Z-sh-x"), "20261121T045024Z-sh-x");
+        assert_eq!(percent_encode("../a b/?#é"), "..%2Fa%20b%2F%3F%23%C3%A9");
+    }
+}

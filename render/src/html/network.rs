@@ -1,0 +1,111 @@
+//! The network: peers the command reached, ports it listened on (every-interface
+//! listeners stand out), and unix sockets it used, each with the process responsible.
+
+use maud::{Markup, html};
+use runglass_model::receipt::{Aspect, PeerResult, Receipt, UnixRole};
+
+use super::observation::{source_name, unseen_note};
+use super::parts::{actor, frame, path};
+
+pub(super) fn section(r: &Receipt) -> Markup {
+    let n = &r.network;
+    let body = html! {
+        @if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() {
+            @match unseen_note(r, Aspect::Network) {
+                Some(note) => (note),
+                None => p.quiet { "No network activity was seen." },
+            }
+        }
+        @if !n.outbound.is_empty() {
+            h3 { "Outbound " span.figure { (n.outbound.len()) } }
+            div.table-scroll {
+                table {
+                    thead {
+                        tr { th { "Protocol" } th { "Host" } th.num { "Port" } th { "Result" } th.num { "Count" }
+                             th { "When" } th { "By" } }
+                    }
+                    tbody {
+                        @for p in &n.outbound {
+                            tr {
+                                td { (p.protocol.as_str()) }
+                                td.addr {
+                                    @if let Some(host) = &p.host { (host) " " span.muted { (p.address) } }
+                                    @else { code { (p.address) } }
+                                }
+                                td.num { (p.port) }
+                                td { (result(&p.result)) }
+                                td.num { (p.count) }
+                                td.when {
+                                    (p.first_ms) @if p.last_ms != p.first_ms { "–" (p.last_ms) } " ms"
+                                    br; span.muted { (source_name(p.seen_by)) }
+                                }
+                                td { (actor(p.pid, &p.argv)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !n.listening.is_empty() {
+            h3 { "Listening " span.figure { (n.listening.len()) } }
+            div.table-scroll {
+                table {
+                    thead {
+                        tr { th { "Protocol" } th { "Address" } th.num { "Port" } th { "When" } th { "By" } }
+                    }
+                    tbody {
+                        @for l in &n.listening {
+                            tr class=[l.wildcard.then_some("wildcard")] {
+                                td { (l.protocol.as_str()) }
+                                td.addr {
+                                    code { (l.address) }
+                                    @if l.wildcard { " " span.badge.risk-medium { "every interface" } }
+                                }
+                                td.num { (l.port) }
+                                td.when { "at " (l.at_ms) " ms" }
+                                td { (actor(l.pid, &l.argv)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !n.unix.is_empty() {
+            h3 { "Unix sockets " span.figure { (n.unix.len()) } }
+            div.table-scroll {
+                table {
+                    thead { tr { th { "Path" } th { "Role" } th.num { "Count" } th { "By" } } }
+                    tbody {
+                        @for u in &n.unix {
+                            tr {
+                                td { (path(&u.path)) }
+                                td {
+                                    (match u.role {
+                                        UnixRole::Connected => "connected",
+                                        UnixRole::Bound => "bound",
+                                        UnixRole::Listening => "listening",
+                                    })
+                                }
+                                td.num { (u.count) }
+                                td { (actor(u.pid, &u.argv)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    frame("network", "Network", None, body)
+}
+
+fn result(result: &PeerResult) -> Markup {
+    let (tone, text) = match result {
+        PeerResult::Connected => ("ok", "connected".to_string()),
+        PeerResult::Refused => ("bad", "refused".to_string()),
+        PeerResult::InProgress => ("muted", "in progress".to_string()),
+        PeerResult::Failed { error } => ("bad", format!("failed: {error}")),
+        PeerResult::Sent => ("ok", "sent".to_string()),
+        PeerResult::Open => ("muted", "open".to_string()),
+    };
+    html! { span class={ "end " (tone) } { (text) } }
+}
