@@ -5,11 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # What the tests need beyond the Rust toolchain: gcc and the C/kernel headers for the
-# fixture programs.
+# fixture programs; chromium, the real browser the receipts' HTML pages are checked in
+# (fonts come with it through libfontconfig1's dependencies, so no recommends are needed).
 need=()
 command -v gcc >/dev/null || need+=(gcc)
 [ -e /usr/include/linux/openat2.h ] || need+=(linux-libc-dev)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tests/run-all.sh: please install: ${need[*]} (apt-get install ${need[*]})" >&2
