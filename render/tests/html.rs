@@ -123,7 +123,7 @@ fn the_policy_allows_exactly_the_inline_script() {
          img-src data:; script-src 'sha256-{hash}';"
     );
     assert!(html.contains(&policy), "no policy with the script's hash {hash}");
-    assert!(html.contains(r#"<meta name="referrer" content="no-referrer">"#));
+    assert!(html.contains(r#"<meta name="referrer" content="same-origin">"#));
 }
 
 /// The values of every `name="…"` attribute in the page.

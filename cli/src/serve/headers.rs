@@ -20,15 +20,14 @@ pub fn redirect(status: u16, location: &str) -> ResponseBox {
 }
 
 fn secure(response: ResponseBox, content_type: &str) -> ResponseBox {
-    let policy = format!(
-        "{}; form-action 'self'; frame-ancestors 'none'",
-        runglass_render::html::content_security_policy()
-    );
+    // frame-ancestors only works in a header, not in a page's meta policy.
+    let policy = format!("{}; frame-ancestors 'none'", runglass_render::html::content_security_policy());
     [
         ("Content-Type", content_type),
         ("Content-Security-Policy", policy.as_str()),
         ("X-Content-Type-Options", "nosniff"),
-        ("Referrer-Policy", "no-referrer"),
+        // Not `no-referrer`: with it, browsers send `Origin: null` on our own forms' POSTs.
+        ("Referrer-Policy", "same-origin"),
         ("Cache-Control", "no-store"),
         ("X-Frame-Options", "DENY"),
         ("Cross-Origin-Resource-Policy", "same-origin"),

@@ -69,7 +69,7 @@ fn document(title: &str, script: Option<&'static str>, forms: Forms, body: Marku
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta http-equiv="Content-Security-Policy" content=(policy(script, forms));
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 meta name="color-scheme" content="light dark";
                 title { (title) }
                 style { (PreEscaped(STYLE)) }
