@@ -245,3 +245,14 @@ fn a_huge_run_renders_with_bounded_nesting() {
     assert_eq!(html.matches("<tr><td>tcp</td>").count(), 2_000);
     assert_eq!(details_depth(&html), 32, "the tree nests 32 levels, then lists the rest flat");
 }
+
+#[test]
+fn a_long_command_is_cut_in_the_title_and_shown_whole_below_it() {
+    let mut r = fixture();
+    r.command.display = format!("sh -c '{}'", "echo step; ".repeat(40));
+    let html = page(&r);
+    let title = html.split("<h1>").nth(1).unwrap().split("</h1>").next().unwrap();
+    assert!(title.chars().count() < 200 && title.contains('…'), "{title}");
+    let full = html.split("<details class=\"full-command\">").nth(1).expect("the whole command below the title");
+    assert!(full.contains(&r.command.display), "{}", &full[..200]);
+}

@@ -1,5 +1,6 @@
 //! `runglass export`: a receipt written out in the formats asked for.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -22,6 +23,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
     let source = Source { receipt: &receipt, dir: &dir, blobs: &blobs };
     for format in formats {
         let path = source.write_file(format, &out_dir)?;
+        // Exports are made to be shared (CI artifacts, attachments), unlike the store's
+        // private files, which the temporary file's 0600 suits.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("making {} readable", path.display()))?;
         println!("{}", path.display());
     }
     Ok(0)

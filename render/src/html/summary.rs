@@ -8,16 +8,29 @@ use runglass_model::receipt::{Aspect, ChangeKind, Receipt};
 
 use super::observation::observed;
 use super::parts::{frame, severity_badge, status_badge};
-use crate::text::{duration, exit_text};
+use crate::text::{duration, exit_text, shorten};
 
 /// A risk note lists this many pieces of evidence; the receipt has the rest.
 const MAX_EVIDENCE: usize = 20;
+
+/// Longer commands are cut in the title and shown whole below it.
+const TITLE_CHARS: usize = 160;
 
 pub(super) fn header(r: &Receipt) -> Markup {
     html! {
         header.top {
             p.eyebrow { "runglass receipt " span.id { (r.id) } }
-            h1 { code { (r.command.display) } }
+            @if r.command.display.chars().count() <= TITLE_CHARS {
+                h1 { code { (r.command.display) } }
+            } @else {
+                // An agent's or installer's command can be a whole script: the title
+                // keeps its start, and the whole command is one click away.
+                h1 { code { (shorten(&r.command.display, TITLE_CHARS)) } }
+                details.full-command {
+                    summary { "Full command (" (r.command.display.chars().count()) " characters)" }
+                    pre { (r.command.display) }
+                }
+            }
             div.badges {
                 (status_badge(r.outcome.status))
                 @if let Some(exit) = r.outcome.exit { span.badge.plain { (exit_text(exit)) } }
