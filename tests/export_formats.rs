@@ -81,7 +81,9 @@ fn export_writes_every_format_but_the_bundle_by_default_and_prints_their_paths()
     assert_eq!(names, ["receipt.html", "receipt.md", "receipt.json", "summary.md", "ai-summary.txt", "reverse.patch"]);
     for path in &written {
         assert!(path.starts_with(out.path()), "{}", path.display());
-        assert!(std::fs::metadata(path).unwrap().len() > 0, "{} is empty", path.display());
+        let meta = std::fs::metadata(path).unwrap();
+        assert!(meta.len() > 0, "{} is empty", path.display());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o644, "{} can be shared", path.display());
     }
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&written[2]).unwrap()).unwrap();
     assert_eq!(json, latest_json(data.path()));

@@ -38,19 +38,20 @@ pub fn run() -> anyhow::Result<u8> {
         Ok(()) => Mode::Deep,
         Err(_) => Mode::Normal,
     };
-    let command: Vec<OsString> = ["sh", "-c", SCRIPT, "demo-install"].iter().map(OsString::from).collect();
+    let command: Vec<OsString> = ["sh", "install.sh"].iter().map(OsString::from).collect();
     let s = session::record(SessionOptions { command, mode, reads: false, timeout: None, cwd: root.clone(), data })?;
     if let Some(e) = s.start_error {
         return Err(e);
     }
     eprintln!("runglass: {}", super::run::summary_line(&s.receipt));
     println!("demo receipt {} ({} mode) of a scripted install in {}", s.receipt.id, mode.as_str(), root.display());
-    println!("see it with: runglass report {}", s.receipt.id);
+    println!("see it with: runglass report {0}   or in the browser: runglass open {0}", s.receipt.id);
     Ok(0)
 }
 
 fn set_up(root: &Path) -> anyhow::Result<()> {
-    let files: [(&str, &str); 4] = [
+    let files: [(&str, &str); 5] = [
+        ("install.sh", SCRIPT),
         ("README.md", "# demo\n\nA tiny project for runglass's demo.\n"),
         ("config.json", "{\"debug\": true, \"port\": 3000}\n"),
         ("old.log", "yesterday's log\n"),
