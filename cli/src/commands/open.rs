@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use crate::args::OpenArgs;
+use crate::browser;
 use crate::serve::Server;
 use crate::store::{self, catalog};
-use crate::browser;
 
 pub fn run(args: OpenArgs) -> anyhow::Result<u8> {
     let data = store::data_dir()?;
@@ -25,10 +25,10 @@ pub fn run(args: OpenArgs) -> anyhow::Result<u8> {
     out.flush()?;
     drop(out);
     eprintln!("runglass: serving receipts at {url} (the token in it is required; Ctrl-C to stop)");
-    if !args.no_browser {
-        if let Err(e) = browser::open(&url) {
-            eprintln!("runglass: {e}");
-        }
+    if !args.no_browser
+        && let Err(e) = browser::open(&url)
+    {
+        eprintln!("runglass: {e}");
     }
     server.serve();
     Ok(0)
