@@ -9,6 +9,7 @@ pub mod event_line;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod patch_name;
 pub mod reverse_patch;
 pub mod summary_md;
 pub mod terminal;

@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use runglass_model::receipt::{
-    Actor, ChangeKind, Diff, FileChange, FileKind, FileState, PeerResult, Process, Receipt, Stream, UnixRole,
+    Actor, ChangeKind, Diff, FileChange, FileKind, FileState, PeerResult, Receipt, Stream, UnixRole,
 };
-use runglass_model::{ByteString, command_line};
+use runglass_model::ByteString;
 
-use crate::text::{duration, exit_text, mode_change, outcome};
+use crate::text::{duration, exec_chain, mode_change, outcome, process_end, short_command};
 use escape::{cell_code, code, fenced, html, text};
 
 /// At most this many rows per table; the receipt has the rest.
@@ -184,16 +184,7 @@ fn actors(by: &[Actor]) -> String {
         1 => String::new(),
         n => format!(" and {} more", n - 1),
     };
-    format!("{} {} ({}){others}", first.pid, cell_code(&short(&first.argv)), first.action.as_str())
-}
-
-fn short(argv: &[ByteString]) -> String {
-    let line = command_line(argv);
-    if line.chars().count() > SHORT_COMMAND {
-        format!("{}...", line.chars().take(SHORT_COMMAND - 3).collect::<String>())
-    } else {
-        line
-    }
+    format!("{} {} ({}){others}", first.pid, cell_code(&short_command(&first.argv, SHORT_COMMAND)), first.action.as_str())
 }
 
 fn more(o: &mut String, total: usize, shown: usize) {
@@ -303,7 +294,7 @@ fn processes(o: &mut String, r: &Receipt) {
             Some(false) => ("├─ ", format!("{prefix}│  ")),
             Some(true) => ("└─ ", format!("{prefix}   ")),
         };
-        let _ = writeln!(tree, "{prefix}{branch}{} {}  [{}]", p.pid, process_line(p), process_end(p));
+        let _ = writeln!(tree, "{prefix}{branch}{} {}  [{}]", p.pid, exec_chain(p, SHORT_COMMAND), process_end(p));
         if let Some(kids) = children.get(&i) {
             for (n, &k) in kids.iter().enumerate().rev() {
                 stack.push((k, child_prefix.clone(), Some(n == kids.len() - 1)));
@@ -311,29 +302,6 @@ fn processes(o: &mut String, r: &Receipt) {
         }
     }
     let _ = write!(o, "{}", fenced("text", &tree));
-}
-
-fn process_line(p: &Process) -> String {
-    match p.execs.len() {
-        0 if p.argv.is_empty() => "(not seen running a program)".into(),
-        0 => format!("{} (forked, no exec)", short(&p.argv)),
-        1 => short(&p.argv),
-        // The first program and the last one tell the story; a chain of wrappers between
-        // them (pyenv's shims exec seven times) would only make the line unreadable.
-        n => {
-            let (first, last) = (short(&p.execs[0].argv), short(&p.execs[n - 1].argv));
-            if n == 2 { format!("{first} => {last}") } else { format!("{first} => ({} more) => {last}", n - 2) }
-        }
-    }
-}
-
-fn process_end(p: &Process) -> String {
-    match (p.exit, p.outlived_command, p.ended_ms) {
-        (Some(e), _, _) => exit_text(e),
-        (None, true, _) => "still running".into(),
-        (None, false, Some(_)) => "ended".into(),
-        (None, false, None) => "?".into(),
-    }
 }
 
 fn network(o: &mut String, r: &Receipt) {
@@ -356,7 +324,7 @@ fn network(o: &mut String, r: &Receipt) {
             };
             let host = p.host.as_deref().map(|h| format!("{} ", cell_code(h))).unwrap_or_default();
             let peer = cell_code(&socket_address(&p.address, p.port));
-            let by = format!("{} {}", p.pid, cell_code(&short(&p.argv)));
+            let by = format!("{} {}", p.pid, cell_code(&short_command(&p.argv, SHORT_COMMAND)));
             let _ = writeln!(o, "| {} | {host}{peer} | {result} | {} | {by} |", p.protocol.as_str(), p.count);
         }
         more(o, n.outbound.len(), MAX_ROWS);
@@ -371,7 +339,7 @@ fn network(o: &mut String, r: &Receipt) {
                 cell_code(&socket_address(&l.address, l.port)),
                 if l.wildcard { "**yes**" } else { "no" },
                 l.pid,
-                cell_code(&short(&l.argv))
+                cell_code(&short_command(&l.argv, SHORT_COMMAND))
             );
         }
         more(o, n.listening.len(), MAX_ROWS);
@@ -384,7 +352,7 @@ fn network(o: &mut String, r: &Receipt) {
                 UnixRole::Bound => "bound",
                 UnixRole::Listening => "listening",
             };
-            let by = format!("{} {}", u.pid, cell_code(&short(&u.argv)));
+            let by = format!("{} {}", u.pid, cell_code(&short_command(&u.argv, SHORT_COMMAND)));
             let _ = writeln!(o, "| {} | {role} | {} | {by} |", cell_code(&u.path.escaped()), u.count);
         }
         more(o, n.unix.len(), MAX_ROWS);

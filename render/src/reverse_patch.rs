@@ -12,6 +12,8 @@ use std::fmt::Write;
 use runglass_model::ByteString;
 use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, FileState, Receipt};
 
+use crate::patch_name::{label, name};
+
 /// git's ids of no file and of the empty blob. `patch` creates or deletes an empty file
 /// from git headers alone only when an `index` line names them; git does not need it.
 const NO_BLOB: &str = "0000000";
@@ -118,8 +120,8 @@ fn regular(c: &FileChange, full: &dyn Fn(&FileChange) -> Option<String>) -> Resu
         return Ok(Reversal { patch: String::new(), unreversed });
     }
     if !hunks.is_empty() {
-        head.push_str(&label("---", "a/", &c.path, now.is_some()));
-        head.push_str(&label("+++", "b/", &c.path, then.is_some()));
+        head.push_str(&label("---", "a/", c.path.as_bytes(), now.is_some()));
+        head.push_str(&label("+++", "b/", c.path.as_bytes(), then.is_some()));
     }
     Ok(Reversal { patch: head + &hunks, unreversed })
 }
@@ -148,13 +150,13 @@ fn symlink(c: &FileChange) -> Result<String, String> {
     if let Some(now) = now {
         out.push_str(&diff_git(&c.path));
         out.push_str("deleted file mode 120000\n");
-        out.push_str(&label("---", "a/", &c.path, true));
+        out.push_str(&label("---", "a/", c.path.as_bytes(), true));
         let _ = write!(out, "+++ /dev/null\n@@ -1 +0,0 @@\n-{now}\n{NO_NEWLINE}");
     }
     if let Some(then) = then {
         out.push_str(&diff_git(&c.path));
         out.push_str("new file mode 120000\n--- /dev/null\n");
-        out.push_str(&label("+++", "b/", &c.path, true));
+        out.push_str(&label("+++", "b/", c.path.as_bytes(), true));
         let _ = write!(out, "@@ -0,0 +1 @@\n+{then}\n{NO_NEWLINE}");
     }
     Ok(out)
@@ -268,45 +270,9 @@ fn git_mode(mode: u32) -> &'static str {
 /// no other name.
 fn diff_git(path: &ByteString) -> String {
     let side = |prefix| {
-        let shown = name(prefix, path);
+        let shown = name(prefix, path.as_bytes());
         if !shown.starts_with('"') && shown.contains(' ') { format!("\"{shown}\"") } else { shown }
     };
     format!("diff --git {} {}\n", side("a/"), side("b/"))
 }
 
-/// A `---`/`+++` line, as the receipt's diffs write them: `/dev/null` for a side that does
-/// not exist, a tab after a plain name holding a space so that `patch` reads all of it.
-fn label(marker: &str, prefix: &str, path: &ByteString, exists: bool) -> String {
-    if !exists {
-        return format!("{marker} /dev/null\n");
-    }
-    let shown = name(prefix, path);
-    let tab = if !shown.starts_with('"') && shown.contains(' ') { "\t" } else { "" };
-    format!("{marker} {shown}{tab}\n")
-}
-
-/// `prefix` + `path`, C-quoted as git quotes names when they hold a byte that is not
-/// printable ASCII, a double quote or a backslash.
-fn name(prefix: &str, path: &ByteString) -> String {
-    let mut bytes = prefix.as_bytes().to_vec();
-    bytes.extend_from_slice(path.as_bytes());
-    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
-        return String::from_utf8_lossy(&bytes).into_owned();
-    }
-    let mut out = String::from("\"");
-    for b in bytes {
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            0x20..=0x7e => out.push(b as char),
-            _ => {
-                let _ = write!(out, "\\{b:03o}");
-            }
-        }
-    }
-    out.push('"');
-    out
-}

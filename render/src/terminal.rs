@@ -7,13 +7,14 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Process, Receipt, UnixRole};
-use runglass_model::{ByteString, command_line};
+use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Receipt, UnixRole};
 
-use crate::text::{duration, exit_text};
+use crate::text::{duration, exec_chain, process_end, short_command};
 
 /// At most this many rows per list; the receipt has the rest.
 const MAX_ROWS: usize = 50;
+/// Command lines are cut to this many characters.
+const SHORT_COMMAND: usize = 60;
 
 pub fn report(r: &Receipt) -> String {
     let mut out = String::new();
@@ -95,7 +96,7 @@ fn files(o: &mut String, r: &Receipt) {
             }
             _ => String::new(),
         };
-        let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_argv(&a.argv))).unwrap_or_default();
+        let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_command(&a.argv, SHORT_COMMAND))).unwrap_or_default();
         let _ = writeln!(o, "  {mark} {:<9} {}{detail}{by}", c.change.as_str(), c.path.shell_word());
     }
     more(o, r.files.changes.len());
@@ -103,7 +104,7 @@ fn files(o: &mut String, r: &Receipt) {
         let _ = writeln!(o, "\nOutside the working directory: {}", r.files.outside.len());
         for c in r.files.outside.iter().take(MAX_ROWS) {
             let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
-            let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_argv(&a.argv))).unwrap_or_default();
+            let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_command(&a.argv, SHORT_COMMAND))).unwrap_or_default();
             let _ = writeln!(o, "  {} ({}){by}", c.path.shell_word(), actions.join(", "));
         }
         more(o, r.files.outside.len());
@@ -124,11 +125,6 @@ fn more(o: &mut String, total: usize) {
     if total > MAX_ROWS {
         let _ = writeln!(o, "  ... {} more in the receipt", total - MAX_ROWS);
     }
-}
-
-fn short_argv(argv: &[ByteString]) -> String {
-    let line = command_line(argv);
-    if line.chars().count() > 60 { format!("{}...", line.chars().take(57).collect::<String>()) } else { line }
 }
 
 /// The process tree, each process under its parent, with what it ran and how it ended.
@@ -154,31 +150,13 @@ fn processes(o: &mut String, r: &Receipt) {
         shown += 1;
         let p = &r.processes[i];
         let branch = if top { "" } else if last { "└─ " } else { "├─ " };
-        let _ = writeln!(o, "  {prefix}{branch}{} {}  [{}]", p.pid, process_line(p), process_end(p));
+        let _ = writeln!(o, "  {prefix}{branch}{} {}  [{}]", p.pid, exec_chain(p, SHORT_COMMAND), process_end(p));
         let child_prefix = if top { prefix.clone() } else { format!("{prefix}{}", if last { "   " } else { "│  " }) };
         if let Some(kids) = children.get(&i) {
             for (n, &k) in kids.iter().enumerate().rev() {
                 stack.push((k, child_prefix.clone(), n == kids.len() - 1, false));
             }
         }
-    }
-}
-
-fn process_line(p: &Process) -> String {
-    match p.execs.len() {
-        0 if p.argv.is_empty() => "(not seen running a program)".into(),
-        0 => format!("{} (forked, no exec)", short_argv(&p.argv)),
-        1 => short_argv(&p.argv),
-        _ => p.execs.iter().map(|e| short_argv(&e.argv)).collect::<Vec<_>>().join(" => "),
-    }
-}
-
-fn process_end(p: &Process) -> String {
-    match (p.exit, p.outlived_command, p.ended_ms) {
-        (Some(e), _, _) => exit_text(e),
-        (None, true, _) => "still running".into(),
-        (None, false, Some(_)) => "ended".into(),
-        (None, false, None) => "?".into(),
     }
 }
 
@@ -206,7 +184,7 @@ fn network(o: &mut String, r: &Receipt) {
             p.address,
             p.port,
             p.pid,
-            short_argv(&p.argv)
+            short_command(&p.argv, SHORT_COMMAND)
         );
     }
     for l in n.listening.iter().take(MAX_ROWS) {
@@ -218,7 +196,7 @@ fn network(o: &mut String, r: &Receipt) {
             l.address,
             l.port,
             l.pid,
-            short_argv(&l.argv)
+            short_command(&l.argv, SHORT_COMMAND)
         );
     }
     for u in n.unix.iter().take(MAX_ROWS) {
@@ -227,7 +205,7 @@ fn network(o: &mut String, r: &Receipt) {
             UnixRole::Bound => "bound",
             UnixRole::Listening => "listening on",
         };
-        let _ = writeln!(o, "  unix {role} {}  by {} ({})", u.path.shell_word(), u.pid, short_argv(&u.argv));
+        let _ = writeln!(o, "  unix {role} {}  by {} ({})", u.path.shell_word(), u.pid, short_command(&u.argv, SHORT_COMMAND));
     }
 }
 

@@ -3,7 +3,8 @@
 
 use runglass_model::ExitStatus;
 use runglass_model::event::signal_name;
-use runglass_model::receipt::{FileChange, Outcome};
+use runglass_model::receipt::{FileChange, Outcome, Process};
+use runglass_model::{ByteString, command_line};
 
 /// `850 ms`, `2.4 s`, `3 min 05 s`.
 pub fn duration(ms: u64) -> String {
@@ -63,6 +64,38 @@ pub fn shorten(line: &str, max: usize) -> String {
             let cut = line.char_indices().nth(max.saturating_sub(1)).map_or(line.len(), |(i, _)| i);
             format!("{}…", &line[..cut])
         }
+    }
+}
+
+/// A command line cut to `max` characters.
+pub fn short_command(argv: &[ByteString], max: usize) -> String {
+    shorten(&command_line(argv), max)
+}
+
+/// What a process ran: its program, or the first and last of its execs (a chain of
+/// wrappers between them, like pyenv's seven execs, would only make the line unreadable).
+pub fn exec_chain(p: &Process, max: usize) -> String {
+    match p.execs.as_slice() {
+        [] if p.argv.is_empty() => "(not seen running a program)".into(),
+        [] => format!("{} (forked, no exec)", short_command(&p.argv, max)),
+        [_] => short_command(&p.argv, max),
+        [first, last] => format!("{} => {}", short_command(&first.argv, max), short_command(&last.argv, max)),
+        [first, middle @ .., last] => format!(
+            "{} => ({} more) => {}",
+            short_command(&first.argv, max),
+            middle.len(),
+            short_command(&last.argv, max)
+        ),
+    }
+}
+
+/// `exit 0`, `killed by SIGTERM`, `still running`, `ended`, `end not seen`.
+pub fn process_end(p: &Process) -> String {
+    match (p.exit, p.outlived_command, p.ended_ms) {
+        (Some(e), _, _) => exit_text(e),
+        (None, true, _) => "still running".into(),
+        (None, false, Some(_)) => "ended".into(),
+        (None, false, None) => "end not seen".into(),
     }
 }
 

@@ -12,6 +12,7 @@
 
 use imara_diff::{Algorithm, Hunk, InternedInput};
 use runglass_model::receipt::Diff;
+use runglass_render::patch_name::label;
 
 /// Lines of context around each change.
 const CONTEXT: u32 = 3;
@@ -152,37 +153,4 @@ fn range(start: u32, len: u32) -> String {
         1 => format!("{}", start + 1),
         _ => format!("{},{len}", start + 1),
     }
-}
-
-/// A `---`/`+++` line. Names are quoted as git quotes them when they hold bytes that are
-/// not printable ASCII, and followed by a tab when they hold a space, so `patch` reads the
-/// whole name.
-fn label(marker: &str, prefix: &str, path: &[u8], exists: bool) -> String {
-    if !exists {
-        return format!("{marker} /dev/null\n");
-    }
-    let mut name = prefix.as_bytes().to_vec();
-    name.extend_from_slice(path);
-    let plain = name.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
-    let shown = if plain { String::from_utf8_lossy(&name).into_owned() } else { quote(&name) };
-    let tab = if plain && name.contains(&b' ') { "\t" } else { "" };
-    format!("{marker} {shown}{tab}\n")
-}
-
-/// C-style quoting, as git's `quote_c_style`: the usual escapes, octal for other bytes.
-fn quote(name: &[u8]) -> String {
-    let mut out = String::from("\"");
-    for &b in name {
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\{b:03o}")),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 use runglass_model::receipt::{Actor, Process, RunStatus, Severity};
 use runglass_model::{ByteString, Pid, command_line};
 
-use crate::text::{exit_text, shorten};
+use crate::text::{self, shorten};
 
 /// Commands in one-line places (summaries, table cells) are cut to this many characters;
 /// the process tree has them whole.
@@ -82,13 +82,12 @@ pub(super) fn actors(by: &[Actor]) -> Markup {
 
 /// How a process ended, coloured: a clean exit, a failure, or still running.
 pub(super) fn process_end(p: &Process) -> Markup {
-    let (tone, text) = match (p.exit, p.outlived_command, p.ended_ms) {
-        (Some(e), _, _) => (if e.shell_code() == 0 { "ok" } else { "bad" }, exit_text(e)),
-        (None, true, _) => ("warn", "still running".to_string()),
-        (None, false, Some(_)) => ("muted", "ended".to_string()),
-        (None, false, None) => ("muted", "end not seen".to_string()),
+    let tone = match (p.exit, p.outlived_command) {
+        (Some(e), _) => if e.shell_code() == 0 { "ok" } else { "bad" },
+        (None, true) => "warn",
+        (None, false) => "muted",
     };
-    html! { span class={ "end " (tone) } { (text) } }
+    html! { span class={ "end " (tone) } { (text::process_end(p)) } }
 }
 
 /// `1 file`, `3 files`.
