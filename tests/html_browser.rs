@@ -9,9 +9,7 @@ mod browser;
 #[path = "common/mod.rs"]
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use browser::{Browser, Page};
@@ -101,19 +99,6 @@ fn a_real_receipt_from_disk_shows_its_tree_and_diffs_and_runs_nothing_from_the_c
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot ({} bytes)", png.len());
 }
 
-/// Starts `runglass open --no-browser` and returns it with the index URL it printed.
-fn serve(data: &Path) -> (std::process::Child, String) {
-    let mut child = runglass(data)
-        .args(["open", "--no-browser", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
-    (child, url.trim().to_string())
-}
-
 #[test]
 fn served_pages_list_the_receipts_and_delete_one_through_the_browsers_own_form() {
     let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -121,7 +106,8 @@ fn served_pages_list_the_receipts_and_delete_one_through_the_browsers_own_form()
     run_script(data.path(), work.path(), &[], "echo two > two.txt; exit 2");
     let ids: Vec<String> =
         receipts(data.path()).iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    let (mut server, url) = serve(data.path());
+    let server = common::open_server(data.path(), &[]);
+    let url = server.url.clone();
 
     let mut browser = Browser::launch();
     {
@@ -152,8 +138,7 @@ fn served_pages_list_the_receipts_and_delete_one_through_the_browsers_own_form()
     let left: Vec<PathBuf> = receipts(data.path());
     assert_eq!(left.len(), 1);
     assert!(left[0].ends_with(&ids[0]), "the second receipt was deleted");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }
 
 /// Grows a real receipt to `files` file changes and `procs` processes (half of them one

@@ -9,44 +9,29 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::{receipts, run_script, runglass, stderr};
 
-/// A running `runglass open`, killed when dropped.
+/// A running `runglass open` and where it listens.
 struct Served {
-    child: Child,
+    _server: common::Opened,
     port: u16,
     /// The URL's path: `/TOKEN/`.
     base: String,
 }
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Starts `runglass open ARGS --no-browser --port 0` and reads the URL it prints.
 fn serve(data: &Path, args: &[&str]) -> (Served, String) {
-    let mut child = runglass(data)
-        .arg("open")
-        .args(args)
-        .args(["--no-browser", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().to_string();
+    let server = common::open_server(data, args);
+    let url = server.url.clone();
     let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("not a loopback URL: {url:?}"));
     let (port, path) = rest.split_once('/').unwrap();
     let token = path.split('/').next().unwrap();
     assert_eq!(token.len(), 64, "a 256-bit token in {url}");
-    (Served { child, port: port.parse().unwrap(), base: format!("/{token}/") }, url)
+    let served = Served { port: port.parse().unwrap(), base: format!("/{token}/"), _server: server };
+    (served, url)
 }
 
 struct Reply {

@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn runglass(data: &Path) -> Command {
@@ -61,4 +62,32 @@ pub fn change<'a>(receipt: &'a serde_json::Value, path: &str) -> &'a serde_json:
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A running `runglass open ARGS --no-browser --port 0`, killed when dropped.
+pub struct Opened {
+    child: Child,
+    /// The URL it printed.
+    pub url: String,
+}
+
+pub fn open_server(data: &Path, args: &[&str]) -> Opened {
+    let mut child = runglass(data)
+        .arg("open")
+        .args(args)
+        .args(["--no-browser", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
+    Opened { child, url: url.trim().to_string() }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
