@@ -197,3 +197,37 @@ fn the_bundle_holds_every_format_and_the_artifacts() {
     assert_eq!(full.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).count(), 20_000, "the whole diff");
     assert_eq!(std::fs::read(root.join("artifacts/stdout")).unwrap(), b"done\n");
 }
+
+/// Insta snapshots of every text format (tests/snapshots/), with what changes from run to
+/// run redacted: receipt ids, temporary paths, times, durations, pids, the version.
+#[test]
+fn every_text_format_of_a_real_deep_run_is_stable_once_redacted() {
+    let (data, work, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(work.path().join("notes.txt"), "first\nsecond\n").unwrap();
+    std::fs::write(work.path().join("old.log"), "old\n").unwrap();
+    let script = "printf 'first\\n2nd\\n' > notes.txt; rm old.log; echo hello > new.txt; echo done; exit 1";
+    let run = run_script(data.path(), work.path(), &["--deep"], script);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let dir = out.path().to_str().unwrap();
+    let paths = export(data.path(), &["--format", "markdown,summary-md,ai,reverse-patch", "--output", dir]);
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in [
+        (r"\d{8}T\d{6}Z-[A-Za-z0-9_.-]+", "[ID]"),
+        (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", "[TIME]"),
+        (r"\b\d+(\.\d+)? (ms|s|min)\b", "[DUR]"),
+        (r"\b[1-9]\d{2,6}\b", "[PID]"),
+        (r"runglass \d+\.\d+\.\d+", "runglass [VERSION]"),
+    ] {
+        settings.add_filter(pattern, replacement);
+    }
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for path in paths {
+            let name = path.file_name().unwrap().to_string_lossy().replace('.', "_");
+            insta::assert_snapshot!(format!("real_run_{name}"), std::fs::read_to_string(&path).unwrap());
+        }
+        let report = runglass(data.path()).args(["report", "latest"]).output().unwrap();
+        insta::assert_snapshot!("real_run_terminal_report", String::from_utf8(report.stdout).unwrap());
+    });
+}
