@@ -215,7 +215,9 @@ fn every_text_format_of_a_real_deep_run_is_stable_once_redacted() {
         (r"\d{8}T\d{6}Z-[A-Za-z0-9_.-]+", "[ID]"),
         (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", "[TIME]"),
-        (r"\b\d+(\.\d+)? (ms|s|min)\b", "[DUR]"),
+        (r"-?\b\d+(\.\d+)? (ms|s|min)\b", "[DUR]"),
+        // Durations of different widths are right-aligned in the timeline.
+        (r"(?m)^ +\[DUR\]", "  [DUR]"),
         (r"\b[1-9]\d{2,6}\b", "[PID]"),
         (r"runglass \d+\.\d+\.\d+", "runglass [VERSION]"),
     ] {
