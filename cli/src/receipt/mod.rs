@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use runglass_model::log::LogHeader;
 use runglass_model::receipt::{
-    Artifacts, CommandInfo, FileChange, FileRead, Files, GitInfo, Mode, OutsideChange, Outcome, Output, Receipt,
+    Action, Actor, Artifacts, CommandInfo, FileChange, FileRead, Files, GitInfo, Mode, OutsideChange, Outcome, Output, Receipt,
     RECEIPT_FORMAT_VERSION, SnapshotSummary, Source, Timing,
 };
 use runglass_model::{ByteString, Event, command_line};
@@ -159,9 +159,24 @@ fn attribute(mut changes: Vec<FileChange>, actions: &FileActions) -> Vec<FileCha
     for c in &mut changes {
         if let Some(by) = actions.inside.get(c.path.as_bytes()) {
             c.by = by.clone();
+            settle_creates(&mut c.by, c.before.is_some());
         }
     }
     changes
+}
+
+/// An open with O_CREAT (a shell's `>>`) creates the file only when it is not there. The
+/// trace cannot tell, but the before-snapshot can: until something removes or replaces
+/// a path that existed before, such opens only wrote to it.
+fn settle_creates(by: &mut [Actor], existed_before: bool) {
+    let mut exists = existed_before;
+    for actor in by {
+        match actor.action {
+            Action::Created if exists => actor.action = Action::Wrote,
+            Action::Removed | Action::RenamedFrom => exists = false,
+            _ => exists = true,
+        }
+    }
 }
 
 /// Without an after-snapshot (a recovered run), the trace's own record of changes
@@ -219,4 +234,27 @@ fn hash_file(path: &Path) -> Option<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update_reader(file).ok()?;
     Some(hasher.finalize().to_hex().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actors(actions: &[Action]) -> Vec<Actor> {
+        actions.iter().map(|&action| Actor { pid: 7, argv: Vec::new(), action, at_ms: 0 }).collect()
+    }
+
+    #[test]
+    fn an_append_to_a_file_that_existed_is_a_write_and_a_create_after_removal_stays_one() {
+        let mut by = actors(&[Action::Created]);
+        settle_creates(&mut by, true);
+        assert_eq!(by[0].action, Action::Wrote, "`>>` on an existing file");
+        let mut by = actors(&[Action::Created]);
+        settle_creates(&mut by, false);
+        assert_eq!(by[0].action, Action::Created, "a new file");
+        let mut by = actors(&[Action::Removed, Action::Created, Action::Created]);
+        settle_creates(&mut by, true);
+        let got: Vec<Action> = by.iter().map(|a| a.action).collect();
+        assert_eq!(got, [Action::Removed, Action::Created, Action::Wrote]);
+    }
 }
