@@ -43,6 +43,10 @@ pub enum Command {
     /// The URL carries a random token that every request for a receipt needs; requests
     /// from other hosts or origins are refused. Stops on Ctrl-C.
     Open(OpenArgs),
+    /// Preview undoing a receipt's file changes: for each path, what revert would do and
+    /// whether it can (safe, already reverted, changed since the receipt, before-content
+    /// not stored, refused).
+    Revert(RevertArgs),
     /// Check that a receipt is well formed and its files are present.
     Validate(ValidateArgs),
     /// Delete old receipts, keeping the newest N.
@@ -182,6 +186,21 @@ pub struct OpenArgs {
     /// Only print the URL; do not start a browser.
     #[arg(long)]
     pub no_browser: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    #[arg(default_value = "latest", value_name = "ID", help = RECEIPT_HELP)]
+    pub receipt: String,
+    /// Only this path (or the paths under this directory); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub file: Vec<PathBuf>,
+    /// Say what revert would do without changing anything (the default).
+    #[arg(long)]
+    pub preview: bool,
+    /// Also list the changes made outside the working directory.
+    #[arg(long)]
+    pub include_outside: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ mod output;
 mod poll;
 mod receipt;
 mod recover;
+mod revert;
 mod serve;
 mod session;
 mod signals;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
         args::Command::Report(a) => commands::report::run(a),
         args::Command::Export(a) => commands::export::run(a),
         args::Command::Open(a) => commands::open::run(a),
+        args::Command::Revert(a) => commands::revert::run(a),
         args::Command::Validate(a) => commands::validate::run(a),
         args::Command::Prune(a) => commands::prune::run(a),
         args::Command::Delete(a) => commands::delete::run(a),

@@ -9,6 +9,7 @@ pub mod list;
 pub mod open;
 pub mod prune;
 pub mod report;
+pub mod revert;
 pub mod run;
 pub mod snapshot;
 pub mod trace;

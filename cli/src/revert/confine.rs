@@ -1,0 +1,167 @@
+//! Where revert refuses a path. Every path a receipt names is walked from the receipt's
+//! root one component at a time with O_NOFOLLOW, so neither a `..` in a crafted receipt
+//! nor a directory swapped for a symlink since the run can lead revert anywhere else, and
+//! no symlink is ever followed on the way to a file or at its end.
+
+use std::fs::File;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+/// Why a path cannot be touched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a plain relative path: empty, absolute, with `.`, `..` or empty components, or
+    /// holding a NUL byte.
+    NotPlain,
+    /// A directory on its way is now a symlink.
+    SymlinkOnTheWay,
+    /// Something on the way could not be looked at.
+    Unreadable(Errno),
+}
+
+impl Refusal {
+    pub fn reason(&self) -> String {
+        match self {
+            Refusal::NotPlain => "refused: not a plain path inside the receipt's root".into(),
+            Refusal::SymlinkOnTheWay => "refused: a directory on its way has been replaced by a symlink".into(),
+            Refusal::Unreadable(e) => format!("refused: its directory cannot be read ({e})"),
+        }
+    }
+}
+
+/// The receipt's root, held open: every path is resolved beneath it.
+pub struct Root {
+    fd: OwnedFd,
+}
+
+/// A path's state now, never following a final symlink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    pub kind: FileType,
+    /// Permission bits (`st_mode & 0o7777`).
+    pub mode: u32,
+    pub size: u64,
+}
+
+const DIR_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
+
+impl Root {
+    pub fn open(root: &Path) -> anyhow::Result<Root> {
+        let fd = rustix::fs::open(root, DIR_FLAGS, Mode::empty())
+            .map_err(|e| anyhow::anyhow!("opening the receipt's root {}: {e}", root.display()))?;
+        Ok(Root { fd })
+    }
+
+    /// The directory holding `rel`, and `rel`'s last component; `None` when a directory
+    /// on the way does not exist (or is no longer a directory), so `rel` cannot either.
+    fn parent<'p>(&self, rel: &'p [u8]) -> Result<Option<(OwnedFd, &'p [u8])>, Refusal> {
+        check_plain(rel)?;
+        let mut parts: Vec<&[u8]> = rel.split(|&b| b == b'/').collect();
+        let name = parts.pop().unwrap_or_default();
+        let mut dir = rustix::fs::openat(self.fd.as_fd(), c".", DIR_FLAGS, Mode::empty()).map_err(Refusal::Unreadable)?;
+        for part in parts {
+            match rustix::fs::statat(dir.as_fd(), part, AtFlags::SYMLINK_NOFOLLOW) {
+                Err(Errno::NOENT) => return Ok(None),
+                Err(e) => return Err(Refusal::Unreadable(e)),
+                Ok(st) => match FileType::from_raw_mode(st.st_mode) {
+                    FileType::Symlink => return Err(Refusal::SymlinkOnTheWay),
+                    FileType::Directory => {}
+                    _ => return Ok(None),
+                },
+            }
+            // O_NOFOLLOW with O_DIRECTORY fails on a symlink: one swapped in since the
+            // stat above is refused too.
+            dir = match rustix::fs::openat(dir.as_fd(), part, DIR_FLAGS, Mode::empty()) {
+                Ok(fd) => fd,
+                Err(Errno::NOTDIR) | Err(Errno::LOOP) => return Err(Refusal::SymlinkOnTheWay),
+                Err(Errno::NOENT) => return Ok(None),
+                Err(e) => return Err(Refusal::Unreadable(e)),
+            };
+        }
+        Ok(Some((dir, name)))
+    }
+
+    /// What is at `rel` now: `None` when nothing is there.
+    pub fn now(&self, rel: &[u8]) -> Result<Option<Now>, Refusal> {
+        let Some((dir, name)) = self.parent(rel)? else { return Ok(None) };
+        match rustix::fs::statat(dir.as_fd(), name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(Now {
+                kind: FileType::from_raw_mode(st.st_mode),
+                mode: st.st_mode & 0o7777,
+                size: st.st_size as u64,
+            })),
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(Refusal::Unreadable(e)),
+        }
+    }
+
+    /// The target of the symlink at `rel` (`None` when it is not there).
+    pub fn link_target(&self, rel: &[u8]) -> Result<Option<Vec<u8>>, Refusal> {
+        let Some((dir, name)) = self.parent(rel)? else { return Ok(None) };
+        match rustix::fs::readlinkat(dir.as_fd(), name, Vec::new()) {
+            Ok(target) => Ok(Some(target.into_bytes())),
+            Err(Errno::NOENT) | Err(Errno::INVAL) => Ok(None),
+            Err(e) => Err(Refusal::Unreadable(e)),
+        }
+    }
+
+    /// Opens the regular file at `rel` for reading; a symlink at its end is refused.
+    pub fn open_file(&self, rel: &[u8]) -> Result<Option<File>, Refusal> {
+        let Some((dir, name)) = self.parent(rel)? else { return Ok(None) };
+        match rustix::fs::openat(dir.as_fd(), name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()) {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            Err(Errno::NOENT) => Ok(None),
+            Err(Errno::LOOP) => Err(Refusal::SymlinkOnTheWay),
+            Err(e) => Err(Refusal::Unreadable(e)),
+        }
+    }
+}
+
+/// A receipt's path must be relative, and made of plain names: no `.`, `..` or empty
+/// component, no NUL.
+pub fn check_plain(rel: &[u8]) -> Result<(), Refusal> {
+    let plain = !rel.is_empty()
+        && !rel.contains(&0)
+        && rel.split(|&b| b == b'/').all(|part| !part.is_empty() && part != b"." && part != b"..");
+    if plain { Ok(()) } else { Err(Refusal::NotPlain) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_relative_paths_pass() {
+        for ok in [&b"a"[..], b"a/b.txt", b"dir/.hidden", b"x..y"] {
+            assert_eq!(check_plain(ok), Ok(()), "{}", String::from_utf8_lossy(ok));
+        }
+        for bad in [&b""[..], b"/etc/passwd", b"../outside", b"a/../../b", b"a//b", b"./a", b"a/", b"a\0b"] {
+            assert_eq!(check_plain(bad), Err(Refusal::NotPlain), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn a_directory_swapped_for_a_symlink_is_refused_and_a_final_symlink_is_not_followed() {
+        let base = tempfile::tempdir().unwrap();
+        let (root, outside) = (base.path().join("root"), base.path().join("outside"));
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("secret"), "s").unwrap();
+        std::fs::write(root.join("real/f"), "f").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("swapped")).unwrap();
+        std::os::unix::fs::symlink(outside.join("secret"), root.join("link")).unwrap();
+        let r = Root::open(&root).unwrap();
+
+        assert_eq!(r.now(b"real/f").unwrap().unwrap().kind, FileType::RegularFile);
+        assert_eq!(r.now(b"swapped/secret"), Err(Refusal::SymlinkOnTheWay));
+        assert!(matches!(r.open_file(b"swapped/secret"), Err(Refusal::SymlinkOnTheWay)));
+        assert_eq!(r.now(b"link").unwrap().unwrap().kind, FileType::Symlink, "the link itself");
+        assert!(matches!(r.open_file(b"link"), Err(Refusal::SymlinkOnTheWay)), "never followed");
+        assert_eq!(r.now(b"missing/dir/f"), Ok(None));
+        assert_eq!(r.now(b"real/f/below-a-file"), Ok(None));
+        assert_eq!(r.now(b"../outside/secret"), Err(Refusal::NotPlain));
+    }
+}
