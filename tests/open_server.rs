@@ -215,7 +215,9 @@ fn deleting_takes_a_same_origin_post_and_a_confirmation() {
 fn fake_browser(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let script = dir.join("browser.sh");
     let log = dir.join("opened");
-    std::fs::write(&script, format!("#!/bin/sh\necho \"$1\" >> '{}'\n", log.display())).unwrap();
+    // Written whole and renamed into place: the test may look as soon as the file exists.
+    let record = format!("#!/bin/sh\necho \"$1\" > '{0}.tmp' && mv '{0}.tmp' '{0}'\n", log.display());
+    std::fs::write(&script, record).unwrap();
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     (script, log)
 }
@@ -250,6 +252,7 @@ fn open_starts_the_browser_on_the_receipt_and_run_open_opens_the_page_from_disk(
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(3), "run --open keeps the command's status");
+    common::wait_for(&log, Duration::from_secs(10));
     let opened = std::fs::read_to_string(&log).unwrap();
     let page = opened.trim().strip_prefix("file://").unwrap_or_else(|| panic!("a file URL: {opened}"));
     let newest = receipts(data.path()).pop().unwrap();
