@@ -10,6 +10,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod patch_name;
+pub mod process_tree;
 pub mod reverse_patch;
 pub mod summary_md;
 pub mod terminal;

@@ -8,7 +8,6 @@
 
 pub(crate) mod escape;
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
 use runglass_model::receipt::{
@@ -16,7 +15,8 @@ use runglass_model::receipt::{
 };
 use runglass_model::ByteString;
 
-use crate::text::{duration, exec_chain, mode_change, outcome, process_end, short_command};
+use crate::process_tree;
+use crate::text::{duration, mode_change, outcome, short_command};
 use escape::{cell_code, code, fenced, html, text};
 
 /// At most this many rows per table; the receipt has the rest.
@@ -266,40 +266,11 @@ fn processes(o: &mut String, r: &Receipt) {
     if r.processes.is_empty() {
         return;
     }
-    let index: HashMap<u32, usize> = r.processes.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-    let mut roots = Vec::new();
-    for (i, p) in r.processes.iter().enumerate() {
-        // Only an earlier process can be a parent, so a corrupt receipt cannot make a cycle.
-        match p.parent.and_then(|pp| index.get(&pp)).filter(|&&pi| pi < i) {
-            Some(&pi) => children.entry(pi).or_default().push(i),
-            None => roots.push(i),
-        }
-    }
-    let mut tree = String::new();
-    // Depth-first, without recursion: a deep tree cannot overflow the stack.
-    // Each entry: the process, the prefix of its line, and whether it is its parent's last
-    // child (None for a root).
-    let mut stack: Vec<(usize, String, Option<bool>)> = roots.iter().rev().map(|&i| (i, String::new(), None)).collect();
-    let mut shown = 0;
-    while let Some((i, prefix, last)) = stack.pop() {
-        if shown == MAX_PROCESSES {
-            let _ = writeln!(tree, "... {} more in the receipt", r.processes.len() - shown);
-            break;
-        }
-        shown += 1;
-        let p = &r.processes[i];
-        let (branch, child_prefix) = match last {
-            None => ("", prefix.clone()),
-            Some(false) => ("├─ ", format!("{prefix}│  ")),
-            Some(true) => ("└─ ", format!("{prefix}   ")),
-        };
-        let _ = writeln!(tree, "{prefix}{branch}{} {}  [{}]", p.pid, exec_chain(p, SHORT_COMMAND), process_end(p));
-        if let Some(kids) = children.get(&i) {
-            for (n, &k) in kids.iter().enumerate().rev() {
-                stack.push((k, child_prefix.clone(), Some(n == kids.len() - 1)));
-            }
-        }
+    let (lines, left_out) = process_tree::text_lines(&r.processes, MAX_PROCESSES, SHORT_COMMAND);
+    let mut tree = lines.join("\n");
+    tree.push('\n');
+    if left_out > 0 {
+        let _ = writeln!(tree, "... {left_out} more in the receipt");
     }
     let _ = write!(o, "{}", fenced("text", &tree));
 }

@@ -4,12 +4,12 @@
 //! Everything from the command is shown through `escaped`/`shell_word`, so a file name
 //! holding escape sequences cannot repaint the reader's terminal.
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
 use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Receipt, UnixRole};
 
-use crate::text::{duration, exec_chain, process_end, short_command};
+use crate::process_tree;
+use crate::text::{duration, short_command};
 
 /// At most this many rows per list; the receipt has the rest.
 const MAX_ROWS: usize = 50;
@@ -130,33 +130,12 @@ fn more(o: &mut String, total: usize) {
 /// The process tree, each process under its parent, with what it ran and how it ended.
 fn processes(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "\nExecuted commands: {} process(es)", r.processes.len());
-    let index: HashMap<u32, usize> = r.processes.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-    let mut roots = Vec::new();
-    for (i, p) in r.processes.iter().enumerate() {
-        match p.parent.and_then(|pp| index.get(&pp)).filter(|&&pi| pi < i) {
-            Some(&pi) => children.entry(pi).or_default().push(i),
-            None => roots.push(i),
-        }
+    let (lines, left_out) = process_tree::text_lines(&r.processes, 4 * MAX_ROWS, SHORT_COMMAND);
+    for line in lines {
+        let _ = writeln!(o, "  {line}");
     }
-    // Depth-first, without recursion: a deep tree cannot overflow the stack.
-    let mut stack: Vec<(usize, String, bool, bool)> = roots.iter().rev().map(|&i| (i, String::new(), true, true)).collect();
-    let mut shown = 0;
-    while let Some((i, prefix, last, top)) = stack.pop() {
-        if shown == 4 * MAX_ROWS {
-            let _ = writeln!(o, "  ... {} more in the receipt", r.processes.len() - shown);
-            break;
-        }
-        shown += 1;
-        let p = &r.processes[i];
-        let branch = if top { "" } else if last { "└─ " } else { "├─ " };
-        let _ = writeln!(o, "  {prefix}{branch}{} {}  [{}]", p.pid, exec_chain(p, SHORT_COMMAND), process_end(p));
-        let child_prefix = if top { prefix.clone() } else { format!("{prefix}{}", if last { "   " } else { "│  " }) };
-        if let Some(kids) = children.get(&i) {
-            for (n, &k) in kids.iter().enumerate().rev() {
-                stack.push((k, child_prefix.clone(), n == kids.len() - 1, false));
-            }
-        }
+    if left_out > 0 {
+        let _ = writeln!(o, "  ... {left_out} more in the receipt");
     }
 }
 

@@ -43,7 +43,12 @@ impl Guard {
     }
 
     /// Checks one request: its method, Host, Origin (for POSTs) and token, in that order.
-    pub fn check<'u>(&self, method: &tiny_http::Method, url: &'u str, header: impl Fn(&str) -> Option<String>) -> Verdict<'u> {
+    pub fn check<'u>(
+        &self,
+        method: &tiny_http::Method,
+        url: &'u str,
+        header: impl Fn(&str) -> Option<String>,
+    ) -> Verdict<'u> {
         use tiny_http::Method;
         let post = match method {
             Method::Get | Method::Head => false,

@@ -6,15 +6,14 @@
 //! branch is listed flat. The recursion is therefore at most that deep, however deep the
 //! tree, and so is the page's nesting of elements.
 
-use std::collections::HashMap;
-
 use maud::{Markup, html};
 use runglass_model::receipt::{Aspect, Process, Receipt};
-use runglass_model::{Pid, command_line};
+use runglass_model::command_line;
 
 use super::attribution::{ChangedBy, Target, Touch};
 use super::observation::unseen_note;
 use super::parts::{SHORT_COMMAND, count, frame, path, process_end, short_command};
+use crate::process_tree::{Shape, shape};
 use crate::text::shorten;
 
 /// Processes nest this many levels deep at most. Browsers stop nesting elements at some
@@ -24,7 +23,7 @@ const MAX_NESTING: usize = 32;
 const MAX_FILES_SHOWN: usize = 50;
 
 pub(super) fn section(r: &Receipt, changed: &ChangedBy) -> Markup {
-    let (roots, children) = shape(&r.processes);
+    let Shape { roots, children } = shape(&r.processes);
     let tree = Tree { r, children, changed };
     let body = html! {
         @if r.processes.is_empty() {
@@ -41,23 +40,6 @@ pub(super) fn section(r: &Receipt, changed: &ChangedBy) -> Markup {
         }
     };
     frame("processes", "Processes", Some(r.processes.len().to_string()), body)
-}
-
-/// The roots, and each process's children by index, in order of appearance. A parent must
-/// appear before its child, so the shape has no cycle whatever the receipt says; a pid seen
-/// twice is the later process from then on.
-fn shape(procs: &[Process]) -> (Vec<usize>, Vec<Vec<usize>>) {
-    let mut index: HashMap<Pid, usize> = HashMap::with_capacity(procs.len());
-    let mut children = vec![Vec::new(); procs.len()];
-    let mut roots = Vec::new();
-    for (i, p) in procs.iter().enumerate() {
-        match p.parent.and_then(|parent| index.get(&parent)) {
-            Some(&parent) => children[parent].push(i),
-            None => roots.push(i),
-        }
-        index.insert(p.pid, i);
-    }
-    (roots, children)
 }
 
 struct Tree<'a> {
