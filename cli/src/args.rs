@@ -196,9 +196,22 @@ pub struct RevertArgs {
     #[arg(long, value_name = "PATH")]
     pub file: Vec<PathBuf>,
     /// Say what revert would do without changing anything (the default).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "apply")]
     pub preview: bool,
-    /// Also list the changes made outside the working directory.
+    /// Undo the changes. A path changed since the receipt stops the whole apply before
+    /// anything is touched, unless --skip-changed or --force says otherwise.
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: leave paths changed since the receipt, and those that cannot be
+    /// reverted, as they are, and revert the rest.
+    #[arg(long, requires = "apply", conflicts_with = "force")]
+    pub skip_changed: bool,
+    /// With --apply: overwrite paths changed since the receipt with their state before
+    /// the command.
+    #[arg(long, requires = "apply")]
+    pub force: bool,
+    /// Also revert the changes made outside the working directory whose before-state
+    /// was captured (deep mode).
     #[arg(long)]
     pub include_outside: bool,
 }

@@ -10,6 +10,8 @@ use std::path::Path;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
+use super::atomic::Spot;
+
 /// Why a path cannot be touched.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -44,6 +46,8 @@ pub struct Now {
     /// Permission bits (`st_mode & 0o7777`).
     pub mode: u32,
     pub size: u64,
+    pub uid: u32,
+    pub gid: u32,
 }
 
 const DIR_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
@@ -84,6 +88,12 @@ impl Root {
         Ok(Some((dir, name)))
     }
 
+    /// The directory holding `rel`, held open, and `rel`'s name in it: where revert acts
+    /// on `rel`. `None` when a directory on the way does not exist.
+    pub fn spot(&self, rel: &[u8]) -> Result<Option<Spot>, Refusal> {
+        Ok(self.parent(rel)?.map(|(dir, name)| Spot { dir, name: name.to_vec() }))
+    }
+
     /// What is at `rel` now: `None` when nothing is there.
     pub fn now(&self, rel: &[u8]) -> Result<Option<Now>, Refusal> {
         let Some((dir, name)) = self.parent(rel)? else { return Ok(None) };
@@ -92,6 +102,8 @@ impl Root {
                 kind: FileType::from_raw_mode(st.st_mode),
                 mode: st.st_mode & 0o7777,
                 size: st.st_size as u64,
+                uid: st.st_uid,
+                gid: st.st_gid,
             })),
             Err(Errno::NOENT) => Ok(None),
             Err(e) => Err(Refusal::Unreadable(e)),

@@ -1,7 +1,12 @@
-//! Undoing a command's file changes. This first part plans and previews: for each path the
-//! receipt recorded, what revert would do and whether it can. Paths are confined to the
-//! receipt's root ([`confine`]), and the current state is checked against the receipt's
-//! after-state before anything would be touched ([`plan`]).
+//! Undoing a command's file changes. Paths are confined to the receipt's root, or to the
+//! outside paths whose before-state was captured ([`confine`]); each recorded change
+//! becomes a step whose current state is checked against the receipt's after-state before
+//! anything is touched ([`plan`]); an apply takes the steps in order ([`apply`]), each
+//! one an atomic change of the tree ([`atomic`]), recorded in a journal so that a killed
+//! apply is finished by running it again ([`journal`]).
 
+pub mod apply;
+pub mod atomic;
 pub mod confine;
+pub mod journal;
 pub mod plan;

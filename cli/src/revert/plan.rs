@@ -3,6 +3,7 @@
 //! anything is touched, and the before-state must be at hand (stored content, a symlink's
 //! target, a directory's mode).
 
+use std::collections::HashSet;
 use std::io::Read;
 
 use runglass_model::ByteString;
@@ -34,6 +35,16 @@ impl Undo {
             Undo::Restore => "restore",
         }
     }
+
+    /// The same, done.
+    pub fn done_str(self) -> &'static str {
+        match self {
+            Undo::Delete => "deleted",
+            Undo::RemoveDir => "removed dir",
+            Undo::Recreate => "recreated",
+            Undo::Restore => "restored",
+        }
+    }
 }
 
 /// Whether a step can be taken.
@@ -61,44 +72,146 @@ impl Verdict {
     }
 }
 
+/// One recorded change, from the receipt's changes inside its root or (captured) outside.
+#[derive(Clone, Copy)]
+pub struct Change<'r> {
+    /// As the receipt names it: relative to the root inside, absolute outside.
+    pub path: &'r ByteString,
+    pub outside: bool,
+    pub before: Option<&'r FileState>,
+    pub after: Option<&'r FileState>,
+}
+
+/// The receipt's changes inside its root.
+pub fn inside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
+    r.files.changes.iter().map(|c: &FileChange| Change {
+        path: &c.path,
+        outside: false,
+        before: c.before.as_ref(),
+        after: c.after.as_ref(),
+    })
+}
+
+/// Where revert may act: the receipt's root, and `/` for changes outside it (only when
+/// asked for them).
+pub struct Roots {
+    pub inside: Root,
+    pub outside: Option<Root>,
+}
+
+impl Roots {
+    pub fn root(&self, outside: bool) -> Option<&Root> {
+        if outside { self.outside.as_ref() } else { Some(&self.inside) }
+    }
+}
+
+#[derive(Clone, Debug)]
 pub struct Step {
     pub path: ByteString,
+    pub outside: bool,
     pub undo: Undo,
     pub verdict: Verdict,
+    pub before: Option<FileState>,
+    pub after: Option<FileState>,
 }
 
-/// One step per change of `r` inside its root whose path `wanted` accepts.
-pub fn plan(r: &Receipt, root: &Root, blobs: &BlobStore, wanted: impl Fn(&[u8]) -> bool) -> Vec<Step> {
-    r.files.changes.iter().filter(|c| wanted(c.path.as_bytes())).map(|c| step(c, root, blobs)).collect()
+impl Step {
+    /// The path relative to its root (an outside path without its leading `/`; a
+    /// relative one, which only a crafted receipt holds, becomes empty and is refused).
+    pub fn rel(&self) -> &[u8] {
+        rel(self.path.as_bytes(), self.outside)
+    }
+
+    /// The key a journal knows the step by.
+    pub fn key(&self) -> (bool, Vec<u8>) {
+        (self.outside, self.path.as_bytes().to_vec())
+    }
 }
 
-fn step(c: &FileChange, root: &Root, blobs: &BlobStore) -> Step {
-    let undo = match (&c.before, &c.after) {
-        (None, Some(a)) if a.kind == FileKind::Dir => Undo::RemoveDir,
-        (None, _) => Undo::Delete,
-        (Some(_), None) => Undo::Recreate,
-        (Some(_), Some(_)) => Undo::Restore,
-    };
-    let verdict = verdict(c, root, blobs).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason()));
-    Step { path: c.path.clone(), undo, verdict }
+fn rel(path: &[u8], outside: bool) -> &[u8] {
+    match outside {
+        false => path,
+        true => path.strip_prefix(b"/").unwrap_or_default(),
+    }
 }
 
-fn verdict(c: &FileChange, root: &Root, blobs: &BlobStore) -> Result<Verdict, Refusal> {
-    let rel = c.path.as_bytes();
+/// One step per change. `resuming` holds the steps an interrupted apply had started: for
+/// them, an absent path or a directory whose mode is still being restored is revert's
+/// own doing, not a change since the receipt.
+pub fn plan<'r>(
+    changes: impl Iterator<Item = Change<'r>>,
+    roots: &Roots,
+    blobs: &BlobStore,
+    resuming: &HashSet<(bool, Vec<u8>)>,
+) -> Vec<Step> {
+    changes
+        .map(|c| {
+            let undo = match (c.before, c.after) {
+                (None, Some(a)) if a.kind == FileKind::Dir => Undo::RemoveDir,
+                (None, _) => Undo::Delete,
+                (Some(_), None) => Undo::Recreate,
+                (Some(_), Some(_)) => Undo::Restore,
+            };
+            let resumed = resuming.contains(&(c.outside, c.path.as_bytes().to_vec()));
+            let verdict = match roots.root(c.outside) {
+                Some(root) => verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason())),
+                None => Verdict::Refused("refused: outside the working directory (add --include-outside)".into()),
+            };
+            Step {
+                path: c.path.clone(),
+                outside: c.outside,
+                undo,
+                verdict,
+                before: c.before.cloned(),
+                after: c.after.cloned(),
+            }
+        })
+        .collect()
+}
+
+/// Checks a step again against the tree as it is now, just before acting on it.
+pub fn recheck(step: &Step, roots: &Roots, blobs: &BlobStore, resumed: bool) -> Verdict {
+    let c = Change { path: &step.path, outside: step.outside, before: step.before.as_ref(), after: step.after.as_ref() };
+    match roots.root(step.outside) {
+        Some(root) => verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason())),
+        None => Verdict::Refused("refused: outside the working directory".into()),
+    }
+}
+
+fn verdict(c: Change, root: &Root, blobs: &BlobStore, resumed: bool) -> Result<Verdict, Refusal> {
+    let rel = rel(c.path.as_bytes(), c.outside);
     check_plain(rel)?;
-    if is(root, rel, c.before.as_ref())? {
+    if is(root, rel, c.before)? {
         return Ok(Verdict::AlreadyReverted);
     }
-    if !is(root, rel, c.after.as_ref())? {
+    if c.before.is_some_and(|b| b.kind == FileKind::Other) {
+        return Ok(Verdict::NotStored("it was a fifo, socket or device; revert makes only files, directories and symlinks".into()));
+    }
+    let as_left = is(root, rel, c.after)? || (resumed && interrupted(root, rel, c.before)?);
+    if !as_left {
         return Ok(Verdict::ChangedSince(match root.now(rel)? {
             None => "it is gone".into(),
             Some(_) => "it was changed after the run".into(),
         }));
     }
-    Ok(match c.before.as_ref() {
-        Some(b) if b.kind == FileKind::File => stored(b, blobs),
+    Ok(match c.before {
+        Some(b) if b.kind == FileKind::File && !mode_only(b, c.after) => stored(b, blobs),
         _ => Verdict::Safe,
     })
+}
+
+/// Whether the path is as an apply interrupted while working on it can leave it: gone
+/// (a directory removed to put a file back), or a directory made but not given its mode.
+fn interrupted(root: &Root, rel: &[u8], before: Option<&FileState>) -> Result<bool, Refusal> {
+    Ok(match root.now(rel)? {
+        None => true,
+        Some(now) => now.kind == FileType::Directory && before.is_some_and(|b| b.kind == FileKind::Dir),
+    })
+}
+
+/// Whether only the mode changed, so no stored content is needed to restore it.
+fn mode_only(before: &FileState, after: Option<&FileState>) -> bool {
+    after.is_some_and(|a| a.kind == FileKind::File && a.size == before.size && a.blake3.is_some() && a.blake3 == before.blake3)
 }
 
 /// Whether the before-content of a regular file can be had from the blob store.
