@@ -300,7 +300,7 @@ fn an_apply_killed_halfway_is_finished_by_running_it_again() {
     assert!(preview.contains("an apply of this receipt was interrupted"), "{preview}");
 
     let text = applied(data.path(), w, &[]);
-    assert!(text.starts_with("finishing the interrupted revert"), "{text}");
+    assert!(text.starts_with("finished the interrupted revert"), "{text}");
     assert_eq!(tree(w), before, "the tree ends exactly in the before-state, with no temporary file left");
     assert!(!journal.exists());
 }

@@ -1,7 +1,6 @@
 //! `runglass revert`: what undoing a receipt's file changes would do, path by path, and
 //! with --apply, doing it.
 
-use std::collections::HashSet;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -10,64 +9,50 @@ use anyhow::{Context, bail};
 use runglass_model::receipt::Receipt;
 
 use crate::args::RevertArgs;
-use crate::blobs::BlobStore;
 use crate::recover;
-use crate::revert::apply::{Applied, Apply, Conflicts, Outcome, Stopped};
-use crate::revert::atomic;
-use crate::revert::confine::Root;
-use crate::revert::journal::{self, Journal};
-use crate::revert::plan::{self, Roots, Step, Verdict};
+use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
+use crate::revert::plan::{Change, Step, Verdict};
+use crate::revert::target::{Preview, Target};
 use crate::store::{self, catalog};
 
 pub fn run(args: RevertArgs) -> anyhow::Result<u8> {
     let data = store::data_dir()?;
     let dir = catalog::resolve(&data, &args.receipt)?;
     let receipt = recover::load_or_recover(&data, &dir)?;
-    let blobs = BlobStore::open(&data.join("blobs"))?;
-    let root_path = receipt.files.root.as_path().to_path_buf();
-    let roots = Roots { inside: Root::open(&root_path)?, outside: None };
+    let target = Target::open(&data, &dir, receipt, args.include_outside)?;
+    let r = &target.receipt;
+    let root_path = r.files.root.as_path().to_path_buf();
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let wanted: Vec<Vec<u8>> = args.file.iter().map(|f| inside(&root_path, &cwd, f)).collect::<anyhow::Result<_>>()?;
-    let chosen = |c: &plan::Change| wanted.is_empty() || wanted.iter().any(|w| covers(w, c.path.as_bytes()));
-    if !wanted.is_empty() && !plan::inside(&receipt).any(|c| chosen(&c)) {
-        bail!("receipt {} records no change of {}; see `runglass report {}`", receipt.id, show(&args.file), receipt.id);
+    let chosen = |c: &Change| wanted.is_empty() || (!c.outside && wanted.iter().any(|w| covers(w, c.path.as_bytes())));
+    if !wanted.is_empty() && target.changes(&chosen).next().is_none() {
+        bail!("receipt {} records no change of {}; see `runglass report {}`", r.id, show(&args.file), r.id);
     }
-    let changes = || plan::inside(&receipt).filter(|c| chosen(c));
     if !args.apply {
-        let resuming = journal::unfinished(&dir);
-        let steps = plan::plan(changes(), &roots, &blobs, resuming.as_ref().unwrap_or(&HashSet::new()));
-        return preview(&receipt, &steps, resuming.is_some(), &args);
+        return preview(r, &target.preview(&chosen), &args);
     }
 
-    let mut journal = Journal::open(&dir)?;
-    let steps = plan::plan(changes(), &roots, &blobs, journal.unfinished());
-    let apply = Apply {
-        roots: &roots,
-        blobs: &blobs,
-        conflicts: match (args.skip_changed, args.force) {
-            (true, _) => Conflicts::Skip,
-            (_, true) => Conflicts::Force,
-            _ => Conflicts::Stop,
-        },
-        temp_prefix: atomic::temp_prefix(&receipt.id),
+    let conflicts = match (args.skip_changed, args.force) {
+        (true, _) => Conflicts::Skip,
+        (_, true) => Conflicts::Force,
+        _ => Conflicts::Stop,
     };
     let mut out = std::io::stdout().lock();
-    if journal.interrupted() {
-        writeln!(out, "finishing the interrupted revert of receipt {}", receipt.id)?;
-        apply.sweep(&steps)?;
-    } else {
-        writeln!(out, "reverting receipt {} in {}", receipt.id, receipt.files.root.escaped())?;
-    }
-    match apply.run(steps, &mut journal) {
+    match target.apply(&chosen, conflicts)? {
         Ok(done) => {
-            report(&mut out, &done)?;
-            journal.finish()?;
+            if done.resumed {
+                let swept = match done.swept {
+                    0 => String::new(),
+                    n => format!("; removed {n} temporary file(s) it left"),
+                };
+                writeln!(out, "finished the interrupted revert of receipt {}{swept}", r.id)?;
+            } else {
+                writeln!(out, "reverted receipt {} in {}", r.id, r.files.root.escaped())?;
+            }
+            report(&mut out, &done.applied)?;
             Ok(0)
         }
         Err(Stopped::Blocked(blocked)) => {
-            if !journal.interrupted() {
-                journal.finish()?;
-            }
             for s in &blocked {
                 eprintln!("{}", step_line(s));
             }
@@ -81,21 +66,18 @@ pub fn run(args: RevertArgs) -> anyhow::Result<u8> {
         }
         Err(Stopped::Failed { done, path, error }) => {
             report(&mut out, &done)?;
-            bail!(
-                "revert stopped at {}: {error:#}; fix that and run the same command again to finish",
-                path.shell_word()
-            )
+            bail!("revert stopped at {}: {error:#}; fix that and run the same command again to finish", path.shell_word())
         }
     }
 }
 
-fn preview(receipt: &Receipt, steps: &[Step], interrupted: bool, args: &RevertArgs) -> anyhow::Result<u8> {
-    let mut out = std::io::stdout().lock();
+fn preview(receipt: &Receipt, p: &Preview, args: &RevertArgs) -> anyhow::Result<u8> {
+    let (steps, mut out) = (&p.steps, std::io::stdout().lock());
     writeln!(out, "revert preview of receipt {} in {}", receipt.id, receipt.files.root.escaped())?;
-    if interrupted {
+    if p.interrupted {
         writeln!(out, "  (an apply of this receipt was interrupted; run it again with --apply to finish it)")?;
     }
-    for s in steps {
+    for s in steps.iter() {
         writeln!(out, "{}", step_line(s))?;
     }
     if args.include_outside {
