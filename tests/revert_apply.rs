@@ -304,3 +304,17 @@ fn an_apply_killed_halfway_is_finished_by_running_it_again() {
     assert_eq!(tree(w), before, "the tree ends exactly in the before-state, with no temporary file left");
     assert!(!journal.exists());
 }
+
+#[test]
+fn a_receipt_still_running_is_not_reverted() {
+    let (data, work) = (tempfile::tempdir().unwrap(), project());
+    let w = work.path();
+    let mut child = common::spawn_started(data.path(), w, &["run"], "echo b > b.txt; touch started; sleep 30");
+    let id = receipts(data.path())[0].file_name().unwrap().to_str().unwrap().to_string();
+    let out = revert(data.path(), w, &[&id, "--apply", "--force"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is still running"), "{}", stderr(&out));
+    assert!(w.join("b.txt").exists());
+}

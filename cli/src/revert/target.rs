@@ -63,6 +63,9 @@ impl Target {
     /// Undoes the chosen changes, or none of them when the gate stops it (see
     /// [`Apply::run`]). Holds the receipt's journal for as long as it runs.
     pub fn apply(&self, chosen: &dyn Fn(&Change) -> bool, conflicts: Conflicts) -> anyhow::Result<Result<Done, Stopped>> {
+        if crate::store::lock::in_progress(&self.dir) {
+            anyhow::bail!("receipt {} is still running; revert it after the command ends", self.receipt.id);
+        }
         let mut journal = Journal::open(&self.dir)?;
         let steps = plan::plan(self.changes(chosen), &self.roots, &self.blobs, journal.unfinished());
         let apply = Apply {
