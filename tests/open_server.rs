@@ -227,7 +227,8 @@ fn deleting_takes_a_same_origin_post_and_a_confirmation() {
     let done = request(s.port, "POST", &format!("{path}?confirmed=1"), &[host(&s), form, origin(&ours)], "");
     assert_eq!(done.status, 303, "{}", done.text());
     assert_eq!(done.header("Location"), Some("../../"));
-    let left: Vec<_> = receipts(data.path()).iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let left: Vec<_> =
+        receipts(data.path()).iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(left, [ids[1].clone()]);
 }
 
@@ -438,7 +439,8 @@ fn revert_posts_from_elsewhere_without_the_token_or_malformed_change_nothing() {
         assert_eq!(reply.status, status, "{}: {}", &body[..body.len().min(40)], reply.text());
         assert_eq!(reply.text().lines().count(), 1, "one line says why: {}", reply.text());
     }
-    let plain = request(s.port, "POST", &apply, &[host(&s), origin(&ours), ("Content-Type", "text/plain".into())], "all=1");
+    let plain =
+        request(s.port, "POST", &apply, &[host(&s), origin(&ours), ("Content-Type", "text/plain".into())], "all=1");
     assert_eq!(plain.status, 400, "only form bodies: {}", plain.text());
     let unknown_stage = post_form(&s, &format!("{}r/{id}/revert?now=1", s.base), "all=1");
     assert_eq!(unknown_stage.status, 400);

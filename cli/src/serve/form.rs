@@ -63,7 +63,8 @@ pub fn read(body: impl Read, content_type: Option<&str>) -> Result<RevertForm, B
     if bytes.len() as u64 > MAX_BODY {
         return Err(BadForm::TooLarge);
     }
-    let form_type = content_type.and_then(|t| t.split(';').next()).is_some_and(|t| t.trim().eq_ignore_ascii_case(FORM_TYPE));
+    let form_type =
+        content_type.and_then(|t| t.split(';').next()).is_some_and(|t| t.trim().eq_ignore_ascii_case(FORM_TYPE));
     if !bytes.is_empty() && !form_type {
         return Err(BadForm::Malformed(format!("the body must be {FORM_TYPE}")));
     }
@@ -85,11 +86,9 @@ pub fn parse(body: &[u8]) -> Result<RevertForm, BadForm> {
             b"all" => form.all = one("all", &text)?,
             b"outside" => form.outside = one("outside", &text)?,
             b"conflicts" => {
-                let conflicts = match text.as_ref() {
-                    "stop" => Conflicts::Stop,
-                    "skip" => Conflicts::Skip,
-                    "force" => Conflicts::Force,
-                    other => return Err(malformed(format!("conflicts must be stop, skip or force, not {other:?}"))),
+                let all = [Conflicts::Stop, Conflicts::Skip, Conflicts::Force];
+                let Some(conflicts) = all.into_iter().find(|&c| conflicts_value(c) == text) else {
+                    return Err(malformed(format!("conflicts must be stop, skip or force, not {text:?}")));
                 };
                 if form.conflicts.is_some_and(|c| c != conflicts) {
                     return Err(malformed("conflicts is given twice, differently".into()));
@@ -100,6 +99,15 @@ pub fn parse(body: &[u8]) -> Result<RevertForm, BadForm> {
         }
     }
     Ok(form)
+}
+
+/// The value of the `conflicts` field that asks for `c`.
+pub fn conflicts_value(c: Conflicts) -> &'static str {
+    match c {
+        Conflicts::Stop => "stop",
+        Conflicts::Skip => "skip",
+        Conflicts::Force => "force",
+    }
 }
 
 fn malformed(message: String) -> BadForm {
@@ -137,7 +145,7 @@ fn decode(text: &[u8]) -> Result<Vec<u8>, BadForm> {
 /// A path field's bytes from their hex.
 fn hex(text: &[u8]) -> Result<Vec<u8>, BadForm> {
     let bad = || malformed(format!("path must be hex, not {:?}", String::from_utf8_lossy(text)));
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(bad());
     }
     text.chunks(2)
@@ -174,7 +182,9 @@ mod tests {
 
     #[test]
     fn malformed_bodies_and_unknown_fields_are_refused() {
-        for body in ["path=6", "path=zz", "path=%4", "all=yes", "conflicts=later", "rm=1", "conflicts=skip&conflicts=force"] {
+        for body in
+            ["path=6", "path=zz", "path=%4", "all=yes", "conflicts=later", "rm=1", "conflicts=skip&conflicts=force"]
+        {
             assert!(matches!(form(body), Err(BadForm::Malformed(_))), "{body}");
         }
         assert!(matches!(read(&b"all=1"[..], Some("text/plain")), Err(BadForm::Malformed(_))));

@@ -15,7 +15,7 @@ use runglass_model::receipt::Receipt;
 use runglass_render::html::{self, RevertChoice, RevertHead, RevertRow, RevertStop, Tone};
 use tiny_http::ResponseBox;
 
-use super::form::RevertForm;
+use super::form::{self, RevertForm};
 use super::headers::respond;
 use super::routes::{HTML, TEXT, page};
 use crate::recover;
@@ -46,7 +46,11 @@ impl Stage {
 /// Answers a revert POST for receipt `id` (in `dir` of the store `data`).
 pub fn answer(data: &Path, id: &str, dir: &Path, query: &str, form: RevertForm) -> anyhow::Result<ResponseBox> {
     let Some(stage) = Stage::from_query(query) else {
-        return Ok(respond(400, TEXT, format!("unknown query {query:?}: expected none, confirm=1 or apply=1\n").into_bytes()));
+        return Ok(respond(
+            400,
+            TEXT,
+            format!("unknown query {query:?}: expected none, confirm=1 or apply=1\n").into_bytes(),
+        ));
     };
     if lock::in_progress(dir) {
         return Ok(page(409, "Still running", &format!("{id} is still running; revert it after it ends.")));
@@ -85,7 +89,7 @@ fn preview(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm)
         }));
     }
     let unlisted = if form.all && !form.outside { r.files.outside.len() } else { 0 };
-    let choice = RevertChoice { all: false, paths: Vec::new(), outside: form.outside };
+    let choice = RevertChoice { all: form.all, paths: form.paths.clone(), outside: form.outside };
     let body = html::revert_preview(&head(r), &rows, &notes, &choice, unlisted);
     respond(200, HTML, body.into_bytes())
 }
@@ -106,14 +110,17 @@ fn apply(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -
         return Ok(page(200, "Nothing to revert", "No change this receipt records was chosen."));
     }
     let choice = RevertChoice { all: form.all, paths: form.paths.clone(), outside: form.outside };
-    let (status, body) = match target.apply(chosen, form.conflicts.unwrap_or(Conflicts::Stop))? {
+    let conflicts = form.conflicts.unwrap_or(Conflicts::Stop);
+    let (status, body) = match target.apply(chosen, conflicts)? {
         Ok(done) => {
             let (rows, tally) = applied_rows(&done.applied);
             eprintln!("runglass: reverted {} change(s) of {} (from the browser)", tally.reverted, r.id);
             let summary = match (done.resumed, done.swept) {
                 (false, _) => tally.text(),
                 (true, 0) => format!("Finished the interrupted revert. {}", tally.text()),
-                (true, n) => format!("Finished the interrupted revert; removed {n} temporary file(s) it left. {}", tally.text()),
+                (true, n) => {
+                    format!("Finished the interrupted revert; removed {n} temporary file(s) it left. {}", tally.text())
+                }
             };
             (200, html::revert_done(&head(r), &rows, &summary, None, &choice))
         }
@@ -127,7 +134,7 @@ fn apply(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -
             let error = format!("{error:#}");
             eprintln!("runglass: revert of {} stopped at {} (from the browser): {error}", r.id, path.shell_word());
             let (rows, tally) = applied_rows(&done);
-            let stop = RevertStop::Failed { path: &path, error: &error };
+            let stop = RevertStop::Failed { path: &path, error: &error, conflicts: form::conflicts_value(conflicts) };
             (500, html::revert_done(&head(r), &rows, &tally.text(), Some(&stop), &choice))
         }
     };

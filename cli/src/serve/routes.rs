@@ -168,7 +168,8 @@ const NEEDS_TOKEN: &str = "Open the URL that `runglass open` printed: it carries
 
 /// The value of the request's header `name`.
 fn header(request: &Request, name: &str) -> Option<String> {
-    request.headers().iter().find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name)).map(|h| h.value.as_str().to_string())
+    let found = request.headers().iter().find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name));
+    found.map(|h| h.value.as_str().to_string())
 }
 
 fn reason(v: &Verdict) -> &'static str {

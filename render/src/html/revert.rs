@@ -97,8 +97,9 @@ pub enum RevertStop<'a> {
     /// Before touching anything: the rows could not be reverted as asked. `changed`: some
     /// were changed since the receipt, so overwriting them is an option.
     Blocked { changed: bool },
-    /// In the middle, at `path`: the rows are what was done before it.
-    Failed { path: &'a ByteString, error: &'a str },
+    /// In the middle, at `path`: the rows are what was done before it. Repeating the
+    /// apply (with the same `conflicts`: `stop`, `skip` or `force`) finishes it.
+    Failed { path: &'a ByteString, error: &'a str, conflicts: &'a str },
 }
 
 /// The preview: every chosen change, what undoing it would do and whether it can, with a
@@ -204,7 +205,7 @@ pub fn revert_done(
                         }
                     }
                 }
-                Some(RevertStop::Failed { path: at, error }) => {
+                Some(RevertStop::Failed { path: at, error, conflicts }) => {
                     p.message { "Stopped at " (path(at)) ": " (error) }
                     p { (summary) }
                     p.note {
@@ -213,7 +214,7 @@ pub fn revert_done(
                     }
                     form method="post" action="revert?apply=1" {
                         (carried(choice))
-                        p.actions { button.primary name="conflicts" value="stop" { "Repeat the revert" } }
+                        p.actions { button.primary name="conflicts" value=(conflicts) { "Repeat the revert" } }
                     }
                 }
             }
@@ -246,7 +247,7 @@ fn table(rows: &[RevertRow], picks: bool, heads: [&str; 2]) -> Markup {
             table.revert {
                 thead {
                     tr {
-                        @if picks { th { span.visually-hidden { "Revert" } } }
+                        @if picks { th.pick { span.visually-hidden { "Revert" } } }
                         th { "Path" } th { (heads[0]) } th { (heads[1]) }
                     }
                 }
@@ -254,7 +255,7 @@ fn table(rows: &[RevertRow], picks: bool, heads: [&str; 2]) -> Markup {
                     @for r in rows {
                         tr {
                             @if picks {
-                                td {
+                                td.pick {
                                     @if let Some(checked) = r.pick {
                                         input type="checkbox" name="path" value=(path_value(&r.path)) checked[checked]
                                             aria-label="revert this change";
