@@ -78,8 +78,7 @@ fn preview(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm)
         notes.push("An earlier revert of this receipt was interrupted: reverting again finishes it.".to_string());
     }
     // Outside changes go with "all", as `runglass revert --include-outside` lists them.
-    let listed_outside = form.all && form.outside;
-    if listed_outside {
+    if form.all && form.outside {
         rows.extend(r.files.outside.iter().map(|c| RevertRow {
             path: c.path.clone(),
             action: "-".into(),
@@ -98,8 +97,8 @@ fn confirm(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm)
     let r = &target.receipt;
     let steps = target.preview(chosen).steps;
     let rows: Vec<RevertRow> = steps.iter().map(|s| step_row(s, false)).collect();
-    // Name each chosen path from here on, even when the preview was of "all": what is
-    // confirmed is what gets applied, should the receipt's store change in between.
+    // The apply posts the paths this page names, even after a preview of "all", so that
+    // what it reverts is exactly what the reader confirmed.
     let choice = RevertChoice { all: false, paths: steps.into_iter().map(|s| s.path).collect(), outside: form.outside };
     respond(200, HTML, html::revert_confirm(&head(r), &rows, &choice).into_bytes())
 }
