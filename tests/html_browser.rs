@@ -1,8 +1,9 @@
 //! Receipt pages in a real browser (headless chromium through tests/common/browser.rs):
 //! a real receipt opened from disk shows its process tree and diffs and runs nothing that
-//! came from the command; the pages `open` serves list the receipts and delete one through
-//! the browser's own same-origin form; a receipt of 10 000 file changes and 5 000
-//! processes opens without hanging. Screenshots go to the target directory.
+//! came from the command; the pages `open` serves list the receipts, delete one through
+//! the browser's own same-origin form, and revert one file through the served receipt's
+//! own buttons; a receipt of 10 000 file changes and 5 000 processes opens without
+//! hanging. Screenshots go to the target directory.
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -138,6 +139,49 @@ fn served_pages_list_the_receipts_and_delete_one_through_the_browsers_own_form()
     let left: Vec<PathBuf> = receipts(data.path());
     assert_eq!(left.len(), 1);
     assert!(left[0].ends_with(&ids[0]), "the second receipt was deleted");
+    drop(server);
+}
+
+#[test]
+fn the_served_receipt_reverts_one_file_through_its_own_buttons() {
+    let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    std::fs::write(work.path().join("config.txt"), "before\n").unwrap();
+    std::fs::write(work.path().join("notes.txt"), "notes before\n").unwrap();
+    let script = "echo after > config.txt; echo later > notes.txt; echo n > new.txt";
+    let run = run_script(data.path(), work.path(), &[], script);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let id = receipts(data.path()).pop().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    let server = common::open_server(data.path(), &[&id]);
+    let config_hex: String = b"config.txt".iter().map(|b| format!("{b:02x}")).collect();
+    let read = |name: &str| std::fs::read_to_string(work.path().join(name)).unwrap();
+
+    let mut browser = Browser::launch();
+    let mut page = browser.open(&server.url, LOAD).unwrap();
+    assert_eq!(page.eval("document.querySelectorAll('button.revert-one').length").unwrap(), json!(3));
+    page.screenshot(&screenshot_path("served-receipt.png")).unwrap();
+    page.eval(&format!("document.querySelector('button.revert-one[value=\"{config_hex}\"]').click()")).unwrap();
+    wait_until(&mut page, "location.pathname.endsWith('/revert') && !!document.querySelector('table.revert')");
+    let chosen = page.eval("[...document.querySelectorAll('input[name=path]:checked')].map(i => i.value)").unwrap();
+    assert_eq!(chosen, json!([config_hex]), "the preview is of that file alone, and it is safe");
+    page.screenshot(&screenshot_path("revert-preview.png")).unwrap();
+    assert_eq!(read("config.txt"), "after\n", "a preview touches nothing");
+
+    page.eval("document.querySelector('form[action=\"revert?confirm=1\"] button').click()").unwrap();
+    let confirming = "location.search === '?confirm=1' && !!document.querySelector('form[action=\"revert?apply=1\"]')";
+    wait_until(&mut page, confirming);
+    let asked = page.eval("document.querySelector('main').innerText").unwrap();
+    assert!(asked.as_str().unwrap().contains("About to revert 1 change:"), "{asked}");
+    assert_eq!(read("config.txt"), "after\n", "asking touches nothing");
+
+    page.eval("document.querySelector('form[action=\"revert?apply=1\"] button').click()").unwrap();
+    wait_until(&mut page, "location.search === '?apply=1' && document.querySelector('h1').innerText === 'Reverted'");
+    page.screenshot(&screenshot_path("revert-done.png")).unwrap();
+    assert_eq!(read("config.txt"), "before\n", "the file is restored");
+    assert_eq!(read("notes.txt"), "later\n", "and only that file");
+    assert!(work.path().join("new.txt").exists());
+    let complaints: Vec<String> = page.console().into_iter().filter(|m| !m.starts_with("console.log")).collect();
+    assert!(complaints.is_empty(), "no exception and no CSP violation: {complaints:?}");
+    drop(page);
     drop(server);
 }
 

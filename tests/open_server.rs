@@ -1,6 +1,8 @@
 //! `runglass open` over real HTTP: what it serves with its token, and what it refuses
-//! (no token, a foreign Host header, cross-origin POSTs, other methods). Requests are
-//! written by hand so that each header is exactly what the test says.
+//! (no token, a foreign Host header, cross-origin POSTs, other methods); deleting a
+//! receipt, and reverting its changes (preview, confirm, apply; conflicts; a run still
+//! going) on a real project changed by a real run. Requests are written by hand so that
+//! each header is exactly what the test says.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -135,7 +137,12 @@ fn the_index_lists_every_receipt_and_each_page_matches_what_export_writes() {
         assert!(served.body == std::fs::read(path).unwrap(), "{name}: the server's bytes differ from export's");
     }
     let page = get(&s, &format!("{}r/{}/", s.base, ids[1]));
-    assert_eq!(page.body, std::fs::read(out.path().join("receipt.html")).unwrap(), "the page is receipt.html");
+    let served = page.text();
+    assert!(served.contains(r#"<form class="revert-all" id="revert" method="post" action="revert">"#), "{served}");
+    assert_eq!(served.matches(r#"<button class="revert-one" form="revert" name="path""#).count(), 1, "one per change");
+    let exported = std::fs::read_to_string(out.path().join("receipt.html")).unwrap();
+    assert_ne!(served, exported, "the exported page, opened from disk, has nothing to post to");
+    assert_eq!(without_revert_forms(&served), exported, "but the served page is receipt.html plus its revert forms");
     assert!(page.header("Content-Type").unwrap().starts_with("text/html"));
     let stderr_stream = get(&s, &format!("{}r/{}/stderr", s.base, ids[1]));
     assert_eq!(stderr_stream.text(), "failing\n");
@@ -145,6 +152,19 @@ fn the_index_lists_every_receipt_and_each_page_matches_what_export_writes() {
     assert_eq!(missing.status, 404);
     let climbing = get(&s, &format!("{}r/../receipts/", s.base));
     assert_eq!(climbing.status, 404);
+}
+
+/// A served receipt page without what only the server can offer: its revert form and
+/// buttons, and the policy that lets them post back to it.
+fn without_revert_forms(page: &str) -> String {
+    let mut page = page.replacen("form-action 'self'", "form-action 'none'", 1);
+    for (start, end) in [(r#"<form class="revert-all""#, "</form>"), (r#"<button class="revert-one""#, "</button>")] {
+        while let Some(at) = page.find(start) {
+            let len = page[at..].find(end).expect("a closed element") + end.len();
+            page.replace_range(at..at + len, "");
+        }
+    }
+    page
 }
 
 #[test]
@@ -207,7 +227,8 @@ fn deleting_takes_a_same_origin_post_and_a_confirmation() {
     let done = request(s.port, "POST", &format!("{path}?confirmed=1"), &[host(&s), form, origin(&ours)], "");
     assert_eq!(done.status, 303, "{}", done.text());
     assert_eq!(done.header("Location"), Some("../../"));
-    let left: Vec<_> = receipts(data.path()).iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let left: Vec<_> =
+        receipts(data.path()).iter().map(|d| d.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(left, [ids[1].clone()]);
 }
 
@@ -258,4 +279,192 @@ fn open_starts_the_browser_on_the_receipt_and_run_open_opens_the_page_from_disk(
     let newest = receipts(data.path()).pop().unwrap();
     assert_eq!(Path::new(page), newest.join("receipt.html"));
     assert!(std::fs::read_to_string(page).unwrap().contains("page.txt"));
+}
+
+/// A path as the revert forms send it: its bytes in hex.
+fn hex(path: &str) -> String {
+    path.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every file of a flat directory and its content.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+const HOSTILE_NAME: &str = "<img src=x onerror=alert(1)>.txt";
+
+/// A project changed by a real run: two files modified, one deleted, two created (one
+/// with a name that tries to be markup). Returns the store, the project, the receipt's id
+/// and the project's files before the run.
+fn changed_project() -> (tempfile::TempDir, tempfile::TempDir, String, std::collections::BTreeMap<String, Vec<u8>>) {
+    let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for (name, content) in [("mod.txt", "before\n"), ("other.txt", "other before\n"), ("del.txt", "deleted\n")] {
+        std::fs::write(work.path().join(name), content).unwrap();
+    }
+    let before = files(work.path());
+    let script = format!(
+        "echo after > mod.txt; echo other after > other.txt; rm del.txt; echo new > new.txt; echo x > '{HOSTILE_NAME}'"
+    );
+    let run = run_script(data.path(), work.path(), &[], &script);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let id = receipts(data.path()).pop().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    (data, work, id, before)
+}
+
+/// How a revert page shows a (plain) path in its table.
+fn path_cell(path: &str) -> String {
+    format!("<code class=\"path\">{path}</code>")
+}
+
+/// A same-origin form POST, as our own pages send it.
+fn post_form(s: &Served, path: &str, body: &str) -> Reply {
+    let headers = [
+        host(s),
+        ("Origin", format!("http://127.0.0.1:{}", s.port)),
+        ("Content-Type", "application/x-www-form-urlencoded".to_string()),
+    ];
+    request(s.port, "POST", path, &headers, body)
+}
+
+#[test]
+fn a_revert_is_previewed_confirmed_and_applied_one_file_then_the_rest() {
+    let (data, work, id, before) = changed_project();
+    let after = files(work.path());
+    let (s, _) = serve(data.path(), &[]);
+    let revert = format!("{}r/{id}/revert", s.base);
+
+    let preview = post_form(&s, &revert, "all=1");
+    assert_eq!(preview.status, 200, "{}", preview.text());
+    let text = preview.text();
+    for (path, undo) in
+        [("mod.txt", "restore"), ("other.txt", "restore"), ("del.txt", "recreate"), ("new.txt", "delete")]
+    {
+        let row = format!("{}</td><td>{undo}</td><td class=\"ok\">safe</td>", path_cell(path));
+        assert!(text.contains(&row), "{path}: {undo}, safe in {text}");
+        let checkbox = format!("name=\"path\" value=\"{}\" checked", hex(path));
+        assert!(text.contains(&checkbox), "{path} is chosen: {text}");
+    }
+    assert!(text.contains("&lt;img src=x onerror=alert(1)&gt;.txt"), "the hostile name shows escaped");
+    assert!(!text.contains("<img"), "and is no element");
+    assert!(text.contains("action=\"revert?confirm=1\""));
+    assert_eq!(files(work.path()), after, "a preview changes nothing");
+
+    let confirm = post_form(&s, &format!("{revert}?confirm=1"), &format!("path={}", hex("mod.txt")));
+    assert_eq!(confirm.status, 200, "{}", confirm.text());
+    let text = confirm.text();
+    assert!(text.contains("About to revert 1 change:"), "{text}");
+    assert!(text.contains(&path_cell("mod.txt")) && !text.contains(&path_cell("other.txt")), "only mod.txt: {text}");
+    assert!(text.contains(&format!("name=\"path\" value=\"{}\"", hex("mod.txt"))), "carried to the apply: {text}");
+    assert!(text.contains("action=\"revert?apply=1\""));
+    assert_eq!(files(work.path()), after, "confirming changes nothing");
+
+    let one = post_form(&s, &format!("{revert}?apply=1"), &format!("path={}&conflicts=stop", hex("mod.txt")));
+    assert_eq!(one.status, 200, "{}", one.text());
+    assert!(one.text().contains("Reverted 1 change(s)"), "{}", one.text());
+    let mut expected = after.clone();
+    expected.insert("mod.txt".into(), before["mod.txt"].clone());
+    assert_eq!(files(work.path()), expected, "only mod.txt was reverted");
+
+    let rest = post_form(&s, &format!("{revert}?apply=1"), "all=1");
+    assert_eq!(rest.status, 200, "{}", rest.text());
+    assert!(rest.text().contains("Reverted 4 change(s); 1 already reverted"), "{}", rest.text());
+    assert_eq!(files(work.path()), before, "the project is as it was before the run");
+}
+
+#[test]
+fn a_file_edited_after_the_run_stops_the_apply_until_it_is_left_or_overwritten() {
+    let (data, work, id, before) = changed_project();
+    std::fs::write(work.path().join("mod.txt"), "edited since\n").unwrap();
+    let edited = files(work.path());
+    let (s, _) = serve(data.path(), &[]);
+    let apply = format!("{}r/{id}/revert?apply=1", s.base);
+
+    let stopped = post_form(&s, &apply, "all=1&conflicts=stop");
+    assert_eq!(stopped.status, 409, "{}", stopped.text());
+    let text = stopped.text();
+    assert!(text.contains(&path_cell("mod.txt")) && text.contains("changed since the receipt"), "{text}");
+    assert!(!text.contains(&path_cell("other.txt")), "only the blocked path is listed: {text}");
+    assert!(text.contains("name=\"conflicts\" value=\"skip\"") && text.contains("name=\"conflicts\" value=\"force\""));
+    assert!(text.contains("name=\"all\" value=\"1\""), "the buttons post the same choice: {text}");
+    assert_eq!(files(work.path()), edited, "nothing was touched");
+
+    let skipped = post_form(&s, &apply, "all=1&conflicts=skip");
+    assert_eq!(skipped.status, 200, "{}", skipped.text());
+    let mut expected = before.clone();
+    expected.insert("mod.txt".into(), b"edited since\n".to_vec());
+    assert_eq!(files(work.path()), expected, "the rest was reverted; the edit was left");
+
+    let forced = post_form(&s, &apply, &format!("path={}&conflicts=force", hex("mod.txt")));
+    assert_eq!(forced.status, 200, "{}", forced.text());
+    assert_eq!(files(work.path()), before, "the edit was overwritten");
+}
+
+#[test]
+fn revert_posts_from_elsewhere_without_the_token_or_malformed_change_nothing() {
+    let (data, work, id, _) = changed_project();
+    let after = files(work.path());
+    let (s, _) = serve(data.path(), &[]);
+    let apply = format!("{}r/{id}/revert?apply=1", s.base);
+    let form = ("Content-Type", "application/x-www-form-urlencoded".to_string());
+    let origin = |o: &str| ("Origin", o.to_string());
+    let ours = format!("http://127.0.0.1:{}", s.port);
+
+    for (path, headers) in [
+        (format!("/r/{id}/revert?apply=1"), vec![host(&s), form.clone(), origin(&ours)]),
+        (format!("/{}/r/{id}/revert?apply=1", "0".repeat(64)), vec![host(&s), form.clone(), origin(&ours)]),
+        (apply.clone(), vec![host(&s), form.clone()]),
+        (apply.clone(), vec![host(&s), form.clone(), origin("http://evil.example")]),
+        (apply.clone(), vec![host(&s), form.clone(), origin("null")]),
+        (apply.clone(), vec![host(&s), form.clone(), origin(&ours), ("Sec-Fetch-Site", "cross-site".into())]),
+    ] {
+        let reply = request(s.port, "POST", &path, &headers, "all=1&conflicts=force");
+        assert_eq!(reply.status, 403, "{path} {headers:?}: {}", reply.text());
+    }
+    let get = get(&s, &format!("{apply}&all=1"));
+    assert_eq!(get.status, 405, "a GET never reverts: {}", get.text());
+    for (body, status) in [
+        ("all=1&rm=1", 400),
+        ("path=zz", 400),
+        ("all=yes", 400),
+        ("conflicts=always&all=1", 400),
+        (&*format!("path={}", "61".repeat(600_000)), 413),
+    ] {
+        let reply = post_form(&s, &apply, body);
+        assert_eq!(reply.status, status, "{}: {}", &body[..body.len().min(40)], reply.text());
+        assert_eq!(reply.text().lines().count(), 1, "one line says why: {}", reply.text());
+    }
+    let plain =
+        request(s.port, "POST", &apply, &[host(&s), origin(&ours), ("Content-Type", "text/plain".into())], "all=1");
+    assert_eq!(plain.status, 400, "only form bodies: {}", plain.text());
+    let unknown_stage = post_form(&s, &format!("{}r/{id}/revert?now=1", s.base), "all=1");
+    assert_eq!(unknown_stage.status, 400);
+    let unrecorded = post_form(&s, &apply, &format!("path={}", hex("../outside.txt")));
+    assert_eq!(unrecorded.status, 200, "{}", unrecorded.text());
+    assert!(unrecorded.text().contains("No change this receipt records was chosen"), "{}", unrecorded.text());
+    assert_eq!(files(work.path()), after, "nothing changed on disk");
+}
+
+#[test]
+fn a_receipt_still_running_cannot_be_reverted() {
+    let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut run = common::spawn_started(
+        data.path(),
+        work.path(),
+        &["run"],
+        "echo x > made.txt; touch started; while [ ! -e stop ]; do sleep 0.05; done",
+    );
+    let id = receipts(data.path()).pop().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    let (s, _) = serve(data.path(), &[]);
+    let reply = post_form(&s, &format!("{}r/{id}/revert?apply=1", s.base), "all=1&conflicts=force");
+    std::fs::write(work.path().join("stop"), "").unwrap();
+    let status = run.wait().unwrap();
+    assert_eq!(reply.status, 409, "{}", reply.text());
+    assert!(status.success());
+    assert!(work.path().join("made.txt").exists(), "nothing was reverted");
 }

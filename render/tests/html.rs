@@ -1,6 +1,7 @@
 //! The receipt as HTML: what the page shows, that nothing from the command can inject
 //! markup or script, that its policy lets only its own script run and nothing load, and
-//! that a huge run renders with bounded nesting.
+//! that a huge run renders with bounded nesting; the served page's revert buttons and
+//! the pages of a revert.
 
 mod support {
     pub mod big;
@@ -9,7 +10,10 @@ mod support {
 use base64::Engine;
 use runglass_model::ByteString;
 use runglass_model::receipt::{Actor, Aspect, Confidence, Mode, RunStatus, Severity};
-use runglass_render::html::{IndexEntry, index, message_page, page};
+use runglass_render::html::{
+    IndexEntry, RevertChoice, RevertHead, RevertRow, RevertStop, Tone, index, message_page, page, path_value,
+    revert_confirm, revert_done, revert_preview, served_page,
+};
 use sha2::{Digest, Sha256};
 use support::big::{big_receipt, fixture};
 
@@ -255,4 +259,140 @@ fn a_long_command_is_cut_in_the_title_and_shown_whole_below_it() {
     assert!(title.chars().count() < 200 && title.contains('…'), "{title}");
     let full = html.split("<details class=\"full-command\">").nth(1).expect("the whole command below the title");
     assert!(full.contains(&r.command.display), "{}", &full[..200]);
+}
+
+/// The served page without its revert form and buttons, and with the policy of a page
+/// that posts nowhere.
+fn without_revert_forms(html: &str) -> String {
+    let mut html = html.replacen("form-action 'self'", "form-action 'none'", 1);
+    for (start, end) in [(r#"<form class="revert-all""#, "</form>"), (r#"<button class="revert-one""#, "</button>")] {
+        while let Some(at) = html.find(start) {
+            let len = html[at..].find(end).unwrap() + end.len();
+            html.replace_range(at..at + len, "");
+        }
+    }
+    html
+}
+
+#[test]
+fn the_served_page_is_the_page_plus_a_revert_button_per_change() {
+    let r = fixture();
+    let (served, exported) = (served_page(&r), page(&r));
+    assert_eq!(without_revert_forms(&served), exported);
+    assert!(
+        !exported.contains("<form") && !exported.contains("<button class=\"revert"),
+        "nothing it cannot do from disk"
+    );
+    assert!(served.contains("form-action 'self'"), "its buttons may post back to the server");
+    let values: Vec<&str> = attributes(&served, "value").into_iter().filter(|v| *v != "1").collect();
+    let expected: Vec<String> = r.files.changes.iter().map(|c| path_value(&c.path)).collect();
+    assert_eq!(values, expected, "one button per change, naming its path's bytes");
+    assert_eq!(attributes(&served, "form").iter().filter(|f| **f == "revert").count(), r.files.changes.len());
+}
+
+#[test]
+fn a_receipt_without_changes_offers_no_revert() {
+    let mut r = fixture();
+    r.files.changes.clear();
+    let served = served_page(&r);
+    assert!(!served.contains("<form") && !served.contains("<button class=\"revert"));
+}
+
+fn revert_head(root: &ByteString) -> RevertHead<'_> {
+    RevertHead { id: "20261121T045024Z-sh-install-sh", command: "sh install.sh", root }
+}
+
+fn row(path: &[u8], action: &str, note: &str, tone: Tone, pick: Option<bool>) -> RevertRow {
+    RevertRow { path: ByteString(path.to_vec()), action: action.into(), note: note.into(), tone, pick }
+}
+
+/// One row of each kind a preview shows, with a name that tries to be markup.
+fn preview_rows() -> Vec<RevertRow> {
+    vec![
+        row(b"<script>alert(1)</script>.txt", "delete", "safe", Tone::Ok, Some(true)),
+        row(
+            b"config/app.toml",
+            "restore",
+            "changed since the receipt (it was changed after the run)",
+            Tone::Warn,
+            Some(false),
+        ),
+        row(b"big\xff.bin", "restore", "before-content not stored (it was over the snapshot cap)", Tone::Bad, None),
+        row(b"gone.txt", "recreate", "already reverted", Tone::Quiet, None),
+    ]
+}
+
+#[test]
+fn the_revert_pages_are_stable() {
+    let root = ByteString(b"/home/me/proj".to_vec());
+    let head = revert_head(&root);
+    let chosen = RevertChoice { all: false, paths: vec![ByteString(b"config/app.toml".to_vec())], outside: false };
+    let everything = RevertChoice { all: true, ..RevertChoice::default() };
+    let notes = ["An earlier revert of this receipt was interrupted: reverting again finishes it.".to_string()];
+    let pages = [
+        ("revert_preview", revert_preview(&head, &preview_rows(), &notes, &everything, 2)),
+        ("revert_confirm", revert_confirm(&head, &preview_rows()[..2], &chosen)),
+        (
+            "revert_blocked",
+            revert_done(&head, &preview_rows()[1..2], "", Some(&RevertStop::Blocked { changed: true }), &chosen),
+        ),
+        (
+            "revert_failed",
+            revert_done(
+                &head,
+                &[row(b"a.txt", "restored", "", Tone::Ok, None)],
+                "Reverted 1 change(s); 0 already reverted; 0 left as they are.",
+                Some(&RevertStop::Failed {
+                    path: &ByteString(b"b.txt".to_vec()),
+                    error: "writing b.txt: <ENOSPC>",
+                    conflicts: "skip",
+                }),
+                &chosen,
+            ),
+        ),
+        (
+            "revert_done",
+            revert_done(
+                &head,
+                &[
+                    row(b"a.txt", "restored", "", Tone::Ok, None),
+                    row(b"b.txt", "left", "changed since", Tone::Warn, None),
+                ],
+                "Reverted 1 change(s); 0 already reverted; 1 left as they are.",
+                None,
+                &chosen,
+            ),
+        ),
+    ];
+    for (name, html) in pages {
+        snapshot_settings().bind(|| insta::assert_snapshot!(name, one_tag_per_line(&html)));
+    }
+}
+
+#[test]
+fn revert_pages_show_paths_and_errors_as_text() {
+    let root = ByteString(b"/home/<b>me</b>".to_vec());
+    let head = revert_head(&root);
+    let failed = RevertStop::Failed {
+        path: &ByteString(b"<img src=x>".to_vec()),
+        error: "<script>alert(2)</script>",
+        conflicts: "stop",
+    };
+    for html in [
+        revert_preview(&head, &preview_rows(), &[], &RevertChoice::default(), 0),
+        revert_confirm(&head, &preview_rows(), &RevertChoice::default()),
+        revert_done(&head, &preview_rows(), "", Some(&failed), &RevertChoice::default()),
+    ] {
+        assert!(!html.contains("<script>alert") && !html.contains("<img") && !html.contains("<b>me"));
+        assert_eq!(html.matches("<script").count(), 0, "revert pages need no script");
+        assert!(html.contains(r"big\xff.bin"), "non-UTF-8 bytes show escaped");
+    }
+    let preview = revert_preview(&head, &preview_rows(), &[], &RevertChoice::default(), 0);
+    assert!(preview.contains("&lt;script&gt;alert(1)&lt;/script&gt;.txt"));
+    let checkboxes = attributes(&preview, "type").iter().filter(|t| **t == "checkbox").count();
+    assert_eq!(checkboxes, 2, "only the safe and the changed rows can be chosen");
+    assert!(preview.contains(&format!(
+        r#"value="{}" checked"#,
+        path_value(&ByteString(b"<script>alert(1)</script>.txt".to_vec()))
+    )));
 }

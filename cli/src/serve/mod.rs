@@ -8,8 +8,10 @@
 //! Content-Security-Policy. [`routes`] then maps the path to a page; no route runs a
 //! command.
 
+mod form;
 mod guard;
 mod headers;
+mod revert;
 mod routes;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -1,11 +1,12 @@
 //! The server's pages, by path (after the token): the index, each receipt's page and
-//! files, and deleting a receipt (POST, with a confirmation step).
+//! files, reverting its changes and deleting it (POSTs, each with a confirmation step).
 //!
 //! ```text
 //! /                       the index of all receipts
 //! /r/ID/                  the receipt's page (the same bytes `export --html` writes)
 //! /r/ID/receipt.md ...    every format `export` writes, by its file name
 //! /r/ID/stdout ...        the captured output streams, as text
+//! /r/ID/revert            POST: a preview; ?confirm=1 asks; ?apply=1 reverts (see `revert`)
 //! /r/ID/delete            POST: a confirmation page; POST ?confirmed=1: delete
 //! ```
 
@@ -17,15 +18,17 @@ use runglass_model::Receipt;
 use runglass_render::html::{self, IndexEntry};
 use tiny_http::{Method, Request, ResponseBox};
 
+use super::form;
 use super::guard::{Guard, Verdict};
 use super::headers::{attachment, redirect, respond};
+use super::revert;
 use crate::blobs::BlobStore;
 use crate::formats::{Format, Source};
 use crate::recover;
 use crate::store::{self, lock};
 
-const HTML: &str = "text/html; charset=utf-8";
-const TEXT: &str = "text/plain; charset=utf-8";
+pub(super) const HTML: &str = "text/html; charset=utf-8";
+pub(super) const TEXT: &str = "text/plain; charset=utf-8";
 
 pub struct Site {
     data: PathBuf,
@@ -45,9 +48,7 @@ impl Site {
     pub fn answer(&self, mut request: Request) {
         let url = request.url().to_string();
         let method = request.method().clone();
-        let verdict = self.guard.check(&method, &url, |name| {
-            request.headers().iter().find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name)).map(|h| h.value.as_str().to_string())
-        });
+        let verdict = self.guard.check(&method, &url, |name| header(&request, name));
         let response = match verdict {
             Verdict::Pass(path) => {
                 let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
@@ -88,7 +89,15 @@ impl Site {
                 let _ = std::io::copy(&mut request.as_reader().take(64 * 1024), &mut std::io::sink());
                 self.delete(id, &dir, query.split('&').any(|kv| kv == "confirmed=1"))
             }
+            (true, "revert") => {
+                let content_type = header(request, "Content-Type");
+                match form::read(request.as_reader(), content_type.as_deref()) {
+                    Ok(form) => revert::answer(&self.data, id, &dir, query, form),
+                    Err(bad) => Ok(respond(bad.status(), TEXT, format!("{bad}\n").into_bytes())),
+                }
+            }
             (true, _) => Ok(respond(405, TEXT, b"only GET here\n".to_vec())),
+            (false, "revert" | "delete") => Ok(respond(405, TEXT, b"only POST here\n".to_vec())),
             (false, file) => self.receipt_file(id, &dir, file),
         }
     }
@@ -99,16 +108,19 @@ impl Site {
         Ok(respond(200, HTML, html::index(&entries, true).into_bytes()))
     }
 
-    /// `file` inside a receipt: empty for its page, a format's file name, or an output stream.
+    /// `file` inside a receipt: empty for its page (export's, with buttons to revert), a
+    /// format's file name, or an output stream.
     fn receipt_file(&self, id: &str, dir: &Path, file: &str) -> anyhow::Result<ResponseBox> {
         if lock::in_progress(dir) {
             return Ok(page(409, "Still running", &format!("{id} is still running; its receipt is written when it ends.")));
         }
         let receipt = recover::load_or_recover(&self.data, dir)?;
+        if file.is_empty() {
+            return Ok(respond(200, HTML, html::served_page(&receipt).into_bytes()));
+        }
         let blobs = BlobStore::open(&self.data.join("blobs"))?;
         let source = Source { receipt: &receipt, dir, blobs: &blobs };
-        let format = if file.is_empty() { Some(Format::Html) } else { Format::from_file_name(file, id) };
-        match format {
+        match Format::from_file_name(file, id) {
             Some(Format::Bundle) => {
                 let mut tmp = tempfile::tempfile().context("creating a temporary file for the bundle")?;
                 source.write_bundle(std::io::BufWriter::new(&mut tmp))?;
@@ -154,6 +166,12 @@ impl Site {
 const NEEDS_TOKEN: &str = "Open the URL that `runglass open` printed: it carries the token this server \
     asks of every request, so that other users and web pages cannot read your receipts.";
 
+/// The value of the request's header `name`.
+fn header(request: &Request, name: &str) -> Option<String> {
+    let found = request.headers().iter().find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name));
+    found.map(|h| h.value.as_str().to_string())
+}
+
 fn reason(v: &Verdict) -> &'static str {
     match v {
         Verdict::Pass(_) => "allowed",
@@ -164,7 +182,7 @@ fn reason(v: &Verdict) -> &'static str {
     }
 }
 
-fn page(status: u16, title: &str, message: &str) -> ResponseBox {
+pub(super) fn page(status: u16, title: &str, message: &str) -> ResponseBox {
     respond(status, HTML, html::message_page(title, message, None, None).into_bytes())
 }
 

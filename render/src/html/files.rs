@@ -11,6 +11,7 @@ use runglass_model::{ByteString, Pid};
 use super::diff;
 use super::observation::unseen_note;
 use super::parts::{actor, actors, count, frame, path};
+use super::{Served, revert};
 use crate::text::size;
 
 /// This many text diffs are open when the page loads, so a reader sees changes without a
@@ -22,7 +23,7 @@ const OPEN_READS: usize = 50;
 /// fill the page.
 const MAX_CELL_ACTORS: usize = 5;
 
-pub(super) fn section(r: &Receipt) -> Markup {
+pub(super) fn section(r: &Receipt, served: Served) -> Markup {
     let changes = &r.files.changes;
     let figure = format!("{} in {}", count(changes.len(), "change", "changes"), r.files.root.escaped());
     let body = html! {
@@ -40,7 +41,7 @@ pub(super) fn section(r: &Receipt) -> Markup {
             }
             div #file-list {
                 @for (i, (c, open)) in changes.iter().zip(open_flags(changes)).enumerate() {
-                    (change(i, c, open, r.files.snapshot.cap_bytes))
+                    (change(i, c, open, r.files.snapshot.cap_bytes, served))
                 }
             }
         }
@@ -60,7 +61,7 @@ fn open_flags(changes: &[FileChange]) -> impl Iterator<Item = bool> + '_ {
     })
 }
 
-fn change(i: usize, c: &FileChange, open: bool, cap_bytes: u64) -> Markup {
+fn change(i: usize, c: &FileChange, open: bool, cap_bytes: u64, served: Served) -> Markup {
     let kind = match c.change {
         ChangeKind::Created => "created",
         ChangeKind::Modified => "modified",
@@ -74,6 +75,7 @@ fn change(i: usize, c: &FileChange, open: bool, cap_bytes: u64) -> Markup {
                 " " (path(&c.path)) " "
                 (figures(c))
                 (who(c))
+                @if served == Served::Yes { (revert::one_button(&c.path)) }
             }
             div.file-body {
                 p.meta { (state(c)) }

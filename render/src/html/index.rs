@@ -1,5 +1,6 @@
 //! The index of receipts that `runglass open` serves: one row per receipt, in the order
-//! given, each linking to its page and, when the server allows it, with a delete button.
+//! given, each linking to its page and, when the server allows it, with buttons to revert
+//! its changes and to delete it.
 
 use maud::html;
 use runglass_model::ByteString;
@@ -27,10 +28,11 @@ pub struct IndexEntry {
 }
 
 /// The index page of all receipts, newest first as given. Each row links to `r/<id>/`
-/// (relative, id percent-encoded). With `delete_action`, each row also has a button that
-/// posts to `r/<id>/delete`; the server answers with a confirmation page, so deleting
-/// needs no script and takes two deliberate clicks.
-pub fn index(entries: &[IndexEntry], delete_action: bool) -> String {
+/// (relative, id percent-encoded). With `actions`, each row also has buttons that post to
+/// `r/<id>/revert` (a preview of undoing its changes, when it has any) and `r/<id>/delete`;
+/// the server answers both with a page that asks first, so neither needs a script and
+/// each takes deliberate clicks.
+pub fn index(entries: &[IndexEntry], actions: bool) -> String {
     let body = html! {
         header.top {
             p.eyebrow { "runglass" }
@@ -47,7 +49,7 @@ pub fn index(entries: &[IndexEntry], delete_action: bool) -> String {
                             tr {
                                 th { "Started" } th { "Command" } th { "Status" } th { "Risk" } th.num { "Files" }
                                 th.num { "Processes" } th.num { "Duration" } th { "Mode" }
-                                @if delete_action { th { span.visually-hidden { "Delete" } } }
+                                @if actions { th { span.visually-hidden { "Actions" } } }
                             }
                         }
                         tbody {
@@ -71,8 +73,16 @@ pub fn index(entries: &[IndexEntry], delete_action: bool) -> String {
                                     td.num { (e.processes) }
                                     td.num { (duration(e.duration_ms)) }
                                     td { (e.mode.as_str()) }
-                                    @if delete_action {
-                                        td {
+                                    @if actions {
+                                        td.actions {
+                                            @if e.files_changed > 0 {
+                                                form.inline method="post" action={ (base) "revert" } {
+                                                    input type="hidden" name="all" value="1";
+                                                    button type="submit" title="Preview undoing its file changes" {
+                                                        "Revert…"
+                                                    }
+                                                }
+                                            }
                                             form.inline method="post" action={ (base) "delete" } {
                                                 button.danger type="submit" title="Delete this receipt (asks first)" {
                                                     "Delete"

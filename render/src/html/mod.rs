@@ -17,6 +17,7 @@ mod observation;
 mod output;
 mod parts;
 mod processes;
+mod revert;
 mod summary;
 mod timeline;
 
@@ -27,20 +28,41 @@ use sha2::{Digest, Sha256};
 
 pub use index::{IndexEntry, index};
 pub use message::message_page;
+pub use revert::{
+    RevertChoice, RevertHead, RevertRow, RevertStop, Tone, path_value, revert_confirm, revert_done, revert_preview,
+};
 
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("script.js");
 
 /// The receipt as one HTML document: CSS inline, no external asset, no network; works from file://.
 pub fn page(r: &Receipt) -> String {
+    receipt_page(r, Served::No)
+}
+
+/// The receipt's page as `runglass open` serves it: [`page`] plus buttons that post to
+/// the server to revert its changes (a page opened from disk has no server to post to).
+pub fn served_page(r: &Receipt) -> String {
+    receipt_page(r, Served::Yes)
+}
+
+/// Whether a page is served by `runglass open`, which can act on what it shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Served {
+    No,
+    Yes,
+}
+
+fn receipt_page(r: &Receipt, served: Served) -> String {
     let changed = attribution::ChangedBy::new(&r.files);
     let body = html! {
         (summary::header(r))
+        @if served == Served::Yes { (revert::all_form(r)) }
         (summary::counts(r))
         (summary::contents())
         main {
             (summary::risk(r))
-            (files::section(r))
+            (files::section(r, served))
             (processes::section(r, &changed))
             (network::section(r))
             (output::section(r))
@@ -49,7 +71,11 @@ pub fn page(r: &Receipt) -> String {
         }
         (summary::footer(r))
     };
-    document(&format!("{} · runglass", r.command.display), Some(SCRIPT), Forms::None, body)
+    let forms = match served {
+        Served::No => Forms::None,
+        Served::Yes => Forms::SameOrigin,
+    };
+    document(&format!("{} · runglass", r.command.display), Some(SCRIPT), forms, body)
 }
 
 /// Where the page's forms may post: nowhere on a receipt, only back to the server on its
