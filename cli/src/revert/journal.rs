@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use runglass_model::ByteString;
 use rustix::fs::FlockOperation;
 use rustix::io::Errno;
@@ -25,6 +25,18 @@ enum Entry {
     Start { path: ByteString, outside: bool },
     Done { path: ByteString, outside: bool },
 }
+
+/// Another apply of the same receipt holds the journal.
+#[derive(Debug)]
+pub struct Busy;
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("another revert of this receipt is running; wait for it to finish")
+    }
+}
+
+impl std::error::Error for Busy {}
 
 pub struct Journal {
     file: File,
@@ -56,7 +68,7 @@ impl Journal {
             .with_context(|| format!("opening the revert journal {}", path.display()))?;
         match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {}
-            Err(Errno::WOULDBLOCK) => bail!("another revert of this receipt is running; wait for it to finish"),
+            Err(Errno::WOULDBLOCK) => return Err(Busy.into()),
             Err(e) => return Err(e).with_context(|| format!("locking the revert journal {}", path.display())),
         }
         let interrupted = file.metadata().map(|m| m.len() > 0).unwrap_or(false);

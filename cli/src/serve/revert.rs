@@ -19,6 +19,7 @@ use super::form::{self, RevertForm};
 use super::headers::respond;
 use super::routes::{HTML, TEXT, page};
 use crate::recover;
+use crate::revert::journal;
 use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
 use crate::revert::plan::{Change, Step, Verdict};
 use crate::revert::target::Target;
@@ -110,7 +111,11 @@ fn apply(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -
     }
     let choice = RevertChoice { all: form.all, paths: form.paths.clone(), outside: form.outside };
     let conflicts = form.conflicts.unwrap_or(Conflicts::Stop);
-    let (status, body) = match target.apply(chosen, conflicts)? {
+    let outcome = match target.apply(chosen, conflicts) {
+        Err(e) if e.downcast_ref::<journal::Busy>().is_some() => return Ok(page(409, "Revert already running", &e.to_string())),
+        other => other?,
+    };
+    let (status, body) = match outcome {
         Ok(done) => {
             let (rows, tally) = applied_rows(&done.applied);
             eprintln!("runglass: reverted {} change(s) of {} (from the browser)", tally.reverted, r.id);
