@@ -60,9 +60,23 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Make an example receipt by running a small scripted session in a scratch directory.
     Demo,
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    ///
+    /// Install it where the shell looks for completions. bash: `runglass completions bash >
+    /// ~/.local/share/bash-completion/completions/runglass`.
+    ///
+    /// zsh: `runglass completions zsh > ~/.zfunc/_runglass`, with `fpath=(~/.zfunc $fpath)`
+    /// before `compinit` in ~/.zshrc.
+    ///
+    /// fish: `runglass completions fish > ~/.config/fish/completions/runglass.fish`.
+    Completions(CompletionsArgs),
     /// Internal: the background tracer that adopts processes outliving a traced command.
     #[command(name = "__keep", hide = true)]
     Keep(KeepArgs),
+    /// Internal: write the man pages, rendered from these definitions, into a directory
+    /// (how docs/man is regenerated).
+    #[command(name = "__man", hide = true)]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -258,4 +272,18 @@ pub struct KeepArgs {
     /// The processes to adopt (left in group-stop by the tracer that hands them off).
     #[arg(required = true)]
     pub pids: Vec<i32>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory to write runglass.1 and a page per command into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }

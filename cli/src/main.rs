@@ -10,6 +10,7 @@ mod browser;
 mod deep;
 mod formats;
 mod git;
+mod manual;
 mod normal;
 mod output;
 mod poll;
@@ -44,7 +45,9 @@ fn main() -> ExitCode {
         args::Command::Doctor => commands::doctor::run(),
         args::Command::Snapshot(a) => commands::snapshot::run(a),
         args::Command::Demo => commands::demo::run(),
+        args::Command::Completions(a) => commands::completions::run(a),
         args::Command::Keep(a) => commands::keep::run(a),
+        args::Command::Man(a) => commands::man::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

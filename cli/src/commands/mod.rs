@@ -1,11 +1,13 @@
 //! One module per subcommand.
 
+pub mod completions;
 pub mod delete;
 pub mod demo;
 pub mod doctor;
 pub mod export;
 pub mod keep;
 pub mod list;
+pub mod man;
 pub mod open;
 pub mod prune;
 pub mod report;

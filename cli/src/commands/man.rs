@@ -1,0 +1,17 @@
+//! `runglass __man DIR` (hidden): write the man pages into DIR. This is how docs/man is
+//! regenerated, and how a package can install pages matching its binary.
+
+use anyhow::Context;
+
+use crate::args::ManArgs;
+use crate::manual;
+
+pub fn run(args: ManArgs) -> anyhow::Result<u8> {
+    let dir = &args.dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for page in manual::pages().context("rendering the man pages")? {
+        let path = dir.join(&page.file_name);
+        std::fs::write(&path, &page.roff).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(0)
+}
