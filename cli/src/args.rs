@@ -43,9 +43,12 @@ pub enum Command {
     /// The URL carries a random token that every request for a receipt needs; requests
     /// from other hosts or origins are refused. Stops on Ctrl-C.
     Open(OpenArgs),
-    /// Preview undoing a receipt's file changes: for each path, what revert would do and
-    /// whether it can (safe, already reverted, changed since the receipt, before-content
-    /// not stored, refused).
+    /// Undo a receipt's file changes (a preview unless --apply).
+    ///
+    /// The preview says, for each path, what revert would do and whether it can (safe,
+    /// already reverted, changed since the receipt, before-content not stored, refused).
+    /// --apply restores content, modes and symlinks atomically; a killed apply is finished
+    /// by running it again. Paths never lead outside the receipt's root.
     Revert(RevertArgs),
     /// Check that a receipt is well formed and its files are present.
     Validate(ValidateArgs),
