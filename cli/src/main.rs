@@ -8,6 +8,7 @@ mod blobs;
 mod commands;
 mod browser;
 mod deep;
+mod docker;
 mod formats;
 mod git;
 mod manual;

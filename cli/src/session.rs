@@ -24,7 +24,7 @@ use crate::signals::Forwarder;
 use crate::snapshot::{self, SnapshotOptions, StatCache};
 use crate::store::{self, lock::RunLock};
 use crate::timeout::Watchdog;
-use crate::{git, normal, output};
+use crate::{docker, git, normal, output};
 
 pub struct SessionOptions {
     pub command: Vec<OsString>,
@@ -93,6 +93,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let snap_opts = SnapshotOptions { cap_bytes: cap, exclude: vec![data.clone()], store_contents: true, progress };
 
     let git_before = git::inspect(&cwd);
+    let docker_before = docker::before();
     let mut cache = StatCache::load(&data, &cwd);
     let before = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
     before.save(&dir.join(store::SNAPSHOT_BEFORE))?;
@@ -127,6 +128,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
     }
     let changes = snapshot::compare(&before, &after, &blobs);
+    let docker = docker_before.after();
     let git = git_before.map(|g| GitInfo {
         dirty_after: git::is_dirty(&cwd),
         root: ByteString(g.root.clone()),
@@ -165,6 +167,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         snapshot: summary,
         root: cwd.clone(),
         git,
+        docker: Some(docker),
         phases,
         polling: watched.polling.clone(),
         limits: watched.limits.clone(),

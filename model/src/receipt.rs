@@ -34,6 +34,10 @@ pub struct Receipt {
     pub processes: Vec<Process>,
     pub files: Files,
     pub network: Network,
+    /// What the command changed in the Docker engine. Null in receipts that did not look
+    /// (recovered runs, older runglass).
+    #[serde(default)]
+    pub docker: Option<Docker>,
     pub risk: Risk,
     pub timeline: Timeline,
     /// The git repository the command ran in; null when the cwd is not in one, when git
@@ -535,6 +539,138 @@ pub enum UnixRole {
     Listening,
 }
 
+/// The Docker engine's state before and after the command, compared. Strings come from
+/// the engine (names, tags, paths) and are as untrusted as the command's own output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Docker {
+    /// The engine's address: `DOCKER_HOST`, or the default unix socket.
+    pub host: String,
+    /// Why the engine could not be read before or after the command, in one line; null
+    /// when both reads worked (the lists below are then complete).
+    #[serde(default)]
+    pub unavailable: Option<String>,
+    /// Containers created, removed or changed, by name.
+    #[serde(default)]
+    pub containers: Vec<ContainerChange>,
+    /// Images added, removed or retagged, by id.
+    #[serde(default)]
+    pub images: Vec<ImageChange>,
+    /// Volumes created or removed, by name.
+    #[serde(default)]
+    pub volumes: Vec<DockerObjectChange>,
+    /// Networks created or removed, by name.
+    #[serde(default)]
+    pub networks: Vec<DockerObjectChange>,
+}
+
+impl Docker {
+    /// How many objects changed, of every kind.
+    pub fn change_count(&self) -> usize {
+        self.containers.len() + self.images.len() + self.volumes.len() + self.networks.len()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DockerChange {
+    /// Present after the command, not before.
+    Added,
+    /// Present before the command, not after.
+    Removed,
+    /// Present both times, but different: a container's name, state, ports or mounts, an
+    /// image's tags or digests.
+    Changed,
+}
+
+impl DockerChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DockerChange::Added => "added",
+            DockerChange::Removed => "removed",
+            DockerChange::Changed => "changed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContainerChange {
+    pub change: DockerChange,
+    /// The container's full id.
+    pub id: String,
+    /// Its name, without the leading `/`.
+    pub name: String,
+    /// The image as the container was created from it (a tag, or an id).
+    pub image: String,
+    /// Its state before the command; null when it was added.
+    #[serde(default)]
+    pub before: Option<ContainerState>,
+    /// Its state after the command; null when it was removed.
+    #[serde(default)]
+    pub after: Option<ContainerState>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ContainerState {
+    /// The engine's word for it: `created`, `running`, `exited`, `paused`...
+    pub state: String,
+    /// Ports published on the host (the engine lists them for running containers only),
+    /// sorted.
+    #[serde(default)]
+    pub ports: Vec<PublishedPort>,
+    /// Volumes and host paths mounted into it, sorted by destination.
+    #[serde(default)]
+    pub mounts: Vec<DockerMount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PublishedPort {
+    /// The host address it is published on (`0.0.0.0`, `::`, `127.0.0.1`...).
+    pub host_ip: String,
+    pub host_port: u16,
+    pub container_port: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+    /// Published on every host interface (0.0.0.0 or ::), reachable from other machines.
+    pub wildcard: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct DockerMount {
+    /// Where it is mounted inside the container.
+    pub destination: String,
+    /// `volume`, `bind`, `tmpfs`...
+    pub kind: String,
+    /// The volume's name, or the host path of a bind mount.
+    pub source: String,
+    /// Mounted writable.
+    pub read_write: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ImageChange {
+    pub change: DockerChange,
+    /// The image id (`sha256:...`).
+    pub id: String,
+    /// Its tags (`name:tag`) after the command, or before it for a removed image.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A changed image's tags before the command (empty otherwise).
+    #[serde(default)]
+    pub tags_before: Vec<String>,
+    /// Its registry digests (`name@sha256:...`); empty for images never pushed or pulled.
+    #[serde(default)]
+    pub digests: Vec<String>,
+}
+
+/// A volume or network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DockerObjectChange {
+    pub change: DockerChange,
+    pub name: String,
+    /// The driver that manages it (`local`, `bridge`, `null`...).
+    pub driver: String,
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -654,6 +790,8 @@ pub enum Aspect {
     Reads,
     Network,
     Output,
+    /// Containers, images, volumes and networks of the Docker engine.
+    Docker,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

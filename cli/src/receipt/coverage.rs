@@ -1,6 +1,6 @@
 //! What saw what, and how completely: the receipt's honest account of its own limits.
 
-use runglass_model::receipt::{Aspect, Confidence, Coverage, Mode, Observation, SnapshotSummary, Source};
+use runglass_model::receipt::{Aspect, Confidence, Coverage, Docker, Mode, Observation, SnapshotSummary, Source};
 
 /// Facts about the run that decide what the receipt could see.
 pub struct Seen<'a> {
@@ -15,6 +15,8 @@ pub struct Seen<'a> {
     pub recovered: bool,
     pub survivors: usize,
     pub timeline_omitted: u64,
+    /// The Docker engine's changes, when the engine was looked at.
+    pub docker: Option<&'a Docker>,
 }
 
 pub fn observation(s: &Seen) -> Observation {
@@ -100,6 +102,8 @@ pub fn observation(s: &Seen) -> Observation {
         coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Complete, "Everything the command wrote to stdout and stderr."));
     }
 
+    coverage.push(docker_coverage(s.docker));
+
     if s.recovered {
         limits.push("runglass was stopped before the command ended; this receipt was recovered from its event log.".into());
     }
@@ -110,4 +114,25 @@ pub fn observation(s: &Seen) -> Observation {
         limits.push(format!("{} timeline entries from the middle of the run are left out.", s.timeline_omitted));
     }
     Observation { coverage, limits }
+}
+
+/// The engine's API is read before and after: objects that came and went in between, or
+/// changed and changed back, are not seen.
+fn docker_coverage(docker: Option<&Docker>) -> Coverage {
+    let (source, confidence, note) = match docker {
+        None => (None, Confidence::None, "Docker was not looked at.".to_string()),
+        Some(Docker { unavailable: Some(reason), host, .. }) => {
+            (None, Confidence::None, format!("Docker not observed: {reason} ({host})."))
+        }
+        Some(d) => (
+            Some(Source::Snapshot),
+            Confidence::Partial,
+            format!(
+                "The engine at {} was read before and after: containers, images, volumes and networks that came \
+                 and went in between are not seen.",
+                d.host
+            ),
+        ),
+    };
+    Coverage { aspect: Aspect::Docker, source, confidence, note }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use runglass_model::log::LogHeader;
 use runglass_model::receipt::{
-    Action, Actor, Artifacts, CommandInfo, FileChange, FileRead, Files, GitInfo, Mode, OutsideChange, Outcome, Output, Receipt,
+    Action, Actor, Artifacts, CommandInfo, Docker, FileChange, FileRead, Files, GitInfo, Mode, OutsideChange, Outcome, Output, Receipt,
     RECEIPT_FORMAT_VERSION, SnapshotSummary, Source, Timing,
 };
 use runglass_model::{ByteString, Event, command_line};
@@ -47,6 +47,8 @@ pub struct RunFacts {
     /// The canonical directory that was snapshotted.
     pub root: PathBuf,
     pub git: Option<GitInfo>,
+    /// The Docker engine's changes (None: not looked at, as in a recovered run).
+    pub docker: Option<Docker>,
     /// runglass's own steps, at milliseconds from the command's start.
     pub phases: Vec<(i64, String)>,
     /// How polling went, for the coverage notes (normal mode).
@@ -119,6 +121,7 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
         recovered: facts.recovered,
         survivors,
         timeline_omitted: timeline.omitted,
+        docker: facts.docker.as_ref(),
     });
     observation.limits.extend(facts.limits.iter().cloned());
     let mut receipt = Receipt {
@@ -143,6 +146,7 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
         processes,
         files,
         network: network.finish(),
+        docker: facts.docker,
         risk: Default::default(),
         timeline,
         git: facts.git,

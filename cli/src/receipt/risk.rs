@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use runglass_model::receipt::{
-    Action, FileKind, Process, Receipt, Risk, RiskNote, RunStatus, Severity,
+    Action, FileKind, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus, Severity,
 };
 use runglass_model::{ByteString, command_line};
 
@@ -19,6 +19,7 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
     let mut notes: Vec<RiskNote> = [
         command_failed(receipt),
         wildcard_listen(receipt),
+        docker_wildcard_port(receipt),
         executable_created(receipt),
         setuid_set(receipt),
         download_executed(receipt),
@@ -94,6 +95,34 @@ fn wildcard_listen(r: &Receipt) -> Option<RiskNote> {
             "A process listened on 0.0.0.0 or ::, reachable from other machines unless a firewall stops it.".into(),
             capped(evidence),
             "Bind development servers to 127.0.0.1 unless they must be reachable from elsewhere.",
+        )
+    })
+}
+
+/// Docker publishes ports itself (its proxy or NAT rules), so no process of the command
+/// listens: the engine's view of the containers is the only place these show.
+fn docker_wildcard_port(r: &Receipt) -> Option<RiskNote> {
+    let containers = r.docker.iter().flat_map(|d| &d.containers);
+    let evidence: Vec<String> = containers
+        .filter_map(|c| c.after.as_ref().map(|after| (c, after)))
+        .flat_map(|(c, after)| {
+            let new = |p: &&PublishedPort| c.before.as_ref().is_none_or(|b| !b.ports.contains(p));
+            after.ports.iter().filter(|p| p.wildcard).filter(new).map(move |p| {
+                let ip = if p.host_ip.is_empty() { "every address" } else { &p.host_ip };
+                format!("container {:?}: {ip} port {} -> {}/{}", c.name, p.host_port, p.container_port, p.protocol)
+            })
+        })
+        .collect();
+    (!evidence.is_empty()).then(|| {
+        note(
+            "docker-wildcard-port",
+            Severity::Medium,
+            "A container port is published on every network interface",
+            "A container was given a port on 0.0.0.0 or ::, reachable from other machines; Docker's own rules \
+             usually bypass the host firewall."
+                .into(),
+            capped(evidence),
+            "Publish on 127.0.0.1 (`-p 127.0.0.1:PORT:PORT`) unless the port must be reachable from elsewhere.",
         )
     })
 }

@@ -9,6 +9,7 @@
 
 mod attribution;
 mod diff;
+mod docker;
 mod files;
 mod index;
 mod message;
@@ -65,6 +66,7 @@ fn receipt_page(r: &Receipt, served: Served) -> String {
             (files::section(r, served))
             (processes::section(r, &changed))
             (network::section(r))
+            (docker::section(r))
             (output::section(r))
             (timeline::section(r))
             (observation::section(r))

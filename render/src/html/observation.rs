@@ -36,11 +36,14 @@ pub(super) fn section(r: &Receipt) -> Markup {
                             td { (c.note) }
                         }
                     }
-                    tr {
-                        td { "docker" }
-                        td { "nothing" }
-                        td { (confidence_badge(Confidence::None)) }
-                        td { "This receipt format does not record docker images, containers or volumes yet." }
+                    // Receipts from before runglass looked at Docker have no line for it.
+                    @if !r.observation.coverage.iter().any(|c| c.aspect == Aspect::Docker) {
+                        tr {
+                            td { "docker" }
+                            td { "nothing" }
+                            td { (confidence_badge(Confidence::None)) }
+                            td { "This receipt does not record Docker images, containers, volumes or networks." }
+                        }
                     }
                 }
             }
@@ -82,6 +85,7 @@ fn aspect_name(aspect: Aspect) -> &'static str {
         Aspect::Reads => "files read",
         Aspect::Network => "network",
         Aspect::Output => "output",
+        Aspect::Docker => "docker",
     }
 }
 

@@ -90,8 +90,12 @@ pub(super) fn counts(r: &Receipt) -> Markup {
         Count { label: "processes", value: seen(Aspect::Processes, Some(r.processes.len())), href: "#processes" },
         Count { label: "outbound hosts", value: seen(Aspect::Network, Some(hosts.len())), href: "#network" },
         Count { label: "listening ports", value: seen(Aspect::Network, Some(ports.len())), href: "#network" },
-        // Receipts do not record docker yet: say so rather than show a zero.
-        Count { label: "docker changes", value: None, href: "#coverage" },
+        // An engine that was not read shows as unseen, never as a zero.
+        Count {
+            label: "docker changes",
+            value: r.docker.as_ref().filter(|d| d.unavailable.is_none()).map(|d| d.change_count()),
+            href: "#docker",
+        },
     ]);
     html! {
         ul.counts {
@@ -112,11 +116,12 @@ pub(super) fn counts(r: &Receipt) -> Markup {
 
 /// Links to the sections, for a long page.
 pub(super) fn contents() -> Markup {
-    const SECTIONS: [(&str, &str); 7] = [
+    const SECTIONS: [(&str, &str); 8] = [
         ("#risk", "Risk"),
         ("#files", "Files"),
         ("#processes", "Processes"),
         ("#network", "Network"),
+        ("#docker", "Docker"),
         ("#output", "Output"),
         ("#timeline", "Timeline"),
         ("#coverage", "What was seen"),
