@@ -12,6 +12,10 @@ command -v gcc >/dev/null || need+=(gcc)
 [ -e /usr/include/linux/openat2.h ] || need+=(linux-libc-dev)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 command -v chromium >/dev/null || need+=(chromium)
+# docker.io: the docker tests start their own dockerd on a private socket (never a
+# system-wide one); busybox-static: the root filesystem of the image they import.
+command -v dockerd >/dev/null || need+=(docker.io)
+[ -e /bin/busybox ] || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tests/run-all.sh: please install: ${need[*]} (apt-get install ${need[*]})" >&2

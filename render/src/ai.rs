@@ -8,6 +8,7 @@ use std::fmt::Write;
 use runglass_model::command_line;
 use runglass_model::receipt::{Diff, Receipt, RunStatus};
 
+use crate::docker_lines;
 use crate::text::{duration, mode_change, outcome};
 
 /// At most this many lines of failing output.
@@ -63,6 +64,20 @@ pub fn summary(r: &Receipt) -> String {
         r.network.outbound.iter().map(|p| format!("{}:{}", p.host.as_deref().unwrap_or(&p.address), p.port)).collect();
     if !peers.is_empty() {
         let _ = writeln!(o, "connected to: {}", peers.into_iter().collect::<Vec<_>>().join(", "));
+    }
+    if let Some(d) = &r.docker {
+        match docker_lines::unavailable(d) {
+            Some(line) => {
+                let _ = writeln!(o, "docker: {line}");
+            }
+            None => {
+                let lines = docker_lines::lines(d);
+                let _ = writeln!(o, "docker changes: {}", lines.len());
+                for line in lines.iter().take(MAX_ITEMS) {
+                    let _ = writeln!(o, "- {line}");
+                }
+            }
+        }
     }
     if !matches!(r.outcome.status, RunStatus::Completed) {
         failing_output(o, r);

@@ -5,6 +5,7 @@
 
 pub mod ai;
 pub mod bundle;
+pub mod docker_lines;
 pub mod event_line;
 pub mod html;
 pub mod json;

@@ -15,7 +15,7 @@ use runglass_model::receipt::{
 };
 use runglass_model::ByteString;
 
-use crate::process_tree;
+use crate::{docker_lines, process_tree};
 use crate::text::{duration, mode_change, outcome, short_command};
 use escape::{cell_code, code, fenced, html, text};
 
@@ -44,6 +44,7 @@ pub fn receipt(r: &Receipt) -> String {
     reads(o, r);
     processes(o, r);
     network(o, r);
+    docker(o, r);
     timeline(o, r);
     output(o, r);
     coverage(o, r);
@@ -273,6 +274,25 @@ fn processes(o: &mut String, r: &Receipt) {
         let _ = writeln!(tree, "... {left_out} more in the receipt");
     }
     let _ = write!(o, "{}", fenced("text", &tree));
+}
+
+/// Omitted for receipts that did not look at Docker; one line when the engine was not read.
+fn docker(o: &mut String, r: &Receipt) {
+    let Some(d) = &r.docker else { return };
+    let _ = writeln!(o, "\n## Docker\n");
+    if let Some(line) = docker_lines::unavailable(d) {
+        let _ = writeln!(o, "{}", text(&line));
+        return;
+    }
+    let lines = docker_lines::lines(d);
+    if lines.is_empty() {
+        let _ = writeln!(o, "No changes in the engine at {}.", code(&docker_lines::engine_text(&d.host)));
+        return;
+    }
+    for line in lines.iter().take(docker_lines::MAX_LINES) {
+        let _ = writeln!(o, "- {}", code(line));
+    }
+    more(o, lines.len(), docker_lines::MAX_LINES);
 }
 
 fn network(o: &mut String, r: &Receipt) {

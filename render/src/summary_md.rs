@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, Receipt, Severity};
 
+use crate::docker_lines;
 use crate::markdown::escape::{code, text};
 use crate::text::{duration, mode_change, outcome};
 
@@ -61,6 +62,16 @@ fn counts(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "\n{}", row(columns.iter().map(|(name, _)| name.to_string()).collect()));
     let _ = writeln!(o, "{}", row(columns.iter().map(|_| "---:".to_string()).collect()));
     let _ = writeln!(o, "{}", row(columns.iter().map(|(_, n)| n.to_string()).collect()));
+    // A receipt that looked at Docker says what it found, or that the engine was not read.
+    match r.docker.as_ref().map(|d| (d, docker_lines::unavailable(d))) {
+        Some((_, Some(line))) => {
+            let _ = writeln!(o, "\n**Docker:** {}", text(&line));
+        }
+        Some((d, None)) => {
+            let _ = writeln!(o, "\n**Docker changes:** {}", d.change_count());
+        }
+        None => {}
+    }
 }
 
 fn notes(o: &mut String, r: &Receipt) {

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Receipt, UnixRole};
 
-use crate::process_tree;
+use crate::{docker_lines, process_tree};
 use crate::text::{duration, short_command};
 
 /// At most this many rows per list; the receipt has the rest.
@@ -46,6 +46,7 @@ pub fn report(r: &Receipt) -> String {
     files(o, r);
     processes(o, r);
     network(o, r);
+    docker(o, r);
     output(o, r);
     seen(o, r);
     out
@@ -136,6 +137,26 @@ fn processes(o: &mut String, r: &Receipt) {
     }
     if left_out > 0 {
         let _ = writeln!(o, "  ... {left_out} more in the receipt");
+    }
+}
+
+/// Nothing when the engine was read and nothing changed, one line when it was not read.
+fn docker(o: &mut String, r: &Receipt) {
+    let Some(d) = &r.docker else { return };
+    if let Some(line) = docker_lines::unavailable(d) {
+        let _ = writeln!(o, "\nDocker    {line}");
+        return;
+    }
+    let lines = docker_lines::lines(d);
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\nDocker");
+    for line in lines.iter().take(docker_lines::MAX_LINES) {
+        let _ = writeln!(o, "  {line}");
+    }
+    if lines.len() > docker_lines::MAX_LINES {
+        let _ = writeln!(o, "  ... {} more in the receipt", lines.len() - docker_lines::MAX_LINES);
     }
 }
 

@@ -114,6 +114,7 @@ fn hostile_argv_and_output_stay_escaped() {
     assert!(html.contains("&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
     assert!(html.contains(r"\u{1b}[31mred\u{7}\xff"), "control bytes show escaped");
     assert!(!html.contains('\x1b') && !html.contains('\x07'));
+    assert!(html.contains(r"/home/me/shop/&lt;script&gt;alert(1)&lt;/script&gt;\u{1b}[2J"), "a mount path from the engine");
 }
 
 #[test]
@@ -197,11 +198,14 @@ fn unobserved_aspects_read_not_observed_rather_than_zero() {
     outside.confidence = Confidence::None;
     outside.source = None;
     outside.note = "Only deep mode sees outside the working directory.".into();
+    let docker = r.docker.as_mut().unwrap();
+    docker.unavailable = Some("no engine before the command: connection refused".into());
     let html = page(&r);
     let counts = &html[html.find(r#"<ul class="counts">"#).unwrap()..html.find("</ul>").unwrap()];
     assert!(counts.contains(r#"<strong class="unseen">not observed</strong><span>outside the cwd</span>"#));
     assert!(counts.contains(r#"<strong class="unseen">not observed</strong><span>docker changes</span>"#));
     assert!(html.contains("Not observed. Only deep mode sees outside the working directory."));
+    assert!(html.contains("Not observed: no engine before the command: connection refused"));
 }
 
 #[test]

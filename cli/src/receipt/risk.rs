@@ -108,8 +108,11 @@ fn docker_wildcard_port(r: &Receipt) -> Option<RiskNote> {
         .flat_map(|(c, after)| {
             let new = |p: &&PublishedPort| c.before.as_ref().is_none_or(|b| !b.ports.contains(p));
             after.ports.iter().filter(|p| p.wildcard).filter(new).map(move |p| {
-                let ip = if p.host_ip.is_empty() { "every address" } else { &p.host_ip };
-                format!("container {:?}: {ip} port {} -> {}/{}", c.name, p.host_port, p.container_port, p.protocol)
+                // The engine's strings are untrusted: escaped, as the command's are.
+                let esc = |s: &str| ByteString(s.as_bytes().to_vec()).escaped();
+                let ip = if p.host_ip.is_empty() { "every address".into() } else { esc(&p.host_ip) };
+                let (name, protocol) = (esc(&c.name), esc(&p.protocol));
+                format!("container {name}: {ip} port {} -> {}/{protocol}", p.host_port, p.container_port)
             })
         })
         .collect();
