@@ -10,6 +10,7 @@ mod browser;
 mod deep;
 mod formats;
 mod git;
+mod github;
 mod normal;
 mod output;
 mod poll;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         args::Command::Doctor => commands::doctor::run(),
         args::Command::Snapshot(a) => commands::snapshot::run(a),
         args::Command::Demo => commands::demo::run(),
+        args::Command::Github(c) => commands::github::run(c),
         args::Command::Keep(a) => commands::keep::run(a),
     };
     match result {
