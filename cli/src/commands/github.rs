@@ -42,9 +42,9 @@ fn comment(args: GithubCommentArgs) -> anyhow::Result<u8> {
     let endpoint = Endpoint::parse(api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
     let build = detect_here()?;
     let target = match target(&args, &build)? {
-        Ok(target) => target,
-        Err(missing) => {
-            eprintln!("runglass: {missing}; not commenting");
+        Commentable::On(target) => target,
+        Commentable::Skip(why) => {
+            eprintln!("runglass: {why}; not commenting");
             return Ok(0);
         }
     };
@@ -73,9 +73,15 @@ fn detect_here() -> anyhow::Result<Detected> {
     Ok(detect::detect(&cwd))
 }
 
+/// What `comment` is to do.
+enum Commentable {
+    On(Target),
+    /// With --auto, the build has no pull request; why, in a few words.
+    Skip(String),
+}
+
 /// The pull request to comment on: --repo and --pr, what detection found for the rest.
-/// The inner `Err` says what is missing when --auto allows it to be.
-fn target(args: &GithubCommentArgs, build: &Detected) -> anyhow::Result<Result<Target, String>> {
+fn target(args: &GithubCommentArgs, build: &Detected) -> anyhow::Result<Commentable> {
     // GitLab's project and merge request are not GitHub's.
     let on_github = matches!(build.source, Some(Source::GithubActions | Source::GitRemote));
     let detected = match build.repository.as_deref().filter(|_| on_github) {
@@ -86,15 +92,15 @@ fn target(args: &GithubCommentArgs, build: &Detected) -> anyhow::Result<Result<T
         Some(r) => Repo::parse(r)?,
         None => match detected.clone() {
             Some(repo) => repo,
-            None if args.auto => return Ok(Err("no GitHub repository in this build".into())),
+            None if args.auto => return Ok(Commentable::Skip("no GitHub repository in this build".into())),
             None => bail!("no repository: give --repo OWNER/NAME (none in the CI environment or the remote origin)"),
         },
     };
     // A detected pull request is only the given repository's when that is the detected one.
     let pr = args.pr.or(build.pull_request.filter(|_| detected.as_ref() == Some(&repo)));
     match pr {
-        Some(pr) => Ok(Ok(Target { repo, pr })),
-        None if args.auto => Ok(Err(format!("this build of {repo} is not for a pull request"))),
+        Some(pr) => Ok(Commentable::On(Target { repo, pr })),
+        None if args.auto => Ok(Commentable::Skip(format!("this build of {repo} is not for a pull request"))),
         None => bail!("no pull request: give --pr N, or --auto to post nothing on builds that are not for one"),
     }
 }
