@@ -55,7 +55,7 @@ pub fn detect(dir: &Path) -> Detected {
 
 /// The CI run described by the environment `var` reads (the process's, or a map in tests).
 pub fn ci(var: &dyn Fn(&str) -> Option<String>) -> Option<Detected> {
-    let var = |name: &str| var(name).filter(|v| !v.is_empty());
+    let var = non_empty(var);
     if var("GITHUB_ACTIONS").as_deref() == Some("true") {
         Some(github_actions(&var))
     } else if var("GITLAB_CI").as_deref() == Some("true") {
@@ -77,12 +77,15 @@ pub fn git_remote(dir: &Path) -> Option<Detected> {
     })
 }
 
-/// Non-UTF-8 values are treated as unset: none of the variables read can be valid so.
-fn process_env(name: &str) -> Option<String> {
+/// The process environment, as [`ci`] reads it. Non-UTF-8 values are treated as unset:
+/// none of the variables read can be valid so.
+pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-fn github_actions(var: &dyn Fn(&str) -> Option<String>) -> Detected {
+/// A GitHub Actions run (`runglass ci --provider github` asks for this one).
+pub fn github_actions(var: &dyn Fn(&str) -> Option<String>) -> Detected {
+    let var = non_empty(var);
     let repository = var("GITHUB_REPOSITORY");
     let server = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
     let server = server.trim_end_matches('/').to_string();
@@ -109,7 +112,9 @@ fn github_actions(var: &dyn Fn(&str) -> Option<String>) -> Detected {
     }
 }
 
-fn gitlab_ci(var: &dyn Fn(&str) -> Option<String>) -> Detected {
+/// A GitLab CI pipeline.
+pub fn gitlab_ci(var: &dyn Fn(&str) -> Option<String>) -> Detected {
+    let var = non_empty(var);
     Detected {
         source: Some(Source::GitlabCi),
         repository: var("CI_PROJECT_PATH"),
@@ -118,6 +123,11 @@ fn gitlab_ci(var: &dyn Fn(&str) -> Option<String>) -> Detected {
         run_url: var("CI_PIPELINE_URL"),
         server_url: var("CI_SERVER_URL"),
     }
+}
+
+/// `var` with empty values as unset, as CI systems leave them for what does not apply.
+fn non_empty(var: &dyn Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| var(name).filter(|v| !v.is_empty())
 }
 
 /// The pull request of a GitHub event payload: `pull_request.number` (pull_request,
@@ -221,6 +231,8 @@ mod tests {
     fn outside_ci_and_empty_values_are_not_ci() {
         assert_eq!(ci_of(&[("CI", "true")]), None);
         assert_eq!(ci_of(&[("GITHUB_ACTIONS", "")]), None);
+        let asked_for = github_actions(&|name| (name == "GITHUB_REPOSITORY").then(String::new));
+        assert_eq!(asked_for.repository, None, "an empty GITHUB_REPOSITORY");
     }
 
     #[test]

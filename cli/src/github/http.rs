@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::Context;
-use ureq::http::{Method, Request};
+use ureq::http::{Method, Request, StatusCode};
 
 use super::token::{Token, redact};
 
@@ -85,10 +85,11 @@ impl<'t> Http<'t> {
             let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
             let link = header("link");
             let rate_limited = header("x-ratelimit-remaining").as_deref() == Some("0");
-            let text = response
+            let answer = response
                 .body_mut()
-                .read_to_string()
+                .read_to_vec()
                 .with_context(|| format!("reading the answer to {method} {url}"))?;
+            let text = String::from_utf8_lossy(&answer).into_owned();
             if (200..300).contains(&status) {
                 return Ok(Answer { link, body: text });
             }
@@ -96,19 +97,19 @@ impl<'t> Http<'t> {
                 std::thread::sleep(RETRY_DELAYS[attempts - 1]);
                 continue;
             }
-            let message = message(&text, self.token);
+            let message = message(&text, response.status(), self.token);
             return Err(Refused { status, message, rate_limited: rate_limited || status == 429, attempts }.into());
         }
     }
 }
 
-/// GitHub's `message` from an error body (the body itself when it is not GitHub's JSON),
-/// made one short line without anything token-like.
-fn message(body: &str, token: &Token) -> String {
+/// GitHub's `message` from an error body, made one short line without anything
+/// token-like; the status's name when the body is not GitHub's JSON (a proxy's HTML page).
+fn message(body: &str, status: StatusCode, token: &Token) -> String {
     let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
-    let text = json.as_ref().and_then(|j| j.get("message")?.as_str()).unwrap_or(body);
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let line = if line.is_empty() { "no message".to_string() } else { line };
+    let text = json.as_ref().and_then(|j| j.get("message")?.as_str());
+    let line = text.unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = if line.is_empty() { status.canonical_reason().unwrap_or("no message").to_string() } else { line };
     let mut line = redact(&line, Some(token));
     if line.len() > MAX_MESSAGE {
         let mut end = MAX_MESSAGE;
@@ -119,4 +120,31 @@ fn message(body: &str, token: &Token) -> String {
         line.push_str("...");
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_is_githubs_on_one_line() {
+        let token = Token::checked("ghs_x", "a test").unwrap();
+        let body = r#"{"message": "Validation\nFailed", "errors": []}"#;
+        assert_eq!(message(body, StatusCode::UNPROCESSABLE_ENTITY, &token), "Validation Failed");
+    }
+
+    #[test]
+    fn a_page_that_is_not_githubs_json_is_named_by_its_status() {
+        let token = Token::checked("ghs_x", "a test").unwrap();
+        let html = "<html><body><h1>502 Bad Gateway</h1>\n</body></html>";
+        assert_eq!(message(html, StatusCode::BAD_GATEWAY, &token), "Bad Gateway");
+    }
+
+    #[test]
+    fn a_long_message_is_cut() {
+        let token = Token::checked("ghs_x", "a test").unwrap();
+        let long = format!(r#"{{"message": "{}"}}"#, "é".repeat(300));
+        let line = message(&long, StatusCode::FORBIDDEN, &token);
+        assert!(line.len() <= MAX_MESSAGE + 3 && line.ends_with("..."), "{line}");
+    }
 }

@@ -43,7 +43,7 @@ impl Token {
 
     /// A token must fit in a header: visible ASCII only (the trailing newline of a file or
     /// of `gh` is not part of it).
-    fn checked(value: &str, from: &str) -> anyhow::Result<Token> {
+    pub(super) fn checked(value: &str, from: &str) -> anyhow::Result<Token> {
         let value = value.trim();
         if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic()) {
             bail!("the token from {from} holds spaces or control characters, so it is not a token");
