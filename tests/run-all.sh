@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 # (fonts come with it through libfontconfig1's dependencies, so no recommends are needed).
 need=()
 command -v gcc >/dev/null || need+=(gcc)
+command -v git >/dev/null || need+=(git)
 [ -e /usr/include/linux/openat2.h ] || need+=(linux-libc-dev)
 [ -e /usr/include/stdio.h ] || need+=(libc6-dev)
 command -v chromium >/dev/null || need+=(chromium)

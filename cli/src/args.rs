@@ -63,6 +63,7 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Make an example receipt by running a small scripted session in a scratch directory.
     Demo,
+<<<<<<< HEAD
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
     ///
     /// Install it where the shell looks for completions. bash: `runglass completions bash >
@@ -73,6 +74,11 @@ pub enum Command {
     ///
     /// fish: `runglass completions fish > ~/.config/fish/completions/runglass.fish`.
     Completions(CompletionsArgs),
+=======
+    /// Post a receipt's summary on a GitHub pull request; detect the CI build runglass runs in.
+    #[command(subcommand)]
+    Github(GithubCommand),
+>>>>>>> wt-github
     /// Internal: the background tracer that adopts processes outliving a traced command.
     #[command(name = "__keep", hide = true)]
     Keep(KeepArgs),
@@ -262,6 +268,48 @@ pub struct SnapshotArgs {
     /// and nothing is stored.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GithubCommand {
+    /// Print the repository, pull request, commit and run URL of this build: from the CI
+    /// environment (GitHub Actions, GitLab CI), else from the git remote `origin`.
+    Detect(GithubDetectArgs),
+    /// Post a receipt's compact summary as a comment on a pull request, or update the
+    /// comment runglass posted there before.
+    ///
+    /// The token comes from GITHUB_TOKEN, else GH_TOKEN, else `gh auth token`. The
+    /// repository and pull request not given are taken from `github detect`.
+    Comment(GithubCommentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GithubDetectArgs {
+    /// One JSON object instead of lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GithubCommentArgs {
+    /// latest, an id, a receipt directory, or a receipt.json file.
+    #[arg(long, default_value = "latest", value_name = "R")]
+    pub receipt: String,
+    /// The repository, OWNER/NAME.
+    #[arg(long, value_name = "O/N")]
+    pub repo: Option<String>,
+    /// The pull request's number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pr: Option<u64>,
+    /// A build that is not for a pull request is not an error: say so and post nothing.
+    #[arg(long)]
+    pub auto: bool,
+    /// Print the requests that would be sent, without a token or the network.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The API's base URL [default: $GITHUB_API_URL, else https://api.github.com].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod delete;
 pub mod demo;
 pub mod doctor;
 pub mod export;
+pub mod github;
 pub mod keep;
 pub mod list;
 pub mod man;

@@ -30,7 +30,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<u8> {
 }
 
 /// A path on disk (a receipt directory or receipt.json), else `latest` or an id.
-fn locate(spec: &str) -> anyhow::Result<PathBuf> {
+pub fn locate(spec: &str) -> anyhow::Result<PathBuf> {
     let as_path = Path::new(spec);
     if spec.contains('/') || as_path.exists() && spec != "latest" {
         if !as_path.exists() {
