@@ -63,7 +63,6 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Make an example receipt by running a small scripted session in a scratch directory.
     Demo,
-<<<<<<< HEAD
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
     ///
     /// Install it where the shell looks for completions. bash: `runglass completions bash >
@@ -74,11 +73,9 @@ pub enum Command {
     ///
     /// fish: `runglass completions fish > ~/.config/fish/completions/runglass.fish`.
     Completions(CompletionsArgs),
-=======
     /// Post a receipt's summary on a GitHub pull request; detect the CI build runglass runs in.
     #[command(subcommand)]
     Github(GithubCommand),
->>>>>>> wt-github
     /// Internal: the background tracer that adopts processes outliving a traced command.
     #[command(name = "__keep", hide = true)]
     Keep(KeepArgs),

@@ -11,11 +11,8 @@ mod deep;
 mod docker;
 mod formats;
 mod git;
-<<<<<<< HEAD
 mod manual;
-=======
 mod github;
->>>>>>> wt-github
 mod normal;
 mod output;
 mod poll;
@@ -50,11 +47,8 @@ fn main() -> ExitCode {
         args::Command::Doctor => commands::doctor::run(),
         args::Command::Snapshot(a) => commands::snapshot::run(a),
         args::Command::Demo => commands::demo::run(),
-<<<<<<< HEAD
         args::Command::Completions(a) => commands::completions::run(a),
-=======
         args::Command::Github(c) => commands::github::run(c),
->>>>>>> wt-github
         args::Command::Keep(a) => commands::keep::run(a),
         args::Command::Man(a) => commands::man::run(a),
     };
