@@ -1,0 +1,134 @@
+//! Capturing a path's before-state at the syscall (deep mode): while a traced process is
+//! stopped at a call about to change a path, the path's state, and a regular file's
+//! content up to the snapshot cap, go into the blob store. That is what lets a change be
+//! undone anywhere on disk, and what lets a deep run's snapshots hash files without
+//! copying them: only what is about to change is kept.
+//!
+//! Only the first change of each path is captured (later ones would see the command's
+//! own work). Skipped: runglass's data directory, /dev, /proc and /sys, and, inside the
+//! working directory, paths its before-snapshot does not list (ignored directories such
+//! as `target/`, or files the command itself created). A capture that fails is not
+//! recorded and never stops the command; the first failure is reported on stderr.
+
+mod after_contents;
+mod state;
+
+use std::collections::HashSet;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use runglass_model::{ByteString, EventKind};
+use runglass_tracer::BeforeChange;
+
+use crate::blobs::BlobStore;
+use crate::receipt::file_actions::{NOT_FILES, relative};
+use crate::snapshot::Manifest;
+
+pub use after_contents::{keep_changed_after_contents, mark_captured};
+pub use state::observe;
+
+pub struct BeforeCapture {
+    blobs: BlobStore,
+    cap: u64,
+    data_dir: Vec<u8>,
+    /// The working directory's before-snapshot, when there is one.
+    before: Option<Arc<Manifest>>,
+    /// Paths already captured (or deliberately left out): a build opens the same files
+    /// for writing again and again, and each must then cost one lookup.
+    seen: HashSet<Vec<u8>>,
+    warned: bool,
+}
+
+impl BeforeCapture {
+    /// Captures into the blob store of `data`, reading regular files up to `cap` bytes.
+    /// Inside `before`'s root only the paths it lists are captured.
+    pub fn new(data: &Path, cap: u64, before: Option<Arc<Manifest>>) -> anyhow::Result<BeforeCapture> {
+        Ok(BeforeCapture {
+            blobs: BlobStore::open(&data.join("blobs"))?,
+            cap,
+            data_dir: std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf()).as_os_str().as_bytes().to_vec(),
+            before,
+            seen: HashSet::new(),
+            warned: false,
+        })
+    }
+
+    /// Whether `path` is one to capture: not runglass's own, not the kernel's, and, inside
+    /// the snapshotted root, a path the snapshot holds.
+    fn wanted(&self, path: &[u8]) -> bool {
+        if !path.starts_with(b"/") || NOT_FILES.iter().any(|p| path.starts_with(p)) {
+            return false;
+        }
+        if path == self.data_dir || relative(path, &self.data_dir).is_some() {
+            return false;
+        }
+        match &self.before {
+            Some(before) => match relative(path, before.root.as_os_str().as_bytes()) {
+                Some(rel) => before.entries.contains_key(rel),
+                None => true,
+            },
+            None => true,
+        }
+    }
+
+    fn warn_once(&mut self, path: &ByteString, error: &anyhow::Error) {
+        if !std::mem::replace(&mut self.warned, true) {
+            eprintln!(
+                "runglass: warning: the state of \"{}\" before the command changed it was not captured ({error:#}); \
+                 revert cannot restore paths that were not captured",
+                path.escaped()
+            );
+        }
+    }
+}
+
+impl BeforeChange for BeforeCapture {
+    fn before_change(&mut self, path: &ByteString, follow: bool) -> Option<EventKind> {
+        if self.seen.contains(path.as_bytes()) {
+            return None;
+        }
+        self.seen.insert(path.0.clone());
+        if !self.wanted(path.as_bytes()) {
+            return None;
+        }
+        match observe(path.as_path(), follow, self.cap, Some(&self.blobs)) {
+            Ok(observed) => Some(EventKind::Before {
+                path: path.clone(),
+                followed: observed.as_ref().is_some_and(|o| o.followed),
+                state: observed.map(|o| o.state),
+            }),
+            Err(e) => {
+                self.warn_once(path, &e);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_path_is_captured_once_and_plumbing_never() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"first").unwrap();
+        let mut capture = BeforeCapture::new(data.path(), 100, None).unwrap();
+        let path = ByteString(f.as_os_str().as_bytes().to_vec());
+        let first = capture.before_change(&path, true);
+        assert!(matches!(first, Some(EventKind::Before { state: Some(_), .. })), "{first:?}");
+        std::fs::write(&f, b"second").unwrap();
+        assert_eq!(capture.before_change(&path, true), None, "the first state is the one that counts");
+        for plumbing in ["/dev/null", "/proc/self/attr/current", "relative/path"] {
+            assert_eq!(capture.before_change(&plumbing.into(), true), None, "{plumbing}");
+        }
+        let own = data.path().canonicalize().unwrap().join("receipts/x/events.log");
+        let own = ByteString(own.into_os_string().into_encoded_bytes());
+        assert_eq!(capture.before_change(&own, true), None, "runglass's own files");
+        let gone = ByteString(dir.path().join("new").into_os_string().into_encoded_bytes());
+        assert!(matches!(capture.before_change(&gone, false), Some(EventKind::Before { state: None, .. })));
+    }
+}
