@@ -14,7 +14,7 @@ mod after_contents;
 mod state;
 
 use std::collections::HashSet;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -47,7 +47,7 @@ impl BeforeCapture {
         Ok(BeforeCapture {
             blobs: BlobStore::open(&data.join("blobs"))?,
             cap,
-            data_dir: std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf()).as_os_str().as_bytes().to_vec(),
+            data_dir: std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf()).into_os_string().into_vec(),
             before,
             seen: HashSet::new(),
             warned: false,

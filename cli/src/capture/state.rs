@@ -160,7 +160,7 @@ fn open_same(path: &Path, meta: &Metadata, follow: bool) -> io::Result<File> {
         .open(path)?;
     let now = file.metadata()?;
     if !now.is_file() || now.dev() != meta.dev() || now.ino() != meta.ino() {
-        return Err(io::Error::new(ErrorKind::Other, "replaced while it was examined"));
+        return Err(io::Error::other("replaced while it was examined"));
     }
     Ok(file)
 }

@@ -63,7 +63,8 @@ mod tests {
             capped: false,
             stored: true,
         };
-        Event { time_ns: 0, pid: 1, tid: 1, kind: EventKind::Before { path: path.into(), followed: false, state: Some(state) } }
+        let kind = EventKind::Before { path: path.into(), followed: false, state: Some(state) };
+        Event { time_ns: 0, pid: 1, tid: 1, kind }
     }
 
     #[test]

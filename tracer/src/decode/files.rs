@@ -75,7 +75,9 @@ pub fn changes<'a>(sc: &Syscall, pending: &'a Pending) -> [Option<Change<'a>>; 2
         }
         Pending::File { op, path } => match op {
             FileOp::Unlink | FileOp::Rmdir | FileOp::Symlink { .. } | FileOp::Mkdir { .. } => one(path, false),
-            FileOp::Rename { to, .. } => [Some(Change { path, follow: false }), Some(Change { path: to, follow: false })],
+            FileOp::Rename { to, .. } => {
+                [Some(Change { path, follow: false }), Some(Change { path: to, follow: false })]
+            }
             FileOp::Link { to } => one(to, false),
             FileOp::Truncate { .. } => one(path, true),
             FileOp::Chmod { .. } => {
