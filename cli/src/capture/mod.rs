@@ -12,6 +12,7 @@
 
 mod after_contents;
 mod state;
+mod writer;
 
 use std::collections::HashSet;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -21,15 +22,15 @@ use std::sync::Arc;
 use runglass_model::{ByteString, EventKind};
 use runglass_tracer::BeforeChange;
 
-use crate::blobs::BlobStore;
 use crate::receipt::file_actions::{NOT_FILES, relative};
 use crate::snapshot::Manifest;
 
 pub use after_contents::{keep_changed_after_contents, mark_captured};
 pub use state::observe;
+use writer::BlobWriter;
 
 pub struct BeforeCapture {
-    blobs: BlobStore,
+    blobs: BlobWriter,
     cap: u64,
     data_dir: Vec<u8>,
     /// The working directory's before-snapshot, when there is one.
@@ -45,7 +46,7 @@ impl BeforeCapture {
     /// Inside `before`'s root only the paths it lists are captured.
     pub fn new(data: &Path, cap: u64, before: Option<Arc<Manifest>>) -> anyhow::Result<BeforeCapture> {
         Ok(BeforeCapture {
-            blobs: BlobStore::open(&data.join("blobs"))?,
+            blobs: BlobWriter::start(&data.join("blobs"))?,
             cap,
             data_dir: std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf()).into_os_string().into_vec(),
             before,

@@ -1,6 +1,6 @@
 //! One path's state as runglass records it: kind, size, mode, mtime, a symlink's target,
-//! and a regular file's BLAKE3 up to the cap, its content kept in the blob store when one
-//! is given. Used for the state before a traced call changes a path, for the state after
+//! and a regular file's BLAKE3 up to the cap, its content kept (in the blob store, now or
+//! by a writer thread) when a [`Keep`] is given. Used for the state before a traced call changes a path, for the state after
 //! the command, and to keep the after-content of files a deep run changed.
 //!
 //! Only a regular file is ever opened, and only with O_NONBLOCK|O_NOCTTY (O_NOFOLLOW too
@@ -23,6 +23,25 @@ use crate::blobs::BlobStore;
 /// larger ones stream through a temporary blob.
 const WHOLE_READ_MAX: u64 = 1024 * 1024;
 
+/// Where the content of a regular file goes.
+pub trait Keep {
+    /// Keeps `content`, a whole file within the cap.
+    fn keep(&self, content: Vec<u8>) -> anyhow::Result<()>;
+    /// Streams a larger file into the blob store: its hash, or None when it holds more
+    /// than `cap` bytes (then nothing is kept).
+    fn keep_stream(&self, r: &mut dyn Read, cap: u64) -> anyhow::Result<Option<blake3::Hash>>;
+}
+
+impl Keep for BlobStore {
+    fn keep(&self, content: Vec<u8>) -> anyhow::Result<()> {
+        self.put_bytes(&content).map(drop)
+    }
+
+    fn keep_stream(&self, r: &mut dyn Read, cap: u64) -> anyhow::Result<Option<blake3::Hash>> {
+        Ok(self.put_reader_capped(r, cap)?.map(|(hash, _)| hash))
+    }
+}
+
 /// A path's state, and whether the symlink at it was followed to get it.
 #[derive(Debug)]
 pub struct Observed {
@@ -32,10 +51,10 @@ pub struct Observed {
 
 /// The state of `path` (None: nothing is there). With `follow`, a symlink at `path` is
 /// followed to what it leads to (a dangling one is recorded as the symlink). A regular
-/// file within `cap` is hashed, and stored in `store` when given. Fails when the path
-/// cannot be examined, or when the store cannot be written (the state is then lost too:
+/// file within `cap` is hashed, and kept by `store` when given. Fails when the path
+/// cannot be examined, or when the content cannot be kept (the state is then lost too:
 /// a capture is all or nothing about its content).
-pub fn observe(path: &Path, follow: bool, cap: u64, store: Option<&BlobStore>) -> anyhow::Result<Option<Observed>> {
+pub fn observe(path: &Path, follow: bool, cap: u64, store: Option<&dyn Keep>) -> anyhow::Result<Option<Observed>> {
     let link = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if absent(&e) => return Ok(None),
@@ -112,9 +131,9 @@ enum Content {
     Unreadable,
 }
 
-/// Hashes (and stores, given a store) the regular file `meta` describes. Only the store
+/// Hashes (and keeps, given a store) the regular file `meta` describes. Only the store
 /// failing is an error: a problem with the file itself leaves its content unknown.
-fn content(path: &Path, meta: &Metadata, follow: bool, cap: u64, store: Option<&BlobStore>) -> anyhow::Result<Content> {
+fn content(path: &Path, meta: &Metadata, follow: bool, cap: u64, store: Option<&dyn Keep>) -> anyhow::Result<Content> {
     if meta.len() <= WHOLE_READ_MAX.min(cap) {
         let bytes = match read_capped(path, meta, follow, cap) {
             Ok(Some(bytes)) => bytes,
@@ -123,14 +142,14 @@ fn content(path: &Path, meta: &Metadata, follow: bool, cap: u64, store: Option<&
         };
         let hash = blake3::hash(&bytes);
         if let Some(store) = store {
-            store.put_bytes(&bytes)?;
+            store.keep(bytes)?;
         }
         return Ok(Content::Read { hash, stored: store.is_some() });
     }
     let Ok(file) = open_same(path, meta, follow) else { return Ok(Content::Unreadable) };
     let mut reader = Remember { file, failed: false };
     let outcome = match store {
-        Some(store) => store.put_reader_capped(&mut reader, cap).map(|r| r.map(|(hash, _)| (hash, true))),
+        Some(store) => store.keep_stream(&mut reader, cap).map(|r| r.map(|hash| (hash, true))),
         None => Ok(hash_capped(&mut reader, cap).map(|hash| (hash, false))),
     };
     // The file's own failure means its content is unknown; any other is the store's.
@@ -206,6 +225,10 @@ impl Read for Remember {
 mod tests {
     use super::*;
 
+    fn kept(blobs: &BlobStore) -> Option<&dyn Keep> {
+        Some(blobs)
+    }
+
     fn store() -> (tempfile::TempDir, BlobStore) {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(&dir.path().join("blobs")).unwrap();
@@ -217,7 +240,7 @@ mod tests {
         let (dir, blobs) = store();
         let f = dir.path().join("f");
         std::fs::write(&f, b"old").unwrap();
-        let seen = observe(&f, false, 100, Some(&blobs)).unwrap().unwrap();
+        let seen = observe(&f, false, 100, kept(&blobs)).unwrap().unwrap();
         let hash = blake3::hash(b"old");
         assert_eq!(seen.state.blake3, Some(hash.to_hex().to_string()));
         assert!(seen.state.stored && !seen.followed);
@@ -230,13 +253,13 @@ mod tests {
         for size in [10, 2 * WHOLE_READ_MAX as usize] {
             let f = dir.path().join(format!("big{size}"));
             std::fs::write(&f, vec![b'x'; size]).unwrap();
-            let seen = observe(&f, false, size as u64 - 1, Some(&blobs)).unwrap().unwrap().state;
+            let seen = observe(&f, false, size as u64 - 1, kept(&blobs)).unwrap().unwrap().state;
             assert!(seen.capped && !seen.stored && seen.blake3.is_none(), "{size}: {seen:?}");
             assert!(!blobs.contains(&blake3::hash(&vec![b'x'; size])));
         }
         let f = dir.path().join("streamed");
         std::fs::write(&f, vec![b'y'; 2 * WHOLE_READ_MAX as usize]).unwrap();
-        let seen = observe(&f, false, u64::MAX, Some(&blobs)).unwrap().unwrap().state;
+        let seen = observe(&f, false, u64::MAX, kept(&blobs)).unwrap().unwrap().state;
         assert!(seen.stored, "a large file within the cap streams into the store");
     }
 
@@ -247,14 +270,14 @@ mod tests {
         std::fs::write(d.join("target"), b"content").unwrap();
         std::os::unix::fs::symlink("target", d.join("link")).unwrap();
         std::os::unix::fs::symlink("nowhere", d.join("dangling")).unwrap();
-        let link = observe(&d.join("link"), false, 100, Some(&blobs)).unwrap().unwrap();
+        let link = observe(&d.join("link"), false, 100, kept(&blobs)).unwrap().unwrap();
         assert_eq!((link.state.kind, link.state.target.clone()), (FileKind::Symlink, Some("target".into())));
-        let through = observe(&d.join("link"), true, 100, Some(&blobs)).unwrap().unwrap();
+        let through = observe(&d.join("link"), true, 100, kept(&blobs)).unwrap().unwrap();
         assert!(through.followed);
         assert_eq!(through.state.blake3, Some(blake3::hash(b"content").to_hex().to_string()));
-        let dangling = observe(&d.join("dangling"), true, 100, Some(&blobs)).unwrap().unwrap();
+        let dangling = observe(&d.join("dangling"), true, 100, kept(&blobs)).unwrap().unwrap();
         assert_eq!((dangling.state.kind, dangling.followed), (FileKind::Symlink, false));
-        assert!(observe(&d.join("absent/below"), true, 100, Some(&blobs)).unwrap().is_none());
+        assert!(observe(&d.join("absent/below"), true, 100, kept(&blobs)).unwrap().is_none());
     }
 
     #[test]
@@ -263,7 +286,7 @@ mod tests {
         let fifo = dir.path().join("fifo");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
         // Opening a fifo without a writer would block: returning at all proves it was not opened.
-        let seen = observe(&fifo, true, 100, Some(&blobs)).unwrap().unwrap().state;
+        let seen = observe(&fifo, true, 100, kept(&blobs)).unwrap().unwrap().state;
         assert_eq!((seen.kind, seen.blake3), (FileKind::Other, None));
     }
 

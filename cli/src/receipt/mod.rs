@@ -79,7 +79,7 @@ impl Folder {
             processes: ProcessTable::new(source),
             network: NetworkTable::new(source),
             files: FileActions::new(root, data_dir),
-            captured: Captured::default(),
+            captured: Captured::new(&data_dir.join("blobs")),
             timeline: TimelineBuilder::default(),
         }
     }
@@ -222,9 +222,9 @@ fn outside_changes(actions: &FileActions, captured: &Captured, cap: u64) -> Vec<
         .iter()
         .map(|(path, by)| {
             let before = captured.get(path);
-            let followed = before.is_some_and(|b| b.followed);
+            let followed = before.as_ref().is_some_and(|b| b.followed);
             let mut by = by.clone();
-            if let Some(b) = before {
+            if let Some(b) = &before {
                 settle_creates(&mut by, b.state.is_some());
             }
             let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
@@ -234,7 +234,7 @@ fn outside_changes(actions: &FileActions, captured: &Captured, cap: u64) -> Vec<
                 by,
                 exists_after: std::fs::symlink_metadata(path).is_ok(),
                 captured: before.is_some(),
-                before: before.and_then(|b| b.state.clone()).map(Into::into),
+                before: before.and_then(|b| b.state).map(Into::into),
                 after,
                 followed,
             }
