@@ -169,7 +169,10 @@ fn a_deep_run_stores_only_the_contents_of_files_that_changed_and_still_diffs_the
     std::fs::write(w.join("removed.txt"), "bye\n").unwrap();
     std::fs::create_dir(w.join("target")).unwrap();
     std::fs::write(w.join("target/ignored.o"), "build output\n").unwrap();
-    let script = "printf 'line one\\nline 2\\n' > edited.txt; rm removed.txt; echo rebuilt > target/ignored.o";
+    std::fs::create_dir_all(w.join("src/deeper")).unwrap();
+    std::fs::write(w.join("src/deeper/moved.rs"), "fn moved() {}\n").unwrap();
+    let script = "printf 'line one\\nline 2\\n' > edited.txt; rm removed.txt; echo rebuilt > target/ignored.o; \
+        mv src old-src";
     let out = run_script(data.path(), w, &["--deep"], script);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let d = data.path();
@@ -185,6 +188,9 @@ fn a_deep_run_stores_only_the_contents_of_files_that_changed_and_still_diffs_the
     let removed = change(&r, "removed.txt");
     assert_eq!(removed["before"]["stored"], true, "a removed file's content is kept for revert");
     assert_eq!(std::fs::read(blob_path(d, &hex(b"bye\n"))).unwrap(), b"bye\n");
+    let moved_away = change(&r, "src/deeper/moved.rs");
+    assert_eq!(moved_away["change"], "deleted");
+    assert_eq!(moved_away["before"]["stored"], true, "a directory renamed away has its files captured: {moved_away:#}");
 
     // Normal mode cannot know what will change, so its before-snapshot stores every file.
     let normal = run_script(d, w, &[], "echo again >> edited.txt");

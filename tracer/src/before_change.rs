@@ -9,13 +9,24 @@
 
 use runglass_model::{ByteString, EventKind};
 
+/// A path a stopped call is about to change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change<'a> {
+    /// Absolute, as the call resolves it (a symlink in the last component not followed).
+    pub path: &'a ByteString,
+    /// The call follows a symlink in the last component (an open without O_NOFOLLOW,
+    /// truncate, chmod).
+    pub follow: bool,
+    /// The path is a rename's source or destination: whatever is there moves away or is
+    /// replaced, a whole directory included.
+    pub renamed: bool,
+}
+
 /// Called on the tracer's thread for every path a stopped call is about to change, before
 /// the call runs. The tracee (and every other tracee waiting for the tracer) stays stopped
 /// until it returns, so an implementation must be quick for paths it has seen already:
 /// a build opens the same files for writing over and over.
 pub trait BeforeChange: Send {
-    /// `path` is absolute, as the call resolves it (symlinks in the last component not
-    /// followed); `follow` is true when the call follows a symlink there (an open without
-    /// O_NOFOLLOW, truncate, chmod). Returns the event to record before the call's own.
-    fn before_change(&mut self, path: &ByteString, follow: bool) -> Option<EventKind>;
+    /// Returns the events to record before the call's own (usually none or one).
+    fn before_change(&mut self, change: Change<'_>) -> Vec<EventKind>;
 }

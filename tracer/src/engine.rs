@@ -366,11 +366,8 @@ impl Tracer {
                 if let Some(hook) = self.before_change.as_mut() {
                     // The call has not run yet: what the hook records is the state before it,
                     // and its event goes out before the call's own (sent at the exit stop).
-                    let first: Vec<EventKind> = decode::changes(&sc, &pending)
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|c| hook.before_change(c.path, c.follow))
-                        .collect();
+                    let changes = decode::changes(&sc, &pending).into_iter().flatten();
+                    let first: Vec<EventKind> = changes.flat_map(|c| hook.before_change(c)).collect();
                     for kind in first {
                         self.emit(sink, tgid, tid, kind);
                     }

@@ -28,7 +28,7 @@ mod sys;
 pub mod tracee;
 pub mod wait;
 
-pub use before_change::BeforeChange;
+pub use before_change::{BeforeChange, Change};
 pub use engine::{Options, Survivor, Tracer};
 pub use error::Error;
 pub use spawn::Command;

@@ -19,8 +19,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::sync::Arc;
 
+use runglass_model::receipt::FileKind;
 use runglass_model::{ByteString, EventKind};
-use runglass_tracer::BeforeChange;
+use runglass_tracer::{BeforeChange, Change};
 
 use crate::receipt::file_actions::{NOT_FILES, relative};
 use crate::snapshot::Manifest;
@@ -82,10 +83,9 @@ impl BeforeCapture {
             );
         }
     }
-}
 
-impl BeforeChange for BeforeCapture {
-    fn before_change(&mut self, path: &ByteString, follow: bool) -> Option<EventKind> {
+    /// The `before` event of `path`, the first time it is asked for.
+    fn capture(&mut self, path: &ByteString, follow: bool) -> Option<EventKind> {
         if self.seen.contains(path.as_bytes()) {
             return None;
         }
@@ -105,6 +105,38 @@ impl BeforeChange for BeforeCapture {
             }
         }
     }
+
+    /// The regular files the before-snapshot lists under the directory `path`.
+    fn listed_files_under(&self, path: &[u8]) -> Vec<ByteString> {
+        let Some(before) = &self.before else { return Vec::new() };
+        let root = before.root.as_os_str().as_bytes();
+        let Some(rel) = relative(path, root) else { return Vec::new() };
+        let prefix = [rel, b"/"].concat();
+        before
+            .entries
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .filter(|(_, entry)| entry.kind == FileKind::File)
+            .map(|(key, _)| ByteString([root, b"/", key].concat()))
+            .collect()
+    }
+}
+
+impl BeforeChange for BeforeCapture {
+    fn before_change(&mut self, change: Change<'_>) -> Vec<EventKind> {
+        let Some(first) = self.capture(change.path, change.follow) else { return Vec::new() };
+        let is_dir = matches!(&first, EventKind::Before { state: Some(s), .. } if s.kind == FileKind::Dir);
+        let mut events = vec![first];
+        if change.renamed && is_dir {
+            // A directory renamed away takes its files along, each leaving its own path:
+            // inside the working directory, where hash-only snapshots kept no contents,
+            // capture those the snapshot listed (outside, only the directory is recorded).
+            for path in self.listed_files_under(change.path.as_bytes()) {
+                events.extend(self.capture(&path, false));
+            }
+        }
+        events
+    }
 }
 
 #[cfg(test)]
@@ -119,17 +151,17 @@ mod tests {
         std::fs::write(&f, b"first").unwrap();
         let mut capture = BeforeCapture::new(data.path(), 100, None).unwrap();
         let path = ByteString(f.as_os_str().as_bytes().to_vec());
-        let first = capture.before_change(&path, true);
+        let first = capture.capture(&path, true);
         assert!(matches!(first, Some(EventKind::Before { state: Some(_), .. })), "{first:?}");
         std::fs::write(&f, b"second").unwrap();
-        assert_eq!(capture.before_change(&path, true), None, "the first state is the one that counts");
+        assert_eq!(capture.capture(&path, true), None, "the first state is the one that counts");
         for plumbing in ["/dev/null", "/proc/self/attr/current", "relative/path"] {
-            assert_eq!(capture.before_change(&plumbing.into(), true), None, "{plumbing}");
+            assert_eq!(capture.capture(&plumbing.into(), true), None, "{plumbing}");
         }
         let own = data.path().canonicalize().unwrap().join("receipts/x/events.log");
         let own = ByteString(own.into_os_string().into_encoded_bytes());
-        assert_eq!(capture.before_change(&own, true), None, "runglass's own files");
+        assert_eq!(capture.capture(&own, true), None, "runglass's own files");
         let gone = ByteString(dir.path().join("new").into_os_string().into_encoded_bytes());
-        assert!(matches!(capture.before_change(&gone, false), Some(EventKind::Before { state: None, .. })));
+        assert!(matches!(capture.capture(&gone, false), Some(EventKind::Before { state: None, .. })));
     }
 }

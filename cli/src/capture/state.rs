@@ -1,7 +1,8 @@
 //! One path's state as runglass records it: kind, size, mode, mtime, a symlink's target,
 //! and a regular file's BLAKE3 up to the cap, its content kept (in the blob store, now or
-//! by a writer thread) when a [`Keep`] is given. Used for the state before a traced call changes a path, for the state after
-//! the command, and to keep the after-content of files a deep run changed.
+//! by a writer thread) when a [`Keep`] is given. Used for the state before a traced call
+//! changes a path, for the state after the command, and to keep the after-content of
+//! files a deep run changed.
 //!
 //! Only a regular file is ever opened, and only with O_NONBLOCK|O_NOCTTY (O_NOFOLLOW too
 //! unless the symlink is followed on purpose), then checked again through the open file:

@@ -4,6 +4,7 @@ use runglass_model::{ByteString, FileOp, OpenFlags};
 
 use super::{Pending, Syscall, path_arg};
 use crate::arch::Call;
+use crate::before_change::Change;
 use crate::memory::{MAX_PATH, Memory};
 use crate::paths::AT_FDCWD;
 use crate::sys::Tid;
@@ -50,19 +51,11 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Pending {
     }
 }
 
-/// A path a stopped call is about to change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Change<'a> {
-    pub path: &'a ByteString,
-    /// The call follows a symlink in the path's last component.
-    pub follow: bool,
-}
-
 /// The paths `pending` (decoded from `sc`) is about to change: at most two, a rename's
 /// source and destination. Opens count only with write intent; an O_PATH or O_TMPFILE
 /// open changes no path, and a path that could not be read is left out.
 pub fn changes<'a>(sc: &Syscall, pending: &'a Pending) -> [Option<Change<'a>>; 2] {
-    let one = |path: &'a ByteString, follow: bool| [Some(Change { path, follow }), None];
+    let one = |path: &'a ByteString, follow: bool| [Some(Change { path, follow, renamed: false }), None];
     let found = match pending {
         Pending::Open { path, flags, .. } => {
             let writes = flags.writes() && !flags.has(OpenFlags::PATH) && !flags.has(OpenFlags::TMPFILE);
@@ -76,7 +69,8 @@ pub fn changes<'a>(sc: &Syscall, pending: &'a Pending) -> [Option<Change<'a>>; 2
         Pending::File { op, path } => match op {
             FileOp::Unlink | FileOp::Rmdir | FileOp::Symlink { .. } | FileOp::Mkdir { .. } => one(path, false),
             FileOp::Rename { to, .. } => {
-                [Some(Change { path, follow: false }), Some(Change { path: to, follow: false })]
+                let renamed = |path| Some(Change { path, follow: false, renamed: true });
+                [renamed(path), renamed(to)]
             }
             FileOp::Link { to } => one(to, false),
             FileOp::Truncate { .. } => one(path, true),

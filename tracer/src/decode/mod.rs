@@ -10,7 +10,7 @@ mod net;
 pub mod procnet;
 pub mod sockaddr;
 
-pub use files::{Change, changes};
+pub use files::changes;
 
 use runglass_model::{ByteString, EventKind, FileOp, OpenFlags, SockAddr, SyscallResult};
 
