@@ -128,6 +128,12 @@ fn a_daemon_outlives_the_command_unharmed_and_is_reported() {
         assert!(Instant::now() < deadline, "later activity not recorded: {later:#?}");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The background tracer captures before-states too: nothing was at the late file's path.
+    let later = read_log(&later_log);
+    let at = |want: &dyn Fn(&EventKind) -> bool| later.iter().position(|e| want(&e.kind));
+    let before = at(&|k| matches!(k, EventKind::Before { path, state: None, .. } if path.0 == late_file));
+    let open = at(&|k| matches!(k, EventKind::Open { path, .. } if path.0 == late_file));
+    assert!(before.is_some() && before < open, "{later:#?}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use runglass_model::{Event, ExitStatus};
-use runglass_tracer::{Survivor, Tid, Tracer};
+use runglass_tracer::{BeforeChange, Survivor, Tid, Tracer};
 
 pub struct DeepOptions {
     pub reads: bool,
@@ -41,6 +41,18 @@ pub fn run(
     sink: &mut impl EventSink,
     started: impl FnOnce(Option<i32>) + Send + 'static,
 ) -> anyhow::Result<DeepOutcome> {
+    run_with_hook(cmd, opts, None, sink, started)
+}
+
+/// [`run`], with `before_change` asked about each path a traced call is about to change
+/// while its caller is stopped (the capture of before-states).
+pub fn run_with_hook(
+    cmd: runglass_tracer::Command,
+    opts: DeepOptions,
+    before_change: Option<Box<dyn BeforeChange>>,
+    sink: &mut impl EventSink,
+    started: impl FnOnce(Option<i32>) + Send + 'static,
+) -> anyhow::Result<DeepOutcome> {
     let tracer_opts = runglass_tracer::Options { reads: opts.reads, ..Default::default() };
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
 
@@ -51,6 +63,9 @@ pub fn run(
         drop(cmd);
         started(spawned.as_ref().ok().and_then(Tracer::root_pid));
         let mut tracer = spawned?;
+        if let Some(hook) = before_change {
+            tracer.set_before_change(hook);
+        }
         let status = tracer.run(&tx)?;
         let survivors = tracer.survivors();
         if !survivors.is_empty() {

@@ -7,6 +7,7 @@ mod args;
 mod blobs;
 mod commands;
 mod browser;
+mod capture;
 mod deep;
 mod docker;
 mod formats;

@@ -1,6 +1,11 @@
 //! One recorded run, start to finish: snapshot, start the command with its output
 //! captured, watch it (poll or trace), end it on timeout, snapshot again, fold the event
 //! log into a receipt, write the receipt atomically.
+//!
+//! In normal mode the before-snapshot stores every file's content (within the cap): any
+//! file may change unseen. In deep mode the trace captures each file's content the instant
+//! before it changes, so the snapshots only hash, and only changed files' contents are
+//! kept: a first run in a big tree does not copy the tree into the blob store.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -17,6 +22,7 @@ use runglass_model::receipt::{Artifacts, GitInfo, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, Event, ExitStatus, Receipt};
 
 use crate::blobs::BlobStore;
+use crate::capture::{self, BeforeCapture};
 use crate::deep::{self, DeepOptions, EventSink};
 use crate::output::{Capture, CaptureOptions};
 use crate::receipt::{self, Folder, RunFacts};
@@ -90,13 +96,21 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let dir = store::create_receipt_dir(&data, &command)?;
     let _lock = RunLock::acquire(&dir)?;
     let progress = std::io::stderr().is_terminal();
-    let snap_opts = SnapshotOptions { cap_bytes: cap, exclude: vec![data.clone()], store_contents: true, progress };
+    let deep = mode == Mode::Deep;
+    let snap_opts = SnapshotOptions { cap_bytes: cap, exclude: vec![data.clone()], store_contents: !deep, progress };
 
     let git_before = git::inspect(&cwd);
     let docker_before = docker::before();
     let mut cache = StatCache::load(&data, &cwd);
-    let before = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
+    let before = Arc::new(snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?);
     before.save(&dir.join(store::SNAPSHOT_BEFORE))?;
+    let how = match mode {
+        Mode::Normal => How::Normal,
+        Mode::Deep => How::Deep {
+            opts: DeepOptions { reads, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) },
+            capture: BeforeCapture::new(&data, cap, Some(before.clone()))?,
+        },
+    };
 
     let (mut capture, io) = Capture::start(CaptureOptions { dir: dir.clone(), pty: output::want_pty() })?;
     let own_terminal = io.controlling_tty.is_some();
@@ -114,7 +128,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
 
     let t = Instant::now();
     capture.command_started()?;
-    let watched = watch(cmd, mode, reads, timeout, own_terminal, &dir, &mut sink)?;
+    let watched = watch(cmd, how, timeout, own_terminal, &mut sink)?;
     let command_ms = t.elapsed().as_millis() as i64;
     let ended_unix_ns = store::unix_now_ns();
     let log_error = sink.error.take();
@@ -122,12 +136,27 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     log_error.map_or(Ok(()), Err).and(finished).context("writing the event log")?;
     let captured = capture.finish(OUTPUT_GRACE)?;
 
-    let after = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
-    after.save(&dir.join(store::SNAPSHOT_AFTER))?;
+    let mut after = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
     if let Err(e) = cache.save() {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
     }
-    let changes = snapshot::compare(&before, &after, &blobs);
+    let mut folder = Folder::new(mode, &cwd, &data);
+    fold_log(&log_path, 0, &mut folder)?;
+    let survivors_log = dir.join(store::SURVIVOR_EVENT_LOG);
+    if survivors_log.exists() {
+        fold_survivors(&survivors_log, header.started_unix_ns, &mut folder);
+    }
+    // The capture is gone with the tracer thread: the snapshot is this function's again.
+    let mut before = Arc::unwrap_or_clone(before);
+    if deep {
+        capture::mark_captured(&mut before, &folder.captured_contents());
+        before.save(&dir.join(store::SNAPSHOT_BEFORE))?;
+    }
+    let mut changes = snapshot::compare(&before, &after, &blobs);
+    if deep && let Err(e) = capture::keep_changed_after_contents(&mut changes, &mut after, &blobs) {
+        eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
+    }
+    after.save(&dir.join(store::SNAPSHOT_AFTER))?;
     let docker = docker_before.after();
     let git = git_before.map(|g| GitInfo {
         dirty_after: git::is_dirty(&cwd),
@@ -136,13 +165,6 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         branch: g.branch,
         dirty_before: g.dirty,
     });
-
-    let mut folder = Folder::new(mode, &cwd, &data);
-    fold_log(&log_path, 0, &mut folder)?;
-    let survivors_log = dir.join(store::SURVIVOR_EVENT_LOG);
-    if survivors_log.exists() {
-        fold_survivors(&survivors_log, header.started_unix_ns, &mut folder);
-    }
 
     let outcome = outcome(&watched, timeout);
     let status_text = match watched.result.as_ref() {
@@ -193,15 +215,19 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     Ok(Session { receipt, dir, exit_code, start_error, survivors: watched.survivors })
 }
 
+/// How the command is watched.
+enum How {
+    Normal,
+    Deep { opts: DeepOptions, capture: BeforeCapture },
+}
+
 /// Starts and watches the command in the chosen mode, with signals forwarded and the
 /// timeout armed.
 fn watch(
     cmd: runglass_tracer::Command,
-    mode: Mode,
-    reads: bool,
+    how: How,
     timeout: Option<Duration>,
     own_terminal: bool,
-    dir: &Path,
     sink: &mut LogSink,
 ) -> anyhow::Result<Watched> {
     // Take over the signals before the command exists, so none can kill runglass first.
@@ -216,10 +242,9 @@ fn watch(
         let _ = fwd_tx.send(pid);
         let _ = dog_tx.send(pid);
     };
-    let (result, polling, limits, survivors) = match mode {
-        Mode::Deep => {
-            let opts = DeepOptions { reads, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) };
-            match deep::run(cmd, opts, sink, on_start) {
+    let (result, polling, limits, survivors) = match how {
+        How::Deep { opts, capture } => {
+            match deep::run_with_hook(cmd, opts, Some(Box::new(capture)), sink, on_start) {
                 Ok(o) => {
                     let survivors = o.survivors.into_iter().map(|s| (s.pid as u32, s.argv)).collect();
                     (Ok(o.status), None, Vec::new(), survivors)
@@ -227,7 +252,7 @@ fn watch(
                 Err(e) => (Err(e), None, Vec::new(), Vec::new()),
             }
         }
-        Mode::Normal => match normal::run(cmd, sink, on_start) {
+        How::Normal => match normal::run(cmd, sink, on_start) {
             Ok(o) => (Ok(o.status), Some(o.polling), o.limits, o.survivors),
             Err(e) => (Err(e), None, Vec::new(), Vec::new()),
         },

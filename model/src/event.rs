@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::receipt::FileKind;
 use crate::{ByteString, SockAddr};
 
 /// A process or thread id, as the kernel numbers it in runglass's pid namespace.
@@ -82,6 +83,39 @@ pub enum EventKind {
     /// The process was no longer there when polling looked (normal mode); how it ended
     /// is not known.
     Gone,
+    /// What was at `path` the instant before a traced call changed it, taken while the
+    /// caller was stopped at the call (deep mode), so that the change can be undone. Only
+    /// the first call about to change a path records it, just before that call's own
+    /// event. Appended last: older logs stay readable.
+    Before {
+        path: ByteString,
+        /// The call follows a symlink at `path` and one was there: `state` is that of the
+        /// file it leads to (a shell's `>>` through a symlinked `~/.bashrc`).
+        followed: bool,
+        /// None: nothing was there.
+        state: Option<PathState>,
+    },
+}
+
+/// A path's state as a capture saw it, with its content kept in the blob store when
+/// `stored`. Its own type rather than the receipt's `FileState`, so that the receipt can
+/// grow fields without changing the event log's frames.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathState {
+    pub kind: FileKind,
+    pub size: u64,
+    /// `st_mode & 0o7777`.
+    pub mode: u32,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+    /// BLAKE3 of the content, hex: regular files within the cap that could be read.
+    pub blake3: Option<String>,
+    /// A symlink's target, exactly as stored.
+    pub target: Option<ByteString>,
+    /// A regular file over the cap: neither read nor stored.
+    pub capped: bool,
+    /// The content is in the blob store under `blake3`.
+    pub stored: bool,
 }
 
 /// How a task was created.

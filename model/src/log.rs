@@ -23,7 +23,9 @@ use crate::{ByteString, Event};
 
 pub const MAGIC: &[u8; 8] = b"RGEVLOG\0";
 /// The version this build writes. Bump it on any incompatible change of the frames.
-pub const FORMAT_VERSION: u16 = 2;
+/// 3 added the `before` event (captured before-states), which version 2 readers cannot
+/// decode; version 2 logs are version 3 logs without it.
+pub const FORMAT_VERSION: u16 = 3;
 /// The oldest version this build still reads (1 lacked the header's `observer`).
 pub const MIN_READ_VERSION: u16 = 2;
 /// No frame is larger than this; a larger length prefix means the log is corrupt.
@@ -356,6 +358,48 @@ mod tests {
         std::fs::write(&path, &future).unwrap();
         let err = LogReader::open(&path).err().unwrap();
         assert!(err.to_string().contains("upgrade runglass"), "{err}");
+    }
+
+    #[test]
+    fn a_version_2_log_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_log(dir.path(), 3);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        let events: Vec<Event> = LogReader::open(&path).unwrap().map(Result::unwrap).collect();
+        assert_eq!(events[2], event(2));
+    }
+
+    #[test]
+    fn before_events_round_trip_and_leave_older_variants_tags_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.log");
+        let state = crate::PathState {
+            kind: crate::receipt::FileKind::File,
+            size: 3,
+            mode: 0o644,
+            mtime_ns: -1,
+            blake3: Some("ab".repeat(32)),
+            target: None,
+            capped: false,
+            stored: true,
+        };
+        let before = |state| Event {
+            time_ns: 1,
+            pid: 2,
+            tid: 2,
+            kind: EventKind::Before { path: ByteString(b"/t/\xff".to_vec()), followed: true, state },
+        };
+        let mut w = LogWriter::create(&path, &header()).unwrap();
+        w.append(&before(Some(state.clone()))).unwrap();
+        w.append(&before(None)).unwrap();
+        w.finish().unwrap();
+        let events: Vec<Event> = LogReader::open(&path).unwrap().map(Result::unwrap).collect();
+        assert_eq!(events, [before(Some(state)), before(None)]);
+        // Version 2 frames keep their meaning: `gone` is still variant 12, `before` comes after.
+        assert_eq!(postcard::to_allocvec(&EventKind::Gone).unwrap(), [12]);
+        assert_eq!(postcard::to_allocvec(&before(None).kind).unwrap()[0], 13);
     }
 
     #[test]

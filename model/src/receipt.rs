@@ -11,7 +11,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{ByteString, ExitStatus, Pid};
+use crate::{ByteString, ExitStatus, PathState, Pid};
 
 /// The receipt format this version of runglass writes. Readers accept this version and
 /// older ones they know; a newer one is refused with a message to upgrade.
@@ -305,6 +305,14 @@ pub struct FileState {
     pub stored: bool,
 }
 
+impl From<PathState> for FileState {
+    fn from(s: PathState) -> Self {
+        let PathState { kind, size, mode, mtime_ns, blake3, target, capped, stored } = s;
+        FileState { kind, size, mode, mtime_ns, blake3, target, capped, stored }
+    }
+}
+
+/// The kind of a path (as `lstat` tells it). Event-log frames use it too: new kinds go last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
@@ -396,6 +404,22 @@ pub struct OutsideChange {
     pub by: Vec<Actor>,
     /// Whether it exists now, after the command (false when removed or renamed away).
     pub exists_after: bool,
+    /// Its state before the command was captured while the first process about to change
+    /// it was stopped at that call: `before` is then exact.
+    #[serde(default)]
+    pub captured: bool,
+    /// Its state before the command (with `captured`; null with `captured` true: nothing
+    /// was there). A regular file's content is in the blob store where `stored` says so.
+    #[serde(default)]
+    pub before: Option<FileState>,
+    /// Its state when the receipt was made (null: nothing is there), hashed up to the
+    /// snapshot cap as snapshots do; its content is not kept (`stored` is false).
+    #[serde(default)]
+    pub after: Option<FileState>,
+    /// The first call about to change it followed a symlink at `path`: `before` and
+    /// `after` describe the file the symlink leads to, not the symlink.
+    #[serde(default)]
+    pub followed: bool,
 }
 
 /// A file the traced tree read (deep mode with --reads).

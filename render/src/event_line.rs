@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use runglass_model::receipt::FileKind;
 use runglass_model::{ByteString, CloneKind, Event, EventKind, FileOp, SyscallResult};
 
 /// `[pid] what = result`, or `[pid/tid] ...` for a call made by a non-leader thread.
@@ -77,6 +78,38 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
         EventKind::HandedOff { keeper } => write!(line, "still running; handed to background tracer {keeper}"),
         EventKind::Adopted => write!(line, "adopted by background tracer"),
         EventKind::Gone => write!(line, "gone"),
+        EventKind::Before { path, followed, state } => {
+            write!(line, "before {}", q(path))?;
+            if *followed {
+                write!(line, " (through a symlink)")?;
+            }
+            match state {
+                None => write!(line, ": nothing there"),
+                Some(s) => {
+                    write!(line, ": {} {:#o} {} bytes", file_kind(s.kind), s.mode, s.size)?;
+                    if let Some(target) = &s.target {
+                        write!(line, " -> {}", q(target))?;
+                    }
+                    if let Some(hash) = &s.blake3 {
+                        write!(line, " blake3 {}", hash.get(..16).unwrap_or(hash))?;
+                    }
+                    match (s.stored, s.capped) {
+                        (true, _) => write!(line, ", kept"),
+                        (false, true) => write!(line, ", over the cap, not kept"),
+                        (false, false) => Ok(()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn file_kind(kind: FileKind) -> &'static str {
+    match kind {
+        FileKind::File => "file",
+        FileKind::Dir => "dir",
+        FileKind::Symlink => "symlink",
+        FileKind::Other => "other",
     }
 }
 
@@ -122,6 +155,27 @@ mod tests {
         assert_eq!(text(&x), "[10] exec \"/bin/ls\" [\"ls\", \"a b\"] in \"/\" (from thread 11) = 0");
         x.tid = 12;
         assert!(text(&x).starts_with("[10/12] exec"));
+    }
+
+    #[test]
+    fn before_lines_say_what_was_there_and_whether_it_was_kept() {
+        let state = runglass_model::PathState {
+            kind: FileKind::File,
+            size: 3,
+            mode: 0o644,
+            mtime_ns: 0,
+            blake3: Some("0123456789abcdef".repeat(4)),
+            target: None,
+            capped: false,
+            stored: true,
+        };
+        let kept = ev(EventKind::Before { path: "/h/.bashrc".into(), followed: true, state: Some(state) });
+        assert_eq!(
+            text(&kept),
+            "[10] before \"/h/.bashrc\" (through a symlink): file 0o644 3 bytes blake3 0123456789abcdef, kept"
+        );
+        let absent = ev(EventKind::Before { path: "/t/\n".into(), followed: false, state: None });
+        assert_eq!(text(&absent), "[10] before \"/t/\\n\": nothing there");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use runglass_model::receipt::{
 use runglass_model::ByteString;
 
 use crate::{docker_lines, process_tree};
-use crate::text::{duration, mode_change, outcome, short_command};
+use crate::text::{duration, mode_change, outcome, outside_after, outside_before, short_command};
 use escape::{cell_code, code, fenced, html, text};
 
 /// At most this many rows per table; the receipt has the rest.
@@ -232,15 +232,16 @@ fn outside(o: &mut String, r: &Receipt) {
         return;
     }
     let _ = writeln!(o, "\n## Outside the working directory: {}\n", r.files.outside.len());
-    let _ = writeln!(o, "| Path | What happened | Exists after | By |\n|---|---|---|---|");
+    let _ = writeln!(o, "| Path | What happened | Before | After | By |\n|---|---|---|---|---|");
     for c in r.files.outside.iter().take(MAX_ROWS) {
         let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             cell_code(&c.path.escaped()),
             actions.join(", "),
-            if c.exists_after { "yes" } else { "no" },
+            text(&outside_before(c)),
+            text(&outside_after(c)),
             actors(&c.by)
         );
     }

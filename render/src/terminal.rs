@@ -9,7 +9,7 @@ use std::fmt::Write;
 use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Receipt, UnixRole};
 
 use crate::{docker_lines, process_tree};
-use crate::text::{duration, short_command};
+use crate::text::{duration, outside_after, outside_before, short_command};
 
 /// At most this many rows per list; the receipt has the rest.
 const MAX_ROWS: usize = 50;
@@ -106,7 +106,8 @@ fn files(o: &mut String, r: &Receipt) {
         for c in r.files.outside.iter().take(MAX_ROWS) {
             let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
             let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_command(&a.argv, SHORT_COMMAND))).unwrap_or_default();
-            let _ = writeln!(o, "  {} ({}){by}", c.path.shell_word(), actions.join(", "));
+            let states = format!("{} -> {}", outside_before(c), outside_after(c));
+            let _ = writeln!(o, "  {} ({}; {states}){by}", c.path.shell_word(), actions.join(", "));
         }
         more(o, r.files.outside.len());
     }

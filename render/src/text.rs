@@ -1,9 +1,10 @@
 //! Small phrases every format shares: durations, sizes, how a process or run ended, a
-//! mode change, and long command lines cut to fit one line.
+//! mode change, what a path outside the working directory was and is, and long command
+//! lines cut to fit one line.
 
 use runglass_model::ExitStatus;
 use runglass_model::event::signal_name;
-use runglass_model::receipt::{FileChange, Outcome, Process};
+use runglass_model::receipt::{FileChange, FileKind, FileState, Outcome, OutsideChange, Process};
 use runglass_model::{ByteString, command_line};
 
 /// `850 ms`, `2.4 s`, `3 min 05 s`.
@@ -38,6 +39,46 @@ pub fn outcome(o: &Outcome) -> String {
 pub fn mode_change(c: &FileChange) -> Option<String> {
     let (before, after) = (c.before.as_ref()?, c.after.as_ref()?);
     c.mode_changed.then(|| format!("mode {:o} -> {:o}", before.mode, after.mode))
+}
+
+/// `file, 12 B, mode 644`, `symlink to ../x`, `directory, mode 755`: one path's state.
+/// A symlink's target is escaped for a terminal.
+pub fn file_state(s: &FileState) -> String {
+    match s.kind {
+        FileKind::File => {
+            let over = if s.capped { ", over the cap" } else { "" };
+            format!("file, {}, mode {:o}{over}", size(s.size), s.mode)
+        }
+        FileKind::Dir => format!("directory, mode {:o}", s.mode),
+        FileKind::Symlink => match &s.target {
+            Some(target) => format!("symlink to {}", target.escaped()),
+            None => "symlink".to_string(),
+        },
+        FileKind::Other => "fifo, socket or device".to_string(),
+    }
+}
+
+/// What a path outside the working directory was before the command: its state (and
+/// whether its content was kept for revert), `absent`, or `not captured` when the trace
+/// took no before-state.
+pub fn outside_before(c: &OutsideChange) -> String {
+    let through = if c.followed { " (through the symlink)" } else { "" };
+    match (&c.before, c.captured) {
+        (_, false) => "not captured".to_string(),
+        (None, true) => "absent".to_string(),
+        (Some(s), true) if s.stored => format!("{}{through}, content kept", file_state(s)),
+        (Some(s), true) => format!("{}{through}", file_state(s)),
+    }
+}
+
+/// What a path outside the working directory is after the command: its state, or, where
+/// none was taken, whether it exists.
+pub fn outside_after(c: &OutsideChange) -> String {
+    match &c.after {
+        Some(s) => file_state(s),
+        None if c.exists_after => "exists".to_string(),
+        None => "gone".to_string(),
+    }
 }
 
 /// `6 B`, `1.5 KiB`, `10.0 MiB`: byte counts people compare at a glance.
@@ -115,6 +156,40 @@ mod tests {
         assert_eq!(size(6), "6 B");
         assert_eq!(size(1536), "1.5 KiB");
         assert_eq!(size(10 * 1024 * 1024), "10.0 MiB");
+    }
+
+    #[test]
+    fn outside_states_say_what_was_there_and_whether_revert_has_it() {
+        let file = FileState {
+            kind: FileKind::File,
+            size: 12,
+            mode: 0o644,
+            mtime_ns: 0,
+            blake3: Some("ab".repeat(32)),
+            target: None,
+            capped: false,
+            stored: true,
+        };
+        let link = FileState { kind: FileKind::Symlink, target: Some("x\ny".into()), stored: false, ..file.clone() };
+        let mut c = OutsideChange {
+            path: "/h/.bashrc".into(),
+            by: vec![],
+            exists_after: true,
+            captured: true,
+            before: Some(file.clone()),
+            after: Some(link),
+            followed: false,
+        };
+        assert_eq!(outside_before(&c), "file, 12 B, mode 644, content kept");
+        assert_eq!(outside_after(&c), "symlink to x\\ny");
+        c.followed = true;
+        assert_eq!(outside_before(&c), "file, 12 B, mode 644 (through the symlink), content kept");
+        c.before = None;
+        c.after = None;
+        assert_eq!((outside_before(&c), outside_after(&c)), ("absent".to_string(), "exists".to_string()));
+        c.captured = false;
+        c.exists_after = false;
+        assert_eq!((outside_before(&c), outside_after(&c)), ("not captured".to_string(), "gone".to_string()));
     }
 
     #[test]

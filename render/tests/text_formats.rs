@@ -190,7 +190,15 @@ fn summary_stays_under_4_kb_on_a_receipt_made_to_bloat_it() {
 fn summary_reviews_high_risks_then_outside_then_executables_then_deletions_then_diffs() {
     let mut r = fixture();
     r.risk.notes = vec![note(Severity::Low, "low", "low evidence"), note(Severity::High, "high", "high evidence")];
-    r.files.outside = vec![OutsideChange { path: "/etc/profile".into(), by: vec![], exists_after: true }];
+    r.files.outside = vec![OutsideChange {
+        path: "/etc/profile".into(),
+        by: vec![],
+        exists_after: true,
+        captured: false,
+        before: None,
+        after: None,
+        followed: false,
+    }];
     // The fixture has bin/start.sh created 755, run.sh made executable, three deleted files.
     let summary = summary_md::summary(&r);
     let review: Vec<&str> = summary.split("**Review next**\n\n").nth(1).expect("a review section").lines().collect();

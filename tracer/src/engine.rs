@@ -10,6 +10,7 @@ use nix::errno::Errno;
 use runglass_model::{ByteString, CloneKind, Event, EventKind, ExitStatus, SyscallResult};
 
 use crate::arch::Abi;
+use crate::before_change::BeforeChange;
 use crate::decode::{self, Entry, Syscall};
 use crate::error::Error;
 use crate::filter::FilterOptions;
@@ -57,6 +58,8 @@ pub struct Tracer {
     first_stop: Option<Stop>,
     start: Instant,
     opts: Options,
+    /// Asked about every path a stopped call is about to change.
+    before_change: Option<Box<dyn BeforeChange>>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -73,6 +76,7 @@ impl Tracer {
             first_stop: None,
             start: Instant::now(),
             opts,
+            before_change: None,
             _not_send: PhantomData,
         }
     }
@@ -164,6 +168,13 @@ impl Tracer {
                 Ok(None)
             }
         }
+    }
+
+    /// Installs the hook asked about every path a call is about to change, while the
+    /// caller is stopped at it. Install it before [`Tracer::run`] or [`Tracer::run_to_end`]:
+    /// calls made before are not seen by it.
+    pub fn set_before_change(&mut self, hook: Box<dyn BeforeChange>) {
+        self.before_change = Some(hook);
     }
 
     pub fn root_pid(&self) -> Option<Tid> {
@@ -349,8 +360,18 @@ impl Tracer {
         let Some(abi) = Abi::from_audit(arch, nr) else { return Ok(Resume::Cont(0)) };
         let Some(call) = abi.call(nr) else { return Ok(Resume::Cont(0)) };
         let tgid = self.tasks[&tid].tgid;
-        Ok(match decode::on_entry(&self.mem, tid, &Syscall { abi, call, args }) {
+        let sc = Syscall { abi, call, args };
+        Ok(match decode::on_entry(&self.mem, tid, &sc) {
             Entry::AwaitExit(pending) => {
+                if let Some(hook) = self.before_change.as_mut() {
+                    // The call has not run yet: what the hook records is the state before it,
+                    // and its event goes out before the call's own (sent at the exit stop).
+                    let changes = decode::changes(&sc, &pending).into_iter().flatten();
+                    let first: Vec<EventKind> = changes.flat_map(|c| hook.before_change(c)).collect();
+                    for kind in first {
+                        self.emit(sink, tgid, tid, kind);
+                    }
+                }
                 self.task(tid).pending = Some(pending);
                 Resume::ToSyscallExit
             }

@@ -7,13 +7,15 @@
 //! Layout: [`sys`] holds every raw call; [`filter`] builds the BPF program from the
 //! per-ABI tables in [`arch`]; [`wait`] classifies stops; [`decode`] turns a stopped call
 //! into an event, reading memory through [`memory`] and resolving paths with [`paths`];
-//! [`engine`] is the loop.
+//! [`engine`] is the loop. A host may install a [`BeforeChange`] hook to record a path's
+//! state while the call about to change it is stopped.
 //!
 //! This crate knows nothing of receipts, output formats or command-line flags.
 
 #![deny(unsafe_code)]
 
 pub mod arch;
+pub mod before_change;
 pub mod decode;
 pub mod engine;
 pub mod error;
@@ -26,6 +28,7 @@ mod sys;
 pub mod tracee;
 pub mod wait;
 
+pub use before_change::{BeforeChange, Change};
 pub use engine::{Options, Survivor, Tracer};
 pub use error::Error;
 pub use spawn::Command;

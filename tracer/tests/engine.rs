@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use runglass_model::{ByteString, CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, SockAddr, SyscallResult};
-use runglass_tracer::{Command, Options, Tracer};
+use runglass_tracer::{BeforeChange, Change, Command, Options, Tracer};
 
 struct Trace {
     status: ExitStatus,
@@ -372,4 +372,64 @@ fn a_daemon_outliving_the_root_is_handed_off_unharmed_and_still_traced() {
     assert!(later.iter().any(|e| matches!(&e.kind, EventKind::Open { path, result, .. } if path.0 == late_file && result.is_ok())), "{later:#?}");
     assert!(later.iter().any(|e| matches!(&e.kind, EventKind::Connect { result: SyscallResult::Err(Errno(111)), .. })));
     assert!(later.iter().any(|e| matches!(e.kind, EventKind::Exit { status: ExitStatus::Code(0) })));
+}
+
+/// What a [`BeforeChange`] hook saw: each path, whether the call follows it, whether a
+/// rename takes it, and the content there at that instant (None: not a readable file).
+type Seen = Vec<(Vec<u8>, bool, bool, Option<Vec<u8>>)>;
+
+/// Reads each path's content the moment the engine asks, and marks the log with a
+/// `before` event, so the test can check both what was there and where it was recorded.
+struct ReadAtStop(std::sync::Arc<std::sync::Mutex<Seen>>);
+
+impl BeforeChange for ReadAtStop {
+    fn before_change(&mut self, c: Change<'_>) -> Vec<EventKind> {
+        let content = std::fs::read(c.path.as_path()).ok();
+        self.0.lock().unwrap().push((c.path.0.clone(), c.follow, c.renamed, content));
+        vec![EventKind::Before { path: c.path.clone(), followed: c.follow, state: None }]
+    }
+}
+
+#[test]
+fn the_before_change_hook_sees_each_path_while_its_caller_is_stopped_before_the_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, content) in [("f", "old"), ("a", "moved"), ("b", "replaced"), ("c", "removed")] {
+        std::fs::write(d.join(name), content).unwrap();
+    }
+    let script = "printf new > f; mv a b; rm c; mkdir d; ln -s f l; chmod 600 b; cat f > /dev/null";
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::new()));
+    let cmd = Command::new("/bin/sh").args(["-c", script].map(OsString::from)).current_dir(d);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut tracer = Tracer::spawn(&cmd, Options::default(), &tx).expect("spawn under the tracer");
+    tracer.set_before_change(Box::new(ReadAtStop(seen.clone())));
+    assert_eq!(tracer.run(&tx).expect("trace"), ExitStatus::Code(0));
+    drop(tracer);
+    drop(tx);
+    let events: Vec<Event> = rx.iter().collect();
+    assert_eq!(std::fs::read(d.join("f")).unwrap(), b"new");
+
+    let seen = seen.lock().unwrap().clone();
+    let saw = |name: &str| seen.iter().find(|(path, ..)| path == &p(d, name)).cloned();
+    let content = |s: &str| Some(s.as_bytes().to_vec());
+    let truncated = Some((p(d, "f"), true, false, content("old")));
+    assert_eq!(saw("f"), truncated, "the truncating open is seen before it runs");
+    assert_eq!(saw("a"), Some((p(d, "a"), false, true, content("moved"))), "a rename's source");
+    assert_eq!(saw("b"), Some((p(d, "b"), false, true, content("replaced"))), "a rename's destination, before it");
+    assert_eq!(saw("c"), Some((p(d, "c"), false, false, content("removed"))));
+    assert_eq!(saw("d"), Some((p(d, "d"), false, false, None)), "mkdir: nothing there yet");
+    assert_eq!(saw("l"), Some((p(d, "l"), false, false, None)), "symlink: the new link's path");
+    let chmods: Vec<_> = seen.iter().filter(|(path, follow, ..)| path == &p(d, "b") && *follow).collect();
+    assert_eq!(chmods.len(), 1, "chmod follows symlinks: {seen:?}");
+    assert_eq!(seen.iter().filter(|s| s.0 == p(d, "f")).count(), 1, "reading f changes nothing: {seen:?}");
+    assert!(seen.iter().any(|s| s.0 == b"/dev/null"), "the engine asks about every path; the host filters");
+
+    // Each `before` event precedes the event of the call it was taken for.
+    let position = |want: &dyn Fn(&EventKind) -> bool| events.iter().position(|e| want(&e.kind)).unwrap();
+    let before_f = position(&|k| matches!(k, EventKind::Before { path, .. } if path.0 == p(d, "f")));
+    let open_f = position(&|k| matches!(k, EventKind::Open { path, .. } if path.0 == p(d, "f")));
+    assert!(before_f < open_f, "{events:#?}");
+    let before_c = position(&|k| matches!(k, EventKind::Before { path, .. } if path.0 == p(d, "c")));
+    let unlink_c = position(&|k| matches!(k, EventKind::File { op: FileOp::Unlink, path, .. } if path.0 == p(d, "c")));
+    assert!(before_c < unlink_c, "{events:#?}");
 }

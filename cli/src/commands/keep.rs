@@ -2,14 +2,19 @@
 //!
 //! It is started by the tracer that hands them off, which has left them in group-stop.
 //! It adopts them, prints `ready` on stdout so the hand-off can complete, lets them
-//! continue, and traces them until they exit, writing events to the given log.
+//! continue, and traces them until they exit, writing events to the given log. With a
+//! log, it captures before-states as the run's own tracer does, into the same store.
 
 use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use runglass_model::log::{LogHeader, LogWriter};
 
 use crate::args::KeepArgs;
+use crate::capture::BeforeCapture;
+use crate::snapshot::{self, Manifest};
 use crate::store;
 
 pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
@@ -44,7 +49,13 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
         }
         Ok(())
     });
+    let capture = args.log.as_deref().and_then(|log| {
+        capture_for(log).map_err(|e| eprintln!("runglass: warning: no before-states captured: {e:#}")).ok()
+    });
     let mut tracer = runglass_tracer::Tracer::adopt(&args.pids, opts, &tx).context("adopting the survivors")?;
+    if let Some(capture) = capture {
+        tracer.set_before_change(Box::new(capture));
+    }
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "ready")?;
@@ -57,4 +68,15 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
     drop(tx);
     writer.join().map_err(|_| anyhow::anyhow!("the event writer panicked"))??;
     Ok(0)
+}
+
+/// The capture for the survivors of the run whose receipt directory holds `log`: the same
+/// data directory and cap (runglass's environment is inherited), and the run's
+/// before-snapshot to tell which paths of its working directory matter.
+fn capture_for(log: &Path) -> anyhow::Result<BeforeCapture> {
+    let data = store::data_dir()?;
+    let cap = snapshot::cap_from_env()?;
+    let before = log.parent().map(|dir| dir.join(store::SNAPSHOT_BEFORE));
+    let before = before.filter(|path| path.exists()).map(|path| Manifest::load(&path)).transpose()?;
+    BeforeCapture::new(&data, cap, before.map(Arc::new))
 }

@@ -12,7 +12,7 @@ use runglass_model::{ByteString, Event, EventKind, FileOp, OpenFlags, SyscallRes
 use super::ms;
 
 /// Paths whose changes are the system's plumbing, not the command's work.
-const NOT_FILES: [&[u8]; 3] = [b"/dev/", b"/proc/", b"/sys/"];
+pub const NOT_FILES: [&[u8]; 3] = [b"/dev/", b"/proc/", b"/sys/"];
 
 #[derive(Default)]
 pub struct FileActions {

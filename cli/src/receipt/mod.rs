@@ -5,6 +5,7 @@
 //! The same builder serves a finished run, and a run recovered from its event log after
 //! runglass was killed; both modes produce the same events (the engine's, or polling's).
 
+pub mod captured;
 pub mod coverage;
 pub mod file_actions;
 pub mod network;
@@ -23,6 +24,7 @@ use runglass_model::receipt::{
 use runglass_model::{ByteString, Event, command_line};
 
 use crate::time;
+use captured::Captured;
 use file_actions::FileActions;
 use network::NetworkTable;
 use processes::ProcessTable;
@@ -68,6 +70,7 @@ pub struct Folder {
     processes: ProcessTable,
     network: NetworkTable,
     files: FileActions,
+    captured: Captured,
     timeline: TimelineBuilder,
 }
 
@@ -78,6 +81,7 @@ impl Folder {
             processes: ProcessTable::new(source),
             network: NetworkTable::new(source),
             files: FileActions::new(root, data_dir),
+            captured: Captured::new(&data_dir.join("blobs")),
             timeline: TimelineBuilder::default(),
         }
     }
@@ -88,13 +92,19 @@ impl Folder {
         let argv = || self.processes.argv_of(event.pid);
         self.network.observe(event, argv);
         self.files.observe(event, argv);
+        self.captured.observe(event);
         self.timeline.observe(event, argv);
         self.processes.observe(event);
+    }
+
+    /// The BLAKE3 of every before-content the trace's captures kept in the blob store.
+    pub fn captured_contents(&self) -> std::collections::HashSet<[u8; 32]> {
+        self.captured.stored_hashes()
     }
 }
 
 pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
-    let Folder { processes, network, files: actions, mut timeline } = folder;
+    let Folder { processes, network, files: actions, captured, mut timeline } = folder;
     let started_unix_ms = facts.header.started_unix_ns / 1_000_000;
     let ended_unix_ms = (facts.ended_unix_ns / 1_000_000).max(started_unix_ms);
     for (at, text) in &facts.phases {
@@ -108,7 +118,7 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
     let files = Files {
         root: ByteString(facts.root.as_os_str().as_bytes().to_vec()),
         changes: changes.unwrap_or_else(|| changes_from_trace(&actions)),
-        outside: outside_changes(&actions),
+        outside: outside_changes(&actions, &captured, facts.cap_bytes),
         reads: reads(&actions, facts.cap_bytes),
         snapshot: facts.snapshot.clone(),
     };
@@ -207,14 +217,31 @@ fn changes_from_trace(actions: &FileActions) -> Vec<FileChange> {
         .collect()
 }
 
-fn outside_changes(actions: &FileActions) -> Vec<OutsideChange> {
+/// Changes outside the root, each with its captured before-state (when the trace took
+/// one) and its state now, looked at the way the capture looked (through the symlink it
+/// followed, if it did), so that the two compare.
+fn outside_changes(actions: &FileActions, captured: &Captured, cap: u64) -> Vec<OutsideChange> {
     actions
         .outside
         .iter()
-        .map(|(path, by)| OutsideChange {
-            path: ByteString(path.clone()),
-            by: by.clone(),
-            exists_after: std::fs::symlink_metadata(std::ffi::OsStr::from_bytes(path)).is_ok(),
+        .map(|(path, by)| {
+            let before = captured.get(path);
+            let followed = before.as_ref().is_some_and(|b| b.followed);
+            let mut by = by.clone();
+            if let Some(b) = &before {
+                settle_creates(&mut by, b.state.is_some());
+            }
+            let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
+            let after = crate::capture::observe(path, followed, cap, None).ok().flatten().map(|o| o.state.into());
+            OutsideChange {
+                path: ByteString(path.as_os_str().as_bytes().to_vec()),
+                by,
+                exists_after: std::fs::symlink_metadata(path).is_ok(),
+                captured: before.is_some(),
+                before: before.and_then(|b| b.state).map(Into::into),
+                after,
+                followed,
+            }
         })
         .collect()
 }

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod atomic;
+mod blob_refs;
 pub mod catalog;
 pub mod lock;
 
@@ -82,23 +83,15 @@ pub fn remove_receipt(dir: &Path) -> anyhow::Result<()> {
 /// manifest is not written yet.
 const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Deletes the blobs that no remaining receipt's snapshots use. A receipt whose manifests
-/// cannot be read keeps everything (nothing is deleted on a guess). Returns (files, bytes).
+/// Deletes the blobs that no remaining receipt uses (its snapshots, or the before-states
+/// its trace captured). A receipt whose manifests or event log cannot be read keeps
+/// everything (nothing is deleted on a guess). Returns (files, bytes).
 pub fn collect_blobs(data: &Path) -> anyhow::Result<(u64, u64)> {
     let mut keep = std::collections::HashSet::new();
     for listed in catalog::scan(data)? {
-        for name in [SNAPSHOT_BEFORE, SNAPSHOT_AFTER] {
-            let path = listed.dir.join(name);
-            if !path.exists() {
-                continue;
-            }
-            match crate::snapshot::Manifest::load(&path) {
-                Ok(m) => keep.extend(m.entries.values().filter(|e| e.stored).filter_map(|e| e.hash)),
-                Err(e) => {
-                    eprintln!("runglass: warning: keeping every blob: {e:#}");
-                    return Ok((0, 0));
-                }
-            }
+        if let Err(e) = blob_refs::collect(&listed, &mut keep) {
+            eprintln!("runglass: warning: keeping every blob: {e:#}");
+            return Ok((0, 0));
         }
     }
     crate::blobs::BlobStore::open(&data.join("blobs"))?.collect_garbage(&keep, BLOB_GRACE)

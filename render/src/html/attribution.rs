@@ -67,7 +67,15 @@ mod tests {
     fn each_process_gets_its_files_once_with_every_distinct_action() {
         let mut files =
             Files { root: "/p".into(), changes: vec![], outside: vec![], reads: vec![], snapshot: Default::default() };
-        let outside = |by| OutsideChange { path: "/etc/x".into(), by, exists_after: true };
+        let outside = |by| OutsideChange {
+            path: "/etc/x".into(),
+            by,
+            exists_after: true,
+            captured: false,
+            before: None,
+            after: None,
+            followed: false,
+        };
         files.outside.push(outside(vec![
             actor(7, Action::Truncated),
             actor(7, Action::Wrote),

@@ -12,7 +12,7 @@ use super::diff;
 use super::observation::unseen_note;
 use super::parts::{actor, actors, count, frame, path};
 use super::{Served, revert};
-use crate::text::size;
+use crate::text::{outside_after, outside_before, size};
 
 /// This many text diffs are open when the page loads, so a reader sees changes without a
 /// click; the rest are closed to keep a big run's page scannable.
@@ -186,13 +186,14 @@ fn outside(r: &Receipt) -> Markup {
         } @else {
             div.table-scroll {
                 table {
-                    thead { tr { th { "Path" } th { "What happened" } th { "After" } th { "By" } } }
+                    thead { tr { th { "Path" } th { "What happened" } th { "Before" } th { "After" } th { "By" } } }
                     tbody {
                         @for (i, c) in outside.iter().enumerate() {
                             tr id={ "outside-" (i) } {
                                 td { (path(&c.path)) }
                                 td { (c.by.iter().map(|a| a.action.as_str()).collect::<Vec<_>>().join(", ")) }
-                                td { (if c.exists_after { "exists" } else { "gone" }) }
+                                td { (outside_before(c)) }
+                                td { (outside_after(c)) }
                                 td { (distinct_actors(c.by.iter().map(|a| (a.pid, &a.argv[..])))) }
                             }
                         }

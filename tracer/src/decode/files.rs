@@ -4,11 +4,13 @@ use runglass_model::{ByteString, FileOp, OpenFlags};
 
 use super::{Pending, Syscall, path_arg};
 use crate::arch::Call;
+use crate::before_change::Change;
 use crate::memory::{MAX_PATH, Memory};
 use crate::paths::AT_FDCWD;
 use crate::sys::Tid;
 
 const AT_REMOVEDIR: u32 = 0x200;
+const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 const CREAT_FLAGS: u32 = OpenFlags::WRONLY | OpenFlags::CREAT | OpenFlags::TRUNC;
 
 pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Pending {
@@ -47,6 +49,41 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Pending {
         Call::Fchmodat | Call::Fchmodat2 => file(FileOp::Chmod { mode: sc.u32(2) }, path(sc.int(0), 1)),
         other => unreachable!("{other:?} is not a file call"),
     }
+}
+
+/// The paths `pending` (decoded from `sc`) is about to change: at most two, a rename's
+/// source and destination. Opens count only with write intent; an O_PATH or O_TMPFILE
+/// open changes no path, and a path that could not be read is left out.
+pub fn changes<'a>(sc: &Syscall, pending: &'a Pending) -> [Option<Change<'a>>; 2] {
+    let one = |path: &'a ByteString, follow: bool| [Some(Change { path, follow, renamed: false }), None];
+    let found = match pending {
+        Pending::Open { path, flags, .. } => {
+            let writes = flags.writes() && !flags.has(OpenFlags::PATH) && !flags.has(OpenFlags::TMPFILE);
+            if !writes {
+                return [None, None];
+            }
+            // O_CREAT|O_EXCL fails on any existing path, a symlink included: nothing is followed.
+            let exclusive = flags.has(OpenFlags::CREAT | OpenFlags::EXCL);
+            one(path, !flags.has(OpenFlags::NOFOLLOW) && !exclusive)
+        }
+        Pending::File { op, path } => match op {
+            FileOp::Unlink | FileOp::Rmdir | FileOp::Symlink { .. } | FileOp::Mkdir { .. } => one(path, false),
+            FileOp::Rename { to, .. } => {
+                let renamed = |path| Some(Change { path, follow: false, renamed: true });
+                [renamed(path), renamed(to)]
+            }
+            FileOp::Link { to } => one(to, false),
+            FileOp::Truncate { .. } => one(path, true),
+            FileOp::Chmod { .. } => {
+                let nofollow = sc.call == Call::Fchmodat2 && sc.u32(3) & AT_SYMLINK_NOFOLLOW != 0;
+                one(path, !nofollow)
+            }
+        },
+        Pending::Exec { .. } | Pending::Connect { .. } | Pending::Bind { .. } | Pending::Listen { .. } => {
+            return [None, None];
+        }
+    };
+    found.map(|c| c.filter(|c| !c.path.is_empty()))
 }
 
 /// A string argument kept exactly as given (a symlink's target is not resolved).

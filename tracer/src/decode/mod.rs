@@ -10,6 +10,8 @@ mod net;
 pub mod procnet;
 pub mod sockaddr;
 
+pub use files::changes;
+
 use runglass_model::{ByteString, EventKind, FileOp, OpenFlags, SockAddr, SyscallResult};
 
 use crate::arch::{Abi, Call};

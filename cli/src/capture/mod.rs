@@ -1,0 +1,167 @@
+//! Capturing a path's before-state at the syscall (deep mode): while a traced process is
+//! stopped at a call about to change a path, the path's state, and a regular file's
+//! content up to the snapshot cap, go into the blob store. That is what lets a change be
+//! undone anywhere on disk, and what lets a deep run's snapshots hash files without
+//! copying them: only what is about to change is kept.
+//!
+//! Only the first change of each path is captured (later ones would see the command's
+//! own work). Skipped: runglass's data directory, /dev, /proc and /sys, and, inside the
+//! working directory, paths its before-snapshot does not list (ignored directories such
+//! as `target/`, or files the command itself created). A capture that fails is not
+//! recorded and never stops the command; the first failure is reported on stderr.
+
+mod after_contents;
+mod state;
+mod writer;
+
+use std::collections::HashSet;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+use std::sync::Arc;
+
+use runglass_model::receipt::FileKind;
+use runglass_model::{ByteString, EventKind};
+use runglass_tracer::{BeforeChange, Change};
+
+use crate::receipt::file_actions::{NOT_FILES, relative};
+use crate::snapshot::Manifest;
+
+pub use after_contents::{keep_changed_after_contents, mark_captured};
+pub use state::observe;
+use writer::BlobWriter;
+
+pub struct BeforeCapture {
+    blobs: BlobWriter,
+    cap: u64,
+    data_dir: Vec<u8>,
+    /// The working directory's before-snapshot, when there is one.
+    before: Option<Arc<Manifest>>,
+    /// Paths already captured (or deliberately left out): a build opens the same files
+    /// for writing again and again, and each must then cost one lookup.
+    seen: HashSet<Vec<u8>>,
+    warned: bool,
+}
+
+impl BeforeCapture {
+    /// Captures into the blob store of `data`, reading regular files up to `cap` bytes.
+    /// Inside `before`'s root only the paths it lists are captured.
+    pub fn new(data: &Path, cap: u64, before: Option<Arc<Manifest>>) -> anyhow::Result<BeforeCapture> {
+        Ok(BeforeCapture {
+            blobs: BlobWriter::start(&data.join("blobs"))?,
+            cap,
+            data_dir: std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf()).into_os_string().into_vec(),
+            before,
+            seen: HashSet::new(),
+            warned: false,
+        })
+    }
+
+    /// Whether `path` is one to capture: not runglass's own, not the kernel's, and, inside
+    /// the snapshotted root, a path the snapshot holds.
+    fn wanted(&self, path: &[u8]) -> bool {
+        if !path.starts_with(b"/") || NOT_FILES.iter().any(|p| path.starts_with(p)) {
+            return false;
+        }
+        if path == self.data_dir || relative(path, &self.data_dir).is_some() {
+            return false;
+        }
+        match &self.before {
+            Some(before) => match relative(path, before.root.as_os_str().as_bytes()) {
+                Some(rel) => before.entries.contains_key(rel),
+                None => true,
+            },
+            None => true,
+        }
+    }
+
+    fn warn_once(&mut self, path: &ByteString, error: &anyhow::Error) {
+        if !std::mem::replace(&mut self.warned, true) {
+            eprintln!(
+                "runglass: warning: the state of \"{}\" before the command changed it was not captured ({error:#}); \
+                 revert cannot restore paths that were not captured",
+                path.escaped()
+            );
+        }
+    }
+
+    /// The `before` event of `path`, the first time it is asked for.
+    fn capture(&mut self, path: &ByteString, follow: bool) -> Option<EventKind> {
+        if self.seen.contains(path.as_bytes()) {
+            return None;
+        }
+        self.seen.insert(path.0.clone());
+        if !self.wanted(path.as_bytes()) {
+            return None;
+        }
+        match observe(path.as_path(), follow, self.cap, Some(&self.blobs)) {
+            Ok(observed) => Some(EventKind::Before {
+                path: path.clone(),
+                followed: observed.as_ref().is_some_and(|o| o.followed),
+                state: observed.map(|o| o.state),
+            }),
+            Err(e) => {
+                self.warn_once(path, &e);
+                None
+            }
+        }
+    }
+
+    /// The regular files the before-snapshot lists under the directory `path`.
+    fn listed_files_under(&self, path: &[u8]) -> Vec<ByteString> {
+        let Some(before) = &self.before else { return Vec::new() };
+        let root = before.root.as_os_str().as_bytes();
+        let Some(rel) = relative(path, root) else { return Vec::new() };
+        let prefix = [rel, b"/"].concat();
+        before
+            .entries
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .filter(|(_, entry)| entry.kind == FileKind::File)
+            .map(|(key, _)| ByteString([root, b"/", key].concat()))
+            .collect()
+    }
+}
+
+impl BeforeChange for BeforeCapture {
+    fn before_change(&mut self, change: Change<'_>) -> Vec<EventKind> {
+        let Some(first) = self.capture(change.path, change.follow) else { return Vec::new() };
+        let is_dir = matches!(&first, EventKind::Before { state: Some(s), .. } if s.kind == FileKind::Dir);
+        let mut events = vec![first];
+        if change.renamed && is_dir {
+            // A directory renamed away takes its files along, each leaving its own path:
+            // inside the working directory, where hash-only snapshots kept no contents,
+            // capture those the snapshot listed (outside, only the directory is recorded).
+            for path in self.listed_files_under(change.path.as_bytes()) {
+                events.extend(self.capture(&path, false));
+            }
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_path_is_captured_once_and_plumbing_never() {
+        let data = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"first").unwrap();
+        let mut capture = BeforeCapture::new(data.path(), 100, None).unwrap();
+        let path = ByteString(f.as_os_str().as_bytes().to_vec());
+        let first = capture.capture(&path, true);
+        assert!(matches!(first, Some(EventKind::Before { state: Some(_), .. })), "{first:?}");
+        std::fs::write(&f, b"second").unwrap();
+        assert_eq!(capture.capture(&path, true), None, "the first state is the one that counts");
+        for plumbing in ["/dev/null", "/proc/self/attr/current", "relative/path"] {
+            assert_eq!(capture.capture(&plumbing.into(), true), None, "{plumbing}");
+        }
+        let own = data.path().canonicalize().unwrap().join("receipts/x/events.log");
+        let own = ByteString(own.into_os_string().into_encoded_bytes());
+        assert_eq!(capture.capture(&own, true), None, "runglass's own files");
+        let gone = ByteString(dir.path().join("new").into_os_string().into_encoded_bytes());
+        assert!(matches!(capture.capture(&gone, false), Some(EventKind::Before { state: None, .. })));
+    }
+}

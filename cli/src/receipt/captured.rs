@@ -1,0 +1,106 @@
+//! Before-states captured by the trace (deep mode): the first `before` event of each path
+//! is what was there before the command, taken while the first process about to change it
+//! was stopped at that call. A content the event says is stored counts as stored only if
+//! the blob store has it: the capture hands contents to a writer thread, and a run killed
+//! before that thread caught up leaves events that claim more than the store holds.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use runglass_model::{Event, EventKind, PathState};
+
+use crate::blobs::BlobStore;
+
+/// What was at one path before the command.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Before {
+    /// The symlink at the path was followed: the state is of the file it leads to.
+    pub followed: bool,
+    /// None: nothing was there.
+    pub state: Option<PathState>,
+}
+
+pub struct Captured {
+    /// By absolute path.
+    first: HashMap<Vec<u8>, Before>,
+    /// The store the contents went to (None: it cannot be opened, so nothing is stored).
+    blobs: Option<BlobStore>,
+}
+
+impl Captured {
+    pub fn new(blobs_dir: &Path) -> Captured {
+        Captured { first: HashMap::new(), blobs: BlobStore::open(blobs_dir).ok() }
+    }
+
+    pub fn observe(&mut self, event: &Event) {
+        if let EventKind::Before { path, followed, state } = &event.kind {
+            // A later capture of the same path (the background tracer's, say) comes after
+            // the command's own changes: only the first is the state before it.
+            self.first.entry(path.0.clone()).or_insert_with(|| Before { followed: *followed, state: state.clone() });
+        }
+    }
+
+    /// The state captured for `path` (absolute) before its first change, `stored` only
+    /// where the blob store holds the content.
+    pub fn get(&self, path: &[u8]) -> Option<Before> {
+        let mut before = self.first.get(path)?.clone();
+        if let Some(state) = before.state.as_mut() {
+            state.stored = self.stored(state).is_some();
+        }
+        Some(before)
+    }
+
+    /// The BLAKE3 of every content the captures put into the blob store.
+    pub fn stored_hashes(&self) -> HashSet<[u8; 32]> {
+        self.first.values().filter_map(|b| self.stored(b.state.as_ref()?)).map(|h| *h.as_bytes()).collect()
+    }
+
+    /// The hash of the state's content when it is in the store.
+    fn stored(&self, state: &PathState) -> Option<blake3::Hash> {
+        let hash = blake3::Hash::from_hex(state.blake3.as_deref()?).ok()?;
+        (state.stored && self.blobs.as_ref()?.contains(&hash)).then_some(hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runglass_model::receipt::FileKind;
+
+    fn before(path: &str, content: &[u8]) -> Event {
+        let state = PathState {
+            kind: FileKind::File,
+            size: content.len() as u64,
+            mode: 0o644,
+            mtime_ns: 0,
+            blake3: Some(blake3::hash(content).to_hex().to_string()),
+            target: None,
+            capped: false,
+            stored: true,
+        };
+        let kind = EventKind::Before { path: path.into(), followed: false, state: Some(state) };
+        Event { time_ns: 0, pid: 1, tid: 1, kind }
+    }
+
+    #[test]
+    fn the_first_capture_of_a_path_is_its_state_before_the_command() {
+        let dir = tempfile::tempdir().unwrap();
+        BlobStore::open(&dir.path().join("blobs")).unwrap().put_bytes(b"original").unwrap();
+        let mut captured = Captured::new(&dir.path().join("blobs"));
+        captured.observe(&before("/h/.bashrc", b"original"));
+        captured.observe(&before("/h/.bashrc", b"already changed"));
+        let first = captured.get(b"/h/.bashrc").unwrap().state.unwrap();
+        assert_eq!(first.blake3, Some(blake3::hash(b"original").to_hex().to_string()));
+        assert!(first.stored);
+        assert_eq!(captured.stored_hashes(), HashSet::from([*blake3::hash(b"original").as_bytes()]));
+    }
+
+    #[test]
+    fn a_content_the_store_lacks_is_not_claimed_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut captured = Captured::new(&dir.path().join("blobs"));
+        captured.observe(&before("/etc/hosts", b"never written"));
+        assert!(!captured.get(b"/etc/hosts").unwrap().state.unwrap().stored);
+        assert!(captured.stored_hashes().is_empty());
+    }
+}
