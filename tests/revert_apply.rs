@@ -318,3 +318,32 @@ fn a_receipt_still_running_is_not_reverted() {
     assert!(stderr(&out).contains("is still running"), "{}", stderr(&out));
     assert!(w.join("b.txt").exists());
 }
+
+#[test]
+fn files_outside_the_working_directory_written_by_a_traced_command_are_reverted_with_include_outside() {
+    let (data, work, home) = (tempfile::tempdir().unwrap(), project(), tempfile::tempdir().unwrap());
+    let h = home.path();
+    std::fs::write(h.join(".bashrc"), "alias ll='ls -l'\n").unwrap();
+    std::fs::write(h.join("sed.conf"), "port=80\n").unwrap();
+    std::fs::write(h.join("gone"), "remove me\n").unwrap();
+    std::fs::set_permissions(h.join("gone"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let before = tree(h);
+    let script = format!(
+        "echo 'export PATH=/opt/evil:$PATH' >> {h}/.bashrc; sed -i s/80/8080/ {h}/sed.conf; rm {h}/gone; \
+         echo new > {h}/new; mkdir {h}/dir; echo inside > a.txt",
+        h = h.display()
+    );
+    let out = run_script(data.path(), work.path(), &["--deep"], &script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let changed = tree(h);
+
+    // Without asking, only the working directory is touched.
+    applied(data.path(), work.path(), &[]);
+    assert_eq!(tree(h), changed, "outside files are left without --include-outside");
+    assert_eq!(std::fs::read_to_string(work.path().join("a.txt")).unwrap(), "a\n");
+
+    let preview = String::from_utf8(revert(data.path(), work.path(), &["--include-outside"]).stdout).unwrap();
+    assert!(preview.contains(".bashrc") && preview.contains("safe"), "{preview}");
+    let text = applied(data.path(), work.path(), &["--include-outside"]);
+    assert_eq!(tree(h), before, "{text}");
+}

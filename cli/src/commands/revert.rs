@@ -11,7 +11,7 @@ use runglass_model::receipt::Receipt;
 use crate::args::RevertArgs;
 use crate::recover;
 use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
-use crate::revert::plan::{Change, Step, Verdict};
+use crate::revert::plan::{self, Change, Step, Verdict};
 use crate::revert::target::{Preview, Target};
 use crate::store::{self, catalog};
 
@@ -82,7 +82,9 @@ fn preview(receipt: &Receipt, p: &Preview, args: &RevertArgs) -> anyhow::Result<
     }
     if args.include_outside {
         for c in &receipt.files.outside {
-            writeln!(out, "  {:<10} {:<40} before-content not captured", "-", c.path.shell_word())?;
+            if let Some(why) = plan::outside_unplanned(c) {
+                writeln!(out, "  {:<10} {:<40} {why}", "-", c.path.shell_word())?;
+            }
         }
     } else if !receipt.files.outside.is_empty() {
         let n = receipt.files.outside.len();

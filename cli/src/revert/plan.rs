@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use runglass_model::ByteString;
-use runglass_model::receipt::{FileChange, FileKind, FileState, Receipt};
+use runglass_model::receipt::{FileChange, FileKind, FileState, OutsideChange, Receipt};
 use rustix::fs::FileType;
 
 use super::confine::{Refusal, Root, check_plain};
@@ -90,6 +90,28 @@ pub fn inside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
         before: c.before.as_ref(),
         after: c.after.as_ref(),
     })
+}
+
+/// The receipt's changes outside its root whose before-state was captured at the system
+/// call (deep mode). One first reached through a symlink (`followed`) is left out: its
+/// states describe the file the link leads to, which a walk that never follows a symlink
+/// does not reach.
+pub fn outside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
+    r.files.outside.iter().filter(|o| o.captured && !o.followed).map(|o| Change {
+        path: &o.path,
+        outside: true,
+        before: o.before.as_ref(),
+        after: o.after.as_ref(),
+    })
+}
+
+/// Why an outside change cannot be reverted at all (None: it can be planned).
+pub fn outside_unplanned(o: &OutsideChange) -> Option<&'static str> {
+    match (o.captured, o.followed) {
+        (false, _) => Some("before-state not captured (only deep mode captures it)"),
+        (true, true) => Some("refused: it was changed through a symlink, which revert never follows"),
+        (true, false) => None,
+    }
 }
 
 /// Where revert may act: the receipt's root, and `/` for changes outside it (only when

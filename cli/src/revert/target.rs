@@ -48,9 +48,11 @@ impl Target {
         Ok(Target { receipt, dir: dir.to_path_buf(), blobs, roots: Roots { inside, outside } })
     }
 
-    /// The recorded changes `chosen` accepts.
+    /// The recorded changes `chosen` accepts: inside the root, and outside it (those whose
+    /// before-state was captured) when the target was opened with `include_outside`.
     pub fn changes<'r>(&'r self, chosen: &'r dyn Fn(&Change) -> bool) -> impl Iterator<Item = Change<'r>> + 'r {
-        plan::inside(&self.receipt).filter(move |c| chosen(c))
+        let outside = self.roots.outside.is_some().then(|| plan::outside(&self.receipt));
+        plan::inside(&self.receipt).chain(outside.into_iter().flatten()).filter(move |c| chosen(c))
     }
 
     /// What undoing the chosen changes would do, path by path. Touches nothing.

@@ -21,7 +21,7 @@ use super::routes::{HTML, TEXT, page};
 use crate::recover;
 use crate::revert::journal;
 use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
-use crate::revert::plan::{Change, Step, Verdict};
+use crate::revert::plan::{self, Change, Step, Verdict};
 use crate::revert::target::Target;
 use crate::store::lock;
 
@@ -80,12 +80,14 @@ fn preview(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm)
     }
     // Outside changes go with "all", as `runglass revert --include-outside` lists them.
     if form.all && form.outside {
-        rows.extend(r.files.outside.iter().map(|c| RevertRow {
-            path: c.path.clone(),
-            action: "-".into(),
-            note: "before-content not captured".into(),
-            tone: Tone::Bad,
-            pick: None,
+        rows.extend(r.files.outside.iter().filter_map(|c| {
+            plan::outside_unplanned(c).map(|why| RevertRow {
+                path: c.path.clone(),
+                action: "-".into(),
+                note: why.into(),
+                tone: Tone::Bad,
+                pick: None,
+            })
         }));
     }
     let unlisted = if form.all && !form.outside { r.files.outside.len() } else { 0 };
