@@ -31,7 +31,7 @@ fn lossy(b: Vec<u8>) -> String {
 
 /// Runs git in `dir` and returns its trimmed stdout when it succeeds. Optional locks are
 /// off so that reading the status never rewrites the index under the command's feet.
-fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
+pub fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)

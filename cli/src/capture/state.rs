@@ -19,6 +19,7 @@ use runglass_model::PathState;
 use runglass_model::receipt::FileKind;
 
 use crate::blobs::BlobStore;
+use crate::snapshot::{hash_capped, kind_of, nanos};
 
 /// Files up to this size are read whole and stored only when the store lacks them;
 /// larger ones stream through a temporary blob.
@@ -102,21 +103,11 @@ fn absent(e: &io::Error) -> bool {
 }
 
 fn state_of(meta: &Metadata) -> PathState {
-    let file_type = meta.file_type();
-    let kind = if file_type.is_file() {
-        FileKind::File
-    } else if file_type.is_dir() {
-        FileKind::Dir
-    } else if file_type.is_symlink() {
-        FileKind::Symlink
-    } else {
-        FileKind::Other
-    };
     PathState {
-        kind,
+        kind: kind_of(meta),
         size: meta.len(),
         mode: meta.mode() & 0o7777,
-        mtime_ns: meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec()),
+        mtime_ns: nanos(meta.mtime(), meta.mtime_nsec()),
         blake3: None,
         target: None,
         capped: false,
@@ -151,7 +142,7 @@ fn content(path: &Path, meta: &Metadata, follow: bool, cap: u64, store: Option<&
     let mut reader = Remember { file, failed: false };
     let outcome = match store {
         Some(store) => store.keep_stream(&mut reader, cap).map(|r| r.map(|hash| (hash, true))),
-        None => Ok(hash_capped(&mut reader, cap).map(|hash| (hash, false))),
+        None => Ok(hash_capped(&mut reader, cap).map(|(hash, _)| (hash, false))),
     };
     // The file's own failure means its content is unknown; any other is the store's.
     if reader.failed {
@@ -183,26 +174,6 @@ fn open_same(path: &Path, meta: &Metadata, follow: bool) -> io::Result<File> {
         return Err(io::Error::other("replaced while it was examined"));
     }
     Ok(file)
-}
-
-fn hash_capped(r: &mut impl Read, cap: u64) -> Option<blake3::Hash> {
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 128 * 1024];
-    let mut len = 0u64;
-    loop {
-        match r.read(&mut buf) {
-            Ok(0) => return Some(hasher.finalize()),
-            Ok(n) => {
-                len += n as u64;
-                if len > cap {
-                    return None;
-                }
-                hasher.update(&buf[..n]);
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
 }
 
 /// A file reader that remembers whether the file itself failed, so that a failure to

@@ -2,7 +2,6 @@
 //! (`git@github.com:owner/name.git`) forms of github.com URLs.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use super::repo::Repo;
 
@@ -40,19 +39,9 @@ pub fn github_repository(url: &str) -> Option<Repo> {
     Repo::parse(path).ok()
 }
 
-/// Runs git in `dir`; its trimmed stdout when it succeeds and is UTF-8.
+/// Runs git in `dir`; its trimmed stdout when it succeeds, is not empty and is UTF-8.
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    (out.status.success() && !text.trim().is_empty()).then(|| text.trim().to_string())
+    crate::git::git(dir, args).and_then(|out| String::from_utf8(out).ok()).filter(|text| !text.is_empty())
 }
 
 #[cfg(test)]

@@ -93,9 +93,9 @@ fn read_streaming(file: File, cap: u64, blobs: Option<&BlobStore>, progress: &Pr
     })
 }
 
-/// Hashes `r` in chunks; `None` when it holds more than `cap` bytes or fails (the failure
-/// is kept by [`Tracked`]).
-fn hash_capped(r: &mut Tracked, cap: u64) -> Option<(blake3::Hash, u64)> {
+/// Hashes `r` in chunks, with its length; `None` when it holds more than `cap` bytes or
+/// fails (a [`Tracked`] reader keeps the failure).
+pub(crate) fn hash_capped(r: &mut impl Read, cap: u64) -> Option<(blake3::Hash, u64)> {
     let mut hasher = blake3::Hasher::new();
     let mut buf = vec![0u8; CHUNK];
     let mut len = 0u64;

@@ -25,6 +25,9 @@ mod rules;
 mod take;
 mod walk;
 
+pub(crate) use content::hash_capped;
+pub(crate) use take::{kind_of, nanos};
+
 #[cfg(test)]
 mod tests;
 

@@ -117,9 +117,10 @@ pub(super) fn canonical(exclude: &[PathBuf]) -> Vec<PathBuf> {
     exclude.iter().map(|x| std::fs::canonicalize(x).unwrap_or_else(|_| x.clone())).collect()
 }
 
-fn entry_of(meta: &Metadata) -> Entry {
+/// What kind of thing `meta` describes, as receipts name it.
+pub(crate) fn kind_of(meta: &Metadata) -> FileKind {
     let file_type = meta.file_type();
-    let kind = if file_type.is_file() {
+    if file_type.is_file() {
         FileKind::File
     } else if file_type.is_dir() {
         FileKind::Dir
@@ -127,13 +128,21 @@ fn entry_of(meta: &Metadata) -> Entry {
         FileKind::Symlink
     } else {
         FileKind::Other
-    };
+    }
+}
+
+/// A time from `stat` (seconds and nanoseconds) in nanoseconds since the epoch.
+pub(crate) fn nanos(secs: i64, nsec: i64) -> i64 {
+    secs.saturating_mul(1_000_000_000).saturating_add(nsec)
+}
+
+fn entry_of(meta: &Metadata) -> Entry {
     Entry {
-        kind,
+        kind: kind_of(meta),
         size: meta.len(),
         mode: meta.mode() & 0o7777,
-        mtime_ns: meta.mtime().saturating_mul(1_000_000_000).saturating_add(meta.mtime_nsec()),
-        ctime_ns: meta.ctime().saturating_mul(1_000_000_000).saturating_add(meta.ctime_nsec()),
+        mtime_ns: nanos(meta.mtime(), meta.mtime_nsec()),
+        ctime_ns: nanos(meta.ctime(), meta.ctime_nsec()),
         ino: meta.ino(),
         dev: meta.dev(),
         hash: None,
