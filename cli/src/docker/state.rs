@@ -112,7 +112,8 @@ fn connect(host: &str) -> anyhow::Result<Docker> {
     } else {
         anyhow::bail!("DOCKER_HOST={host} is not a unix:// or tcp:// address")
     };
-    client.with_context(|| format!("connecting to the Docker engine at {host}"))
+    // bollard's errors name the address already.
+    Ok(client?)
 }
 
 async fn within<T, E: std::error::Error + Send + Sync + 'static>(
