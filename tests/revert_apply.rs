@@ -165,7 +165,10 @@ fn a_created_file_replaced_by_a_symlink_to_a_file_outside_is_never_followed() {
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "not yours\n", "the target was neither written nor deleted");
     assert!(w.join("b.txt").symlink_metadata().is_err(), "the link itself was removed");
     let a = w.join("a.txt").symlink_metadata().unwrap();
-    assert!(a.is_file() && std::fs::read_to_string(w.join("a.txt")).unwrap() == "a\n", "the link was replaced, not followed");
+    assert!(
+        a.is_file() && std::fs::read_to_string(w.join("a.txt")).unwrap() == "a\n",
+        "the link was replaced, not followed"
+    );
 }
 
 #[test]

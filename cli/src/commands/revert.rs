@@ -62,11 +62,17 @@ pub fn run(args: RevertArgs) -> anyhow::Result<u8> {
             } else {
                 "add --skip-changed to revert the rest, or choose paths with --file"
             };
-            bail!("revert stopped before changing anything: {} change(s) above cannot be reverted as asked; {fix}", blocked.len())
+            bail!(
+                "revert stopped before changing anything: {} change(s) above cannot be reverted as asked; {fix}",
+                blocked.len()
+            )
         }
         Err(Stopped::Failed { done, path, error }) => {
             report(&mut out, &done)?;
-            bail!("revert stopped at {}: {error:#}; fix that and run the same command again to finish", path.shell_word())
+            bail!(
+                "revert stopped at {}: {error:#}; fix that and run the same command again to finish",
+                path.shell_word()
+            )
         }
     }
 }

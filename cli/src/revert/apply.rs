@@ -168,10 +168,21 @@ impl Apply<'_> {
                 match hash.filter(|h| before.stored && self.blobs.contains(h)) {
                     Some(hash) => {
                         let blob = self.blobs.path(&hash);
-                        let mut content = File::open(&blob).with_context(|| format!("reading blob {}", blob.display()))?;
-                        atomic::put_file(spot, &mut content, &hash, before.mode, before.mtime_ns, owner, &self.temp_prefix)
+                        let mut content =
+                            File::open(&blob).with_context(|| format!("reading blob {}", blob.display()))?;
+                        atomic::put_file(
+                            spot,
+                            &mut content,
+                            &hash,
+                            before.mode,
+                            before.mtime_ns,
+                            owner,
+                            &self.temp_prefix,
+                        )
                     }
-                    None if same_content && now_kind == Some(FileType::RegularFile) => atomic::set_file_mode(spot, before.mode),
+                    None if same_content && now_kind == Some(FileType::RegularFile) => {
+                        atomic::set_file_mode(spot, before.mode)
+                    }
                     None => bail!("its content before the command is not stored"),
                 }
             }

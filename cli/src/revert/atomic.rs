@@ -97,7 +97,13 @@ fn fill(
 }
 
 /// Makes a symlink to `target` at `spot` (replacing what is there).
-pub fn put_symlink(spot: &Spot, target: &[u8], mtime_ns: i64, owner: Option<Owner>, prefix: &[u8]) -> anyhow::Result<()> {
+pub fn put_symlink(
+    spot: &Spot,
+    target: &[u8],
+    mtime_ns: i64,
+    owner: Option<Owner>,
+    prefix: &[u8],
+) -> anyhow::Result<()> {
     let tmp = temp_name(prefix)?;
     rustix::fs::symlinkat(target, &spot.dir, tmp.as_slice()).context("creating a temporary symlink")?;
     let placed = (|| {
@@ -126,7 +132,8 @@ pub fn put_symlink(spot: &Spot, target: &[u8], mtime_ns: i64, owner: Option<Owne
 /// [`set_dir_mode`] gives it its exact mode once it is filled.
 pub fn put_dir(spot: &Spot, mode: u32, owner: Option<Owner>, prefix: &[u8]) -> anyhow::Result<()> {
     let tmp = temp_name(prefix)?;
-    rustix::fs::mkdirat(&spot.dir, tmp.as_slice(), Mode::from_raw_mode(0o700)).context("creating a temporary directory")?;
+    rustix::fs::mkdirat(&spot.dir, tmp.as_slice(), Mode::from_raw_mode(0o700))
+        .context("creating a temporary directory")?;
     let placed = (|| {
         let fd = rustix::fs::openat(
             &spot.dir,
@@ -240,6 +247,61 @@ fn chown(fd: BorrowedFd<'_>, o: Owner) -> anyhow::Result<()> {
 fn times(mtime_ns: i64) -> Timestamps {
     Timestamps {
         last_access: Timespec { tv_sec: 0, tv_nsec: rustix::fs::UTIME_OMIT },
-        last_modification: Timespec { tv_sec: mtime_ns.div_euclid(1_000_000_000), tv_nsec: mtime_ns.rem_euclid(1_000_000_000) as _ },
+        last_modification: Timespec {
+            tv_sec: mtime_ns.div_euclid(1_000_000_000),
+            tv_nsec: mtime_ns.rem_euclid(1_000_000_000) as _,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    fn spot(dir: &std::path::Path, name: &str) -> Spot {
+        let fd = rustix::fs::open(dir, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).unwrap();
+        Spot { dir: fd, name: name.as_bytes().to_vec() }
+    }
+
+    fn names(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn content_that_does_not_match_its_hash_is_never_put_in_place_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), "current").unwrap();
+        let expect = blake3::hash(b"what the store should hold");
+        let err = put_file(&spot(dir.path(), "f"), &mut &b"damaged"[..], &expect, 0o644, 0, None, b".t-").unwrap_err();
+        assert!(format!("{err:#}").contains("damaged"), "{err:#}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("f")).unwrap(), "current");
+        assert_eq!(names(dir.path()), ["f"]);
+
+        let good = b"restored";
+        let hash = blake3::hash(good);
+        put_file(&spot(dir.path(), "f"), &mut &good[..], &hash, 0o600, 1_000_000_007, None, b".t-").unwrap();
+        let meta = std::fs::metadata(dir.path().join("f")).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), good);
+        assert_eq!((meta.mode() & 0o7777, meta.mtime(), meta.mtime_nsec()), (0o600, 1, 7));
+        assert_eq!(names(dir.path()), ["f"]);
+    }
+
+    #[test]
+    fn sweep_removes_only_what_carries_the_receipts_temporary_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = temp_prefix("20261121T000000Z-x");
+        let ours = format!("{}0011223344556677", String::from_utf8(prefix.clone()).unwrap());
+        std::fs::write(dir.path().join(&ours), "half").unwrap();
+        std::fs::create_dir(dir.path().join(format!("{ours}-dir"))).unwrap();
+        std::fs::write(dir.path().join(".runglass-revert-other-receipt-00"), "not ours").unwrap();
+        std::fs::write(dir.path().join("user file"), "keep").unwrap();
+        let s = spot(dir.path(), "user file");
+        assert_eq!(sweep(s.dir.as_fd(), &prefix).unwrap(), 2);
+        assert_eq!(names(dir.path()), [".runglass-revert-other-receipt-00", "user file"]);
     }
 }

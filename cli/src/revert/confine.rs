@@ -65,7 +65,8 @@ impl Root {
         check_plain(rel)?;
         let mut parts: Vec<&[u8]> = rel.split(|&b| b == b'/').collect();
         let name = parts.pop().unwrap_or_default();
-        let mut dir = rustix::fs::openat(self.fd.as_fd(), c".", DIR_FLAGS, Mode::empty()).map_err(Refusal::Unreadable)?;
+        let mut dir =
+            rustix::fs::openat(self.fd.as_fd(), c".", DIR_FLAGS, Mode::empty()).map_err(Refusal::Unreadable)?;
         for part in parts {
             match rustix::fs::statat(dir.as_fd(), part, AtFlags::SYMLINK_NOFOLLOW) {
                 Err(Errno::NOENT) => return Ok(None),
@@ -123,7 +124,8 @@ impl Root {
     /// Opens the regular file at `rel` for reading; a symlink at its end is refused.
     pub fn open_file(&self, rel: &[u8]) -> Result<Option<File>, Refusal> {
         let Some((dir, name)) = self.parent(rel)? else { return Ok(None) };
-        match rustix::fs::openat(dir.as_fd(), name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()) {
+        match rustix::fs::openat(dir.as_fd(), name, OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty())
+        {
             Ok(fd) => Ok(Some(File::from(fd))),
             Err(Errno::NOENT) => Ok(None),
             Err(Errno::LOOP) => Err(Refusal::SymlinkOnTheWay),

@@ -146,7 +146,12 @@ mod tests {
         j.done(&step("a")).unwrap();
         j.start(&step("b")).unwrap();
         drop(j);
-        std::fs::OpenOptions::new().append(true).open(dir.path().join(FILE)).unwrap().write_all(b"{\"start\":{\"pa").unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE))
+            .unwrap()
+            .write_all(b"{\"start\":{\"pa")
+            .unwrap();
 
         let j = Journal::open(dir.path()).unwrap();
         assert!(j.interrupted());

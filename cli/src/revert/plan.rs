@@ -176,7 +176,9 @@ pub fn plan<'r>(
             };
             let resumed = resuming.contains(&(c.outside, c.path.as_bytes().to_vec()));
             let verdict = match roots.root(c.outside) {
-                Some(root) => verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason())),
+                Some(root) => {
+                    verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason()))
+                }
                 None => Verdict::Refused("refused: outside the working directory (add --include-outside)".into()),
             };
             Step {
@@ -193,7 +195,8 @@ pub fn plan<'r>(
 
 /// Checks a step again against the tree as it is now, just before acting on it.
 pub fn recheck(step: &Step, roots: &Roots, blobs: &BlobStore, resumed: bool) -> Verdict {
-    let c = Change { path: &step.path, outside: step.outside, before: step.before.as_ref(), after: step.after.as_ref() };
+    let c =
+        Change { path: &step.path, outside: step.outside, before: step.before.as_ref(), after: step.after.as_ref() };
     match roots.root(step.outside) {
         Some(root) => verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason())),
         None => Verdict::Refused("refused: outside the working directory".into()),
@@ -207,7 +210,9 @@ fn verdict(c: Change, root: &Root, blobs: &BlobStore, resumed: bool) -> Result<V
         return Ok(Verdict::AlreadyReverted);
     }
     if c.before.is_some_and(|b| b.kind == FileKind::Other) {
-        return Ok(Verdict::NotStored("it was a fifo, socket or device; revert makes only files, directories and symlinks".into()));
+        return Ok(Verdict::NotStored(
+            "it was a fifo, socket or device; revert makes only files, directories and symlinks".into(),
+        ));
     }
     let as_left = is(root, rel, c.after)? || (resumed && interrupted(root, rel, c.before)?);
     if !as_left {
@@ -233,7 +238,9 @@ fn interrupted(root: &Root, rel: &[u8], before: Option<&FileState>) -> Result<bo
 
 /// Whether only the mode changed, so no stored content is needed to restore it.
 fn mode_only(before: &FileState, after: Option<&FileState>) -> bool {
-    after.is_some_and(|a| a.kind == FileKind::File && a.size == before.size && a.blake3.is_some() && a.blake3 == before.blake3)
+    after.is_some_and(|a| {
+        a.kind == FileKind::File && a.size == before.size && a.blake3.is_some() && a.blake3 == before.blake3
+    })
 }
 
 /// Whether the before-content of a regular file can be had from the blob store.
@@ -256,7 +263,9 @@ fn is(root: &Root, rel: &[u8], state: Option<&FileState>) -> Result<bool, Refusa
     let (Some(now), Some(state)) = (now, state) else { return Ok(now.is_none() && state.is_none()) };
     let same_kind = matches!(
         (state.kind, now.kind),
-        (FileKind::File, FileType::RegularFile) | (FileKind::Dir, FileType::Directory) | (FileKind::Symlink, FileType::Symlink)
+        (FileKind::File, FileType::RegularFile)
+            | (FileKind::Dir, FileType::Directory)
+            | (FileKind::Symlink, FileType::Symlink)
     ) || (state.kind == FileKind::Other
         && !matches!(now.kind, FileType::RegularFile | FileType::Directory | FileType::Symlink));
     if !same_kind {
@@ -289,7 +298,9 @@ fn content_hash(root: &Root, rel: &[u8]) -> Result<Option<blake3::Hash>, Refusal
                 hasher.update(&buf[..n]);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Refusal::Unreadable(rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO))),
+            Err(e) => {
+                return Err(Refusal::Unreadable(rustix::io::Errno::from_io_error(&e).unwrap_or(rustix::io::Errno::IO)));
+            }
         }
     }
 }

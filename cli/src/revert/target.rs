@@ -58,13 +58,18 @@ impl Target {
     /// What undoing the chosen changes would do, path by path. Touches nothing.
     pub fn preview(&self, chosen: &dyn Fn(&Change) -> bool) -> Preview {
         let unfinished = journal::unfinished(&self.dir);
-        let steps = plan::plan(self.changes(chosen), &self.roots, &self.blobs, unfinished.as_ref().unwrap_or(&HashSet::new()));
+        let steps =
+            plan::plan(self.changes(chosen), &self.roots, &self.blobs, unfinished.as_ref().unwrap_or(&HashSet::new()));
         Preview { steps, interrupted: unfinished.is_some() }
     }
 
     /// Undoes the chosen changes, or none of them when the gate stops it (see
     /// [`Apply::run`]). Holds the receipt's journal for as long as it runs.
-    pub fn apply(&self, chosen: &dyn Fn(&Change) -> bool, conflicts: Conflicts) -> anyhow::Result<Result<Done, Stopped>> {
+    pub fn apply(
+        &self,
+        chosen: &dyn Fn(&Change) -> bool,
+        conflicts: Conflicts,
+    ) -> anyhow::Result<Result<Done, Stopped>> {
         if crate::store::lock::in_progress(&self.dir) {
             anyhow::bail!("receipt {} is still running; revert it after the command ends", self.receipt.id);
         }
