@@ -29,6 +29,17 @@ pub enum Command {
     /// process tree by polling /proc and compares snapshots of the working directory;
     /// --deep follows every process with the ptrace engine.
     Run(RunArgs),
+    /// Run a command in CI: record its receipt, write it in every format into one directory,
+    /// and exit with the command's status.
+    ///
+    /// DIR (./runglass-ci unless --output) gets receipt.html, receipt.md, receipt.json,
+    /// summary.md, ai-summary.txt, reverse.patch, bundle.tar and artifacts/ (the output, event
+    /// log, metadata, per-file diffs, snapshots and stored contents). It is written whole
+    /// beside DIR and then swapped in, replacing an earlier runglass ci directory there. The
+    /// receipt records the build: repository, pull request, commit and run URL. On GitHub
+    /// Actions the summary is appended to $GITHUB_STEP_SUMMARY. Exits with the command's
+    /// status (128+N when it was killed by signal N) once DIR is written.
+    Ci(CiArgs),
     /// List receipts, newest first.
     List(ListArgs),
     /// Show a receipt in the terminal.
@@ -101,8 +112,9 @@ pub struct TraceArgs {
     pub command: Vec<OsString>,
 }
 
+/// How a recorded command is watched: the flags `run` and `ci` share.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct WatchArgs {
     /// Trace the whole process tree with the ptrace engine.
     #[arg(long)]
     pub deep: bool,
@@ -112,12 +124,50 @@ pub struct RunArgs {
     /// End the command after this long (SIGTERM, then SIGKILL 5 s later): 30s, 1500ms, 5m, 1h.
     #[arg(long, value_name = "DUR", value_parser = crate::timeout::parse_duration)]
     pub timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub watch: WatchArgs,
     /// Open the receipt's page in the browser when the command ends.
     #[arg(long)]
     pub open: bool,
     /// The command and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Where the build's facts come from: auto reads GitHub Actions' or GitLab CI's variables
+    /// when present, and otherwise records a generic build.
+    #[arg(long, value_name = "PROVIDER", value_enum, default_value_t = Provider::Auto)]
+    pub provider: Provider,
+    /// The artifact directory to write (replaced whole if it holds an earlier runglass ci run).
+    #[arg(short, long, value_name = "DIR", default_value = "runglass-ci")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub watch: WatchArgs,
+    /// The formats to write besides receipt.json and artifacts/, comma-separated
+    /// [default: all of them, the bundle as bundle.tar].
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_enum)]
+    pub format: Vec<Format>,
+    /// The command and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Provider {
+    /// GitHub Actions or GitLab CI, as the environment says; generic otherwise.
+    Auto,
+    /// GitHub Actions: GITHUB_REPOSITORY, GITHUB_SHA, the event's pull request, the run URL.
+    Github,
+    /// GitLab CI: CI_PROJECT_PATH, CI_COMMIT_SHA, CI_MERGE_REQUEST_IID, CI_PIPELINE_URL.
+    Gitlab,
+    /// Any other CI: the repository and commit of the clone's origin on GitHub, if any.
+    Generic,
 }
 
 /// A receipt: `latest`, an id from `runglass list`, or a unique prefix of one.

@@ -8,6 +8,7 @@ mod blobs;
 mod commands;
 mod browser;
 mod capture;
+mod ci;
 mod deep;
 mod docker;
 mod formats;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Trace(a) => commands::trace::run(a),
         args::Command::Run(a) => commands::run::run(a),
+        args::Command::Ci(a) => commands::ci::run(a),
         args::Command::List(a) => commands::list::run(a),
         args::Command::Report(a) => commands::report::run(a),
         args::Command::Export(a) => commands::export::run(a),

@@ -96,6 +96,7 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         snapshot: SnapshotSummary::default(),
         root,
         git: None,
+        ci: None,
         docker: None,
         phases: Vec::new(),
         polling: None,

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use runglass_model::log::{LogHeader, LogReader, LogWriter, Observer};
 use runglass_model::log::LogError;
-use runglass_model::receipt::{Artifacts, GitInfo, Mode, Outcome, RunStatus};
+use runglass_model::receipt::{Artifacts, CiBuild, GitInfo, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, Event, ExitStatus, Receipt};
 
 use crate::blobs::BlobStore;
@@ -40,6 +40,11 @@ pub struct SessionOptions {
     /// The directory the command runs in and that is snapshotted (canonical).
     pub cwd: PathBuf,
     pub data: PathBuf,
+    /// The CI build to record (`runglass ci`).
+    pub ci: Option<CiBuild>,
+    /// What the snapshots skip besides the data directory: runglass's own output, such as
+    /// `ci`'s artifact directory (absolute paths).
+    pub exclude: Vec<PathBuf>,
 }
 
 pub struct Session {
@@ -90,14 +95,15 @@ struct Watched {
 }
 
 pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
-    let SessionOptions { command, mode, reads, timeout, cwd, data } = opts;
+    let SessionOptions { command, mode, reads, timeout, cwd, data, ci, mut exclude } = opts;
     let cap = snapshot::cap_from_env()?;
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let dir = store::create_receipt_dir(&data, &command)?;
     let _lock = RunLock::acquire(&dir)?;
     let progress = std::io::stderr().is_terminal();
     let deep = mode == Mode::Deep;
-    let snap_opts = SnapshotOptions { cap_bytes: cap, exclude: vec![data.clone()], store_contents: !deep, progress };
+    exclude.push(data.clone());
+    let snap_opts = SnapshotOptions { cap_bytes: cap, exclude, store_contents: !deep, progress };
 
     let git_before = git::inspect(&cwd);
     let docker_before = docker::before();
@@ -189,6 +195,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         snapshot: summary,
         root: cwd.clone(),
         git,
+        ci,
         docker: Some(docker),
         phases,
         polling: watched.polling.clone(),

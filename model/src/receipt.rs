@@ -44,6 +44,10 @@ pub struct Receipt {
     /// is not installed, and in recovered receipts.
     #[serde(default)]
     pub git: Option<GitInfo>,
+    /// The CI build the command ran in, as `runglass ci` found it; null for receipts made
+    /// by `run` (and for recovered ones).
+    #[serde(default)]
+    pub ci: Option<CiBuild>,
     /// What was seen by which means, and what could not be seen.
     pub observation: Observation,
     /// Files of the receipt directory that hold more than the receipt itself.
@@ -766,6 +770,58 @@ pub enum TimelineKind {
     File,
     Network,
     Signal,
+}
+
+/// A CI build, from the provider's environment (and the git remote where it says nothing).
+/// Every field but the provider is absent when the environment did not say.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CiBuild {
+    pub provider: CiProvider,
+    /// `owner/name` on GitHub; the project path on GitLab (`group/subgroup/name`).
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// The pull request (GitLab: merge request IID) the build is for.
+    #[serde(default)]
+    pub pull_request: Option<u64>,
+    /// The commit built (on GitHub, for a pull request, its test merge commit).
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The page of the CI run (GitLab: the pipeline).
+    #[serde(default)]
+    pub run_url: Option<String>,
+    /// The forge's web address, e.g. `https://github.com`.
+    #[serde(default)]
+    pub server_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CiProvider {
+    /// GitHub Actions (GITHUB_* variables).
+    Github,
+    /// GitLab CI (CI_* variables).
+    Gitlab,
+    /// Any other CI: only what the git clone tells.
+    Generic,
+}
+
+impl CiProvider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CiProvider::Github => "github",
+            CiProvider::Gitlab => "gitlab",
+            CiProvider::Generic => "generic",
+        }
+    }
+
+    /// The provider's name for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            CiProvider::Github => "GitHub Actions",
+            CiProvider::Gitlab => "GitLab CI",
+            CiProvider::Generic => "CI",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

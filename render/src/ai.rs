@@ -9,7 +9,7 @@ use runglass_model::command_line;
 use runglass_model::receipt::{Diff, Receipt, RunStatus};
 
 use crate::docker_lines;
-use crate::text::{duration, mode_change, outcome};
+use crate::text::{ci_build, ci_run_url, duration, mode_change, outcome};
 
 /// At most this many lines of failing output.
 const FAILING_LINES: usize = 20;
@@ -28,6 +28,10 @@ pub fn summary(r: &Receipt) -> String {
         writeln!(o, "status: {}, {}, {} mode", outcome(&r.outcome), duration(r.timing.duration_ms), r.mode.as_str());
     if let Some(msg) = &r.outcome.message {
         let _ = writeln!(o, "message: {msg}");
+    }
+    if let Some(ci) = &r.ci {
+        let run = ci_run_url(ci).map(|u| format!(" ({u})")).unwrap_or_default();
+        let _ = writeln!(o, "ci: {}{run}", ci_build(ci));
     }
     let _ = writeln!(o, "risk: {}", r.risk.level.as_str());
     for n in &r.risk.notes {

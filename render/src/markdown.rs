@@ -16,7 +16,7 @@ use runglass_model::receipt::{
 use runglass_model::ByteString;
 
 use crate::{docker_lines, process_tree};
-use crate::text::{duration, mode_change, outcome, outside_after, outside_before, short_command};
+use crate::text::{ci_build, ci_run_url, duration, mode_change, outcome, outside_after, outside_before, short_command};
 use escape::{cell_code, code, fenced, html, text};
 
 /// At most this many rows per table; the receipt has the rest.
@@ -83,6 +83,10 @@ fn header(o: &mut String, r: &Receipt) {
         None => {
             let _ = writeln!(o, "- **Git:** not in a repository");
         }
+    }
+    if let Some(ci) = &r.ci {
+        let run = ci_run_url(ci).map(|u| format!("; run: {}", text(u))).unwrap_or_default();
+        let _ = writeln!(o, "- **CI:** {}{run}", text(&ci_build(ci)));
     }
     let _ = writeln!(o, "- **Receipt:** {} (runglass {})", code(&r.id), text(&r.runglass_version));
 }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Receipt, UnixRole};
 
 use crate::{docker_lines, process_tree};
-use crate::text::{duration, outside_after, outside_before, short_command};
+use crate::text::{ci_build, ci_run_url, duration, outside_after, outside_before, short_command};
 
 /// At most this many rows per list; the receipt has the rest.
 const MAX_ROWS: usize = 50;
@@ -40,6 +40,10 @@ pub fn report(r: &Receipt) -> String {
         let commit = g.commit.as_deref().map(|c| c.get(..12).unwrap_or(c)).unwrap_or("(no commits)");
         let dirty = if g.dirty_before { ", dirty before" } else { "" };
         let _ = writeln!(o, "  git       {branch} @ {commit}{dirty}");
+    }
+    if let Some(ci) = &r.ci {
+        let run = ci_run_url(ci).map(|u| format!(" · {u}")).unwrap_or_default();
+        let _ = writeln!(o, "  ci        {}{run}", ci_build(ci));
     }
 
     risks(o, r);

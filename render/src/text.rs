@@ -1,10 +1,10 @@
 //! Small phrases every format shares: durations, sizes, how a process or run ended, a
 //! mode change, what a path outside the working directory was and is, and long command
-//! lines cut to fit one line.
+//! lines cut to fit one line, the CI build.
 
 use runglass_model::ExitStatus;
 use runglass_model::event::signal_name;
-use runglass_model::receipt::{FileChange, FileKind, FileState, Outcome, OutsideChange, Process};
+use runglass_model::receipt::{CiBuild, FileChange, FileKind, FileState, Outcome, OutsideChange, Process};
 use runglass_model::{ByteString, command_line};
 
 /// `850 ms`, `2.4 s`, `3 min 05 s`.
@@ -197,4 +197,22 @@ mod tests {
         assert_eq!(shorten("ls -l", 5), "ls -l");
         assert_eq!(shorten("échoué", 4), "éch…");
     }
+}
+
+/// `GitHub Actions, owner/name, pull request #12, commit 0123456789ab` (what is known of it).
+/// The names come from the CI's environment: control characters are shown escaped.
+pub fn ci_build(ci: &CiBuild) -> String {
+    let shown = |s: &str| ByteString(s.as_bytes().to_vec()).escaped();
+    let mut parts = vec![ci.provider.title().to_string()];
+    parts.extend(ci.repository.as_deref().map(shown));
+    parts.extend(ci.pull_request.map(|n| format!("pull request #{n}")));
+    parts.extend(ci.commit.as_deref().map(|c| format!("commit {}", shown(c.get(..12).unwrap_or(c)))));
+    parts.join(", ")
+}
+
+/// The CI run's page, when it is a web address a reader can follow (http or https, with no
+/// spaces or control characters).
+pub fn ci_run_url(ci: &CiBuild) -> Option<&str> {
+    let clean = |u: &&str| !u.chars().any(|c| c.is_control() || c.is_whitespace());
+    ci.run_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")).filter(clean)
 }

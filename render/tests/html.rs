@@ -143,14 +143,27 @@ fn attributes<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
 }
 
 #[test]
-fn the_page_links_only_within_itself_and_loads_nothing() {
-    let html = page(&fixture());
+fn the_page_links_only_within_itself_and_to_its_ci_run_and_loads_nothing() {
+    let receipt = fixture();
+    let run = receipt.ci.as_ref().and_then(|c| c.run_url.clone()).unwrap();
+    let html = page(&receipt);
     let hrefs = attributes(&html, "href");
     assert!(!hrefs.is_empty());
-    assert!(hrefs.iter().all(|h| h.starts_with('#')), "{hrefs:?}");
+    let outside: Vec<&str> = hrefs.iter().copied().filter(|h| !h.starts_with('#')).collect();
+    assert_eq!(outside, [run.as_str()], "the one link out is the CI run's page");
     assert!(attributes(&html, "src").is_empty());
     assert!(!html.contains("<link") && !html.contains("<script src") && !html.contains("url("));
-    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert_eq!(html.matches("https://").count(), 1, "only the run's address");
+    assert!(!html.contains("http://"));
+}
+
+#[test]
+fn a_ci_run_url_that_is_not_a_web_address_is_not_made_a_link() {
+    let mut receipt = fixture();
+    receipt.ci.as_mut().unwrap().run_url = Some("javascript:alert(1)".into());
+    let html = page(&receipt);
+    assert!(attributes(&html, "href").iter().all(|h| h.starts_with('#')));
+    assert!(!html.contains("javascript:"));
 }
 
 #[test]

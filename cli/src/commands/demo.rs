@@ -39,7 +39,7 @@ pub fn run() -> anyhow::Result<u8> {
         Err(_) => Mode::Normal,
     };
     let command: Vec<OsString> = ["sh", "install.sh"].iter().map(OsString::from).collect();
-    let s = session::record(SessionOptions { command, mode, reads: false, timeout: None, cwd: root.clone(), data })?;
+    let s = session::record(SessionOptions { command, mode, reads: false, timeout: None, cwd: root.clone(), data, ci: None, exclude: Vec::new() })?;
     if let Some(e) = s.start_error {
         return Err(e);
     }

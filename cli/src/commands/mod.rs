@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod ci;
 pub mod completions;
 pub mod delete;
 pub mod demo;

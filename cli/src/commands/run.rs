@@ -10,17 +10,41 @@ use crate::args::RunArgs;
 use crate::blobs::BlobStore;
 use crate::browser;
 use crate::formats::{Format, Source};
-use crate::session::{self, SessionOptions};
+use crate::session::{self, Session, SessionOptions};
 use crate::store;
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let cwd = std::env::current_dir()
-        .and_then(|d| d.canonicalize())
-        .context("the current directory cannot be read; cd to a directory that exists")?;
+    let cwd = current_dir()?;
     let data = store::data_dir()?;
-    let mode = if args.deep { Mode::Deep } else { Mode::Normal };
-    let opts = SessionOptions { command: args.command, mode, reads: args.reads, timeout: args.timeout, cwd, data: data.clone() };
+    let mode = if args.watch.deep { Mode::Deep } else { Mode::Normal };
+    let opts = SessionOptions {
+        command: args.command,
+        mode,
+        reads: args.watch.reads,
+        timeout: args.watch.timeout,
+        cwd,
+        data: data.clone(),
+        ci: None,
+        exclude: Vec::new(),
+    };
     let s = session::record(opts)?;
+    report(&s);
+    if args.open {
+        open_page(&data, &s.dir, &s.receipt);
+    }
+    Ok(s.exit_code)
+}
+
+/// The directory a recorded command runs in: the current one, canonical.
+pub fn current_dir() -> anyhow::Result<std::path::PathBuf> {
+    std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .context("the current directory cannot be read; cd to a directory that exists")
+}
+
+/// What a recorded run tells on stderr once it ended: why the command did not start,
+/// what still runs, the summary line and where the receipt is.
+pub fn report(s: &Session) {
     if let Some(e) = &s.start_error {
         eprintln!("runglass: {e:#}");
     }
@@ -29,10 +53,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<u8> {
     }
     eprintln!("runglass: {}", summary_line(&s.receipt));
     eprintln!("runglass: receipt {} in {}; see it with `runglass report latest`", s.receipt.id, s.dir.display());
-    if args.open {
-        open_page(&data, &s.dir, &s.receipt);
-    }
-    Ok(s.exit_code)
 }
 
 /// Writes the receipt's page beside it and opens it from disk. Failing here costs the

@@ -1,4 +1,9 @@
 //! `runglass validate`: structure errors fail; missing artifacts and blobs warn.
+//!
+//! A receipt is checked where it lies: in the store (artifacts beside receipt.json, stored
+//! contents in the blob store) or exported (`runglass ci`'s directory or an unpacked bundle:
+//! artifacts/ beside receipt.json, stored contents under artifacts/files/, each checked
+//! against its recorded BLAKE3).
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +12,21 @@ use runglass_model::receipt::FileState;
 
 use crate::args::ValidateArgs;
 use crate::blobs::BlobStore;
+use crate::formats::{ARTIFACTS_DIR, METADATA_FILE, artifact_entry, content_entry, safe_name};
 use crate::store::{self, catalog};
+
+/// Where the receipt's files are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Store,
+    Exported,
+}
+
+impl Layout {
+    fn of(dir: &Path) -> Layout {
+        if dir.join(ARTIFACTS_DIR).join(METADATA_FILE).is_file() { Layout::Exported } else { Layout::Store }
+    }
+}
 
 pub fn run(args: ValidateArgs) -> anyhow::Result<u8> {
     let path = locate(&args.receipt)?;
@@ -46,8 +65,11 @@ pub fn locate(spec: &str) -> anyhow::Result<PathBuf> {
 fn check(r: &Receipt, dir: &Path) -> (Vec<String>, Vec<String>) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    let layout = Layout::of(dir);
     if r.id.is_empty() {
         errors.push("the id is empty".to_string());
+    } else if layout == Layout::Exported {
+        errors.extend(metadata_mismatch(r, dir));
     } else if dir.file_name().is_some_and(|n| n.to_string_lossy() != r.id) {
         warnings.push(format!("the id {} differs from its directory name {}", r.id, dir.display()));
     }
@@ -76,24 +98,79 @@ fn check(r: &Receipt, dir: &Path) -> (Vec<String>, Vec<String>) {
         }
     }
     for file in r.artifact_files() {
+        let at = match layout {
+            Layout::Store => dir.join(file),
+            Layout::Exported => dir.join(ARTIFACTS_DIR).join(artifact_entry(file)),
+        };
         if file.contains('/') || file.starts_with('.') {
             errors.push(format!("artifact name {file:?} is not a plain file name"));
-        } else if !dir.join(file).is_file() {
-            warnings.push(format!("artifact {file} is missing from {}", dir.display()));
+        } else if !at.is_file() {
+            warnings.push(format!("artifact {file} is missing: no {}", at.display()));
         }
     }
-    let blobs = store::data_dir().ok().and_then(|d| BlobStore::open(&d.join("blobs")).ok());
+    let blobs = match layout {
+        Layout::Store => store::data_dir().ok().and_then(|d| BlobStore::open(&d.join("blobs")).ok()),
+        Layout::Exported => None,
+    };
     let mut missing = 0;
-    let states = r.files.changes.iter().flat_map(|c| [&c.before, &c.after]).flatten();
-    for state in states.filter(|s: &&FileState| s.stored) {
-        match state.blake3.as_deref().map(blake3::Hash::from_hex) {
-            None => errors.push("a stored file state has no blake3".into()),
-            Some(Err(_)) => errors.push(format!("{:?} is not a BLAKE3 hex digest", state.blake3)),
-            Some(Ok(hash)) => missing += u32::from(blobs.as_ref().is_some_and(|b| !b.contains(&hash))),
+    for c in &r.files.changes {
+        for (side, state) in [("before", &c.before), ("after", &c.after)] {
+            let Some(state) = state.as_ref().filter(|s: &&FileState| s.stored) else { continue };
+            let hash = match state.blake3.as_deref().map(blake3::Hash::from_hex) {
+                None => {
+                    errors.push("a stored file state has no blake3".into());
+                    continue;
+                }
+                Some(Err(_)) => {
+                    errors.push(format!("{:?} is not a BLAKE3 hex digest", state.blake3));
+                    continue;
+                }
+                Some(Ok(hash)) => hash,
+            };
+            match layout {
+                Layout::Store => missing += u32::from(blobs.as_ref().is_some_and(|b| !b.contains(&hash))),
+                Layout::Exported => {
+                    // A path the export left out (see metadata.json) has no copy to check.
+                    let Some(rel) = safe_name(&c.path) else { continue };
+                    let copy = dir.join(ARTIFACTS_DIR).join(content_entry(side, &rel));
+                    match hash_file(&copy) {
+                        Ok(found) if found == hash => {}
+                        Ok(_) => errors.push(format!("{} does not match its recorded BLAKE3", copy.display())),
+                        Err(_) => missing += 1,
+                    }
+                }
+            }
         }
     }
     if missing > 0 {
-        warnings.push(format!("{missing} stored content blob(s) are missing from the blob store (diffs still show; revert of those files is not possible)"));
+        let place = match layout {
+            Layout::Store => "the blob store",
+            Layout::Exported => "artifacts/files/",
+        };
+        warnings.push(format!(
+            "{missing} stored content(s) are missing from {place} (diffs still show; revert of those files is not possible)"
+        ));
     }
     (errors, warnings)
+}
+
+/// An exported receipt's metadata.json must describe the receipt beside it.
+fn metadata_mismatch(r: &Receipt, dir: &Path) -> Option<String> {
+    let path = dir.join(ARTIFACTS_DIR).join(METADATA_FILE);
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) => return Some(format!("reading {}: {e}", path.display())),
+    };
+    let id = serde_json::from_slice::<serde_json::Value>(&text).ok().and_then(|v| v.get("id")?.as_str().map(String::from));
+    match id {
+        Some(id) if id == r.id => None,
+        Some(id) => Some(format!("{} names receipt {id}, not {}", path.display(), r.id)),
+        None => Some(format!("{} has no receipt id", path.display())),
+    }
+}
+
+fn hash_file(path: &Path) -> std::io::Result<blake3::Hash> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(std::fs::File::open(path)?)?;
+    Ok(hasher.finalize())
 }

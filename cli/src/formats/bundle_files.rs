@@ -14,6 +14,12 @@ use serde_json::json;
 use super::{Source, full_diffs};
 use crate::store;
 
+/// The folder beside the formats that holds these files, in a bundle and in `runglass ci`'s
+/// directory.
+pub const ARTIFACTS_DIR: &str = "artifacts";
+/// Its file of facts about the receipt; also what marks a directory as an exported receipt.
+pub const METADATA_FILE: &str = "metadata.json";
+
 pub fn collect(src: &Source) -> Vec<BundleFile> {
     let r = src.receipt;
     let mut files = Vec::new();
@@ -21,8 +27,7 @@ pub fn collect(src: &Source) -> Vec<BundleFile> {
     for name in r.artifact_files() {
         let path = src.dir.join(name);
         if path.is_file() {
-            let folder = if name == store::SNAPSHOT_BEFORE || name == store::SNAPSHOT_AFTER { "snapshots/" } else { "" };
-            files.push(BundleFile { name: format!("{folder}{name}"), content: BundleContent::File(path) });
+            files.push(BundleFile { name: artifact_entry(name), content: BundleContent::File(path) });
         }
     }
     for change in &r.files.changes {
@@ -35,7 +40,7 @@ pub fn collect(src: &Source) -> Vec<BundleFile> {
         }
         for (side, state) in [("before", &change.before), ("after", &change.after)] {
             if let Some(blob) = stored_blob(src, state.as_ref()) {
-                files.push(BundleFile { name: format!("files/{side}/{rel}"), content: BundleContent::File(blob) });
+                files.push(BundleFile { name: content_entry(side, &rel), content: BundleContent::File(blob) });
             }
         }
     }
@@ -51,16 +56,30 @@ pub fn collect(src: &Source) -> Vec<BundleFile> {
         "started_at": r.timing.started_at,
         "ended_at": r.timing.ended_at,
         "git": r.git,
+        "ci": r.ci,
         "paths_left_out": skipped,
     });
     let mut metadata = serde_json::to_vec_pretty(&metadata).unwrap_or_default();
     metadata.push(b'\n');
-    files.push(BundleFile { name: "metadata.json".into(), content: BundleContent::Bytes(metadata) });
+    files.push(BundleFile { name: METADATA_FILE.into(), content: BundleContent::Bytes(metadata) });
     files
 }
 
+/// Where a file of the receipt's directory goes under artifacts/: the snapshots in their
+/// own folder, the rest as they are.
+pub fn artifact_entry(name: &str) -> String {
+    let folder = if name == store::SNAPSHOT_BEFORE || name == store::SNAPSHOT_AFTER { "snapshots/" } else { "" };
+    format!("{folder}{name}")
+}
+
+/// Where the stored content of one side (`before` or `after`) of a change goes, by the
+/// change's safe name.
+pub fn content_entry(side: &str, rel: &str) -> String {
+    format!("files/{side}/{rel}")
+}
+
 /// The path as a name inside the archive, or `None` when it could leave its folder.
-fn safe_name(path: &ByteString) -> Option<String> {
+pub fn safe_name(path: &ByteString) -> Option<String> {
     let name = path.escaped();
     let climbs = name.split('/').any(|part| part.is_empty() || part == "." || part == "..");
     (!climbs).then_some(name)

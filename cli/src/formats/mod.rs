@@ -6,12 +6,14 @@
 mod bundle_files;
 mod full_diffs;
 
+pub use bundle_files::{ARTIFACTS_DIR, METADATA_FILE, artifact_entry, content_entry, safe_name};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use runglass_model::Receipt;
-use runglass_render::bundle::{self, Rendered};
+use runglass_render::bundle::{self, BundleFile, Rendered};
 use runglass_render::{ai, html, json, markdown, reverse_patch, summary_md};
 
 use crate::blobs::BlobStore;
@@ -92,6 +94,12 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// The files of the bundle's artifacts/ folder: output, event logs, metadata, diffs,
+    /// snapshots and stored contents (see `bundle_files`).
+    pub fn artifacts(&self) -> Vec<BundleFile> {
+        bundle_files::collect(self)
+    }
+
     /// Streams the bundle (a tar archive) to `out`.
     pub fn write_bundle(&self, out: impl Write) -> anyhow::Result<()> {
         let [html, markdown, json, summary_md, ai, reverse_patch] = Format::FILES.map(|f| self.text(f));
@@ -103,7 +111,7 @@ impl<'a> Source<'a> {
             json: &json,
             reverse_patch: &reverse_patch,
         };
-        let files = bundle_files::collect(self);
+        let files = self.artifacts();
         bundle::write_bundle(self.receipt, &rendered, &files, out)
             .with_context(|| format!("writing the bundle of receipt {}", self.receipt.id))
     }

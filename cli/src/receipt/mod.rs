@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use runglass_model::log::LogHeader;
 use runglass_model::receipt::{
-    Action, Actor, Artifacts, CommandInfo, Docker, FileChange, FileRead, Files, GitInfo, Mode, OutsideChange, Outcome, Output, Receipt,
+    Action, Actor, Artifacts, CiBuild, CommandInfo, Docker, FileChange, FileRead, Files, GitInfo, Mode, OutsideChange, Outcome, Output, Receipt,
     RECEIPT_FORMAT_VERSION, SnapshotSummary, Source, Timing,
 };
 use runglass_model::{ByteString, Event, command_line};
@@ -49,6 +49,8 @@ pub struct RunFacts {
     /// The canonical directory that was snapshotted.
     pub root: PathBuf,
     pub git: Option<GitInfo>,
+    /// The CI build (`runglass ci`).
+    pub ci: Option<CiBuild>,
     /// The Docker engine's changes (None: not looked at, as in a recovered run).
     pub docker: Option<Docker>,
     /// runglass's own steps, at milliseconds from the command's start.
@@ -160,6 +162,7 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
         risk: Default::default(),
         timeline,
         git: facts.git,
+        ci: facts.ci,
         observation,
         artifacts: facts.artifacts,
     };

@@ -8,7 +8,7 @@ use runglass_model::receipt::{Aspect, ChangeKind, Receipt};
 
 use super::observation::observed;
 use super::parts::{frame, severity_badge, status_badge};
-use crate::text::{duration, exit_text, shorten};
+use crate::text::{ci_build, ci_run_url, duration, exit_text, shorten};
 
 /// A risk note lists this many pieces of evidence; the receipt has the rest.
 const MAX_EVIDENCE: usize = 20;
@@ -53,6 +53,13 @@ pub(super) fn header(r: &Receipt) -> Markup {
                             (if g.dirty_before { " · uncommitted changes before" } else { " · clean before" })
                             (if g.dirty_after { ", uncommitted changes after" } else { ", clean after" })
                         }
+                    }
+                }
+                @if let Some(ci) = &r.ci {
+                    dt { "ci" }
+                    dd {
+                        (ci_build(ci))
+                        @if let Some(url) = ci_run_url(ci) { " · " a href=(url) rel="noreferrer" { "run" } }
                     }
                 }
             }
