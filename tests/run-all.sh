@@ -28,7 +28,11 @@ fi
 
 export CARGO_TERM_COLOR=never
 cargo build --locked --workspace --all-targets
-cargo test --locked --workspace --no-fail-fast
+# The suite runs under `runglass ci`, as a user's CI job would: its exit status is the
+# suite's, and the receipt directory it leaves must pass `runglass validate`.
+receipt=target/ci-receipt
+target/debug/runglass ci --output "$receipt" -- cargo test --locked --workspace --no-fail-fast
+target/debug/runglass validate "$receipt"
 
 # The fuzz targets must keep compiling (plain build, no sanitizer instrumentation).
 if [ -f fuzz/Cargo.toml ]; then
