@@ -60,6 +60,5 @@ pub fn run(args: CiArgs) -> anyhow::Result<u8> {
 
 /// The formats asked for, every one (the bundle too) when none is named.
 fn chosen(asked: &[Format]) -> Vec<Format> {
-    let all = Format::FILES.into_iter().chain([Format::Bundle]);
-    if asked.is_empty() { all.collect() } else { all.filter(|f| asked.contains(f)).collect() }
+    if asked.is_empty() { Format::ALL.to_vec() } else { Format::ordered(asked) }
 }

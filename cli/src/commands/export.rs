@@ -47,6 +47,5 @@ fn selected(args: &ExportArgs) -> Vec<Format> {
     if wanted.is_empty() {
         return Format::FILES.to_vec();
     }
-    let all = Format::FILES.into_iter().chain([Format::Bundle]);
-    all.filter(|f| wanted.contains(f)).collect()
+    Format::ordered(&wanted)
 }

@@ -42,6 +42,21 @@ impl Format {
     /// Every format but the bundle (which holds all the others).
     pub const FILES: [Format; 6] =
         [Format::Html, Format::Markdown, Format::Json, Format::SummaryMd, Format::Ai, Format::ReversePatch];
+    /// Every format, in the order they are written.
+    pub const ALL: [Format; 7] = [
+        Format::Html,
+        Format::Markdown,
+        Format::Json,
+        Format::SummaryMd,
+        Format::Ai,
+        Format::ReversePatch,
+        Format::Bundle,
+    ];
+
+    /// The formats of `wanted` in [`Format::ALL`]'s order, each once.
+    pub fn ordered(wanted: &[Format]) -> Vec<Format> {
+        Format::ALL.into_iter().filter(|f| wanted.contains(f)).collect()
+    }
 
     pub fn file_name(self, id: &str) -> String {
         match self {
@@ -57,7 +72,7 @@ impl Format {
 
     /// The format whose file is called `name` for receipt `id`.
     pub fn from_file_name(name: &str, id: &str) -> Option<Format> {
-        Format::FILES.into_iter().chain([Format::Bundle]).find(|f| f.file_name(id) == name)
+        Format::ALL.into_iter().find(|f| f.file_name(id) == name)
     }
 
     pub fn content_type(self) -> &'static str {
