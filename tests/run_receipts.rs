@@ -258,6 +258,22 @@ fn ignore_rules_follow_gitignore_with_negation() {
 }
 
 #[test]
+fn a_command_cannot_hide_what_it_makes_by_writing_runglassignore() {
+    for mode in [&[][..], &["--deep"][..]] {
+        let data = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let script = "printf '.runglassignore\\npayload.sh\\n' > .runglassignore; echo evil > payload.sh";
+        let out = run_script(data.path(), work.path(), mode, script);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(work.path().join(".runglassignore")).unwrap(), ".runglassignore\npayload.sh\n");
+        let r = latest_json(data.path());
+        let paths: Vec<&str> =
+            r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, [".runglassignore", "payload.sh"], "{mode:?}");
+    }
+}
+
+#[test]
 fn git_info_is_recorded_in_a_repository_and_absent_outside() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();

@@ -108,7 +108,8 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let git_before = git::inspect(&cwd);
     let docker_before = docker::before();
     let mut cache = StatCache::load(&data, &cwd);
-    let before = Arc::new(snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?);
+    let rules = snapshot::Rules::load(&cwd);
+    let before = Arc::new(snapshot::take(&cwd, &rules, &snap_opts, &blobs, &mut cache)?);
     before.save(&dir.join(store::SNAPSHOT_BEFORE))?;
     let how = match mode {
         Mode::Normal => How::Normal,
@@ -142,7 +143,8 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     log_error.map_or(Ok(()), Err).and(finished).context("writing the event log")?;
     let captured = capture.finish(OUTPUT_GRACE)?;
 
-    let mut after = snapshot::take(&cwd, &snap_opts, &blobs, &mut cache)?;
+    // By the rules read before the command: it may have written .runglassignore.
+    let mut after = snapshot::take(&cwd, &rules, &snap_opts, &blobs, &mut cache)?;
     if let Err(e) = cache.save() {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
     }

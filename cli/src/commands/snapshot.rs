@@ -30,7 +30,7 @@ pub fn run(args: SnapshotArgs) -> anyhow::Result<u8> {
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let mut cache = StatCache::load(&data, &cwd);
     let t = Instant::now();
-    let manifest = snapshot::take(&cwd, &opts, &blobs, &mut cache)?;
+    let manifest = snapshot::take(&cwd, &snapshot::Rules::load(&cwd), &opts, &blobs, &mut cache)?;
     cache.save()?;
     let s = &manifest.stats;
     println!("snapshot of {} in {} ms", cwd.display(), t.elapsed().as_millis());

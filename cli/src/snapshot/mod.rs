@@ -43,6 +43,7 @@ pub use {
     cache::StatCache,
     compare::compare,
     dryrun::dry_run,
+    rules::Rules,
     take::take,
 };
 

@@ -45,7 +45,7 @@ const DEFAULTS: &[&str] = &[
     ".cache/",
 ];
 
-pub(super) struct Rules {
+pub struct Rules {
     user: Gitignore,
     defaults: Gitignore,
     /// `defaults`, then `.runglassignore` when present (with any lines it could not use).
@@ -66,7 +66,7 @@ pub(super) struct Rule {
 impl Rules {
     /// The rules for `root`. Never fails: an unusable ignore file is reported in `sources`
     /// or `unreadable`, and the snapshot goes on without it.
-    pub(super) fn load(root: &Path) -> Rules {
+    pub fn load(root: &Path) -> Rules {
         let mut defaults = GitignoreBuilder::new(root);
         for pattern in DEFAULTS {
             // The defaults are constant, valid patterns.

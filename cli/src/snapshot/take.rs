@@ -30,26 +30,35 @@ struct Job {
     meta: Metadata,
 }
 
-/// Snapshots `root` (canonical). Fails only when the root itself cannot be read, or when
-/// the blob store cannot be written; entries that cannot be read are listed in the stats.
-pub fn take(root: &Path, opts: &SnapshotOptions, blobs: &BlobStore, cache: &mut StatCache) -> anyhow::Result<Manifest> {
+/// Snapshots `root` (canonical) by `rules`. Fails only when the root itself cannot be read,
+/// or when the blob store cannot be written; entries that cannot be read are listed in the
+/// stats.
+///
+/// The snapshots around a command share the rules loaded before it ran: rules read
+/// afterwards would let the command hide what it made by writing `.runglassignore`.
+pub fn take(
+    root: &Path,
+    rules: &Rules,
+    opts: &SnapshotOptions,
+    blobs: &BlobStore,
+    cache: &mut StatCache,
+) -> anyhow::Result<Manifest> {
     let started = Instant::now();
     let started_ns = crate::store::unix_now_ns() as i64;
     check_root(root)?;
-    let rules = Rules::load(root);
     let exclude = canonical(&opts.exclude);
     let progress = Progress::new(opts.progress);
-    let walk = walk::walk(root, &rules, &exclude, &progress);
+    let walk = walk::walk(root, rules, &exclude, &progress);
 
     let mut stats = Stats {
         ignored: walk.skipped.len() as u64,
         cap_bytes: opts.cap_bytes,
         unreadable: walk.unreadable,
-        ignore_sources: rules.sources,
+        ignore_sources: rules.sources.clone(),
         ..Stats::default()
     };
-    if let Some(reason) = rules.unreadable {
-        stats.unreadable.push((IGNORE_FILE.as_bytes().to_vec(), reason));
+    if let Some(reason) = &rules.unreadable {
+        stats.unreadable.push((IGNORE_FILE.as_bytes().to_vec(), reason.clone()));
     }
     let mut entries = Vec::with_capacity(walk.found.len());
     let mut jobs = Vec::new();

@@ -42,7 +42,7 @@ impl Fixture {
     /// A snapshot with a fresh cache (that vouches for nothing).
     fn take(&self, opts: &SnapshotOptions) -> Manifest {
         let mut cache = StatCache::load(&self.data, &self.root);
-        take(&self.root, opts, &self.blobs, &mut cache).expect("snapshot")
+        take(&self.root, &Rules::load(&self.root), opts, &self.blobs, &mut cache).expect("snapshot")
     }
 
     fn blob_count(&self) -> usize {
@@ -160,8 +160,9 @@ fn the_data_directory_is_never_snapshotted_even_inside_the_root() {
     opts.exclude = vec![data.clone()];
     let mut cache = StatCache::load(&data, &f.root);
     // Twice: the second snapshot would see the blobs the first one stored.
-    take(&f.root, &opts, &blobs, &mut cache).expect("first");
-    let m = take(&f.root, &opts, &blobs, &mut cache).expect("second");
+    let rules = Rules::load(&f.root);
+    take(&f.root, &rules, &opts, &blobs, &mut cache).expect("first");
+    let m = take(&f.root, &rules, &opts, &blobs, &mut cache).expect("second");
     assert_eq!(paths(&m), [".runglassignore", "a.txt"]);
     assert_eq!(m.stats.ignored, 1);
 }
@@ -187,10 +188,10 @@ fn a_stat_cache_hit_does_not_read_the_file_again() {
     f.write("a.txt", b"alpha\n");
     f.write("sub/b.txt", b"beta\n");
     let mut cache = StatCache::load(&f.data, &f.root).trusting_recent_files();
-    let first = take(&f.root, &opts(), &f.blobs, &mut cache).expect("first");
+    let first = take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("first");
     cache.save().expect("save cache");
     let mut cache = StatCache::load(&f.data, &f.root).trusting_recent_files();
-    let second = take(&f.root, &opts(), &f.blobs, &mut cache).expect("second");
+    let second = take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("second");
     assert_eq!(first.stats.bytes_hashed, 11);
     assert_eq!(second.stats.bytes_hashed, 0);
     assert_eq!(first.entries, second.entries);
@@ -201,12 +202,12 @@ fn a_file_with_new_times_is_read_again_despite_the_cache() {
     let f = Fixture::new();
     f.write("a.txt", b"alpha\n");
     let mut cache = StatCache::load(&f.data, &f.root).trusting_recent_files();
-    take(&f.root, &opts(), &f.blobs, &mut cache).expect("first");
+    take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("first");
     // Same size; a distinct mtime even on a filesystem with coarse timestamps.
     f.write("a.txt", b"omega\n");
     let file = std::fs::File::options().write(true).open(f.root.join("a.txt")).expect("open");
     file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000)).expect("set mtime");
-    let second = take(&f.root, &opts(), &f.blobs, &mut cache).expect("second");
+    let second = take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("second");
     assert_eq!(second.stats.bytes_hashed, 6);
     assert_eq!(second.entries[&b"a.txt".to_vec()].hash, Some(*blake3::hash(b"omega\n").as_bytes()));
 }
@@ -216,8 +217,8 @@ fn the_cache_does_not_vouch_for_files_changed_just_before_a_snapshot() {
     let f = Fixture::new();
     f.write("a.txt", b"alpha\n");
     let mut cache = StatCache::load(&f.data, &f.root);
-    take(&f.root, &opts(), &f.blobs, &mut cache).expect("first");
-    let second = take(&f.root, &opts(), &f.blobs, &mut cache).expect("second");
+    take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("first");
+    let second = take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("second");
     assert_eq!(second.stats.bytes_hashed, 6);
 }
 
@@ -226,9 +227,9 @@ fn a_cache_hit_whose_blob_is_gone_reads_the_file_to_store_it_again() {
     let f = Fixture::new();
     f.write("a.txt", b"alpha\n");
     let mut cache = StatCache::load(&f.data, &f.root).trusting_recent_files();
-    take(&f.root, &opts(), &f.blobs, &mut cache).expect("first");
+    take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("first");
     std::fs::remove_file(f.blobs.path(&blake3::hash(b"alpha\n"))).expect("remove blob");
-    let second = take(&f.root, &opts(), &f.blobs, &mut cache).expect("second");
+    let second = take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("second");
     assert_eq!(second.stats.bytes_hashed, 6);
     assert!(f.blobs.contains(&blake3::hash(b"alpha\n")));
 }
@@ -238,12 +239,12 @@ fn a_damaged_stat_cache_is_an_empty_one() {
     let f = Fixture::new();
     f.write("a.txt", b"alpha\n");
     let mut cache = StatCache::load(&f.data, &f.root).trusting_recent_files();
-    take(&f.root, &opts(), &f.blobs, &mut cache).expect("first");
+    take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("first");
     cache.save().expect("save");
     let file = std::fs::read_dir(f.data.join("cache")).expect("cache dir").next().expect("a cache file");
     std::fs::write(file.expect("entry").path(), b"RGSTATC1\xff\xff\xff").expect("damage");
     let mut cache = StatCache::load(&f.data, &f.root).trusting_recent_files();
-    let second = take(&f.root, &opts(), &f.blobs, &mut cache).expect("second");
+    let second = take(&f.root, &Rules::load(&f.root), &opts(), &f.blobs, &mut cache).expect("second");
     assert_eq!(second.stats.bytes_hashed, 6);
 }
 
@@ -559,7 +560,7 @@ fn a_root_that_cannot_be_read_is_one_clear_error() {
     let f = Fixture::new();
     let missing = f.root.join("missing");
     let mut cache = StatCache::load(&f.data, &missing);
-    let err = take(&missing, &opts(), &f.blobs, &mut cache).expect_err("no such root");
+    let err = take(&missing, &Rules::load(&missing), &opts(), &f.blobs, &mut cache).expect_err("no such root");
     let err = format!("{err:#}");
     assert!(err.starts_with(&format!("cannot snapshot {}: ", missing.display())), "{err}");
     assert!(!err.contains('\n'));
@@ -631,7 +632,7 @@ fn measure_snapshots_of_a_large_tree() {
         [("hash only", &hash_only, hash_only_data.as_path()), ("first", &opts(), data), ("repeated", &opts(), data)];
     for (name, opts, cache_dir) in runs {
         let mut cache = StatCache::load(cache_dir, &root);
-        let m = take(&root, opts, &blobs, &mut cache).expect("snapshot");
+        let m = take(&root, &Rules::load(&root), opts, &blobs, &mut cache).expect("snapshot");
         cache.save().expect("save cache");
         let s = &m.stats;
         eprintln!("{name}: {} entries, {} MiB read, {} ms", s.entries, s.bytes_hashed >> 20, s.took_ms);
