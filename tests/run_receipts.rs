@@ -298,6 +298,33 @@ fn git_info_is_recorded_in_a_repository_and_absent_outside() {
 }
 
 #[test]
+fn a_program_the_command_plants_as_git_fsmonitor_is_never_run_by_runglass() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let init = std::process::Command::new("git").current_dir(w).args(["init", "-q"]).output().unwrap();
+    assert!(init.status.success());
+    let planted = w.join("planted-ran");
+    let script = format!(
+        "printf '#!/bin/sh\\ntouch {}\\n' > monitor.sh; chmod +x monitor.sh; git config core.fsmonitor \"$PWD/monitor.sh\"",
+        planted.display()
+    );
+    let out = run_script(data.path(), w, &[], &script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(w.join("monitor.sh").exists());
+    // git runs a configured fsmonitor on `git status`: this proves the plant works.
+    let status = std::process::Command::new("git").current_dir(w).args(["status", "--porcelain"]).output().unwrap();
+    assert!(status.status.success());
+    assert!(planted.exists(), "git itself runs the planted program");
+    std::fs::remove_file(&planted).unwrap();
+    // runglass, before and after another command, does not.
+    let out = run_script(data.path(), w, &[], "true");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!planted.exists(), "runglass ran the repository's fsmonitor program");
+    assert_eq!(latest_json(data.path())["git"]["dirty_after"], true);
+}
+
+#[test]
 fn a_wildcard_listener_is_seen_in_both_modes_and_noted() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();

@@ -30,11 +30,14 @@ fn lossy(b: Vec<u8>) -> String {
 }
 
 /// Runs git in `dir` and returns its trimmed stdout when it succeeds. Optional locks are
-/// off so that reading the status never rewrites the index under the command's feet.
+/// off so that reading the status never rewrites the index under the command's feet. The
+/// fsmonitor hook is off: it is a program named by the repository's config, which the
+/// command may have just written, and it would run after the observation, unseen.
 pub fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
+        .args(["-c", "core.fsmonitor=false"])
         .args(args)
         .env("GIT_OPTIONAL_LOCKS", "0")
         .stdin(Stdio::null())
