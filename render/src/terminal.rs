@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+use runglass_model::ByteString;
 use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Receipt, UnixRole};
 
 use crate::{docker_lines, process_tree};
@@ -32,12 +33,12 @@ pub fn report(r: &Receipt) -> String {
         r.risk.level.as_str()
     );
     if let Some(msg) = &r.outcome.message {
-        let _ = writeln!(o, "            {msg}");
+        let _ = writeln!(o, "            {}", shown(msg));
     }
     let _ = writeln!(o, "  started   {}", r.timing.started_at);
     if let Some(g) = &r.git {
-        let branch = g.branch.as_deref().unwrap_or("(detached)");
-        let commit = g.commit.as_deref().map(|c| c.get(..12).unwrap_or(c)).unwrap_or("(no commits)");
+        let branch = g.branch.as_deref().map_or_else(|| "(detached)".to_string(), shown);
+        let commit = g.commit.as_deref().map_or_else(|| "(no commits)".to_string(), |c| shown(c.get(..12).unwrap_or(c)));
         let dirty = if g.dirty_before { ", dirty before" } else { "" };
         let _ = writeln!(o, "  git       {branch} @ {commit}{dirty}");
     }
@@ -63,11 +64,11 @@ fn risks(o: &mut String, r: &Receipt) {
     }
     let _ = writeln!(o, "\nRisk: {}", r.risk.level.as_str());
     for n in &r.risk.notes {
-        let _ = writeln!(o, "  [{}] {}: {}", n.severity.as_str(), n.title, n.detail);
+        let _ = writeln!(o, "  [{}] {}: {}", n.severity.as_str(), shown(&n.title), shown(&n.detail));
         for e in n.evidence.iter().take(5) {
-            let _ = writeln!(o, "      {e}");
+            let _ = writeln!(o, "      {}", shown(e));
         }
-        let _ = writeln!(o, "      -> {}", n.recommendation);
+        let _ = writeln!(o, "      -> {}", shown(&n.recommendation));
     }
 }
 
@@ -246,4 +247,10 @@ fn seen(o: &mut String, r: &Receipt) {
             let _ = writeln!(o, "  - {l}");
         }
     }
+}
+
+/// Text that holds names from the command (risk notes, messages, git's names): control
+/// characters shown escaped, so it cannot repaint the reader's terminal.
+fn shown(text: &str) -> String {
+    ByteString::from(text).printable()
 }

@@ -609,3 +609,26 @@ fn bundle_refuses_names_that_escape_the_artifacts_folder() {
         assert!(err.to_string().contains(&format!("{name:?}")), "{name}: {err}");
     }
 }
+
+#[test]
+fn the_terminal_report_shows_escape_sequences_from_a_receipt_as_text() {
+    let mut r = fixture();
+    let esc = "\x1b]0;owned\x07\x1b[2J";
+    r.outcome.message = Some(format!("command not found: {esc}"));
+    r.risk.notes.push(RiskNote {
+        id: "test".into(),
+        severity: Severity::Low,
+        title: format!("title {esc}"),
+        detail: format!("detail {esc}"),
+        evidence: vec![format!("evidence {esc}")],
+        recommendation: format!("recommendation {esc}"),
+    });
+    if let Some(ci) = r.ci.as_mut() {
+        ci.repository = Some(format!("acme/{esc}"));
+    }
+    let text = runglass_render::terminal::report(&r);
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    for part in ["command not found: \\u{1b}]0;owned", "title \\u{1b}", "evidence \\u{1b}", "recommendation \\u{1b}"] {
+        assert!(text.contains(part), "{part} in {text}");
+    }
+}

@@ -13,8 +13,9 @@ use crate::sys::Tid;
 pub fn local_addr(tid: Tid, fd: i64) -> Option<SockAddr> {
     let target = paths::fd_path(tid, fd).ok()?;
     let inode = socket_inode(&target)?;
+    // A table the kernel lacks (tcp6 without IPv6) is skipped, not the end of the search.
     for table in ["tcp", "tcp6"] {
-        let text = std::fs::read_to_string(format!("/proc/{tid}/net/{table}")).ok()?;
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{tid}/net/{table}")) else { continue };
         if let Some(addr) = find_inet(&text, inode) {
             return Some(addr);
         }
