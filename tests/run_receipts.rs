@@ -242,6 +242,8 @@ fn concurrent_runs_make_separate_valid_receipts() {
     for d in &dirs {
         let v = runglass(data.path()).arg("validate").arg(d).output().unwrap();
         assert!(v.status.success(), "{}: {}", d.display(), stderr(&v));
+        // Argv, output and events are private to the user, whatever the umask.
+        assert_eq!(std::fs::metadata(d).unwrap().permissions().mode() & 0o777, 0o700, "{}", d.display());
     }
 }
 

@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod lock;
 
 use std::ffi::OsString;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -62,7 +63,8 @@ pub fn create_receipt_dir(data: &Path, command: &[OsString]) -> anyhow::Result<P
     for n in 1..1000 {
         let id = if n == 1 { base.clone() } else { format!("{base}-{n}") };
         let dir = receipts.join(&id);
-        match std::fs::create_dir(&dir) {
+        // Private, whatever the umask: argv, output and the event log are the user's alone.
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => {
