@@ -151,3 +151,41 @@ fn a_runglass_killed_with_sigkill_leaves_a_log_that_reads_back() {
     let started = work.path().join("started").into_os_string().into_encoded_bytes();
     assert!(events.iter().any(|e| matches!(&e.kind, EventKind::Open { path, .. } if path.0 == started)), "{events:#?}");
 }
+
+#[test]
+fn a_read_file_swapped_for_a_fifo_neither_hangs_the_receipt_nor_gets_a_hash() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("input"), "secret\n").unwrap();
+    std::fs::write(work.path().join("kept"), "kept\n").unwrap();
+    // A fifo nobody writes: opening it for reading the usual way blocks for ever.
+    let mut child = runglass(data.path())
+        .current_dir(work.path())
+        .args(["run", "--deep", "--reads", "--", "sh", "-c", "cat input kept > /dev/null; rm input; mkfifo input"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("runglass hung building the receipt");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
+    let dir = receipts(data.path()).pop().unwrap();
+    let receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("receipt.json")).unwrap()).unwrap();
+    let read = |name: &str| {
+        let path = work.path().canonicalize().unwrap().join(name);
+        let reads = receipt["files"]["reads"].as_array().unwrap();
+        reads.iter().find(|r| r["path"] == path.to_str().unwrap()).cloned().unwrap_or_else(|| panic!("{name} in {reads:?}"))
+    };
+    assert!(read("input")["blake3"].is_null() && read("input")["size"].is_null(), "{}", read("input"));
+    assert_eq!(read("kept")["blake3"], blake3::hash(b"kept\n").to_hex().as_str());
+    assert_eq!(read("kept")["size"], 5);
+}

@@ -14,6 +14,7 @@ pub mod risk;
 pub mod timeline;
 
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use runglass_model::log::LogHeader;
@@ -23,6 +24,7 @@ use runglass_model::receipt::{
 };
 use runglass_model::{ByteString, Event, command_line};
 
+use crate::snapshot::hash_capped;
 use crate::time;
 use captured::Captured;
 use file_actions::FileActions;
@@ -255,19 +257,22 @@ fn reads(actions: &FileActions, cap: u64) -> Vec<FileRead> {
         .reads
         .iter()
         .map(|(path, by)| {
-            let p = Path::new(std::ffi::OsStr::from_bytes(path));
-            let meta = std::fs::metadata(p).ok().filter(|m| m.is_file());
-            let blake3 = meta.as_ref().filter(|m| m.len() <= cap).and_then(|_| hash_file(p));
-            FileRead { path: ByteString(path.clone()), blake3, size: meta.map(|m| m.len()), by: by.clone() }
+            let (blake3, size) = hash_regular(Path::new(std::ffi::OsStr::from_bytes(path)), cap);
+            FileRead { path: ByteString(path.clone()), blake3, size, by: by.clone() }
         })
         .collect()
 }
 
-fn hash_file(path: &Path) -> Option<String> {
-    let file = std::fs::File::open(path).ok()?;
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_reader(file).ok()?;
-    Some(hasher.finalize().to_hex().to_string())
+/// The hash (up to `cap` bytes) and size of the regular file at `path` now. The path was
+/// read by the command, which may since have swapped it for a fifo or a device: it is
+/// opened without blocking or taking a terminal, and only a regular file (by fstat) is
+/// read, never past the cap even if it grows.
+fn hash_regular(path: &Path, cap: u64) -> (Option<String>, Option<u64>) {
+    let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path);
+    let Ok(mut file) = opened else { return (None, None) };
+    let Some(meta) = file.metadata().ok().filter(|m| m.is_file()) else { return (None, None) };
+    let hash = (meta.len() <= cap).then(|| hash_capped(&mut file, cap)).flatten();
+    (hash.map(|(h, _)| h.to_hex().to_string()), Some(meta.len()))
 }
 
 #[cfg(test)]
