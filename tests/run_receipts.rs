@@ -152,6 +152,35 @@ fn deep_mode_attributes_changes_and_sees_writes_outside_the_working_directory() 
 }
 
 #[test]
+fn deep_mode_sees_writes_that_leave_the_working_directory_by_dot_dot_or_a_symlinked_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let base = tempfile::tempdir().unwrap();
+    let base_path = base.path().canonicalize().unwrap();
+    let work = base_path.join("proj");
+    let elsewhere = base_path.join("elsewhere");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("old.txt"), "old\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, work.join("link")).unwrap();
+    let script = "echo up > ../up.txt; echo more >> link/old.txt; echo in > sub.txt";
+    let out = run_script(data.path(), &work, &["--deep"], script);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = latest_json(data.path());
+    let outside = r["files"]["outside"].as_array().unwrap();
+    let find = |p: &Path| {
+        outside.iter().find(|o| o["path"] == p.to_str().unwrap()).unwrap_or_else(|| panic!("{} in {outside:#?}", p.display()))
+    };
+    let up = find(&base_path.join("up.txt"));
+    assert_eq!((&up["exists_after"], &up["captured"], &up["before"]), (&Value::Bool(true), &Value::Bool(true), &Value::Null));
+    let old = find(&elsewhere.join("old.txt"));
+    assert_eq!(old["by"][0]["action"], "wrote");
+    assert_eq!(old["captured"], true, "the before-state is keyed by the same real path: {old:#}");
+    assert_eq!(outside.len(), 2, "{outside:#?}");
+    let inside: Vec<&str> = r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    assert_eq!(inside, ["sub.txt"]);
+}
+
+#[test]
 fn a_failing_command_keeps_its_status_and_its_receipt() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();

@@ -14,7 +14,7 @@ mod after_contents;
 mod state;
 mod writer;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ use runglass_model::{ByteString, EventKind};
 use runglass_tracer::{BeforeChange, Change};
 
 use crate::receipt::file_actions::{NOT_FILES, relative};
-use crate::snapshot::Manifest;
+use crate::snapshot::{Entry, Manifest};
 
 pub use after_contents::{keep_changed_after_contents, mark_captured};
 pub use state::observe;
@@ -57,7 +57,9 @@ impl BeforeCapture {
     }
 
     /// Whether `path` is one to capture: not runglass's own, not the kernel's, and, inside
-    /// the snapshotted root, a path the snapshot holds.
+    /// the snapshotted root, a path the snapshot holds or one that may lead out of it
+    /// (through `..` or a directory the snapshot saw as a symlink). A new path in a real
+    /// directory of the root needs nothing: the snapshot already says it was not there.
     fn wanted(&self, path: &[u8]) -> bool {
         if !path.starts_with(b"/") || NOT_FILES.iter().any(|p| path.starts_with(p)) {
             return false;
@@ -67,7 +69,7 @@ impl BeforeCapture {
         }
         match &self.before {
             Some(before) => match relative(path, before.root.as_os_str().as_bytes()) {
-                Some(rel) => before.entries.contains_key(rel),
+                Some(rel) => before.entries.contains_key(rel) || may_lead_out(rel, &before.entries),
                 None => true,
             },
             None => true,
@@ -139,9 +141,62 @@ impl BeforeChange for BeforeCapture {
     }
 }
 
+/// Whether `rel` climbs with `..` or passes through a directory that is a symlink.
+fn may_lead_out(rel: &[u8], entries: &BTreeMap<Vec<u8>, Entry>) -> bool {
+    let mut prefix_end = 0;
+    for part in rel.split(|&b| b == b'/') {
+        if part == b".." {
+            return true;
+        }
+        let prefix = &rel[..prefix_end + part.len()];
+        prefix_end += part.len() + 1;
+        if prefix_end > rel.len() {
+            break; // the last component: the path itself
+        }
+        if entries.get(prefix).is_some_and(|e| e.kind == FileKind::Symlink) {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_that_may_lead_out_of_the_root_are_captured_and_new_ones_in_real_directories_not() {
+        let entry = |kind| Entry {
+            kind,
+            size: 0,
+            mode: 0o755,
+            mtime_ns: 0,
+            ctime_ns: 0,
+            ino: 0,
+            dev: 0,
+            hash: None,
+            target: None,
+            capped: false,
+            stored: false,
+        };
+        let entries: BTreeMap<Vec<u8>, Entry> = [
+            (b"src".to_vec(), entry(FileKind::Dir)),
+            (b"link".to_vec(), entry(FileKind::Symlink)),
+            (b"src/lib".to_vec(), entry(FileKind::Symlink)),
+        ]
+        .into();
+        for (rel, expected) in [
+            (&b"../up.txt"[..], true),
+            (b"src/../../x", true),
+            (b"link/f", true),
+            (b"src/lib/deep/f", true),
+            (b"src/new.rs", false),
+            (b"newdir/f", false),
+            (b"link", false),
+        ] {
+            assert_eq!(may_lead_out(rel, &entries), expected, "{}", String::from_utf8_lossy(rel));
+        }
+    }
 
     #[test]
     fn each_path_is_captured_once_and_plumbing_never() {

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use runglass_model::{Event, EventKind, PathState};
 
+use super::real_path::RealPaths;
 use crate::blobs::BlobStore;
 
 /// What was at one path before the command.
@@ -21,22 +22,23 @@ pub struct Before {
 }
 
 pub struct Captured {
-    /// By absolute path.
+    /// By absolute path, as the kernel resolved it (as `FileActions` keys them).
     first: HashMap<Vec<u8>, Before>,
+    real: RealPaths,
     /// The store the contents went to (None: it cannot be opened, so nothing is stored).
     blobs: Option<BlobStore>,
 }
 
 impl Captured {
     pub fn new(blobs_dir: &Path) -> Captured {
-        Captured { first: HashMap::new(), blobs: BlobStore::open(blobs_dir).ok() }
+        Captured { first: HashMap::new(), real: RealPaths::default(), blobs: BlobStore::open(blobs_dir).ok() }
     }
 
     pub fn observe(&mut self, event: &Event) {
         if let EventKind::Before { path, followed, state } = &event.kind {
             // A later capture of the same path (the background tracer's, say) comes after
             // the command's own changes: only the first is the state before it.
-            self.first.entry(path.0.clone()).or_insert_with(|| Before { followed: *followed, state: state.clone() });
+            self.first.entry(self.real.of(path.as_bytes())).or_insert_with(|| Before { followed: *followed, state: state.clone() });
         }
     }
 

@@ -10,6 +10,7 @@ use runglass_model::receipt::{Action, Actor};
 use runglass_model::{ByteString, Event, EventKind, FileOp, OpenFlags, SyscallResult};
 
 use super::ms;
+use super::real_path::RealPaths;
 
 /// Paths whose changes are the system's plumbing, not the command's work.
 pub const NOT_FILES: [&[u8]; 3] = [b"/dev/", b"/proc/", b"/sys/"];
@@ -25,6 +26,8 @@ pub struct FileActions {
     pub reads: BTreeMap<Vec<u8>, Vec<Actor>>,
     /// The data directory: runglass's own files are never the command's doing.
     data_dir: Vec<u8>,
+    /// Paths as the kernel resolved them, not as the command spelled them.
+    real: RealPaths,
 }
 
 /// At most this many actors are kept per path (a log file appended to by every process
@@ -71,7 +74,7 @@ impl FileActions {
             _ => return,
         }
         for (path, action) in acts {
-            let path = path.as_bytes();
+            let path = &self.real.of(path.as_bytes())[..];
             if NOT_FILES.iter().any(|p| path.starts_with(p)) || under(path, &self.data_dir) {
                 continue;
             }

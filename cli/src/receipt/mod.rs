@@ -10,6 +10,7 @@ pub mod coverage;
 pub mod file_actions;
 pub mod network;
 pub mod processes;
+pub mod real_path;
 pub mod risk;
 pub mod timeline;
 

@@ -1,0 +1,100 @@
+//! Where a traced path really is. The tracer records paths as the command named them,
+//! joined to its cwd or dirfd: `..` and symlinked directories are kept, so a text prefix
+//! test would file `proj/../elsewhere/f` or `proj/link-to-etc/f` as inside the working
+//! directory, where no snapshot sees them, and the write would be lost. The kernel follows
+//! every directory on the way to the last component, so the real place is the canonical
+//! parent plus the last name. The parent is resolved once per directory, when the receipt
+//! is built; a directory gone by then is normalized by its text instead.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+
+#[derive(Default)]
+pub struct RealPaths {
+    /// Canonical form of each parent directory seen (None: it could not be resolved).
+    parents: HashMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl RealPaths {
+    /// `path` (absolute) with its directories resolved as the kernel resolved them.
+    pub fn of(&mut self, path: &[u8]) -> Vec<u8> {
+        let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
+            Some(at) => (&path[..at.max(1)], &path[at + 1..]),
+            None => return path.to_vec(),
+        };
+        if name.is_empty() || name == b"." || name == b".." {
+            return canonical(path).unwrap_or_else(|| lexical(path));
+        }
+        let real_parent = self.parents.entry(parent.to_vec()).or_insert_with(|| canonical(parent));
+        match real_parent {
+            Some(dir) => join(dir, name),
+            None => lexical(path),
+        }
+    }
+}
+
+fn canonical(path: &[u8]) -> Option<Vec<u8>> {
+    std::fs::canonicalize(Path::new(OsStr::from_bytes(path))).ok().map(|p| p.into_os_string().into_vec())
+}
+
+fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut out = dir.to_vec();
+    if !out.ends_with(b"/") {
+        out.push(b'/');
+    }
+    out.extend_from_slice(name);
+    out
+}
+
+/// `..` and `.` removed by the text alone (for directories that no longer exist).
+fn lexical(path: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for part in path.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for part in parts {
+        out.push(b'/');
+        out.extend_from_slice(part);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_dot_and_symlinked_directories_resolve_to_where_the_kernel_wrote() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().canonicalize().unwrap();
+        std::fs::create_dir_all(base.join("proj/sub")).unwrap();
+        std::fs::create_dir_all(base.join("elsewhere")).unwrap();
+        std::os::unix::fs::symlink(base.join("elsewhere"), base.join("proj/link")).unwrap();
+        let b = |p: &str| format!("{}/{p}", base.display()).into_bytes();
+        let mut real = RealPaths::default();
+        assert_eq!(real.of(&b("proj/../elsewhere/f")), b("elsewhere/f"));
+        assert_eq!(real.of(&b("proj/sub/../f")), b("proj/f"));
+        assert_eq!(real.of(&b("proj/link/f")), b("elsewhere/f"), "a symlinked directory is followed");
+        assert_eq!(real.of(&b("proj/link")), b("proj/link"), "the last component is named, not followed");
+        assert_eq!(real.of(&b("proj/gone/../../x")), b("x"), "a missing directory falls back to the text");
+        assert_eq!(real.of(b"/f"), b"/f");
+    }
+
+    #[test]
+    fn lexical_normalization_never_climbs_above_the_root() {
+        assert_eq!(lexical(b"/a/../../b/./c/"), b"/b/c");
+        assert_eq!(lexical(b"/.."), b"/");
+    }
+}
