@@ -41,9 +41,12 @@ impl TimelineBuilder {
     }
 
     pub fn finish(self) -> Timeline {
-        let mut entries: Vec<TimelineEntry> = self.phases.into_iter().chain(self.first).chain(self.last).collect();
         // Stable: events of one instant keep the order they happened in, after a phase
-        // of the same instant ("command started" before what the command did first).
+        // up to the start ("command started" before what the command did first) and before
+        // a later one ("command ended" after the exit seen in the same millisecond).
+        let (opening, closing): (Vec<_>, Vec<_>) = self.phases.into_iter().partition(|p| p.at_ms <= 0);
+        let mut entries: Vec<TimelineEntry> =
+            opening.into_iter().chain(self.first).chain(self.last).chain(closing).collect();
         entries.sort_by_key(|e| e.at_ms);
         Timeline { entries, omitted: self.omitted }
     }
@@ -115,6 +118,25 @@ mod tests {
         assert_eq!(t.omitted, 1000 - (KEEP_FIRST + KEEP_LAST) as u64);
         assert_eq!(t.entries[0].text, "snapshot before");
         assert_eq!(t.entries.last().unwrap().at_ms, 999);
+    }
+
+    #[test]
+    fn an_instant_opens_with_the_start_and_closes_with_the_end() {
+        let mut t = TimelineBuilder::default();
+        t.phase(0, "command started");
+        t.phase(5, "command ended: exited with 1");
+        let exec = EventKind::Exec {
+            path: "/bin/x".into(),
+            argv: vec!["x".into()],
+            cwd: "/".into(),
+            former_tid: None,
+            result: SyscallResult::Ok(0),
+        };
+        t.observe(&Event { time_ns: 0, pid: 1, tid: 1, kind: exec }, Vec::new);
+        let exit = EventKind::Exit { status: ExitStatus::Code(1) };
+        t.observe(&Event { time_ns: 5_000_000, pid: 1, tid: 1, kind: exit }, || vec!["x".into()]);
+        let texts: Vec<String> = t.finish().entries.into_iter().map(|e| e.text).collect();
+        assert_eq!(texts, ["command started", "ran x", "x exited with 1", "command ended: exited with 1"]);
     }
 
     #[test]
