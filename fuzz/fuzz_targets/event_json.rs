@@ -1,11 +1,13 @@
 //! Events as JSON (the form the CLI exports and accepts): any bytes must parse or be
-//! rejected without panicking, and whatever parses must round-trip unchanged through both
-//! serde_json and postcard (the event-log frame encoding).
+//! rejected without panicking, whatever parses must round-trip unchanged through both
+//! serde_json and postcard (the event-log frame encoding), and `runglass trace`'s line for
+//! it must read back as the same event when it is JSON.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use runglass_model::Event;
+use runglass_render::event_line;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(event) = serde_json::from_slice::<Event>(data) else {
@@ -21,4 +23,8 @@ fuzz_target!(|data: &[u8]| {
     let bin = postcard::to_stdvec(&event).expect("an event serializes to postcard");
     let from_bin: Event = postcard::from_bytes(&bin).expect("postcard output parses");
     assert_eq!(from_bin, event, "postcard round trip changed the event");
+
+    let _ = event_line::text(&event);
+    let line: Event = serde_json::from_str(&event_line::json(&event)).expect("the JSON line parses");
+    assert_eq!(line, event, "the JSON line is another event");
 });

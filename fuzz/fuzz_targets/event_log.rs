@@ -1,6 +1,7 @@
 //! The event-log reader on arbitrary bytes: every input must read to its end (events or
-//! errors) without panicking, hanging or allocating without bound. An input that reads back
-//! cleanly must survive a re-encode with `LogWriter` unchanged.
+//! errors) without panicking, hanging or allocating without bound, and every event read
+//! must render as `runglass trace` shows it. An input that reads back cleanly must survive
+//! a re-encode with `LogWriter` unchanged.
 
 #![no_main]
 
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use libfuzzer_sys::fuzz_target;
 use runglass_model::log::{LogReader, LogWriter};
+use runglass_render::event_line;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(mut reader) = LogReader::new(Cursor::new(data), Path::new("fuzz")) else {
@@ -20,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
     let mut clean = true;
     for item in reader.by_ref() {
         match item {
-            Ok(event) => events.push(event),
+            Ok(event) => {
+                let _ = (event_line::text(&event), event_line::json(&event));
+                events.push(event);
+            }
             Err(_) => clean = false,
         }
     }

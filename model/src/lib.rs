@@ -10,6 +10,7 @@ pub mod bytes;
 pub mod event;
 pub mod log;
 pub mod receipt;
+pub mod receipt_json;
 pub mod sockaddr;
 
 pub use bytes::{ByteString, command_line};

@@ -1,9 +1,10 @@
 //! The socket tables of a network namespace (/proc/PID/net/{tcp,tcp6,udp,udp6,unix}), read
 //! once per poll, and what polling can honestly say about one socket found in them.
 //!
-//! TCP and UDP tables are parsed by `procfs`. The unix table is parsed here, from bytes:
-//! `procfs` reads it as UTF-8 text (a single non-UTF-8 path would lose the whole table),
-//! splits the path at spaces and drops the flags that tell a listening socket apart.
+//! TCP and UDP tables are parsed by `procfs`. The unix table is parsed by the tracer's
+//! [`procnet::unix_lines`], from bytes: `procfs` reads it as UTF-8 text (a single non-UTF-8
+//! path would lose the whole table), splits the path at spaces and drops the flags that tell
+//! a listening socket apart.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -11,12 +12,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use procfs::net::{TcpNetEntry, TcpState, UdpNetEntry};
 use procfs::process::Process;
-use runglass_model::{ByteString, Pid, SockAddr};
-
-/// `__SO_ACCEPTCON` in the Flags column of /proc/net/unix: the socket is listening.
-const UNIX_ACCEPTCON: u32 = 0x10000;
-/// `SS_CONNECTED` in the St column of /proc/net/unix.
-const UNIX_CONNECTED: u8 = 3;
+use runglass_model::{Pid, SockAddr};
+use runglass_tracer::decode::procnet::{self, UnixLine};
 
 /// A fact about a socket that polling reports, once per process and socket.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -50,15 +47,7 @@ impl Verdict {
 enum Entry {
     Tcp { local: SocketAddr, remote: SocketAddr, state: TcpState },
     Udp { local: SocketAddr, remote: SocketAddr },
-    Unix(UnixEntry),
-}
-
-#[derive(Debug, PartialEq)]
-struct UnixEntry {
-    inode: u64,
-    listening: bool,
-    connected: bool,
-    name: Option<SockAddr>,
+    Unix(UnixLine),
 }
 
 /// Every socket of one network namespace, by inode.
@@ -85,7 +74,7 @@ impl Tables {
         if let Ok(mut file) = process.open_relative("net/unix")
             && file.read_to_end(&mut unix).is_ok()
         {
-            for entry in parse_unix(&unix) {
+            for entry in procnet::unix_lines(&unix) {
                 tables.by_inode.insert(entry.inode, Entry::Unix(entry));
             }
         }
@@ -160,7 +149,7 @@ fn udp_verdict(local: SocketAddr, remote: SocketAddr) -> Verdict {
     }
 }
 
-fn unix_verdict(entry: &UnixEntry) -> Verdict {
+fn unix_verdict(entry: &UnixLine) -> Verdict {
     match (&entry.name, entry.listening, entry.connected) {
         (Some(name), true, _) => Verdict::settled(Some(Report::Listen(name.clone()))),
         // A connected socket: a client (no name of its own; its peer is not in the table) or
@@ -178,41 +167,10 @@ fn sock_addr(addr: SocketAddr) -> SockAddr {
     }
 }
 
-/// Parses /proc/net/unix: `Num RefCount Protocol Flags Type St Inode [Path]`, hex except the
-/// inode. The path is the rest of the line after one space, so it keeps its spaces; an
-/// abstract name starts with `@`. (A path holding a newline is cut there: the kernel does
-/// not escape it.)
-fn parse_unix(table: &[u8]) -> Vec<UnixEntry> {
-    table.split(|&b| b == b'\n').skip(1).filter_map(parse_unix_line).collect()
-}
-
-fn parse_unix_line(line: &[u8]) -> Option<UnixEntry> {
-    let mut rest = line;
-    let mut fields = [&b""[..]; 7];
-    for field in &mut fields {
-        let start = rest.iter().position(|&b| b != b' ')?;
-        rest = &rest[start..];
-        let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
-        *field = &rest[..end];
-        rest = &rest[end..];
-    }
-    let [_, _, _, flags, _, state, inode] = fields;
-    let flags = u32::from_str_radix(std::str::from_utf8(flags).ok()?, 16).ok()?;
-    let state = u8::from_str_radix(std::str::from_utf8(state).ok()?, 16).ok()?;
-    let inode = std::str::from_utf8(inode).ok()?.parse().ok()?;
-    let name = match rest.strip_prefix(b" ") {
-        None | Some(b"") => None,
-        Some(abstract_name) if abstract_name.starts_with(b"@") => {
-            Some(SockAddr::UnixAbstract { name: ByteString::from(&abstract_name[1..]) })
-        }
-        Some(path) => Some(SockAddr::Unix { path: ByteString::from(path) }),
-    };
-    Some(UnixEntry { inode, listening: flags & UNIX_ACCEPTCON != 0, connected: state == UNIX_CONNECTED, name })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runglass_model::ByteString;
 
     const UNIX_TABLE: &[u8] = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
         0000000021d086f0: 00000002 00000000 00010000 0001 01 40123 /run/a socket\n\
@@ -221,27 +179,9 @@ mod tests {
         000000003d263d4b: 00000002 00000000 00000000 0001 01 77002 @0001a\n";
 
     #[test]
-    fn unix_lines_keep_paths_with_spaces_and_non_utf8_bytes() {
-        let entries = parse_unix(UNIX_TABLE);
-        assert_eq!(entries.len(), 4);
-        assert_eq!(
-            entries[0],
-            UnixEntry {
-                inode: 40123,
-                listening: true,
-                connected: false,
-                name: Some(SockAddr::Unix { path: ByteString::from("/run/a socket") }),
-            }
-        );
-        assert_eq!(entries[1], UnixEntry { inode: 1062, listening: false, connected: true, name: None });
-        assert_eq!(entries[2].name, Some(SockAddr::Unix { path: ByteString::from(&b"/tmp/\xff\xfe"[..]) }));
-        assert_eq!(entries[3].name, Some(SockAddr::UnixAbstract { name: ByteString::from("0001a") }));
-    }
-
-    #[test]
     fn unix_verdicts_report_listeners_and_bound_paths_only() {
         let tables = Tables {
-            by_inode: parse_unix(UNIX_TABLE).into_iter().map(|e| (e.inode, Entry::Unix(e))).collect(),
+            by_inode: procnet::unix_lines(UNIX_TABLE).map(|e| (e.inode, Entry::Unix(e))).collect(),
             ..Tables::default()
         };
         let listen = SockAddr::Unix { path: ByteString::from("/run/a socket") };

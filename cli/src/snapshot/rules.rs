@@ -67,27 +67,27 @@ impl Rules {
     /// The rules for `root`. Never fails: an unusable ignore file is reported in `sources`
     /// or `unreadable`, and the snapshot goes on without it.
     pub fn load(root: &Path) -> Rules {
-        let mut defaults = GitignoreBuilder::new(root);
-        for pattern in DEFAULTS {
-            // The defaults are constant, valid patterns.
-            let _ = defaults.add_line(None, pattern);
-        }
-        let defaults = defaults.build().unwrap_or_else(|_| Gitignore::empty());
-        let mut sources = vec![DEFAULTS_SOURCE.to_string()];
-        let path = root.join(IGNORE_FILE);
-        let (user, unreadable) = match read_ignore_file(&path) {
-            Ok(text) => {
-                let (user, bad) = parse(root, &text);
-                sources.push(if bad.is_empty() { IGNORE_FILE.to_string() } else { format!("{IGNORE_FILE} ({bad})") });
-                (user, None)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Gitignore::empty(), None),
+        match read_ignore_file(&root.join(IGNORE_FILE)) {
+            Ok(text) => Rules::with_ignore_file(root, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Rules::defaults_only(root, None),
             Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                (Gitignore::empty(), Some("a symlink, not followed: make it a regular file".to_string()))
+                Rules::defaults_only(root, Some("a symlink, not followed: make it a regular file".to_string()))
             }
-            Err(e) => (Gitignore::empty(), Some(e.to_string())),
-        };
-        Rules { user, defaults, sources, unreadable }
+            Err(e) => Rules::defaults_only(root, Some(e.to_string())),
+        }
+    }
+
+    /// The defaults under the rules of an ignore file that holds `text` (untrusted bytes:
+    /// whatever the checkout put there).
+    pub(super) fn with_ignore_file(root: &Path, text: &[u8]) -> Rules {
+        let (user, bad) = parse(root, text);
+        let source = if bad.is_empty() { IGNORE_FILE.to_string() } else { format!("{IGNORE_FILE} ({bad})") };
+        Rules { user, defaults: defaults(root), sources: vec![DEFAULTS_SOURCE.to_string(), source], unreadable: None }
+    }
+
+    fn defaults_only(root: &Path, unreadable: Option<String>) -> Rules {
+        let sources = vec![DEFAULTS_SOURCE.to_string()];
+        Rules { user: Gitignore::empty(), defaults: defaults(root), sources, unreadable }
     }
 
     /// The rule that skips `rel` (relative to the root), if any. The caller prunes skipped
@@ -102,6 +102,16 @@ impl Rules {
         }
         None
     }
+}
+
+/// The matcher of [`DEFAULTS`].
+fn defaults(root: &Path) -> Gitignore {
+    let mut defaults = GitignoreBuilder::new(root);
+    for pattern in DEFAULTS {
+        // The defaults are constant, valid patterns.
+        let _ = defaults.add_line(None, pattern);
+    }
+    defaults.build().unwrap_or_else(|_| Gitignore::empty())
 }
 
 /// Reads the ignore file, bounded, and never through a symlink (as git treats

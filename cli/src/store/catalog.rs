@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use runglass_model::Receipt;
-use runglass_model::receipt::RECEIPT_FORMAT_VERSION;
+use runglass_model::{Receipt, receipt_json};
 
 use super::{EVENT_LOG, RECEIPT_FILE, lock, receipts_dir};
 
@@ -68,20 +67,7 @@ fn slot_of(dir: &Path) -> Slot {
 pub fn load(path: &Path) -> anyhow::Result<Receipt> {
     let file = if path.is_dir() { path.join(RECEIPT_FILE) } else { path.to_path_buf() };
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    parse(&bytes).with_context(|| format!("{} is not a valid receipt", file.display()))
-}
-
-/// Parses receipt JSON, refusing formats this runglass does not know.
-pub fn parse(bytes: &[u8]) -> anyhow::Result<Receipt> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).context("not JSON")?;
-    match value.get("format_version").and_then(|v| v.as_u64()) {
-        None => bail!("no format_version field"),
-        Some(v) if v > u64::from(RECEIPT_FORMAT_VERSION) => {
-            bail!("receipt format {v} is newer than this runglass reads ({RECEIPT_FORMAT_VERSION}); upgrade runglass")
-        }
-        Some(_) => {}
-    }
-    serde_json::from_value(value).map_err(|e| anyhow::anyhow!("{e}"))
+    receipt_json::parse(&bytes).with_context(|| format!("{} is not a valid receipt", file.display()))
 }
 
 /// Prints the one-line warning for a receipt that is skipped.

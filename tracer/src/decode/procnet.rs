@@ -58,22 +58,61 @@ pub fn find_inet(table: &str, inode: u64) -> Option<SockAddr> {
     None
 }
 
+/// `__SO_ACCEPTCON` in the Flags column of /proc/net/unix: the socket is listening.
+const UNIX_ACCEPTCON: u32 = 0x10000;
+/// `SS_CONNECTED` in the St column of /proc/net/unix.
+const UNIX_CONNECTED: u8 = 3;
+
+/// One socket of /proc/net/unix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnixLine {
+    pub inode: u64,
+    /// The Flags column has `__SO_ACCEPTCON`.
+    pub listening: bool,
+    /// The St column is `SS_CONNECTED`.
+    pub connected: bool,
+    /// The bound path or abstract name; None for an unnamed socket.
+    pub name: Option<SockAddr>,
+}
+
 /// Finds `inode` in /proc/net/unix and returns its bound path or abstract name.
 pub fn find_unix(table: &[u8], inode: u64) -> Option<SockAddr> {
-    for line in table.split(|&b| b == b'\n').skip(1) {
-        let mut fields = line.splitn(8, |&b| b == b' ').filter(|f| !f.is_empty());
-        let line_inode = fields.nth(6).and_then(|f| std::str::from_utf8(f).ok()?.parse::<u64>().ok());
-        if line_inode != Some(inode) {
-            continue;
-        }
-        let path = fields.next();
-        return Some(match path {
-            None => SockAddr::UnixUnnamed,
-            Some(p) if p.first() == Some(&b'@') => SockAddr::UnixAbstract { name: ByteString::from(&p[1..]) },
-            Some(p) => SockAddr::Unix { path: ByteString::from(p) },
-        });
+    let line = unix_lines(table).find(|line| line.inode == inode)?;
+    Some(line.name.unwrap_or(SockAddr::UnixUnnamed))
+}
+
+/// The sockets of /proc/net/unix, after its header line; malformed lines are skipped.
+pub fn unix_lines(table: &[u8]) -> impl Iterator<Item = UnixLine> + '_ {
+    table.split(|&b| b == b'\n').skip(1).filter_map(unix_line)
+}
+
+/// Parses `Num RefCount Protocol Flags Type St Inode [Path]`, hex except the inode. The
+/// columns are separated by runs of spaces (the kernel pads the inode to five: `%5lu`); the
+/// path is the rest of the line after one space, so it keeps its spaces and non-UTF-8
+/// bytes, and an abstract name starts with `@`. (A path holding a newline is cut there:
+/// the kernel does not escape it.)
+pub fn unix_line(line: &[u8]) -> Option<UnixLine> {
+    let mut rest = line;
+    let mut fields = [&b""[..]; 7];
+    for field in &mut fields {
+        let start = rest.iter().position(|&b| b != b' ')?;
+        rest = &rest[start..];
+        let end = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+        *field = &rest[..end];
+        rest = &rest[end..];
     }
-    None
+    let [_, _, _, flags, _, state, inode] = fields;
+    let flags = u32::from_str_radix(std::str::from_utf8(flags).ok()?, 16).ok()?;
+    let state = u8::from_str_radix(std::str::from_utf8(state).ok()?, 16).ok()?;
+    let inode = std::str::from_utf8(inode).ok()?.parse().ok()?;
+    let name = match rest.strip_prefix(b" ") {
+        None | Some(b"") => None,
+        Some(abstract_name) if abstract_name.starts_with(b"@") => {
+            Some(SockAddr::UnixAbstract { name: ByteString::from(&abstract_name[1..]) })
+        }
+        Some(path) => Some(SockAddr::Unix { path: ByteString::from(path) }),
+    };
+    Some(UnixLine { inode, listening: flags & UNIX_ACCEPTCON != 0, connected: state == UNIX_CONNECTED, name })
 }
 
 #[cfg(test)]
@@ -94,6 +133,29 @@ mod tests {
         let unix = b"Num       RefCount Protocol Flags    Type St Inode Path\n0000000000000000: 00000002 00000000 00010000 0001 01 555 /run/a b.sock\n0000000000000000: 00000002 00000000 00010000 0001 01 556 @abstract\n";
         assert_eq!(find_unix(unix, 555).unwrap().to_string(), "unix:/run/a b.sock");
         assert_eq!(find_unix(unix, 556).unwrap().to_string(), "unix:@abstract");
+    }
+
+    #[test]
+    fn unix_lines_keep_paths_with_spaces_and_non_utf8_bytes() {
+        let table = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+            0000000021d086f0: 00000002 00000000 00010000 0001 01 40123 /run/a socket\n\
+            000000003d263d49: 00000003 00000000 00000000 0001 03  1062\n\
+            000000003d263d4a: 00000002 00000000 00000000 0002 01 77001 /tmp/\xff\xfe\n\
+            000000003d263d4b: 00000002 00000000 00000000 0001 01 77002 @0001a\n";
+        let lines: Vec<UnixLine> = unix_lines(table).collect();
+        assert_eq!(lines.len(), 4);
+        let path = SockAddr::Unix { path: ByteString::from("/run/a socket") };
+        assert_eq!(lines[0], UnixLine { inode: 40123, listening: true, connected: false, name: Some(path) });
+        assert_eq!(lines[1], UnixLine { inode: 1062, listening: false, connected: true, name: None });
+        assert_eq!(lines[2].name, Some(SockAddr::Unix { path: ByteString::from(&b"/tmp/\xff\xfe"[..]) }));
+        assert_eq!(lines[3].name, Some(SockAddr::UnixAbstract { name: ByteString::from("0001a") }));
+    }
+
+    #[test]
+    fn a_unix_socket_with_an_inode_under_five_digits_is_found() {
+        // The kernel pads the inode column to five places, so a small inode follows two spaces.
+        let unix = b"header\n0000000000000000: 00000002 00000000 00010000 0001 01  1062 /run/small.sock\n";
+        assert_eq!(find_unix(unix, 1062).unwrap().to_string(), "unix:/run/small.sock");
     }
 
     #[test]
