@@ -57,6 +57,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--max-other-load", type=float, default=10.0, metavar="PCT",
                     help="throw away and rerun a round if other processes used more than PCT%% of the machine "
                     "meanwhile (default 10; 100 keeps every round)")
+    ap.add_argument("--compare", metavar="PATH",
+                    help="another runglass binary (a build before a change) run beside the first in every "
+                    "section; its rows are labelled with its file name")
     ap.add_argument("--scratch", metavar="DIR", help="where temporary trees and data go (default: the system's temp dir)")
     return ap.parse_args()
 
@@ -72,6 +75,12 @@ def main() -> int:
     if not (runglass.is_file() and os.access(runglass, os.X_OK)):
         return fail(f"{runglass}: no runglass binary; run `cargo build --release -p runglass-cli` first")
     runglass = runglass.resolve()
+    binaries = [("", str(runglass))]
+    if args.compare:
+        other = Path(args.compare)
+        if not (other.is_file() and os.access(other, os.X_OK)):
+            return fail(f"--compare {other}: not an executable file")
+        binaries.append((other.name, str(other.resolve())))
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     if unknown := [s for s in sections if s not in SECTIONS]:
         return fail(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
@@ -118,7 +127,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="runglass-bench-", dir=args.scratch))
     load = LoadMeter()
     noise = Noise(limit=args.max_other_load / 100, retries=3 * args.rounds * (len(scripts) + 1), patience=120.0)
-    tools = workloads.Tools(str(runglass), strace)
+    tools = [workloads.Tools(path, strace, label) for label, path in binaries]
     overhead, snap, sizes, tree_took = [], None, [], None
     try:
         if "overhead" in sections:
@@ -126,9 +135,9 @@ def main() -> int:
         if "snapshot" in sections:
             tree_dir = scratch / "tree"
             tree_took = snapshot.generate(gen_tree, tree, tree_dir)
-            snap = snapshot.measure(str(runglass), modes, tree_dir, args.snapshot_rounds, noise, scratch)
+            snap = snapshot.measure(binaries, modes, tree_dir, args.snapshot_rounds, noise, scratch)
         if "sizes" in sections:
-            sizes = [s for n, script in scripts for s in logsize.measure(str(runglass), strace, n, script, scratch)]
+            sizes = [s for n, script in scripts for s in logsize.measure(binaries, strace, n, script, scratch)]
     except CommandFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -138,12 +147,13 @@ def main() -> int:
     print(report.machine_line())
     pinned = f"pinned to CPUs {args.cpus}" if args.cpus else "not pinned"
     py = shutil.which("python3") or "none"
-    print(f"Runglass {runglass}; strace {strace or 'not found'}; python3 for workloads {py}; {pinned}")
+    compared = f" (compared with {binaries[1][1]})" if len(binaries) > 1 else ""
+    print(f"Runglass {runglass}{compared}; strace {strace or 'not found'}; python3 for workloads {py}; {pinned}")
     print(f"{load.report()}; rounds thrown away for other load > {args.max_other_load:g}%: {noise.summary()}")
     if overhead:
         print(f"\nOverhead: {args.rounds} timed rounds (+1 warm-up), variants interleaved; "
               "ratio = variant / same round's untraced.\n")
-        print(workloads.table(overhead, variants))
+        print(workloads.table(overhead))
     if snap is not None:
         print(f"\nSnapshot: a tree of {tree.describe()} (generated in {tree_took:.0f} s), "
               f"{args.snapshot_rounds} timed rounds (+1 warm-up), interleaved; added = runglass - same round's `true`.\n")

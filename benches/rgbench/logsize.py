@@ -42,7 +42,11 @@ def lines(path: Path) -> int:
         return sum(1 for _ in f)
 
 
-def measure(runglass: str, strace: str | None, workload: str, script: Path, scratch: Path) -> list[Size]:
+def measure(
+    binaries: list[tuple[str, str]], strace: str | None, workload: str, script: Path, scratch: Path
+) -> list[Size]:
+    """The log sizes of `run --deep` and `run --deep --reads` for each binary (label, path; the
+    first, unlabelled, is the one under test), and strace's output, for one workload."""
     work = Path(tempfile.mkdtemp(prefix=f"size-{workload}-", dir=scratch))
     try:
         cwd = work / "cwd"
@@ -53,9 +57,8 @@ def measure(runglass: str, strace: str | None, workload: str, script: Path, scra
             run([strace, "-f", "-e", f"trace={STRACE_SET}", "-o", str(out), "sh", str(script)], cwd)
             strace_bytes, strace_lines = os.path.getsize(out), lines(out)
         sizes = []
-        for reads in ([], ["--reads"]):
-            data_home = work / f"data{len(reads)}"
-            data_home.mkdir()
+        for (label, runglass), reads in ((b, r) for b in binaries for r in ([], ["--reads"])):
+            data_home = Path(tempfile.mkdtemp(prefix="data-", dir=work))
             run([runglass, "run", "--deep", *reads, "--", "sh", str(script)], cwd,
                 dict(os.environ, RUNGLASS_DATA_HOME=str(data_home)))
             logs = glob.glob(str(data_home / "receipts" / "*" / "events.log"))
@@ -63,7 +66,7 @@ def measure(runglass: str, strace: str | None, workload: str, script: Path, scra
                 raise CommandFailed(f"{workload}: expected one receipts/*/events.log, found {len(logs)}")
             trace_out = work / "trace.txt"
             run([runglass, "trace", *reads, "-o", str(trace_out), "--", "sh", str(script)], cwd)
-            variant = " ".join(["run --deep", *reads])
+            variant = " ".join(["run --deep", *reads]) + (f" [{label}]" if label else "")
             sizes.append(Size(workload, variant, os.path.getsize(logs[0]), lines(trace_out), strace_bytes, strace_lines))
         return sizes
     finally:

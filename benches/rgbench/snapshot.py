@@ -51,16 +51,21 @@ def generate(gen_tree: Path, tree: Tree, dest: Path) -> float:
     return took
 
 
-def measure(runglass: str, modes: list[str], tree_dir: Path, rounds: int, noise: Noise, scratch: Path) -> Rounds:
-    """Interleaved rounds: bare `true`, then for each mode (`run`, `run --deep`) a first run in a
-    fresh data directory and a repeated run in one kept across rounds (primed by the warm-up)."""
+def measure(
+    binaries: list[tuple[str, str]], modes: list[str], tree_dir: Path, rounds: int, noise: Noise, scratch: Path
+) -> Rounds:
+    """Interleaved rounds: bare `true`, then for each binary (label, path; the first, unlabelled,
+    is the one under test) and mode (`run`, `run --deep`) a first run in a fresh data directory
+    and a repeated run in one kept across rounds (primed by the warm-up)."""
     cmds = [Cmd(BARE, ["true"], tree_dir)]
-    for mode in modes:
-        argv = [runglass, *mode.split(), "--", "true"]
-        kept = scratch / f"data-kept-{mode.replace(' ', '')}"
-        kept.mkdir()
-        cmds.append(Cmd(f"{mode} -- true, first run", argv, tree_dir, FRESH))
-        cmds.append(Cmd(f"{mode} -- true, repeated run", argv, tree_dir, kept))
+    for n, (label, runglass) in enumerate(binaries):
+        suffix = f" [{label}]" if label else ""
+        for mode in modes:
+            argv = [runglass, *mode.split(), "--", "true"]
+            kept = scratch / f"data-kept-{n}-{mode.replace(' ', '')}"
+            kept.mkdir()
+            cmds.append(Cmd(f"{mode} -- true, first run{suffix}", argv, tree_dir, FRESH))
+            cmds.append(Cmd(f"{mode} -- true, repeated run{suffix}", argv, tree_dir, kept))
     # A first run in normal mode writes the whole tree into the blob store, removed right after:
     # sync so that its writeback is not charged to the next command.
     return interleave("snapshot", cmds, rounds, noise, scratch, between=os.sync)

@@ -32,6 +32,9 @@ STRACE_VARIANTS = (STRACE_BPF, STRACE)
 class Tools:
     runglass: str
     strace: str | None
+    # Appended to the names of this binary's variants: empty for the binary under test, the
+    # file name of a binary it is compared with (--compare).
+    label: str = ""
 
     def argv(self, variant: str, script: Path) -> list[str]:
         sh = ["sh", str(script)]
@@ -47,17 +50,28 @@ class Tools:
             STRACE: [str(self.strace), "-f", "-e", f"trace={STRACE_SET}", "-o", "/dev/null", *sh],
         }[variant]
 
+    def name(self, variant: str) -> str:
+        return f"{variant} [{self.label}]" if self.label else variant
+
     def cmd(self, variant: str, script: Path, cwd: Path) -> Cmd:
         # Every `run` gets a fresh data directory: no stat cache, no blobs from earlier runs.
         data_home = FRESH if variant.startswith("run") else None
-        return Cmd(variant, self.argv(variant, script), cwd, data_home)
+        return Cmd(self.name(variant), self.argv(variant, script), cwd, data_home)
 
 
-def measure(tools: Tools, name: str, script: Path, variants: list[str], rounds: int, noise: Noise, scratch: Path) -> Rounds:
-    """Interleaved rounds of every variant of one workload, in a private empty working directory."""
+def uses_runglass(variant: str) -> bool:
+    return variant.startswith(("run", "trace"))
+
+
+def measure(
+    tools: list[Tools], name: str, script: Path, variants: list[str], rounds: int, noise: Noise, scratch: Path
+) -> Rounds:
+    """Interleaved rounds of every variant of one workload, in a private empty working directory;
+    the runglass variants once per binary in `tools` (the first is the one under test)."""
     cwd = Path(tempfile.mkdtemp(prefix=f"cwd-{name}-", dir=scratch))
     try:
-        cmds = [tools.cmd(v, script, cwd) for v in variants]
+        cmds = [tools[0].cmd(v, script, cwd) for v in variants]
+        cmds += [t.cmd(v, script, cwd) for t in tools[1:] for v in variants if uses_runglass(v)]
         return interleave(name, cmds, rounds, noise, scratch)
     finally:
         shutil.rmtree(cwd, ignore_errors=True)
@@ -67,13 +81,13 @@ def ratios(r: Rounds, variant: str) -> list[float]:
     return [t / u for t, u in zip(r.seconds(variant), r.seconds(UNTRACED))]
 
 
-def table(results: list[Rounds], variants: list[str]) -> str:
+def table(results: list[Rounds]) -> str:
     lines = [
         "| workload | variant | median ratio | min | max | median s |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
-        for v in variants:
+        for v in r.samples:
             secs = statistics.median(r.seconds(v))
             if v == UNTRACED:
                 lines.append(f"| {r.label} | {v} | 1.00x | - | - | {secs:.3f} |")
