@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .noise import Noise
-from .runner import FRESH, Cmd, Rounds, interleave
+from .runner import FRESH_KEPT, Cmd, Rounds, interleave
 
 BARE = "true"
 # The stat cache trusts only files whose times are older than the snapshot by this much
@@ -64,10 +64,11 @@ def measure(
             argv = [runglass, *mode.split(), "--", "true"]
             kept = scratch / f"data-kept-{n}-{mode.replace(' ', '')}"
             kept.mkdir()
-            cmds.append(Cmd(f"{mode} -- true, first run{suffix}", argv, tree_dir, FRESH))
+            cmds.append(Cmd(f"{mode} -- true, first run{suffix}", argv, tree_dir, FRESH_KEPT))
             cmds.append(Cmd(f"{mode} -- true, repeated run{suffix}", argv, tree_dir, kept))
-    # A first run in normal mode writes the whole tree into the blob store, removed right after:
-    # sync so that its writeback is not charged to the next command.
+    # A first run in normal mode writes the whole tree into the blob store: sync so that its
+    # writeback is not charged to the next command. Its data directory stays until the scratch
+    # directory goes (see FRESH_KEPT): up to rounds + 1 copies of the tree on disk.
     return interleave("snapshot", cmds, rounds, noise, scratch, between=os.sync)
 
 
