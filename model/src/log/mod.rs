@@ -30,7 +30,7 @@ pub const MAGIC: &[u8; 8] = b"RGEVLOG\0";
 /// The version this build writes. Bump it on any incompatible change of the frames.
 /// 3 added the `before` event (captured before-states), which version 2 readers cannot
 /// decode; version 2 logs are version 3 logs without it. 4 changed the framing to varint
-/// lengths and the events to the compact encoding (a quarter of the size on fork-heavy work).
+/// lengths and the events to the compact encoding (a fifth of the size on fork-heavy work).
 pub const FORMAT_VERSION: u16 = 4;
 /// The first version with varint frame lengths and compact events.
 const COMPACT_VERSION: u16 = 4;
