@@ -477,9 +477,9 @@ mod tests {
             .enumerate()
             .map(|(i, kind)| {
                 let i = i as u32;
-                let pid = if i % 3 == 0 { u32::MAX - i } else { 100 + i };
-                let tid = if i % 2 == 0 { pid } else { 5 };
-                let time = if i % 4 == 0 { u64::MAX - u64::from(i) } else { u64::from(i) };
+                let pid = if i.is_multiple_of(3) { u32::MAX - i } else { 100 + i };
+                let tid = if i.is_multiple_of(2) { pid } else { 5 };
+                let time = if i.is_multiple_of(4) { u64::MAX - u64::from(i) } else { u64::from(i) };
                 ev(time, pid, tid, kind)
             })
             .collect();
