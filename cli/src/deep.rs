@@ -6,10 +6,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::anyhow;
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use runglass_model::{Event, ExitStatus};
 use runglass_tracer::{BeforeChange, Survivor, Tid, Tracer};
 
@@ -55,39 +55,57 @@ pub fn run_with_hook(
 ) -> anyhow::Result<DeepOutcome> {
     let tracer_opts = runglass_tracer::Options { reads: opts.reads, ..Default::default() };
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
+    let consumer = std::thread::current();
 
     let tracer_thread = std::thread::Builder::new().name("tracer".into()).spawn(move || {
-        let spawned = Tracer::spawn(&cmd, tracer_opts, &tx);
-        // The command's stdio (pipes, a pty) must not stay open here: the capture sees the
-        // end of the output only when every writer is gone.
-        drop(cmd);
-        started(spawned.as_ref().ok().and_then(Tracer::root_pid));
-        let mut tracer = spawned?;
-        if let Some(hook) = before_change {
-            tracer.set_before_change(hook);
-        }
-        let status = tracer.run(&tx)?;
-        let survivors = tracer.survivors();
-        if !survivors.is_empty() {
-            match runglass_tracer::can_attach_non_descendants() {
-                Ok(()) => {
-                    tracer.hand_off(&tx, |pids| launch_keeper(pids, opts.keeper_log.as_deref(), opts.reads))?;
-                }
-                Err(why) => {
-                    eprintln!(
-                        "runglass: {} process(es) outlived the command; tracing them until they exit ({why} prevents handing them to a background tracer)",
-                        survivors.len()
-                    );
-                    tracer.run_to_end(&tx)?;
-                }
-            }
-        }
-        Ok::<_, runglass_tracer::Error>(DeepOutcome { status, survivors })
+        let outcome = trace(cmd, tracer_opts, opts, before_change, &tx, started);
+        // The drain below polls: tell it at once that no more events will come.
+        drop(tx);
+        consumer.unpark();
+        outcome
     })?;
 
     drain(&rx, sink);
     let outcome = tracer_thread.join().map_err(|_| anyhow!("the tracer thread panicked"))?;
     Ok(outcome?)
+}
+
+/// The tracer thread's work: start the command, trace it to its end, and hand its survivors
+/// to a background tracer (or trace them here when that cannot be done).
+fn trace(
+    cmd: runglass_tracer::Command,
+    tracer_opts: runglass_tracer::Options,
+    opts: DeepOptions,
+    before_change: Option<Box<dyn BeforeChange>>,
+    tx: &Sender<Event>,
+    started: impl FnOnce(Option<i32>),
+) -> Result<DeepOutcome, runglass_tracer::Error> {
+    let spawned = Tracer::spawn(&cmd, tracer_opts, tx);
+    // The command's stdio (pipes, a pty) must not stay open here: the capture sees the
+    // end of the output only when every writer is gone.
+    drop(cmd);
+    started(spawned.as_ref().ok().and_then(Tracer::root_pid));
+    let mut tracer = spawned?;
+    if let Some(hook) = before_change {
+        tracer.set_before_change(hook);
+    }
+    let status = tracer.run(tx)?;
+    let survivors = tracer.survivors();
+    if !survivors.is_empty() {
+        match runglass_tracer::can_attach_non_descendants() {
+            Ok(()) => {
+                tracer.hand_off(tx, |pids| launch_keeper(pids, opts.keeper_log.as_deref(), opts.reads))?;
+            }
+            Err(why) => {
+                eprintln!(
+                    "runglass: {} process(es) outlived the command; tracing them until they exit ({why} prevents handing them to a background tracer)",
+                    survivors.len()
+                );
+                tracer.run_to_end(tx)?;
+            }
+        }
+    }
+    Ok(DeepOutcome { status, survivors })
 }
 
 /// Runs `true` under the engine: Ok when ptrace and seccomp both work here, else the
@@ -108,32 +126,35 @@ pub fn probe() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How long an event may wait in the sink's buffer before it is flushed.
+/// How long an event may wait in the channel or the sink's buffer before it is flushed.
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
 
-/// Hands events to the sink as they come, and lets it flush at most every
-/// `FLUSH_EVERY` (and that long after the last event at the latest): one write per
-/// batch instead of one per event, which would take CPU the command wants.
+/// Hands events to the sink in batches, every `FLUSH_EVERY`, and lets it flush after each:
+/// one write per batch. The consumer polls rather than waiting on the channel, so that
+/// sending an event never has to wake it: on a small machine each wake-up is a context
+/// switch on a CPU the command wants, once per traced call. The producer must unpark the
+/// calling thread when it drops the last sender, or the end is seen up to `FLUSH_EVERY` late.
 pub fn drain(rx: &Receiver<Event>, sink: &mut impl EventSink) {
-    let mut flush_due: Option<Instant> = None;
     loop {
-        let next = match flush_due {
-            Some(due) => rx.recv_deadline(due),
-            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-        };
-        match next {
-            Ok(event) => {
-                sink.event(&event);
-                flush_due.get_or_insert_with(|| Instant::now() + FLUSH_EVERY);
+        let mut got = false;
+        loop {
+            match rx.try_recv() {
+                Ok(event) => {
+                    sink.event(&event);
+                    got = true;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    sink.caught_up();
+                    return;
+                }
             }
-            Err(RecvTimeoutError::Timeout) => {
-                sink.caught_up();
-                flush_due = None;
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
         }
+        if got {
+            sink.caught_up();
+        }
+        std::thread::park_timeout(FLUSH_EVERY);
     }
-    sink.caught_up();
 }
 
 /// Starts `runglass __keep` for these stopped processes and waits until it has adopted

@@ -44,6 +44,7 @@ pub fn run(
     started(Some(root as i32));
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
     let poller = Poller::start(root, start, PollOptions::default(), tx.clone())?;
+    let consumer = std::thread::current();
     // The waiter owns the poller, so the channel closes (and the drain below ends) once
     // the root has exited and the last poll is in.
     let waiter = std::thread::Builder::new().name("waiter".into()).spawn(move || {
@@ -54,6 +55,8 @@ pub fn run(
         }
         drop(tx);
         let summary = poller.stop();
+        // The last sender is gone with the poller: the drain below polls, so wake it now.
+        consumer.unpark();
         if let Err(e) = poll::reap::reap_orphans(root) {
             eprintln!("runglass: warning: {e:#}");
         }

@@ -28,7 +28,7 @@ use crate::output::{Capture, CaptureOptions};
 use crate::receipt::{self, Folder, RunFacts};
 use crate::signals::Forwarder;
 use crate::snapshot::{self, SnapshotOptions, StatCache};
-use crate::store::{self, lock::RunLock};
+use crate::store::{self, durable::Durable, lock::RunLock};
 use crate::timeout::Watchdog;
 use crate::{docker, git, normal, output};
 
@@ -105,12 +105,20 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     exclude.push(data.clone());
     let snap_opts = SnapshotOptions { cap_bytes: cap, exclude, store_contents: !deep, progress };
 
-    let git_before = git::inspect(&cwd);
-    let docker_before = docker::before();
+    // Git and Docker are asked while the snapshot is taken: each costs a process or a
+    // connection, and none of the three changes what the others see.
     let mut cache = StatCache::load(&data, &cwd);
     let rules = snapshot::Rules::load(&cwd);
-    let before = Arc::new(snapshot::take(&cwd, &rules, &snap_opts, &blobs, &mut cache)?);
-    before.save(&dir.join(store::SNAPSHOT_BEFORE))?;
+    let (git_before, docker_before, before) = std::thread::scope(|s| {
+        let git = s.spawn(|| git::inspect(&cwd));
+        let docker = s.spawn(docker::before);
+        let before = snapshot::take(&cwd, &rules, &snap_opts, &blobs, &mut cache);
+        (joined(git, "git"), joined(docker, "docker"), before)
+    });
+    let (git_before, docker_before, before) = (git_before?, docker_before?, Arc::new(before?));
+    // Every file of the receipt is made durable at once, at the end (see `Durable`).
+    let mut durable = Durable::default();
+    durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)?;
     let how = match mode {
         Mode::Normal => How::Normal,
         Mode::Deep => How::Deep {
@@ -139,12 +147,19 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let command_ms = t.elapsed().as_millis() as i64;
     let ended_unix_ns = store::unix_now_ns();
     let log_error = sink.error.take();
-    let finished = sink.writer.finish();
-    log_error.map_or(Ok(()), Err).and(finished).context("writing the event log")?;
+    let flushed = sink.writer.flush();
+    log_error.map_or(Ok(()), Err).and(flushed).context("writing the event log")?;
+    durable.include(&log_path);
     let captured = capture.finish(OUTPUT_GRACE)?;
 
     // By the rules read before the command: it may have written .runglassignore.
-    let mut after = snapshot::take(&cwd, &rules, &snap_opts, &blobs, &mut cache)?;
+    let (after, git_dirty_after, docker) = std::thread::scope(|s| {
+        let git = s.spawn(|| git_before.is_some().then(|| git::is_dirty(&cwd)));
+        let docker = s.spawn(move || docker_before.after());
+        let after = snapshot::take(&cwd, &rules, &snap_opts, &blobs, &mut cache);
+        (after, joined(git, "git"), joined(docker, "docker"))
+    });
+    let (mut after, git_dirty_after, docker) = (after?, git_dirty_after?, docker?);
     if let Err(e) = cache.save() {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
     }
@@ -158,16 +173,15 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let mut before = Arc::unwrap_or_clone(before);
     if deep {
         capture::mark_captured(&mut before, &folder.captured_contents());
-        before.save(&dir.join(store::SNAPSHOT_BEFORE))?;
+        durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)?;
     }
     let mut changes = snapshot::compare(&before, &after, &blobs);
     if deep && let Err(e) = capture::keep_changed_after_contents(&mut changes, &mut after, &blobs) {
         eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
     }
-    after.save(&dir.join(store::SNAPSHOT_AFTER))?;
-    let docker = docker_before.after();
+    durable.place(&dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?)?;
     let git = git_before.map(|g| GitInfo {
-        dirty_after: git::is_dirty(&cwd),
+        dirty_after: git_dirty_after.unwrap_or_default(),
         root: ByteString(g.root.clone()),
         commit: g.commit,
         branch: g.branch,
@@ -215,13 +229,19 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     };
     let receipt = receipt::build(facts, folder);
     let json = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
-    store::atomic::write(&dir.join(store::RECEIPT_FILE), &json)?;
+    durable.stage(&dir.join(store::RECEIPT_FILE), &json)?;
+    durable.commit().context("saving the receipt")?;
 
     let (exit_code, start_error) = match watched.result {
         Ok(status) => (crate::commands::exit_code(status), None),
         Err(e) => (crate::commands::error_exit_code(&e), Some(e)),
     };
     Ok(Session { receipt, dir, exit_code, start_error, survivors: watched.survivors })
+}
+
+/// The result of a helper thread of [`record`]; a panic there is a bug, reported as an error.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>, what: &str) -> anyhow::Result<T> {
+    handle.join().map_err(|_| anyhow::anyhow!("the thread asking {what} panicked"))
 }
 
 /// How the command is watched.

@@ -2,6 +2,10 @@
 //! the hash of its content, so a file whose device, inode, size, mtime and ctime did not
 //! change is not read again. One file per root: `<data>/cache/stat-<blake3 of root>.bin`.
 //!
+//! The file is replaced atomically but not synced (losing it to a power loss costs one
+//! full read); a BLAKE3 checksum of its body makes sure that whatever a crash leaves in its
+//! place reads as no cache at all, never as wrong hashes.
+//!
 //! Racy files: a file changed within the timestamp granularity of its last stat keeps the
 //! same mtime and ctime, and would look unchanged. So, as git does with its index, a file is
 //! vouched for only when its times are older than the snapshot that recorded it by more
@@ -17,11 +21,19 @@ use serde::{Deserialize, Serialize};
 
 use super::Entry;
 
-/// The first bytes of a cache file; the digit is the format's version.
-const MAGIC: &[u8; 8] = b"RGSTATC1";
+/// The first bytes of a cache file; the digit is the format's version. Then the BLAKE3 of
+/// the body, then the body ([`CacheFile`] in postcard).
+const MAGIC: &[u8; 8] = b"RGSTATC2";
 /// Larger than the coarsest common timestamp granularity (2 s on FAT) plus the coarse
 /// clock's lag behind real time.
 const RACY_WINDOW_NS: i64 = 3_000_000_000;
+
+/// The body of a cache file whose magic and checksum hold.
+fn checked_body(bytes: &[u8]) -> Option<&[u8]> {
+    let rest = bytes.strip_prefix(MAGIC)?;
+    let (sum, body) = rest.split_at_checked(32)?;
+    (blake3::hash(body).as_bytes() == sum).then_some(body)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Cached {
@@ -55,7 +67,7 @@ impl StatCache {
         let path = data_dir.join("cache").join(name);
         let files = std::fs::read(&path)
             .ok()
-            .and_then(|bytes| postcard::from_bytes::<CacheFile>(bytes.strip_prefix(MAGIC)?).ok())
+            .and_then(|bytes| postcard::from_bytes::<CacheFile>(checked_body(&bytes)?).ok())
             .filter(|file| file.root == root)
             .map(|file| file.files)
             .unwrap_or_default();
@@ -65,9 +77,11 @@ impl StatCache {
     /// Writes the cache, atomically.
     pub fn save(&self) -> anyhow::Result<()> {
         let file = CacheFile { root: self.root.clone(), files: self.files.clone() };
+        let body = postcard::to_stdvec(&file).with_context(|| format!("encoding {}", self.path.display()))?;
         let mut bytes = MAGIC.to_vec();
-        bytes.extend(postcard::to_stdvec(&file).with_context(|| format!("encoding {}", self.path.display()))?);
-        crate::store::atomic::write(&self.path, &bytes)
+        bytes.extend_from_slice(blake3::hash(&body).as_bytes());
+        bytes.extend(body);
+        crate::store::atomic::replace(&self.path, &bytes)
     }
 
     /// A cache that trusts files however recently they changed, for tests of cache hits on
@@ -100,5 +114,40 @@ impl StatCache {
                 Some((rel.clone(), cached))
             })
             .collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runglass_model::receipt::FileKind;
+
+    #[test]
+    fn a_damaged_cache_file_reads_as_no_cache() {
+        let data = tempfile::tempdir().unwrap();
+        let root = data.path().join("root");
+        let entry = Entry {
+            kind: FileKind::File,
+            size: 1,
+            mode: 0o644,
+            mtime_ns: 0,
+            ctime_ns: 0,
+            ino: 1,
+            dev: 1,
+            hash: Some([7; 32]),
+            target: None,
+            capped: false,
+            stored: false,
+        };
+        let mut cache = StatCache::load(data.path(), &root);
+        cache.replace([(&b"f".to_vec(), &entry)].into_iter(), i64::MAX);
+        cache.save().unwrap();
+        assert_eq!(StatCache::load(data.path(), &root).hash(b"f", &entry), Some([7; 32]));
+
+        let mut bytes = std::fs::read(&cache.path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&cache.path, &bytes).unwrap();
+        assert_eq!(StatCache::load(data.path(), &root).hash(b"f", &entry), None);
     }
 }

@@ -11,10 +11,12 @@ use super::Manifest;
 const MAGIC: &[u8; 8] = b"RGMANIF1";
 
 impl Manifest {
-    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+    /// The file's content (a run writes it with the rest of its receipt, see
+    /// [`crate::store::durable::Durable`]).
+    pub fn to_bytes(&self) -> anyhow::Result<Vec<u8>> {
         let mut bytes = MAGIC.to_vec();
-        bytes.extend(postcard::to_stdvec(self).with_context(|| format!("encoding {}", path.display()))?);
-        crate::store::atomic::write(path, &bytes)
+        bytes.extend(postcard::to_stdvec(self).context("encoding a snapshot manifest")?);
+        Ok(bytes)
     }
 
     pub fn load(path: &Path) -> anyhow::Result<Manifest> {

@@ -15,6 +15,7 @@
 pub mod atomic;
 mod blob_refs;
 pub mod catalog;
+pub mod durable;
 pub mod lock;
 
 use std::ffi::OsString;

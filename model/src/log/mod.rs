@@ -1,17 +1,22 @@
-//! The event log: a versioned header, then length-delimited postcard frames.
+//! The event log: a versioned header, then length-delimited frames.
 //!
 //! Layout on disk:
 //!
 //! ```text
 //! magic     8 bytes   "RGEVLOG\0"
 //! version   u16 LE    FORMAT_VERSION
-//! frames    repeated: u32 LE payload length, then the postcard payload
+//! frames    repeated: the payload's length (a LEB128 varint; before format 4, u32 LE),
+//!           then the payload
 //! ```
 //!
-//! The first frame is a [`LogHeader`]; every later frame is an [`Event`]. Frames are only
-//! ever appended whole, and the writer hands them to the kernel promptly, so a writer
-//! killed with SIGKILL leaves a log that [`LogReader`] reads back up to its last whole
-//! frame (a torn final frame is reported, not treated as corruption).
+//! The first frame is a [`LogHeader`] in postcard; every later frame is an [`Event`], in the
+//! compact encoding of [`compact`] (before format 4: postcard). Frames are only ever appended
+//! whole, and the writer hands them to the kernel promptly, so a writer killed with SIGKILL
+//! leaves a log that [`LogReader`] reads back up to its last whole frame (a torn final frame
+//! is reported, not treated as corruption).
+
+mod compact;
+mod varint;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -24,8 +29,11 @@ use crate::{ByteString, Event};
 pub const MAGIC: &[u8; 8] = b"RGEVLOG\0";
 /// The version this build writes. Bump it on any incompatible change of the frames.
 /// 3 added the `before` event (captured before-states), which version 2 readers cannot
-/// decode; version 2 logs are version 3 logs without it.
-pub const FORMAT_VERSION: u16 = 3;
+/// decode; version 2 logs are version 3 logs without it. 4 changed the framing to varint
+/// lengths and the events to the compact encoding (a fifth of the size on fork-heavy work).
+pub const FORMAT_VERSION: u16 = 4;
+/// The first version with varint frame lengths and compact events.
+const COMPACT_VERSION: u16 = 4;
 /// The oldest version this build still reads (1 lacked the header's `observer`).
 pub const MIN_READ_VERSION: u16 = 2;
 /// No frame is larger than this; a larger length prefix means the log is corrupt.
@@ -80,6 +88,7 @@ pub enum LogError {
 pub struct LogWriter {
     out: BufWriter<File>,
     path: PathBuf,
+    encoder: compact::Encoder,
     scratch: Vec<u8>,
 }
 
@@ -88,17 +97,31 @@ impl LogWriter {
     pub fn create(path: &Path, header: &LogHeader) -> Result<Self, LogError> {
         let io_err = |source| LogError::Io { path: path.to_owned(), source };
         let file = OpenOptions::new().write(true).create_new(true).open(path).map_err(io_err)?;
-        let mut writer =
-            LogWriter { out: BufWriter::new(file), path: path.to_owned(), scratch: Vec::new() };
+        let mut writer = LogWriter {
+            out: BufWriter::new(file),
+            path: path.to_owned(),
+            encoder: compact::Encoder::default(),
+            scratch: Vec::new(),
+        };
         writer.out.write_all(MAGIC).map_err(io_err)?;
         writer.out.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(io_err)?;
-        writer.frame(header)?;
+        let payload = postcard::to_allocvec(header).map_err(|e| LogError::Corrupt {
+            path: path.to_owned(),
+            offset: 0,
+            reason: format!("encoding the header: {e}"),
+        })?;
+        writer.frame(&payload)?;
         writer.flush()?;
         Ok(writer)
     }
 
     pub fn append(&mut self, event: &Event) -> Result<(), LogError> {
-        self.frame(event)
+        let mut payload = std::mem::take(&mut self.scratch);
+        payload.clear();
+        self.encoder.encode(event, &mut payload);
+        let res = self.frame(&payload);
+        self.scratch = payload;
+        res
     }
 
     /// Hands buffered frames to the kernel: after this they survive the writer's death.
@@ -115,32 +138,30 @@ impl LogWriter {
             .map_err(|source| LogError::Io { path: self.path.clone(), source })
     }
 
-    fn frame<T: Serialize>(&mut self, value: &T) -> Result<(), LogError> {
-        self.scratch.clear();
-        self.scratch.extend_from_slice(&[0; 4]);
-        let buf = std::mem::take(&mut self.scratch);
-        let mut buf = postcard::to_extend(value, buf).map_err(|e| LogError::Corrupt {
-            path: self.path.clone(),
-            offset: 0,
-            reason: format!("encoding a frame: {e}"),
-        })?;
-        let len = (buf.len() - 4) as u32;
-        buf[..4].copy_from_slice(&len.to_le_bytes());
-        let res = self.out.write_all(&buf);
-        self.scratch = buf;
+    /// Writes one frame: the payload's length, then the payload.
+    fn frame(&mut self, payload: &[u8]) -> Result<(), LogError> {
+        let mut len = [0u8; 10];
+        let n = varint::encode(payload.len() as u64, &mut len);
+        let res = self.out.write_all(&len[..n]).and_then(|()| self.out.write_all(payload));
         res.map_err(|source| LogError::Io { path: self.path.clone(), source })
     }
 }
 
-/// Reads a log back, frame by frame.
+/// Reads a log back, frame by frame. After an error it yields nothing more: in a compact
+/// log, the events after a damaged one cannot be decoded.
 pub struct LogReader<R = BufReader<File>> {
     input: R,
     path: PathBuf,
+    version: u16,
     header: LogHeader,
+    decoder: compact::Decoder,
     /// Byte offset just past the last whole frame read (for error messages).
     offset: u64,
     truncated: bool,
+    failed: bool,
+    /// The payload of the frame just read, and the frame's whole length.
     buf: Vec<u8>,
+    frame_len: u64,
 }
 
 impl LogReader {
@@ -174,6 +195,7 @@ impl<R: Read> LogReader<R> {
         let mut reader = LogReader {
             input,
             path,
+            version,
             header: LogHeader {
                 runglass_version: String::new(),
                 started_unix_ns: 0,
@@ -182,14 +204,18 @@ impl<R: Read> LogReader<R> {
                 reads: false,
                 observer: Observer::Trace,
             },
+            decoder: compact::Decoder::default(),
             offset: 10,
             truncated: false,
+            failed: false,
             buf: Vec::new(),
+            frame_len: 0,
         };
-        reader.header = match reader.next_frame()? {
-            Some(header) => header,
-            None => return Err(LogError::NoHeader { path: reader.path }),
-        };
+        if !reader.next_frame()? {
+            return Err(LogError::NoHeader { path: reader.path });
+        }
+        reader.header = postcard::from_bytes(&reader.buf).map_err(|e| reader.corrupt(e.to_string()))?;
+        reader.offset += reader.frame_len;
         Ok(reader)
     }
 
@@ -202,48 +228,70 @@ impl<R: Read> LogReader<R> {
         self.truncated
     }
 
-    /// The next event, `None` at the end (or at a torn final frame).
+    /// The next event, `None` at the end (or at a torn final frame, or after an error).
     pub fn next_event(&mut self) -> Option<Result<Event, LogError>> {
-        self.next_frame().transpose()
+        if self.failed {
+            return None;
+        }
+        let event = self.read_event().transpose();
+        self.failed = matches!(event, Some(Err(_)));
+        event
     }
 
-    fn next_frame<T: for<'de> Deserialize<'de>>(&mut self) -> Result<Option<T>, LogError> {
-        let io_err = |path: &Path, source| LogError::Io { path: path.to_owned(), source };
-        let mut len = [0u8; 4];
-        match read_full(&mut self.input, &mut len).map_err(|e| io_err(&self.path, e))? {
-            0 => return Ok(None),
-            4 => {}
-            _ => {
-                self.truncated = true;
-                return Ok(None);
-            }
+    fn read_event(&mut self) -> Result<Option<Event>, LogError> {
+        if !self.next_frame()? {
+            return Ok(None);
         }
-        let len = u32::from_le_bytes(len);
-        if len > MAX_FRAME_LEN {
-            return Err(LogError::Corrupt {
-                path: self.path.clone(),
-                offset: self.offset,
-                reason: format!("frame length {len} exceeds the {MAX_FRAME_LEN}-byte limit"),
-            });
+        let event = if self.version >= COMPACT_VERSION {
+            self.decoder.decode(&self.buf).map_err(|reason| self.corrupt(reason))?
+        } else {
+            postcard::from_bytes(&self.buf).map_err(|e| self.corrupt(e.to_string()))?
+        };
+        self.offset += self.frame_len;
+        Ok(Some(event))
+    }
+
+    fn corrupt(&self, reason: String) -> LogError {
+        LogError::Corrupt { path: self.path.clone(), offset: self.offset, reason }
+    }
+
+    /// Reads the next frame's payload into `buf` and its whole length into `frame_len`: false
+    /// at the end of the log or at a torn final frame.
+    fn next_frame(&mut self) -> Result<bool, LogError> {
+        let io_err = |path: &Path, source| LogError::Io { path: path.to_owned(), source };
+        let (len, len_bytes) = if self.version >= COMPACT_VERSION {
+            match varint::read(&mut self.input) {
+                Ok((Some(len), read)) => (len, read),
+                Ok((None, read)) => {
+                    self.truncated = read > 0;
+                    return Ok(false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => return Err(self.corrupt(e.to_string())),
+                Err(e) => return Err(io_err(&self.path, e)),
+            }
+        } else {
+            let mut len = [0u8; 4];
+            match read_full(&mut self.input, &mut len).map_err(|e| io_err(&self.path, e))? {
+                4 => (u64::from(u32::from_le_bytes(len)), 4),
+                read => {
+                    self.truncated = read > 0;
+                    return Ok(false);
+                }
+            }
+        };
+        if len > u64::from(MAX_FRAME_LEN) {
+            return Err(self.corrupt(format!("frame length {len} exceeds the {MAX_FRAME_LEN}-byte limit")));
         }
         // Read what is there rather than allocating the claimed length up front: a torn
         // or hostile length costs only the bytes actually present.
         self.buf.clear();
-        let got = (&mut self.input)
-            .take(u64::from(len))
-            .read_to_end(&mut self.buf)
-            .map_err(|e| io_err(&self.path, e))?;
-        if got < len as usize {
+        let got = (&mut self.input).take(len).read_to_end(&mut self.buf).map_err(|e| io_err(&self.path, e))?;
+        if (got as u64) < len {
             self.truncated = true;
-            return Ok(None);
+            return Ok(false);
         }
-        let value = postcard::from_bytes(&self.buf).map_err(|e| LogError::Corrupt {
-            path: self.path.clone(),
-            offset: self.offset,
-            reason: e.to_string(),
-        })?;
-        self.offset += 4 + u64::from(len);
-        Ok(Some(value))
+        self.frame_len = len_bytes as u64 + len;
+        Ok(true)
     }
 }
 
@@ -360,15 +408,72 @@ mod tests {
         assert!(err.to_string().contains("upgrade runglass"), "{err}");
     }
 
+    /// A log as format 2 and 3 wrote it: u32 LE frame lengths, postcard events.
+    fn postcard_log(version: u16, events: &[Event]) -> Vec<u8> {
+        let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&version.to_le_bytes());
+        let mut frame = |payload: Vec<u8>| {
+            bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&payload);
+        };
+        frame(postcard::to_allocvec(&header()).unwrap());
+        for event in events {
+            frame(postcard::to_allocvec(event).unwrap());
+        }
+        bytes
+    }
+
     #[test]
-    fn a_version_2_log_still_reads() {
+    fn version_2_and_3_logs_still_read() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write_log(dir.path(), 3);
-        let mut bytes = std::fs::read(&path).unwrap();
-        bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
-        std::fs::write(&path, &bytes).unwrap();
-        let events: Vec<Event> = LogReader::open(&path).unwrap().map(Result::unwrap).collect();
-        assert_eq!(events[2], event(2));
+        let path = dir.path().join("events.log");
+        let events: Vec<Event> = (0..3).map(event).collect();
+        for version in [2, 3] {
+            std::fs::write(&path, postcard_log(version, &events)).unwrap();
+            let reader = LogReader::open(&path).unwrap();
+            assert_eq!(reader.header(), &header());
+            let read: Vec<Event> = reader.map(Result::unwrap).collect();
+            assert_eq!(read, events, "version {version}");
+        }
+        // A torn last frame of an old log is still only the end.
+        let full = postcard_log(3, &events);
+        std::fs::write(&path, &full[..full.len() - 2]).unwrap();
+        let mut reader = LogReader::open(&path).unwrap();
+        assert_eq!(reader.by_ref().count(), 2);
+        assert!(reader.truncated());
+    }
+
+    #[test]
+    fn fork_and_exec_events_cost_a_few_bytes_each() {
+        // What a shell loop running /bin/true produces: spawn, exec, exit, a thousand times.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.log");
+        let mut w = LogWriter::create(&path, &header()).unwrap();
+        let mut events = Vec::new();
+        for i in 0..1000u32 {
+            let (pid, t) = (20_000 + 2 * i, u64::from(i) * 500_000);
+            let spawn = EventKind::Spawn { parent: 19_000, parent_tid: 19_000, kind: crate::CloneKind::Fork };
+            let exec = EventKind::Exec {
+                path: "/bin/true".into(),
+                argv: vec!["/bin/true".into()],
+                cwd: "/tmp/runglass-bench-1234/cwd-forks.sh-abcd".into(),
+                former_tid: None,
+                result: SyscallResult::Ok(0),
+            };
+            let exit = EventKind::Exit { status: ExitStatus::Code(0) };
+            for (dt, kind) in [(0, spawn), (90_000, exec), (400_000, exit)] {
+                events.push(Event { time_ns: t + dt, pid, tid: pid, kind });
+            }
+        }
+        let before = std::fs::metadata(&path).unwrap().len();
+        for e in &events {
+            w.append(e).unwrap();
+        }
+        w.finish().unwrap();
+        let per_event = (std::fs::metadata(&path).unwrap().len() - before) as f64 / events.len() as f64;
+        assert!(per_event < 10.0, "{per_event} bytes per event");
+        let read: Vec<Event> = LogReader::open(&path).unwrap().map(Result::unwrap).collect();
+        assert_eq!(read, events);
     }
 
     #[test]
@@ -406,12 +511,28 @@ mod tests {
     fn a_corrupt_length_is_an_error_with_its_offset() {
         let dir = tempfile::tempdir().unwrap();
         let path = write_log(dir.path(), 2);
-        let mut bytes = std::fs::read(&path).unwrap();
-        let first_event = 10 + 4 + u32::from_le_bytes(bytes[10..14].try_into().unwrap()) as usize;
-        bytes[first_event..first_event + 4].copy_from_slice(&u32::MAX.to_le_bytes());
-        std::fs::write(&path, &bytes).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let first_event = 10 + 1 + usize::from(bytes[10]);
+        let mut damaged = bytes[..first_event].to_vec();
+        varint::put(&mut damaged, u64::from(u32::MAX));
+        damaged.extend_from_slice(&bytes[first_event + 1..]);
+        std::fs::write(&path, &damaged).unwrap();
         let mut reader = LogReader::open(&path).unwrap();
         let err = reader.next().unwrap().unwrap_err();
         assert!(err.to_string().contains(&format!("byte {first_event}")), "{err}");
+    }
+
+    #[test]
+    fn the_reader_stops_at_a_damaged_event() {
+        // Events after a damaged one are relative to it: reading on would give wrong events.
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_log(dir.path(), 3);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let first_event = 10 + 1 + usize::from(bytes[10]);
+        bytes[first_event + 1] = 0xff; // the head byte: unknown flags
+        std::fs::write(&path, &bytes).unwrap();
+        let mut reader = LogReader::open(&path).unwrap();
+        assert!(reader.next().unwrap().is_err());
+        assert!(reader.next().is_none());
     }
 }
