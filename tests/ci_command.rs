@@ -197,6 +197,11 @@ fn a_directory_holding_other_files_is_refused_before_the_command_runs() {
     let out = ci(&data, &work, &["--output", "a-file"], &[], "touch ran");
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("a-file exists and is not a directory"), "{}", stderr(&out));
+
+    let out = ci(&data, &work, &["--output", "a-file/receipt"], &[], "touch ran");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("a-file is not a directory, so a-file/receipt cannot be made"), "{}", stderr(&out));
+    assert!(!work.join("ran").exists(), "the command did not run");
 }
 
 #[test]

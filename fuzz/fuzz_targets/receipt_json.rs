@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use runglass_model::receipt::Diff;
-use runglass_model::{Receipt, receipt_json};
+use runglass_model::receipt_json;
 use runglass_render::bundle::{self, Rendered};
 use runglass_render::html::{self, IndexEntry};
 use runglass_render::{ai, json, markdown, process_tree, reverse_patch, summary_md, terminal};
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
 
     let page = html::page(&r);
     let _ = html::served_page(&r);
-    let _ = html::index(&[index_entry(&r)], true);
+    let _ = html::index(&[IndexEntry::of(&r)], true);
     let md = markdown::receipt(&r);
     let summary = summary_md::summary(&r);
     let ai = ai::summary(&r);
@@ -50,20 +50,3 @@ fuzz_target!(|data: &[u8]| {
     // A hostile id is refused with an error, never a panic or a path outside the archive.
     let _ = bundle::write_bundle(&r, &rendered, &[], std::io::sink());
 });
-
-/// The index row `runglass open` makes of a receipt.
-fn index_entry(r: &Receipt) -> IndexEntry {
-    IndexEntry {
-        id: r.id.clone(),
-        command: r.command.display.clone(),
-        cwd: r.command.cwd.clone(),
-        started_at: r.timing.started_at.clone(),
-        duration_ms: r.timing.duration_ms,
-        status: r.outcome.status,
-        exit_code: r.outcome.exit_code,
-        mode: r.mode,
-        risk: r.risk.level,
-        files_changed: r.files.changes.len() + r.files.outside.len(),
-        processes: r.processes.len(),
-    }
-}

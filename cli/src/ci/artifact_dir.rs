@@ -30,6 +30,12 @@ impl ArtifactDir {
     /// Refuses a DIR that runglass must not replace: a file, or a directory holding
     /// anything but an earlier runglass ci run.
     pub fn check(path: &Path) -> anyhow::Result<ArtifactDir> {
+        // The nearest existing ancestor must be a directory for DIR to be made under it.
+        let nearest = path.ancestors().skip(1).filter(|a| !a.as_os_str().is_empty()).find(|a| a.exists());
+        if let Some(found) = nearest.filter(|a| !a.is_dir()) {
+            let (found, dir) = (found.display(), path.display());
+            anyhow::bail!("{found} is not a directory, so {dir} cannot be made; choose another --output");
+        }
         replaceable(path)?;
         Ok(ArtifactDir { path: path.to_path_buf() })
     }

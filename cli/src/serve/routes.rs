@@ -104,7 +104,7 @@ impl Site {
 
     fn index(&self) -> anyhow::Result<ResponseBox> {
         let all = recover::load_all(&self.data)?;
-        let entries: Vec<IndexEntry> = all.receipts.iter().map(index_entry).collect();
+        let entries: Vec<IndexEntry> = all.receipts.iter().map(IndexEntry::of).collect();
         Ok(respond(200, HTML, html::index(&entries, true).into_bytes()))
     }
 
@@ -196,18 +196,3 @@ fn output_stream<'r>(r: &'r Receipt, name: &str) -> Option<&'r str> {
     [&o.stdout, &o.stderr, &o.transcript].into_iter().flatten().map(|s| s.file.as_str()).find(|f| *f == name)
 }
 
-fn index_entry(r: &Receipt) -> IndexEntry {
-    IndexEntry {
-        id: r.id.clone(),
-        command: r.command.display.clone(),
-        cwd: r.command.cwd.clone(),
-        started_at: r.timing.started_at.clone(),
-        duration_ms: r.timing.duration_ms,
-        status: r.outcome.status,
-        exit_code: r.outcome.exit_code,
-        mode: r.mode,
-        risk: r.risk.level,
-        files_changed: r.files.changes.len() + r.files.outside.len(),
-        processes: r.processes.len(),
-    }
-}

@@ -4,7 +4,7 @@
 
 use maud::html;
 use runglass_model::ByteString;
-use runglass_model::receipt::{Mode, RunStatus, Severity};
+use runglass_model::receipt::{Mode, Receipt, RunStatus, Severity};
 
 use super::parts::{count, severity_badge, status_badge};
 use super::{Forms, document};
@@ -25,6 +25,25 @@ pub struct IndexEntry {
     pub risk: Severity,
     pub files_changed: usize,
     pub processes: usize,
+}
+
+impl IndexEntry {
+    /// The row of receipt `r`.
+    pub fn of(r: &Receipt) -> IndexEntry {
+        IndexEntry {
+            id: r.id.clone(),
+            command: r.command.display.clone(),
+            cwd: r.command.cwd.clone(),
+            started_at: r.timing.started_at.clone(),
+            duration_ms: r.timing.duration_ms,
+            status: r.outcome.status,
+            exit_code: r.outcome.exit_code,
+            mode: r.mode,
+            risk: r.risk.level,
+            files_changed: r.files.changes.len() + r.files.outside.len(),
+            processes: r.processes.len(),
+        }
+    }
 }
 
 /// The index page of all receipts, newest first as given. Each row links to `r/<id>/`
