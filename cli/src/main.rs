@@ -13,6 +13,7 @@ mod deep;
 mod docker;
 mod formats;
 mod git;
+mod host_names;
 mod manual;
 mod github;
 mod normal;

@@ -1,6 +1,7 @@
 //! What the tracing engine reports: one [`Event`] per observed fact.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -60,9 +61,20 @@ pub enum EventKind {
         result: SyscallResult,
     },
     /// A connect(2) to a peer.
-    Connect { addr: SockAddr, result: SyscallResult },
+    Connect {
+        addr: SockAddr,
+        result: SyscallResult,
+        /// The socket's type, where it could be learnt (TCP is a stream, UDP a datagram socket).
+        #[serde(default)]
+        socket: Option<SocketKind>,
+    },
     /// A bind(2) to a local address.
-    Bind { addr: SockAddr, result: SyscallResult },
+    Bind {
+        addr: SockAddr,
+        result: SyscallResult,
+        #[serde(default)]
+        socket: Option<SocketKind>,
+    },
     /// A listen(2); `addr` is the socket's local address where it could be found.
     Listen {
         #[serde(default)]
@@ -95,6 +107,46 @@ pub enum EventKind {
         /// None: nothing was there.
         state: Option<PathState>,
     },
+    /// A DNS answer the task received from `server` (a datagram from port 53): the first
+    /// question's name, the answer's RCODE (0 answered, 3 no such name, ...), and the
+    /// addresses given for the name or its CNAME chain.
+    DnsAnswer {
+        server: SockAddr,
+        /// In presentation form (`runglass_model::host_name`): printable ASCII.
+        name: String,
+        rcode: u8,
+        addrs: Vec<IpAddr>,
+    },
+    /// Not a call of the task: runglass found the address the task was about to talk to in
+    /// the hosts file the task resolves names with, listed under `name`, and no DNS answer
+    /// of the tree had named it. Written just before that connect or send.
+    HostsName { addr: IpAddr, name: String },
+}
+
+/// A socket's type (`SO_TYPE`), as far as runglass tells them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocketKind {
+    /// SOCK_STREAM: TCP for inet sockets.
+    Stream,
+    /// SOCK_DGRAM: UDP for inet sockets.
+    Datagram,
+    SeqPacket,
+    Raw,
+    Other,
+}
+
+impl SocketKind {
+    /// From the `SO_TYPE` value (linux/net.h).
+    pub fn from_so_type(value: i32) -> SocketKind {
+        match value {
+            1 => SocketKind::Stream,
+            2 => SocketKind::Datagram,
+            3 => SocketKind::Raw,
+            5 => SocketKind::SeqPacket,
+            _ => SocketKind::Other,
+        }
+    }
 }
 
 /// A path's state as a capture saw it, with its content kept in the blob store when

@@ -15,7 +15,7 @@ pub mod sockaddr;
 
 pub use bytes::{ByteString, command_line};
 pub use event::{
-    CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, PathState, Pid, SyscallResult,
+    CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, PathState, Pid, SocketKind, SyscallResult,
 };
 pub use receipt::Receipt;
 pub use sockaddr::SockAddr;

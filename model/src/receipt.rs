@@ -476,6 +476,52 @@ pub struct Network {
     pub listening: Vec<Listener>,
     /// Unix sockets the tree connected to or bound.
     pub unix: Vec<UnixSocket>,
+    /// The names the tree looked up over DNS and what came back (deep mode), by (name,
+    /// process).
+    #[serde(default)]
+    pub lookups: Vec<Lookup>,
+}
+
+/// Where a peer's host name came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NameSource {
+    /// A DNS answer the traced tree itself received for that name, the latest one that
+    /// gave this address before the connect (deep mode).
+    Dns,
+    /// The hosts file the tree resolves with lists the address under this name; no DNS
+    /// answer of the tree named it. The trace cannot see which name the program asked
+    /// for: this is the file's first name for the address.
+    Hosts,
+}
+
+/// One name looked up by one process, with every answer it got merged (the A and AAAA
+/// queries of one getaddrinfo are two answers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Lookup {
+    /// In presentation form: printable ASCII, other bytes escaped as `\DDD`.
+    pub name: String,
+    /// IP addresses as text, in the order first given.
+    pub addresses: Vec<String>,
+    pub status: LookupStatus,
+    /// The DNS server that answered (address:port).
+    pub server: String,
+    pub pid: Pid,
+    pub argv: Vec<ByteString>,
+    pub first_ms: u64,
+    /// Answers received.
+    pub count: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupStatus {
+    /// At least one answer without error (perhaps with no address of a kind asked for).
+    Answered,
+    /// NXDOMAIN: the name does not exist.
+    NoSuchName,
+    /// Another error code (RFC 1035 RCODE: 2 server failure, 5 refused, ...).
+    Failed { rcode: u8 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -483,8 +529,8 @@ pub struct Network {
 pub enum Protocol {
     Tcp,
     Udp,
-    /// An inet socket whose type the trace did not decode: deep mode's connects, and
-    /// its binds that no listen(2) followed.
+    /// An inet socket whose type could not be learnt (a kernel before 5.6, or a process
+    /// killed during the call).
     Ip,
 }
 
@@ -504,10 +550,11 @@ pub struct Peer {
     /// IP address, v4 or v6, as text.
     pub address: String,
     pub port: u16,
-    /// The host name it was looked up by, when known (names are not decoded yet: null
-    /// in this version).
+    /// The host name it was looked up by, when known; see `host_from`.
     #[serde(default)]
     pub host: Option<String>,
+    #[serde(default)]
+    pub host_from: Option<NameSource>,
     pub pid: Pid,
     pub argv: Vec<ByteString>,
     pub result: PeerResult,

@@ -8,7 +8,7 @@
 //! only a self-describing format can read back, so [`Receipt`], [`Files`] and
 //! [`FileChange`] are checked through JSON alone.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use proptest::collection::vec;
 use proptest::option;
@@ -16,7 +16,8 @@ use proptest::prelude::*;
 use runglass_model::log::{LogHeader, LogReader, LogWriter, Observer};
 use runglass_model::receipt::*;
 use runglass_model::{
-    ByteString, CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, PathState, SockAddr, SyscallResult,
+    ByteString, CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, PathState, SockAddr, SocketKind,
+    SyscallResult,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -126,8 +127,10 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         (bytes(), any::<u32>(), any::<u32>(), syscall_result())
             .prop_map(|(path, flags, mode, result)| EventKind::Open { path, flags: OpenFlags(flags), mode, result }),
         (file_op(), bytes(), syscall_result()).prop_map(|(op, path, result)| EventKind::File { op, path, result }),
-        (sock_addr(), syscall_result()).prop_map(|(addr, result)| EventKind::Connect { addr, result }),
-        (sock_addr(), syscall_result()).prop_map(|(addr, result)| EventKind::Bind { addr, result }),
+        (sock_addr(), syscall_result(), option::of(socket_kind()))
+            .prop_map(|(addr, result, socket)| EventKind::Connect { addr, result, socket }),
+        (sock_addr(), syscall_result(), option::of(socket_kind()))
+            .prop_map(|(addr, result, socket)| EventKind::Bind { addr, result, socket }),
         (option::of(sock_addr()), syscall_result()).prop_map(|(addr, result)| EventKind::Listen { addr, result }),
         sock_addr().prop_map(|addr| EventKind::Send { addr }),
         any::<i32>().prop_map(|signal| EventKind::Signal { signal }),
@@ -137,7 +140,24 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         Just(EventKind::Gone),
         (bytes(), any::<bool>(), option::of(path_state()))
             .prop_map(|(path, followed, state)| EventKind::Before { path, followed, state }),
+        (sock_addr(), text(), any::<u8>(), vec(ip_addr(), 0..3))
+            .prop_map(|(server, name, rcode, addrs)| EventKind::DnsAnswer { server, name, rcode, addrs }),
+        (ip_addr(), text()).prop_map(|(addr, name)| EventKind::HostsName { addr, name }),
     ]
+}
+
+fn socket_kind() -> impl Strategy<Value = SocketKind> {
+    prop_oneof![
+        Just(SocketKind::Stream),
+        Just(SocketKind::Datagram),
+        Just(SocketKind::SeqPacket),
+        Just(SocketKind::Raw),
+        Just(SocketKind::Other),
+    ]
+}
+
+fn ip_addr() -> impl Strategy<Value = IpAddr> {
+    prop_oneof![any::<[u8; 4]>().prop_map(IpAddr::from), any::<[u8; 16]>().prop_map(IpAddr::from)]
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -357,14 +377,16 @@ fn peer() -> impl Strategy<Value = Peer> {
         Just(PeerResult::Sent),
         Just(PeerResult::Open),
     ];
-    let address = (protocol(), text(), any::<u16>(), option::of(text()));
+    let name_source = prop_oneof![Just(NameSource::Dns), Just(NameSource::Hosts)];
+    let address = (protocol(), text(), any::<u16>(), option::of(text()), option::of(name_source));
     let activity = (any::<u32>(), argv(), result, any::<[u64; 3]>(), source());
     (address, activity).prop_map(
-        |((protocol, address, port, host), (pid, argv, result, [first_ms, last_ms, count], seen_by))| Peer {
+        |((protocol, address, port, host, host_from), (pid, argv, result, [first_ms, last_ms, count], seen_by))| Peer {
             protocol,
             address,
             port,
             host,
+            host_from,
             pid,
             argv,
             result,
@@ -397,9 +419,29 @@ fn unix_socket() -> impl Strategy<Value = UnixSocket> {
         .prop_map(|(path, role, pid, argv, count, seen_by)| UnixSocket { path, role, pid, argv, count, seen_by })
 }
 
+fn lookup() -> impl Strategy<Value = Lookup> {
+    let status = prop_oneof![
+        Just(LookupStatus::Answered),
+        Just(LookupStatus::NoSuchName),
+        any::<u8>().prop_map(|rcode| LookupStatus::Failed { rcode }),
+    ];
+    ((text(), vec(text(), 0..3), status, text()), (any::<u32>(), argv(), any::<[u64; 2]>())).prop_map(
+        |((name, addresses, status, server), (pid, argv, [first_ms, count]))| Lookup {
+            name,
+            addresses,
+            status,
+            server,
+            pid,
+            argv,
+            first_ms,
+            count,
+        },
+    )
+}
+
 fn network() -> impl Strategy<Value = Network> {
-    (vec(peer(), 0..2), vec(listener(), 0..2), vec(unix_socket(), 0..2))
-        .prop_map(|(outbound, listening, unix)| Network { outbound, listening, unix })
+    (vec(peer(), 0..2), vec(listener(), 0..2), vec(unix_socket(), 0..2), vec(lookup(), 0..2))
+        .prop_map(|(outbound, listening, unix, lookups)| Network { outbound, listening, unix, lookups })
 }
 
 fn docker_change() -> impl Strategy<Value = DockerChange> {

@@ -9,7 +9,7 @@ use runglass_model::command_line;
 use runglass_model::receipt::{Diff, Receipt, RunStatus};
 
 use crate::docker_lines;
-use crate::text::{ci_build, ci_run_url, duration, mode_change, outcome};
+use crate::text::{ci_build, ci_run_url, duration, lookup_answer, mode_change, named_peer, outcome};
 
 /// At most this many lines of failing output.
 const FAILING_LINES: usize = 20;
@@ -64,10 +64,14 @@ pub fn summary(r: &Receipt) -> String {
         let _ = writeln!(o, "listening: {} {}:{} ({})", p.protocol.as_str(), p.address, p.port, command_line(&p.argv));
     }
     // Sorted and without repeats: the same peer is listed once per process in the receipt.
-    let peers: BTreeSet<String> =
-        r.network.outbound.iter().map(|p| format!("{}:{}", p.host.as_deref().unwrap_or(&p.address), p.port)).collect();
+    let peers: BTreeSet<String> = r.network.outbound.iter().map(named_peer).collect();
     if !peers.is_empty() {
         let _ = writeln!(o, "connected to: {}", peers.into_iter().collect::<Vec<_>>().join(", "));
+    }
+    let lookups: BTreeSet<String> =
+        r.network.lookups.iter().map(|l| format!("{} ({})", l.name, lookup_answer(l))).collect();
+    if !lookups.is_empty() {
+        let _ = writeln!(o, "looked up: {}", lookups.into_iter().collect::<Vec<_>>().join(", "));
     }
     if let Some(d) = &r.docker {
         match docker_lines::unavailable(d) {

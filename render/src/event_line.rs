@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use runglass_model::receipt::FileKind;
-use runglass_model::{ByteString, CloneKind, Event, EventKind, FileOp, SyscallResult};
+use runglass_model::{ByteString, CloneKind, Event, EventKind, FileOp, SocketKind, SyscallResult};
 
 /// `[pid] what = result`, or `[pid/tid] ...` for a call made by a non-leader thread.
 pub fn text(event: &Event) -> String {
@@ -68,8 +68,8 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
             }?;
             write!(line, "{}", res(result))
         }
-        EventKind::Connect { addr, result } => write!(line, "connect {addr}{}", res(result)),
-        EventKind::Bind { addr, result } => write!(line, "bind {addr}{}", res(result)),
+        EventKind::Connect { addr, result, socket } => write!(line, "connect{} {addr}{}", socket_type(socket), res(result)),
+        EventKind::Bind { addr, result, socket } => write!(line, "bind{} {addr}{}", socket_type(socket), res(result)),
         EventKind::Listen { addr: Some(addr), result } => write!(line, "listen {addr}{}", res(result)),
         EventKind::Listen { addr: None, result } => write!(line, "listen (address unknown){}", res(result)),
         EventKind::Send { addr } => write!(line, "send to {addr}"),
@@ -78,6 +78,16 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
         EventKind::HandedOff { keeper } => write!(line, "still running; handed to background tracer {keeper}"),
         EventKind::Adopted => write!(line, "adopted by background tracer"),
         EventKind::Gone => write!(line, "gone"),
+        EventKind::DnsAnswer { server, name, rcode, addrs } => {
+            write!(line, "dns answer from {server}: {}", shown(name))?;
+            match rcode {
+                0 if addrs.is_empty() => write!(line, " (no addresses)"),
+                0 => addrs.iter().try_for_each(|a| write!(line, " {a}")),
+                3 => write!(line, " (no such name)"),
+                n => write!(line, " (rcode {n})"),
+            }
+        }
+        EventKind::HostsName { addr, name } => write!(line, "hosts file names {addr} {}", shown(name)),
         EventKind::Before { path, followed, state } => {
             write!(line, "before {}", q(path))?;
             if *followed {
@@ -102,6 +112,23 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
             }
         }
     }
+}
+
+/// A socket type, as a suffix of the call's name.
+fn socket_type(socket: &Option<SocketKind>) -> &'static str {
+    match socket {
+        None => "",
+        Some(SocketKind::Stream) => " stream",
+        Some(SocketKind::Datagram) => " dgram",
+        Some(SocketKind::SeqPacket) => " seqpacket",
+        Some(SocketKind::Raw) => " raw",
+        Some(SocketKind::Other) => " (other socket)",
+    }
+}
+
+/// A name from the log, which is a file anyone could have written: escaped like paths.
+fn shown(name: &str) -> String {
+    ByteString(name.as_bytes().to_vec()).escaped()
 }
 
 fn file_kind(kind: FileKind) -> &'static str {
@@ -139,12 +166,32 @@ mod tests {
     }
 
     #[test]
+    fn dns_lines_list_the_answer_and_escape_a_forged_name() {
+        let server = SockAddr::Inet { ip: [127, 0, 0, 53].into(), port: 53 };
+        let answer = |name: &str, rcode, addrs| ev(EventKind::DnsAnswer { server: server.clone(), name: name.into(), rcode, addrs });
+        let two = vec![[10, 0, 0, 1].into(), "::1".parse().expect("an address")];
+        assert_eq!(text(&answer("a.test", 0, two)), "[10] dns answer from 127.0.0.53:53: a.test 10.0.0.1 ::1");
+        assert_eq!(text(&answer("b.test", 3, vec![])), "[10] dns answer from 127.0.0.53:53: b.test (no such name)");
+        assert_eq!(text(&answer("c\x1b[2J", 0, vec![])), "[10] dns answer from 127.0.0.53:53: c\\u{1b}[2J (no addresses)");
+        assert_eq!(text(&answer("\u{1b}[2J", 2, vec![])), "[10] dns answer from 127.0.0.53:53: \\u{1b}[2J (rcode 2)");
+        let hosts = ev(EventKind::HostsName { addr: [127, 0, 0, 24].into(), name: "h\u{7}.test".into() });
+        assert_eq!(text(&hosts), "[10] hosts file names 127.0.0.24 h\\u{7}.test");
+    }
+
+    #[test]
     fn connect_and_exec_lines() {
         let c = ev(EventKind::Connect {
             addr: SockAddr::Inet { ip: [127, 0, 0, 1].into(), port: 9 },
             result: SyscallResult::Err(Errno(111)),
+            socket: None,
         });
         assert_eq!(text(&c), "[10] connect 127.0.0.1:9 = ECONNREFUSED");
+        let c = ev(EventKind::Connect {
+            addr: SockAddr::Inet { ip: [127, 0, 0, 1].into(), port: 9 },
+            result: SyscallResult::Ok(0),
+            socket: Some(SocketKind::Datagram),
+        });
+        assert_eq!(text(&c), "[10] connect dgram 127.0.0.1:9 = 0");
         let mut x = ev(EventKind::Exec {
             path: "/bin/ls".into(),
             argv: vec!["ls".into(), "a b".into()],

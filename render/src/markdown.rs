@@ -11,12 +11,15 @@ pub(crate) mod escape;
 use std::fmt::Write;
 
 use runglass_model::receipt::{
-    Actor, ChangeKind, Diff, FileChange, FileKind, FileState, PeerResult, Receipt, Stream, UnixRole,
+    Actor, ChangeKind, Diff, FileChange, FileKind, FileState, NameSource, PeerResult, Receipt, Stream, UnixRole,
 };
 use runglass_model::ByteString;
 
 use crate::{docker_lines, process_tree};
-use crate::text::{ci_build, ci_run_url, duration, mode_change, outcome, outside_after, outside_before, short_command};
+use crate::text::{
+    ci_build, ci_run_url, duration, lookup_answer, mode_change, outcome, outside_after, outside_before, short_command,
+    socket_address,
+};
 use escape::{cell_code, code, fenced, html, text};
 
 /// At most this many rows per table; the receipt has the rest.
@@ -303,7 +306,7 @@ fn docker(o: &mut String, r: &Receipt) {
 fn network(o: &mut String, r: &Receipt) {
     let n = &r.network;
     let _ = writeln!(o, "\n## Network\n");
-    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() {
+    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() {
         let _ = writeln!(o, "None seen.");
         return;
     }
@@ -318,7 +321,11 @@ fn network(o: &mut String, r: &Receipt) {
                 PeerResult::Sent => "sent".into(),
                 PeerResult::Open => "open".into(),
             };
-            let host = p.host.as_deref().map(|h| format!("{} ", cell_code(h))).unwrap_or_default();
+            let host = match (&p.host, p.host_from) {
+                (Some(h), Some(NameSource::Hosts)) => format!("{} (hosts file) ", cell_code(h)),
+                (Some(h), _) => format!("{} ", cell_code(h)),
+                (None, _) => String::new(),
+            };
             let peer = cell_code(&socket_address(&p.address, p.port));
             let by = format!("{} {}", p.pid, cell_code(&short_command(&p.argv, SHORT_COMMAND)));
             let _ = writeln!(o, "| {} | {host}{peer} | {result} | {} | {by} |", p.protocol.as_str(), p.count);
@@ -340,6 +347,15 @@ fn network(o: &mut String, r: &Receipt) {
         }
         more(o, n.listening.len(), MAX_ROWS);
     }
+    if !n.lookups.is_empty() {
+        let _ = writeln!(o, "\nDNS lookups:\n\n| Name | Answer | Server | Times | By |\n|---|---|---|---|---|");
+        for l in n.lookups.iter().take(MAX_ROWS) {
+            let by = format!("{} {}", l.pid, cell_code(&short_command(&l.argv, SHORT_COMMAND)));
+            let answer = lookup_answer(l);
+            let _ = writeln!(o, "| {} | {} | {} | {} | {by} |", cell_code(&l.name), text(&answer), cell_code(&l.server), l.count);
+        }
+        more(o, n.lookups.len(), MAX_ROWS);
+    }
     if !n.unix.is_empty() {
         let _ = writeln!(o, "\nUnix sockets:\n\n| Path | Role | Times | By |\n|---|---|---|---|");
         for u in n.unix.iter().take(MAX_ROWS) {
@@ -355,10 +371,6 @@ fn network(o: &mut String, r: &Receipt) {
     }
 }
 
-/// `127.0.0.1:80`, `[::1]:80`.
-fn socket_address(address: &str, port: u16) -> String {
-    if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") }
-}
 
 fn timeline(o: &mut String, r: &Receipt) {
     let entries = &r.timeline.entries;

@@ -10,7 +10,9 @@ use runglass_model::ByteString;
 use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Receipt, UnixRole};
 
 use crate::{docker_lines, process_tree};
-use crate::text::{ci_build, ci_run_url, duration, outside_after, outside_before, short_command};
+use crate::text::{
+    ci_build, ci_run_url, duration, lookup_answer, named_peer, outside_after, outside_before, short_command,
+};
 
 /// At most this many rows per list; the receipt has the rest.
 const MAX_ROWS: usize = 50;
@@ -168,7 +170,7 @@ fn docker(o: &mut String, r: &Receipt) {
 
 fn network(o: &mut String, r: &Receipt) {
     let n = &r.network;
-    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() {
+    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() {
         return;
     }
     let _ = writeln!(o, "\nNetwork");
@@ -181,16 +183,24 @@ fn network(o: &mut String, r: &Receipt) {
             PeerResult::Sent => "sent".into(),
             PeerResult::Open => "open".into(),
         };
-        let host = p.host.as_deref().map(|h| format!("{h} ")).unwrap_or_default();
         let times = if p.count > 1 { format!(" x{}", p.count) } else { String::new() };
         let _ = writeln!(
             o,
-            "  -> {} {host}{}:{} {result}{times}  by {} ({})",
+            "  -> {} {} {result}{times}  by {} ({})",
             p.protocol.as_str(),
-            p.address,
-            p.port,
+            shown(&named_peer(p)),
             p.pid,
             short_command(&p.argv, SHORT_COMMAND)
+        );
+    }
+    for l in n.lookups.iter().take(MAX_ROWS) {
+        let _ = writeln!(
+            o,
+            "  ?  looked up {}: {}  by {} ({})",
+            shown(&l.name),
+            shown(&lookup_answer(l)),
+            l.pid,
+            short_command(&l.argv, SHORT_COMMAND)
         );
     }
     for l in n.listening.iter().take(MAX_ROWS) {

@@ -1,10 +1,12 @@
 //! Small phrases every format shares: durations, sizes, how a process or run ended, a
 //! mode change, what a path outside the working directory was and is, and long command
-//! lines cut to fit one line, the CI build.
+//! lines cut to fit one line, the CI build, a DNS lookup's answer, a peer with its name.
 
 use runglass_model::ExitStatus;
 use runglass_model::event::signal_name;
-use runglass_model::receipt::{CiBuild, FileChange, FileKind, FileState, Outcome, OutsideChange, Process};
+use runglass_model::receipt::{
+    CiBuild, FileChange, FileKind, FileState, Lookup, LookupStatus, Outcome, OutsideChange, Peer, Process,
+};
 use runglass_model::{ByteString, command_line};
 
 /// `850 ms`, `2.4 s`, `3 min 05 s`.
@@ -215,4 +217,39 @@ pub fn ci_build(ci: &CiBuild) -> String {
 pub fn ci_run_url(ci: &CiBuild) -> Option<&str> {
     let clean = |u: &&str| !u.chars().any(|c| c.is_control() || c.is_whitespace());
     ci.run_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")).filter(clean)
+}
+
+/// `127.0.0.21 127.0.0.22`, `no such name`, `no addresses`, `server failure (rcode 2)`.
+pub fn lookup_answer(l: &Lookup) -> String {
+    match &l.status {
+        LookupStatus::Answered if l.addresses.is_empty() => "no addresses".to_string(),
+        LookupStatus::Answered => l.addresses.join(" "),
+        LookupStatus::NoSuchName => "no such name".to_string(),
+        LookupStatus::Failed { rcode } => format!("{} (rcode {rcode})", rcode_name(*rcode)),
+    }
+}
+
+/// RFC 1035 / 6895 names of the usual DNS error codes.
+fn rcode_name(rcode: u8) -> &'static str {
+    match rcode {
+        1 => "format error",
+        2 => "server failure",
+        4 => "not implemented",
+        5 => "refused",
+        _ => "error",
+    }
+}
+
+/// `127.0.0.1:80`, `[::1]:80`.
+pub fn socket_address(address: &str, port: u16) -> String {
+    if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") }
+}
+
+/// `registry.example.org:443 (93.184.216.34)` when the peer's name is known, else the
+/// address and port.
+pub fn named_peer(p: &Peer) -> String {
+    match &p.host {
+        Some(host) => format!("{host}:{} ({})", p.port, p.address),
+        None => socket_address(&p.address, p.port),
+    }
 }

@@ -11,7 +11,7 @@ use runglass_model::{ByteString, CloneKind, Event, EventKind, ExitStatus, Syscal
 
 use crate::arch::Abi;
 use crate::before_change::BeforeChange;
-use crate::decode::{self, Entry, Syscall};
+use crate::decode::{self, Caller, Entry, Syscall};
 use crate::error::Error;
 use crate::filter::FilterOptions;
 use crate::memory::Memory;
@@ -342,8 +342,10 @@ impl Tracer {
         };
         if let Some(pending) = task.pending {
             // Killed inside a traced call: report the call, result unknown.
-            let kind = pending.finish(tid, SyscallResult::Unknown);
-            self.emit(sink, task.tgid, tid, kind);
+            let caller = Caller { mem: &self.mem, pid: task.tgid, tid };
+            if let Some(kind) = pending.finish(caller, SyscallResult::Unknown) {
+                self.emit(sink, task.tgid, tid, kind);
+            }
         }
         self.emit(sink, task.tgid, tid, EventKind::Exit { status });
         if Some(tid) == self.root {
@@ -391,8 +393,9 @@ impl Tracer {
         };
         let task = self.task(tid);
         let tgid = task.tgid;
-        if let Some(pending) = task.pending.take() {
-            let kind = pending.finish(tid, result);
+        if let Some(pending) = task.pending.take()
+            && let Some(kind) = pending.finish(Caller { mem: &self.mem, pid: tgid, tid }, result)
+        {
             self.emit(sink, tgid, tid, kind);
         }
         Resume::Cont(0)
@@ -439,11 +442,12 @@ impl Tracer {
         }
         let tgid = self.tasks[&tid].tgid;
         let kind = match pending {
-            Some(pending) => match pending.finish(tid, SyscallResult::Ok(0)) {
-                EventKind::Exec { path, argv, cwd, result, .. } => {
+            Some(pending) => match pending.finish(Caller { mem: &self.mem, pid: tgid, tid }, SyscallResult::Ok(0)) {
+                Some(EventKind::Exec { path, argv, cwd, result, .. }) => {
                     EventKind::Exec { path, argv, cwd, former_tid: (former != tid).then_some(former as u32), result }
                 }
-                other => other,
+                Some(other) => other,
+                None => return Resume::Cont(0),
             },
             // The entry was not seen (the task was adopted mid-exec): ask /proc.
             None => EventKind::Exec {

@@ -241,11 +241,19 @@ mod tests {
     }
 
     #[test]
-    fn sendto_without_an_address_is_not_stopped() {
+    fn sendto_and_recvfrom_without_an_address_are_not_stopped() {
         let prog = build(FilterOptions { reads: false });
-        let sendto = nr(Abi::X86_64, Call::Sendto);
-        assert_eq!(run(&prog, AUDIT_ARCH_X86_64, sendto, [3, 1, 1, 0, 0, 0]), ALLOW);
-        assert_eq!(run(&prog, AUDIT_ARCH_X86_64, sendto, [3, 1, 1, 0, 1 << 40, 16]), TRACE);
+        for call in [Call::Sendto, Call::Recvfrom] {
+            let n = nr(Abi::X86_64, call);
+            assert_eq!(run(&prog, AUDIT_ARCH_X86_64, n, [3, 1, 1, 0, 0, 0]), ALLOW, "{call:?}");
+            assert_eq!(run(&prog, AUDIT_ARCH_X86_64, n, [3, 1, 1, 0, 1 << 40, 16]), TRACE, "{call:?}");
+            assert_eq!(run(&prog, AUDIT_ARCH_X86_64, n, [3, 1, 1, 0, 0x7ffc_0000, 16]), TRACE, "{call:?}");
+        }
+        // recv(2) and read(2) on a socket never stop.
+        let recv32 = nr(Abi::I386, Call::Recvfrom);
+        assert_eq!(run(&prog, AUDIT_ARCH_I386, recv32, [3, 1, 1, 0, 0, 0]), ALLOW);
+        assert_eq!(run(&prog, AUDIT_ARCH_I386, 102, [10 /* recv */, 0, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(run(&prog, AUDIT_ARCH_I386, 102, [12 /* recvfrom */, 0, 0, 0, 0, 0]), TRACE);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! `unsafe` block says why it is sound. The rest of the crate is safe Rust.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::sys::ptrace;
@@ -158,6 +158,29 @@ pub fn pread_mem(mem: &OwnedFd, addr: u64, buf: &mut [u8]) -> Result<usize, Errn
         libc::pread64(mem.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), addr as libc::off64_t)
     };
     Errno::result(n).map(|n| n as usize)
+}
+
+// ---------------------------------------------------------------------------------------
+// Tracee sockets
+
+/// `SO_TYPE` of descriptor `fd` of process `pid` (SOCK_STREAM, SOCK_DGRAM, ...): the
+/// descriptor is copied into this process with pidfd_getfd (Linux 5.6; a tracer may), asked,
+/// and closed. An error means the type is not known (an older kernel, the fd is gone).
+pub fn socket_type(pid: Tid, fd: i32) -> Result<i32, Errno> {
+    // SAFETY: pidfd_open takes no memory arguments; a non-negative result is a new fd that
+    // we own from here on.
+    let pidfd = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
+    // SAFETY: as above; the copy is a new descriptor of ours.
+    let copy = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) })?;
+    let copy = unsafe { OwnedFd::from_raw_fd(copy as RawFd) };
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: value and len are ours and sized as getsockopt(SO_TYPE) writes them.
+    let r = unsafe {
+        libc::getsockopt(copy.as_raw_fd(), libc::SOL_SOCKET, libc::SO_TYPE, (&raw mut value).cast(), &mut len)
+    };
+    Errno::result(r).map(|_| value)
 }
 
 // ---------------------------------------------------------------------------------------

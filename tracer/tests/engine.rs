@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use runglass_model::{ByteString, CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, SockAddr, SyscallResult};
+use runglass_model::{ByteString, CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, SockAddr, SocketKind, SyscallResult};
 use runglass_tracer::{BeforeChange, Change, Command, Options, Tracer};
 
 struct Trace {
@@ -237,7 +237,7 @@ fn refused_connects_over_ipv4_ipv6_and_unix_are_recorded() {
     let connects: Vec<(SockAddr, SyscallResult)> = t
         .kinds()
         .filter_map(|k| match k {
-            EventKind::Connect { addr, result } => Some((addr.clone(), *result)),
+            EventKind::Connect { addr, result, .. } => Some((addr.clone(), *result)),
             _ => None,
         })
         .collect();
@@ -432,4 +432,62 @@ fn the_before_change_hook_sees_each_path_while_its_caller_is_stopped_before_the_
     let before_c = position(&|k| matches!(k, EventKind::Before { path, .. } if path.0 == p(d, "c")));
     let unlink_c = position(&|k| matches!(k, EventKind::File { op: FileOp::Unlink, path, .. } if path.0 == p(d, "c")));
     assert!(before_c < unlink_c, "{events:#?}");
+}
+
+/// Answers three queries on `socket` as `dns_exchange` asks them: "a.test" with two A
+/// records (compression pointers to the question, as servers write them), "loop.test"
+/// with an answer whose name is a compression pointer to itself, "quiet.test" normally.
+fn answer_three_queries(socket: std::net::UdpSocket) {
+    for _ in 0..3 {
+        let mut q = [0u8; 512];
+        let Ok((n, from)) = socket.recv_from(&mut q) else { return };
+        let question = &q[12..n];
+        let mut a = vec![q[0], q[1], 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0];
+        a.extend_from_slice(question);
+        let hostile = question.starts_with(b"\x04loop");
+        for last in [7u8, 8] {
+            let at = a.len() as u8;
+            // Owner: a pointer to the question (offset 12), or to this very pointer.
+            a.extend_from_slice(&[0xc0, if hostile { at } else { 12 }]);
+            a.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, last]);
+        }
+        socket.send_to(&a, from).expect("answer");
+    }
+}
+
+#[test]
+fn dns_answers_received_with_an_address_are_decoded_and_sockets_have_their_type() {
+    let server = std::net::UdpSocket::bind("127.0.0.53:53")
+        .or_else(|_| std::net::UdpSocket::bind("127.0.0.153:53"))
+        .expect("binding a loopback DNS port (the tests run as root)");
+    let server_ip = server.local_addr().unwrap().ip();
+    let responder = std::thread::spawn(move || answer_three_queries(server));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let t = trace(&fixture("dns_exchange"), &[&server_ip.to_string(), &port]);
+    responder.join().unwrap();
+    assert_eq!(t.status, ExitStatus::Code(0));
+    let server = SockAddr::Inet { ip: server_ip.to_string().parse().unwrap(), port: 53 };
+    let answers: Vec<&EventKind> = t.kinds().filter(|k| matches!(k, EventKind::DnsAnswer { .. })).collect();
+    // The hostile answer's records are dropped (its question still names the lookup), and
+    // recv(2) without an address is never stopped.
+    let answer = |name: &str, addrs: Vec<std::net::IpAddr>| EventKind::DnsAnswer {
+        server: server.clone(),
+        name: name.into(),
+        rcode: 0,
+        addrs,
+    };
+    assert_eq!(
+        answers,
+        [&answer("a.test", vec![[10, 0, 0, 7].into(), [10, 0, 0, 8].into()]), &answer("loop.test", vec![])]
+    );
+    let connects: Vec<(SockAddr, Option<SocketKind>)> = t
+        .kinds()
+        .filter_map(|k| match k {
+            EventKind::Connect { addr, socket, .. } => Some((addr.clone(), *socket)),
+            _ => None,
+        })
+        .collect();
+    let tcp = SockAddr::Inet { ip: [127, 0, 0, 1].into(), port: port.parse().unwrap() };
+    assert_eq!(connects, [(server, Some(SocketKind::Datagram)), (tcp, Some(SocketKind::Stream))]);
 }

@@ -14,6 +14,7 @@ use runglass_model::log::{LogHeader, LogWriter};
 
 use crate::args::KeepArgs;
 use crate::capture::BeforeCapture;
+use crate::host_names::HostNames;
 use crate::snapshot::{self, Manifest};
 use crate::store;
 
@@ -38,8 +39,12 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
     let (tx, rx) = crossbeam_channel::unbounded();
     let opts = runglass_tracer::Options { reads: args.reads, ..Default::default() };
     let writer = std::thread::spawn(move || -> anyhow::Result<()> {
+        let mut names = HostNames::default();
         for event in rx {
             if let Some(log) = log.as_mut() {
+                if let Some(named) = names.before(&event) {
+                    log.append(&named)?;
+                }
                 log.append(&event)?;
                 log.flush()?;
             }

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
 
-use runglass_model::{EventKind, Pid, SyscallResult};
+use runglass_model::{EventKind, Pid, SocketKind, SyscallResult};
 
 use super::children::read_at_start;
 use super::procnet::{Report, Tables};
@@ -134,9 +134,15 @@ fn socket_inode(link: &[u8]) -> Option<u64> {
 fn event_kind(report: Report) -> EventKind {
     match report {
         // Polling sees the connection, not the call, so its result is not known.
-        Report::Connect(addr) => EventKind::Connect { addr, result: SyscallResult::Unknown },
+        // Connections come from the TCP table, and inet binds from the UDP table.
+        Report::Connect(addr) => {
+            EventKind::Connect { addr, result: SyscallResult::Unknown, socket: Some(SocketKind::Stream) }
+        }
         Report::Listen(addr) => EventKind::Listen { addr: Some(addr), result: SyscallResult::Ok(0) },
-        Report::Bind(addr) => EventKind::Bind { addr, result: SyscallResult::Ok(0) },
+        Report::Bind(addr) => {
+            let socket = addr.port().map(|_| SocketKind::Datagram);
+            EventKind::Bind { addr, result: SyscallResult::Ok(0), socket }
+        }
         Report::Send(addr) => EventKind::Send { addr },
     }
 }

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
-use runglass_model::{ByteString, CloneKind, Event, EventKind, ExitStatus, Pid, SockAddr, SyscallResult};
+use runglass_model::{ByteString, CloneKind, Event, EventKind, ExitStatus, Pid, SockAddr, SocketKind, SyscallResult};
 
 use super::reap::{become_subreaper, reap_orphans};
 use super::{PollOptions, PollSummary, Poller};
@@ -188,7 +188,7 @@ fn a_tcp_connection_is_reported_with_the_peer_s_port() {
     let port = listener.local_addr().unwrap().port();
     let script = format!("import socket, time\ns = socket.create_connection(('127.0.0.1', {port}))\ntime.sleep(0.5)");
     let seen = Watched::start(&mut python(&script)).finish();
-    let connect = EventKind::Connect { addr: inet(Ipv4Addr::LOCALHOST, port), result: SyscallResult::Unknown };
+    let connect = EventKind::Connect { addr: inet(Ipv4Addr::LOCALHOST, port), result: SyscallResult::Unknown, socket: Some(SocketKind::Stream) };
     assert!(seen.has(&connect), "{:?}", seen.tree());
 }
 
@@ -225,7 +225,7 @@ fn unix_sockets_bound_to_paths_are_reported_with_the_exact_path() {
     let listen =
         EventKind::Listen { addr: Some(SockAddr::Unix { path: ByteString(listening) }), result: SyscallResult::Ok(0) };
     assert!(seen.has(&listen), "{:?}", seen.tree());
-    let bind = EventKind::Bind { addr: SockAddr::Unix { path: ByteString(bound) }, result: SyscallResult::Ok(0) };
+    let bind = EventKind::Bind { addr: SockAddr::Unix { path: ByteString(bound) }, result: SyscallResult::Ok(0), socket: None };
     assert!(seen.has(&bind), "{:?}", seen.tree());
 }
 

@@ -80,7 +80,14 @@ pub fn observation(s: &Seen) -> Observation {
         } else {
             coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read were not traced (use --reads)."));
         }
-        coverage.push(cov(Aspect::Network, Some(Source::Trace), Confidence::Complete, "Every connect, bind, listen and addressed send."));
+        coverage.push(cov(
+            Aspect::Network,
+            Some(Source::Trace),
+            Confidence::Complete,
+            "Every connect, bind, listen and addressed send. Host names come from the DNS answers the tree received \
+             over UDP (recvfrom) and from its hosts file; lookups over TCP, DNS over TLS or HTTPS, and resolvers that \
+             read answers with read(2) or recvmsg(2) leave peers unnamed.",
+        ));
     } else {
         coverage.push(cov(Aspect::FilesOutside, None, Confidence::None, "Changes outside the working directory are seen only in deep mode (--deep)."));
         coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read are seen only in deep mode (--deep --reads)."));
@@ -88,7 +95,9 @@ pub fn observation(s: &Seen) -> Observation {
             Aspect::Network,
             Some(Source::Polling),
             Confidence::Partial,
-            "Sockets open when a poll looked: short connections may be missing; peers of connected unix sockets are not known.",
+            "Sockets open when a poll looked: short connections may be missing; peers of connected unix sockets are \
+             not known. Host names only from the hosts file: the DNS answers the tree received are seen in deep \
+             mode (--deep).",
         ));
         limits.push("Normal mode does not see writes outside the working directory; use --deep for them.".into());
     }

@@ -1,12 +1,20 @@
 //! Network activity, folded from connect/bind/listen/send events: outbound peers,
-//! listening ports and unix sockets, one row per (peer, process).
+//! listening ports and unix sockets, one row per (peer, process); the tree's DNS lookups;
+//! and each peer's host name, from the latest DNS answer or hosts-file entry that gave its
+//! address before the connect.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
-use runglass_model::receipt::{Listener, Network, Peer, PeerResult, Protocol, Source, UnixRole, UnixSocket};
-use runglass_model::{ByteString, Event, EventKind, Pid, SockAddr, SyscallResult};
+use runglass_model::receipt::{
+    Listener, Lookup, LookupStatus, NameSource, Network, Peer, PeerResult, Protocol, Source, UnixRole, UnixSocket,
+};
+use runglass_model::{ByteString, Event, EventKind, Pid, SockAddr, SocketKind, SyscallResult};
 
 use super::ms;
+use crate::host_names::ip_of;
+
+const RCODE_NXDOMAIN: u8 = 3;
 
 const ECONNREFUSED: i32 = 111;
 const EINPROGRESS: i32 = 115;
@@ -16,6 +24,9 @@ pub struct NetworkTable {
     peers: HashMap<(Protocol, String, u16, Pid), usize>,
     listeners: HashMap<(String, u16, Pid), usize>,
     unix: HashMap<(ByteString, Pid), usize>,
+    lookups: HashMap<(String, Pid), usize>,
+    /// Each address's latest name.
+    names: HashMap<IpAddr, (String, NameSource)>,
     source: Source,
 }
 
@@ -26,6 +37,8 @@ impl NetworkTable {
             peers: HashMap::new(),
             listeners: HashMap::new(),
             unix: HashMap::new(),
+            lookups: HashMap::new(),
+            names: HashMap::new(),
             source,
         }
     }
@@ -35,7 +48,7 @@ impl NetworkTable {
         let at = ms(event.time_ns);
         let pid = event.pid;
         match &event.kind {
-            EventKind::Connect { addr, result } => {
+            EventKind::Connect { addr, result, socket } => {
                 let outcome = match result {
                     SyscallResult::Ok(_) => PeerResult::Connected,
                     SyscallResult::Err(e) if e.0 == ECONNREFUSED => PeerResult::Refused,
@@ -43,19 +56,18 @@ impl NetworkTable {
                     SyscallResult::Err(e) => PeerResult::Failed { error: e.to_string() },
                     SyscallResult::Unknown => PeerResult::Open,
                 };
-                // The trace sees connect(2) on any inet socket; polling reads it from the TCP table.
-                let protocol = if self.source == Source::Polling { Protocol::Tcp } else { Protocol::Ip };
-                self.peer(protocol, addr, pid, at, outcome, argv);
+                self.peer(protocol(*socket), addr, pid, at, outcome, argv);
             }
             EventKind::Send { addr } => self.peer(Protocol::Udp, addr, pid, at, PeerResult::Sent, argv),
-            EventKind::Bind { addr, result } if result.is_ok() || *result == SyscallResult::Unknown => {
-                // A bound port is a listener only until a listen(2) says which kind; polling
-                // reports binds for UDP sockets only.
-                let protocol = if self.source == Source::Polling { Protocol::Udp } else { Protocol::Ip };
+            EventKind::Bind { addr, result, socket } if result.is_ok() || *result == SyscallResult::Unknown => {
                 match addr {
-                    SockAddr::Inet { .. } | SockAddr::Inet6 { .. } if addr.port() != Some(0) => {
-                        self.listener(protocol, addr, pid, at, argv)
-                    }
+                    // A bound stream socket listens only once listen(2) says so (a client may
+                    // bind its source port); a bound datagram socket receives from anyone.
+                    SockAddr::Inet { .. } | SockAddr::Inet6 { .. } if addr.port() == Some(0) => {}
+                    SockAddr::Inet { .. } | SockAddr::Inet6 { .. } => match socket {
+                        Some(SocketKind::Stream) => {}
+                        _ => self.listener(protocol(*socket), addr, pid, at, argv),
+                    },
                     _ => self.unix_socket(addr, UnixRole::Bound, pid, argv),
                 }
             }
@@ -65,7 +77,61 @@ impl NetworkTable {
                     _ => self.unix_socket(addr, UnixRole::Listening, pid, argv),
                 }
             }
+            EventKind::DnsAnswer { server, name, rcode, addrs } => {
+                for ip in addrs {
+                    self.names.insert(ip.to_canonical(), (name.clone(), NameSource::Dns));
+                }
+                self.lookup(server, name, *rcode, addrs, pid, at, argv);
+            }
+            EventKind::HostsName { addr, name } => {
+                self.names.insert(addr.to_canonical(), (name.clone(), NameSource::Hosts));
+            }
             _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn lookup(
+        &mut self,
+        server: &SockAddr,
+        name: &str,
+        rcode: u8,
+        addrs: &[IpAddr],
+        pid: Pid,
+        at: u64,
+        argv: impl FnOnce() -> Vec<ByteString>,
+    ) {
+        let status = match rcode {
+            0 => LookupStatus::Answered,
+            RCODE_NXDOMAIN => LookupStatus::NoSuchName,
+            rcode => LookupStatus::Failed { rcode },
+        };
+        let key = (name.to_ascii_lowercase(), pid);
+        let i = *self.lookups.entry(key).or_insert_with(|| {
+            self.network.lookups.push(Lookup {
+                name: name.to_string(),
+                addresses: Vec::new(),
+                status: status.clone(),
+                server: server.to_string(),
+                pid,
+                argv: argv(),
+                first_ms: at,
+                count: 0,
+            });
+            self.network.lookups.len() - 1
+        });
+        let row = &mut self.network.lookups[i];
+        row.count += 1;
+        // One answer is enough to call the name answered (the AAAA query of an IPv4-only
+        // name fails while the A query succeeds).
+        if status == LookupStatus::Answered || row.status != LookupStatus::Answered {
+            row.status = status;
+        }
+        for ip in addrs {
+            let ip = ip.to_string();
+            if !row.addresses.contains(&ip) {
+                row.addresses.push(ip);
+            }
         }
     }
 
@@ -86,6 +152,7 @@ impl NetworkTable {
             }
             SockAddr::UnixUnnamed | SockAddr::Other { .. } => return,
         };
+        let name = ip_of(addr).and_then(|ip| self.names.get(&ip)).cloned();
         let key = (protocol, address.clone(), port, pid);
         match self.peers.get(&key) {
             Some(&i) => {
@@ -93,6 +160,9 @@ impl NetworkTable {
                 p.last_ms = at;
                 p.count += 1;
                 p.result = result;
+                if let Some((host, from)) = name {
+                    (p.host, p.host_from) = (Some(host), Some(from));
+                }
             }
             None => {
                 self.peers.insert(key, self.network.outbound.len());
@@ -100,7 +170,8 @@ impl NetworkTable {
                     protocol,
                     address,
                     port,
-                    host: None,
+                    host: name.as_ref().map(|(host, _)| host.clone()),
+                    host_from: name.map(|(_, from)| from),
                     pid,
                     argv: argv(),
                     result,
@@ -168,5 +239,118 @@ impl NetworkTable {
 
     pub fn finish(self) -> Network {
         self.network
+    }
+}
+
+/// An inet socket's protocol by its type.
+fn protocol(socket: Option<SocketKind>) -> Protocol {
+    match socket {
+        Some(SocketKind::Stream) => Protocol::Tcp,
+        Some(SocketKind::Datagram) => Protocol::Udp,
+        _ => Protocol::Ip,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runglass_model::Errno;
+
+    fn fold(events: &[(u32, EventKind)]) -> Network {
+        let mut table = NetworkTable::new(Source::Trace);
+        for (i, (pid, kind)) in events.iter().enumerate() {
+            let event = Event { time_ns: i as u64 * 1_000_000, pid: *pid, tid: *pid, kind: kind.clone() };
+            table.observe(&event, || vec![format!("prog{pid}").as_str().into()]);
+        }
+        table.finish()
+    }
+
+    fn inet(ip: [u8; 4], port: u16) -> SockAddr {
+        SockAddr::Inet { ip: ip.into(), port }
+    }
+
+    fn answer(name: &str, rcode: u8, addrs: &[[u8; 4]]) -> EventKind {
+        let addrs = addrs.iter().map(|a| IpAddr::from(*a)).collect();
+        EventKind::DnsAnswer { server: inet([127, 0, 0, 53], 53), name: name.into(), rcode, addrs }
+    }
+
+    fn connect(ip: [u8; 4], port: u16, result: SyscallResult, socket: Option<SocketKind>) -> EventKind {
+        EventKind::Connect { addr: inet(ip, port), result, socket }
+    }
+
+    const TCP: Option<SocketKind> = Some(SocketKind::Stream);
+
+    #[test]
+    fn a_connect_takes_the_name_that_last_gave_its_address_before_it() {
+        let n = fold(&[
+            (7, connect([10, 0, 0, 1], 443, SyscallResult::Ok(0), TCP)),
+            (7, answer("old.test", 0, &[[10, 0, 0, 1]])),
+            (8, connect([10, 0, 0, 1], 443, SyscallResult::Ok(0), TCP)),
+            (9, answer("new.test", 0, &[[10, 0, 0, 1], [10, 0, 0, 2]])),
+            (9, connect([10, 0, 0, 1], 80, SyscallResult::Err(Errno(111)), TCP)),
+            (9, EventKind::HostsName { addr: [10, 0, 0, 3].into(), name: "h.test".into() }),
+            (9, connect([10, 0, 0, 3], 22, SyscallResult::Ok(0), TCP)),
+        ]);
+        let rows: Vec<_> = n
+            .outbound
+            .iter()
+            .map(|p| (p.pid, p.port, p.host.as_deref(), p.host_from, p.protocol, p.result.clone()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (7, 443, None, None, Protocol::Tcp, PeerResult::Connected),
+                (8, 443, Some("old.test"), Some(NameSource::Dns), Protocol::Tcp, PeerResult::Connected),
+                (9, 80, Some("new.test"), Some(NameSource::Dns), Protocol::Tcp, PeerResult::Refused),
+                (9, 22, Some("h.test"), Some(NameSource::Hosts), Protocol::Tcp, PeerResult::Connected),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ipv4_address_reached_through_an_ipv6_socket_keeps_its_name() {
+        let mapped = SockAddr::Inet6 { ip: "::ffff:10.0.0.1".parse().expect("an address"), port: 443, scope_id: 0 };
+        let n = fold(&[
+            (7, answer("a.test", 0, &[[10, 0, 0, 1]])),
+            (7, EventKind::Connect { addr: mapped, result: SyscallResult::Ok(0), socket: TCP }),
+        ]);
+        assert_eq!(n.outbound[0].host.as_deref(), Some("a.test"));
+    }
+
+    #[test]
+    fn lookups_merge_the_answers_of_one_name_by_one_process() {
+        let n = fold(&[
+            (7, answer("a.test", 0, &[[10, 0, 0, 1]])),
+            (7, answer("A.test", 0, &[])),
+            (7, answer("a.test", 2, &[])),
+            (8, answer("gone.test", 3, &[])),
+            (8, answer("broken.test", 2, &[])),
+        ]);
+        let rows: Vec<_> = n.lookups.iter().map(|l| (l.pid, l.name.as_str(), l.addresses.clone(), l.status.clone(), l.count)).collect();
+        assert_eq!(
+            rows,
+            [
+                (7, "a.test", vec!["10.0.0.1".to_string()], LookupStatus::Answered, 3),
+                (8, "gone.test", vec![], LookupStatus::NoSuchName, 1),
+                (8, "broken.test", vec![], LookupStatus::Failed { rcode: 2 }, 1),
+            ]
+        );
+        assert_eq!(n.lookups[0].server, "127.0.0.53:53");
+    }
+
+    #[test]
+    fn protocols_come_from_the_socket_type_and_only_datagram_binds_listen_without_listen() {
+        let bind = |port, socket| EventKind::Bind { addr: inet([0, 0, 0, 0], port), result: SyscallResult::Ok(0), socket };
+        let n = fold(&[
+            (7, connect([10, 0, 0, 1], 53, SyscallResult::Ok(0), Some(SocketKind::Datagram))),
+            (7, connect([10, 0, 0, 1], 80, SyscallResult::Ok(0), None)),
+            (7, bind(5353, Some(SocketKind::Datagram))),
+            (7, bind(8080, TCP)),
+            (7, bind(9000, None)),
+        ]);
+        let peers: Vec<_> = n.outbound.iter().map(|p| (p.port, p.protocol)).collect();
+        assert_eq!(peers, [(53, Protocol::Udp), (80, Protocol::Ip)]);
+        let listening: Vec<_> = n.listening.iter().map(|l| (l.port, l.protocol, l.wildcard)).collect();
+        assert_eq!(listening, [(5353, Protocol::Udp, true), (9000, Protocol::Ip, true)]);
     }
 }

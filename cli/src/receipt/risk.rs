@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use runglass_model::receipt::{
-    Action, FileKind, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus, Severity,
+    Action, FileKind, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus, Severity, UnixRole,
 };
 use runglass_model::{ByteString, command_line};
 
@@ -20,6 +20,7 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
         command_failed(receipt),
         wildcard_listen(receipt),
         docker_wildcard_port(receipt),
+        engine_socket(receipt),
         executable_created(receipt),
         setuid_set(receipt),
         download_executed(receipt),
@@ -130,6 +131,33 @@ fn docker_wildcard_port(r: &Receipt) -> Option<RiskNote> {
     })
 }
 
+/// Socket names of container engines: whoever may talk to one can start a privileged
+/// container with the host's disk mounted, which is root on this machine.
+const ENGINE_SOCKETS: [&[u8]; 3] = [b"docker.sock", b"podman.sock", b"containerd.sock"];
+
+fn engine_socket(r: &Receipt) -> Option<RiskNote> {
+    let engine = |path: &[u8]| ENGINE_SOCKETS.contains(&file_name(path));
+    let evidence: Vec<String> = r
+        .network
+        .unix
+        .iter()
+        .filter(|u| u.role == UnixRole::Connected && engine(u.path.as_bytes()))
+        .map(|u| format!("{} by {}", u.path.shell_word(), who(u.pid, &u.argv)))
+        .collect();
+    (!evidence.is_empty()).then(|| {
+        note(
+            "docker-socket",
+            Severity::Medium,
+            "Talked to a container engine's socket",
+            "A process connected to the socket of Docker (or Podman, containerd). The engine does what it is asked \
+             as root: run any container, with any host directory mounted."
+                .into(),
+            capped(evidence),
+            "Check that the command was meant to drive containers; the Docker section lists what changed in the engine.",
+        )
+    })
+}
+
 fn executable_created(r: &Receipt) -> Option<RiskNote> {
     let evidence: Vec<String> = r
         .files
@@ -177,8 +205,12 @@ fn setuid_set(r: &Receipt) -> Option<RiskNote> {
 }
 
 fn base_name(argv: &[ByteString]) -> &[u8] {
-    let first = argv.first().map(ByteString::as_bytes).unwrap_or_default();
-    first.rsplit(|&b| b == b'/').next().unwrap_or(first)
+    file_name(argv.first().map(ByteString::as_bytes).unwrap_or_default())
+}
+
+/// The last component of a path.
+fn file_name(path: &[u8]) -> &[u8] {
+    path.rsplit(|&b| b == b'/').next().unwrap_or(path)
 }
 
 const DOWNLOADERS: [&[u8]; 4] = [b"curl", b"wget", b"fetch", b"aria2c"];

@@ -82,7 +82,19 @@ fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(Ti
             };
             (TimelineKind::File, text)
         }
-        EventKind::Connect { addr, result } => (TimelineKind::Network, format!("connect {} ({result})", peer(addr))),
+        EventKind::Connect { addr, result, .. } => {
+            (TimelineKind::Network, format!("connect {} ({result})", peer(addr)))
+        }
+        EventKind::DnsAnswer { name, rcode, addrs, .. } => {
+            let name = ByteString::from(name.as_bytes()).escaped();
+            let answer = match rcode {
+                0 if addrs.is_empty() => "no addresses".to_string(),
+                0 => addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+                3 => "no such name".to_string(),
+                n => format!("error (rcode {n})"),
+            };
+            (TimelineKind::Network, format!("looked up {name}: {answer}"))
+        }
         EventKind::Listen { addr: Some(addr), result } if ok(result) => {
             (TimelineKind::Network, format!("listening on {}", peer(addr)))
         }
@@ -110,7 +122,7 @@ mod tests {
         let mut t = TimelineBuilder::default();
         t.phase(-3, "snapshot before");
         for i in 0..1000u64 {
-            let kind = EventKind::Connect { addr: SockAddr::Inet { ip: [10, 0, 0, 1].into(), port: 80 }, result: SyscallResult::Ok(0) };
+            let kind = EventKind::Connect { addr: SockAddr::Inet { ip: [10, 0, 0, 1].into(), port: 80 }, result: SyscallResult::Ok(0), socket: None };
             t.observe(&Event { time_ns: i * 1_000_000, pid: 1, tid: 1, kind }, Vec::new);
         }
         let t = t.finish();

@@ -1,4 +1,4 @@
-//! The compact event frames of format 4: an event is written as the difference from the one
+//! The compact event frames of formats 4 and 5: an event is written as the difference from the one
 //! before it, and byte strings seen before are written as an index into a table both sides
 //! build as they go.
 //!
@@ -19,8 +19,9 @@
 //!             (rename: to P, flags; link: to P; symlink: target S; mkdir, chmod: mode;
 //!             truncate: signed length), path P, result R
 //!   4 exit    when not usual (usual: exit code 0): 0 and a signed code, or 1, signal, core byte
-//!   15 other  the event kind in postcard, as format 3 has it (rare kinds: connect, bind,
-//!             listen, send, signal, handed_off, adopted, gone, before)
+//!   15 other  the event kind in postcard (rare kinds: connect, bind, listen, send, signal,
+//!             handed_off, adopted, gone, before, dns_answer, hosts_name); format 4 wrote
+//!             them in the layout of [`super::legacy`]
 //! S         a byte string: varint 0 then length and bytes (not kept), 1 then length and bytes
 //!           (kept: appended to the table), n >= 2: the table's entry n - 2
 //! P         a path: S of everything up to and including its last '/', then S of the rest, so
@@ -36,6 +37,7 @@ use std::collections::HashMap;
 
 use crate::{ByteString, CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, SyscallResult};
 
+use super::legacy::KindV4;
 use super::varint::{self, Cursor, Malformed};
 
 const SPAWN: u8 = 0;
@@ -217,9 +219,16 @@ pub struct Decoder {
     time_ns: u64,
     pid: u32,
     table: Vec<Vec<u8>>,
+    /// The log is format 4: rare kinds are in the layout of [`super::legacy`].
+    format_4: bool,
 }
 
 impl Decoder {
+    /// A decoder for a log of this format (4 or later).
+    pub fn for_format(version: u16) -> Decoder {
+        Decoder { format_4: version < 5, ..Decoder::default() }
+    }
+
     /// Decodes one payload. On an error the decoder's state is undefined: the log is corrupt.
     pub fn decode(&mut self, payload: &[u8]) -> Result<Event, Malformed> {
         let mut c = Cursor::new(payload);
@@ -287,7 +296,12 @@ impl Decoder {
                 EventKind::Exit { status }
             }
             OTHER => {
-                let (kind, rest) = postcard::take_from_bytes(c.rest()).map_err(|e| e.to_string())?;
+                let (kind, rest) = if self.format_4 {
+                    let (kind, rest) = postcard::take_from_bytes::<KindV4>(c.rest()).map_err(|e| e.to_string())?;
+                    (kind.into(), rest)
+                } else {
+                    postcard::take_from_bytes(c.rest()).map_err(|e| e.to_string())?
+                };
                 c = Cursor::new(rest);
                 kind
             }
@@ -466,7 +480,13 @@ mod tests {
             EventKind::Exit { status: ExitStatus::Code(0) },
             EventKind::Exit { status: ExitStatus::Code(-3) },
             EventKind::Exit { status: ExitStatus::Signal { signal: 9, core_dumped: true } },
-            EventKind::Connect { addr: SockAddr::Unix { path: odd.clone() }, result: SyscallResult::Ok(0) },
+            EventKind::Connect { addr: SockAddr::Unix { path: odd.clone() }, result: SyscallResult::Ok(0), socket: None },
+            EventKind::DnsAnswer {
+                server: SockAddr::Inet { ip: [127, 0, 0, 53].into(), port: 53 },
+                name: "a.test".into(),
+                rcode: 0,
+                addrs: vec![[10, 0, 0, 1].into()],
+            },
             EventKind::Signal { signal: 15 },
             EventKind::Gone,
             EventKind::Before { path: odd.clone(), followed: true, state: Some(state) },

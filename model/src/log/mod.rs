@@ -16,6 +16,7 @@
 //! is reported, not treated as corruption).
 
 mod compact;
+mod legacy;
 mod varint;
 
 use std::fs::{File, OpenOptions};
@@ -31,7 +32,9 @@ pub const MAGIC: &[u8; 8] = b"RGEVLOG\0";
 /// 3 added the `before` event (captured before-states), which version 2 readers cannot
 /// decode; version 2 logs are version 3 logs without it. 4 changed the framing to varint
 /// lengths and the events to the compact encoding (a fifth of the size on fork-heavy work).
-pub const FORMAT_VERSION: u16 = 4;
+/// 5 added the socket type to connect and bind, and the `dns_answer` and `hosts_name` events
+/// (older logs are read through [`legacy`]).
+pub const FORMAT_VERSION: u16 = 5;
 /// The first version with varint frame lengths and compact events.
 const COMPACT_VERSION: u16 = 4;
 /// The oldest version this build still reads (1 lacked the header's `observer`).
@@ -204,7 +207,7 @@ impl<R: Read> LogReader<R> {
                 reads: false,
                 observer: Observer::Trace,
             },
-            decoder: compact::Decoder::default(),
+            decoder: compact::Decoder::for_format(version),
             offset: 10,
             truncated: false,
             failed: false,
@@ -245,7 +248,7 @@ impl<R: Read> LogReader<R> {
         let event = if self.version >= COMPACT_VERSION {
             self.decoder.decode(&self.buf).map_err(|reason| self.corrupt(reason))?
         } else {
-            postcard::from_bytes(&self.buf).map_err(|e| self.corrupt(e.to_string()))?
+            postcard::from_bytes::<legacy::EventV4>(&self.buf).map_err(|e| self.corrupt(e.to_string()))?.into()
         };
         self.offset += self.frame_len;
         Ok(Some(event))

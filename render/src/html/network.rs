@@ -1,8 +1,11 @@
-//! The network: peers the command reached, ports it listened on (every-interface
-//! listeners stand out), and unix sockets it used, each with the process responsible.
+//! The network: peers the command reached (by name where the tree looked it up), the
+//! names it looked up, ports it listened on (every-interface listeners stand out), and
+//! unix sockets it used, each with the process responsible.
 
 use maud::{Markup, html};
-use runglass_model::receipt::{Aspect, PeerResult, Receipt, UnixRole};
+use runglass_model::receipt::{Aspect, LookupStatus, NameSource, PeerResult, Receipt, UnixRole};
+
+use crate::text::lookup_answer;
 
 use super::observation::{source_name, unseen_note};
 use super::parts::{actor, frame, path};
@@ -10,7 +13,7 @@ use super::parts::{actor, frame, path};
 pub(super) fn section(r: &Receipt) -> Markup {
     let n = &r.network;
     let body = html! {
-        @if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() {
+        @if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() {
             @match unseen_note(r, Aspect::Network) {
                 Some(note) => (note),
                 None => p.quiet { "No network activity was seen." },
@@ -29,7 +32,12 @@ pub(super) fn section(r: &Receipt) -> Markup {
                             tr {
                                 td { (p.protocol.as_str()) }
                                 td.addr {
-                                    @if let Some(host) = &p.host { (host) " " span.muted { (p.address) } }
+                                    @if let Some(host) = &p.host {
+                                        (host) " " code.muted { (p.address) }
+                                        @if p.host_from == Some(NameSource::Hosts) {
+                                            " " span.muted title="The hosts file lists this address under this name" { "hosts file" }
+                                        }
+                                    }
                                     @else { code { (p.address) } }
                                 }
                                 td.num { (p.port) }
@@ -40,6 +48,41 @@ pub(super) fn section(r: &Receipt) -> Markup {
                                     br; span.muted { (source_name(p.seen_by)) }
                                 }
                                 td { (actor(p.pid, &p.argv)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !n.lookups.is_empty() {
+            h3 { "DNS lookups " span.figure { (n.lookups.len()) } }
+            div.table-scroll {
+                table {
+                    thead {
+                        tr { th { "Name" } th { "Answer" } th { "Server" } th.num { "Count" } th { "When" } th { "By" } }
+                    }
+                    tbody {
+                        @for l in &n.lookups {
+                            tr {
+                                td.addr { (l.name) }
+                                td {
+                                    @match l.status {
+                                        LookupStatus::Answered if !l.addresses.is_empty() => {
+                                            @for (i, a) in l.addresses.iter().enumerate() {
+                                                @if i > 0 { " " }
+                                                code { (a) }
+                                            }
+                                        }
+                                        LookupStatus::NoSuchName | LookupStatus::Failed { .. } => {
+                                            span.end.bad { (lookup_answer(l)) }
+                                        }
+                                        _ => span.muted { (lookup_answer(l)) },
+                                    }
+                                }
+                                td { code { (l.server) } }
+                                td.num { (l.count) }
+                                td.when { "at " (l.first_ms) " ms" }
+                                td { (actor(l.pid, &l.argv)) }
                             }
                         }
                     }

@@ -59,6 +59,7 @@ pub fn big_receipt(files: usize, procs: usize) -> Receipt {
             address: format!("10.0.{}.{}", i / 256, i % 256),
             port: 443,
             host: None,
+            host_from: None,
             pid: pid_of(i),
             argv: vec!["curl".into()],
             result: PeerResult::Connected,

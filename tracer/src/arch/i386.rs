@@ -11,6 +11,6 @@ sysno_table! {
     Mkdir = mkdir, Mkdirat = mkdirat, Truncate = truncate, Truncate64 = truncate64,
     Chmod = chmod, Fchmodat = fchmodat, Fchmodat2 = fchmodat2,
     Connect = connect, Bind = bind, Listen = listen,
-    Sendto = sendto, Sendmsg = sendmsg, Sendmmsg = sendmmsg,
+    Sendto = sendto, Sendmsg = sendmsg, Sendmmsg = sendmmsg, Recvfrom = recvfrom,
     Socketcall = socketcall,
 }

@@ -108,6 +108,8 @@ pub enum Call {
     Sendto,
     Sendmsg,
     Sendmmsg,
+    /// Only with a source-address buffer: how resolvers take their answers.
+    Recvfrom,
     /// i386's multiplexer for socket calls (call number in the first argument).
     Socketcall,
 }
@@ -119,7 +121,8 @@ pub enum Trap {
     /// Only when the open flags in this argument ask to write, create or truncate
     /// (or always, when reads are traced).
     OpenFlagsInArg(u8),
-    /// Only when this argument (a pointer) is non-null: sendto's destination address.
+    /// Only when this argument (a pointer) is non-null: sendto's destination address,
+    /// recvfrom's source-address buffer (bulk traffic on connected sockets passes null).
     NonNullArg(u8),
     /// i386 socketcall: only for these sub-call numbers in argument 0.
     SocketcallOf(&'static [u32]),
@@ -131,9 +134,10 @@ pub mod socketcall {
     pub const CONNECT: u32 = 3;
     pub const LISTEN: u32 = 4;
     pub const SENDTO: u32 = 11;
+    pub const RECVFROM: u32 = 12;
     pub const SENDMSG: u32 = 16;
     pub const SENDMMSG: u32 = 20;
-    pub const TRACED: &[u32] = &[BIND, CONNECT, LISTEN, SENDTO, SENDMSG, SENDMMSG];
+    pub const TRACED: &[u32] = &[BIND, CONNECT, LISTEN, SENDTO, RECVFROM, SENDMSG, SENDMMSG];
 }
 
 impl Call {
@@ -141,7 +145,7 @@ impl Call {
         match self {
             Call::Open => Trap::OpenFlagsInArg(1),
             Call::Openat => Trap::OpenFlagsInArg(2),
-            Call::Sendto => Trap::NonNullArg(4),
+            Call::Sendto | Call::Recvfrom => Trap::NonNullArg(4),
             Call::Socketcall => Trap::SocketcallOf(socketcall::TRACED),
             _ => Trap::Always,
         }

@@ -21,6 +21,7 @@ macro_rules! table {
 
 /// The highest x32-specific number (pwritev2).
 const X32_LAST: u32 = 547;
+const X32_RECVFROM: u32 = 517;
 const X32_SENDMSG: u32 = 518;
 const X32_EXECVE: u32 = 520;
 const X32_SENDMMSG: u32 = 538;
@@ -41,4 +42,5 @@ table! {
     Fchmodat2 = Sysno::fchmodat2 as u32,
     Connect = Sysno::connect as u32, Bind = Sysno::bind as u32, Listen = Sysno::listen as u32,
     Sendto = Sysno::sendto as u32, Sendmsg = X32_SENDMSG, Sendmmsg = X32_SENDMMSG,
+    Recvfrom = X32_RECVFROM,
 }

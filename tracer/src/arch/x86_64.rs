@@ -11,5 +11,5 @@ sysno_table! {
     Mkdir = mkdir, Mkdirat = mkdirat, Truncate = truncate,
     Chmod = chmod, Fchmodat = fchmodat, Fchmodat2 = fchmodat2,
     Connect = connect, Bind = bind, Listen = listen,
-    Sendto = sendto, Sendmsg = sendmsg, Sendmmsg = sendmmsg,
+    Sendto = sendto, Sendmsg = sendmsg, Sendmmsg = sendmmsg, Recvfrom = recvfrom,
 }

@@ -79,9 +79,11 @@ pub fn changes<'a>(sc: &Syscall, pending: &'a Pending) -> [Option<Change<'a>>; 2
                 one(path, !nofollow)
             }
         },
-        Pending::Exec { .. } | Pending::Connect { .. } | Pending::Bind { .. } | Pending::Listen { .. } => {
-            return [None, None];
-        }
+        Pending::Exec { .. }
+        | Pending::Connect { .. }
+        | Pending::Bind { .. }
+        | Pending::Listen { .. }
+        | Pending::Recvfrom(_) => return [None, None],
     };
     found.map(|c| c.filter(|c| !c.path.is_empty()))
 }

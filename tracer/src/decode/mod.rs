@@ -2,7 +2,8 @@
 //!
 //! At the seccomp stop (syscall entry) the arguments are read from registers and tracee
 //! memory ([`on_entry`]); calls whose result matters are completed at the syscall-exit
-//! stop ([`Pending::finish`]). One file per family: exec, files, net.
+//! stop ([`Pending::finish`]). One file per family: exec, files, net; the bytes a call
+//! carries are parsed by their own modules: sockaddr, dns, procnet.
 
 mod exec;
 mod files;
@@ -61,22 +62,35 @@ pub enum Pending {
     Exec { path: ByteString, argv: Vec<ByteString>, cwd: ByteString },
     Open { path: ByteString, flags: OpenFlags, mode: u32 },
     File { op: FileOp, path: ByteString },
-    Connect { addr: SockAddr },
-    Bind { addr: SockAddr },
+    Connect { addr: SockAddr, fd: i32 },
+    Bind { addr: SockAddr, fd: i32 },
     Listen { fd: i64 },
+    /// A recvfrom with a source-address buffer: a DNS answer when it came from port 53.
+    Recvfrom(net::Recvfrom),
+}
+
+/// The task a finishing call belongs to, still stopped at the call's exit.
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    pub mem: &'a Memory,
+    /// The process (thread group), whose descriptor table the call used.
+    pub pid: Tid,
+    pub tid: Tid,
 }
 
 impl Pending {
-    /// The event for this call given its result; `tid` is the caller, still stopped.
-    pub fn finish(self, tid: Tid, result: SyscallResult) -> EventKind {
-        match self {
+    /// The event for this call given its result, if it makes one.
+    pub fn finish(self, caller: Caller, result: SyscallResult) -> Option<EventKind> {
+        let socket = |fd| net::socket_kind(caller.pid, fd, result);
+        Some(match self {
             Pending::Exec { path, argv, cwd } => EventKind::Exec { path, argv, cwd, former_tid: None, result },
             Pending::Open { path, flags, mode } => EventKind::Open { path, flags, mode, result },
             Pending::File { op, path } => EventKind::File { op, path, result },
-            Pending::Connect { addr } => EventKind::Connect { addr, result },
-            Pending::Bind { addr } => EventKind::Bind { addr, result },
-            Pending::Listen { fd } => EventKind::Listen { addr: procnet::local_addr(tid, fd), result },
-        }
+            Pending::Connect { addr, fd } => EventKind::Connect { socket: socket(fd), addr, result },
+            Pending::Bind { addr, fd } => EventKind::Bind { socket: socket(fd), addr, result },
+            Pending::Listen { fd } => EventKind::Listen { addr: procnet::local_addr(caller.tid, fd), result },
+            Pending::Recvfrom(recv) => return recv.finish(caller, result),
+        })
     }
 }
 
@@ -84,9 +98,14 @@ impl Pending {
 pub fn on_entry(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
     match sc.call {
         Call::Execve | Call::Execveat => Entry::AwaitExit(exec::decode(mem, tid, sc)),
-        Call::Connect | Call::Bind | Call::Listen | Call::Sendto | Call::Sendmsg | Call::Sendmmsg | Call::Socketcall => {
-            net::decode(mem, tid, sc)
-        }
+        Call::Connect
+        | Call::Bind
+        | Call::Listen
+        | Call::Sendto
+        | Call::Sendmsg
+        | Call::Sendmmsg
+        | Call::Recvfrom
+        | Call::Socketcall => net::decode(mem, tid, sc),
         _ => Entry::AwaitExit(files::decode(mem, tid, sc)),
     }
 }

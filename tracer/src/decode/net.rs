@@ -1,13 +1,19 @@
-//! Socket calls: connect and bind peers, listen, and datagrams sent to an explicit
-//! address (sendto/sendmsg/sendmmsg), in the 64-bit and 32-bit layouts.
+//! Socket calls: connect and bind peers, listen, datagrams sent to an explicit address
+//! (sendto/sendmsg/sendmmsg), and DNS answers received with recvfrom, in the 64-bit and
+//! 32-bit layouts.
 
-use runglass_model::EventKind;
+use runglass_model::{EventKind, SocketKind, SyscallResult};
 
 use super::sockaddr::{self, MAX_SOCKADDR};
-use super::{Entry, Pending, Syscall};
+use super::{Caller, Entry, Pending, Syscall, dns};
 use crate::arch::{Abi, Call, socketcall};
 use crate::memory::Memory;
-use crate::sys::Tid;
+use crate::sys::{self, Tid};
+
+/// DNS servers answer from this port.
+const DNS_PORT: u16 = 53;
+/// The largest DNS message (a UDP payload cannot be larger either).
+const MAX_DNS_MESSAGE: usize = 65_535;
 
 /// sendmmsg handles at most this many messages per call (UIO_MAXIOV).
 const MAX_MMSG: usize = 1024;
@@ -16,13 +22,20 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
     match sc.call {
         Call::Socketcall => socketcall(mem, tid, sc),
         Call::Connect => match read_addr(mem, tid, sc.ptr(1), sc.args[2]) {
-            Some(addr) => Entry::AwaitExit(Pending::Connect { addr }),
+            Some(addr) => Entry::AwaitExit(Pending::Connect { addr, fd: sc.int(0) as i32 }),
             None => Entry::Done(Vec::new()),
         },
         Call::Bind => match read_addr(mem, tid, sc.ptr(1), sc.args[2]) {
-            Some(addr) => Entry::AwaitExit(Pending::Bind { addr }),
+            Some(addr) => Entry::AwaitExit(Pending::Bind { addr, fd: sc.int(0) as i32 }),
             None => Entry::Done(Vec::new()),
         },
+        // Where the datagram came from is known only once it has arrived.
+        Call::Recvfrom => Entry::AwaitExit(Pending::Recvfrom(Recvfrom {
+            buf: sc.ptr(1),
+            len: sc.args[2] as u32 as usize,
+            from: sc.ptr(4),
+            from_len: sc.ptr(5),
+        })),
         Call::Listen => Entry::AwaitExit(Pending::Listen { fd: sc.int(0) }),
         Call::Sendto => Entry::Done(read_addr(mem, tid, sc.ptr(4), sc.args[5]).map(send).into_iter().collect()),
         Call::Sendmsg => Entry::Done(msghdr_addr(mem, tid, sc.abi, sc.ptr(1)).map(send).into_iter().collect()),
@@ -42,6 +55,43 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
             Entry::Done(events)
         }
         other => unreachable!("{other:?} is not a socket call"),
+    }
+}
+
+/// The type of the socket at `fd` of process `pid`, asked once the call has succeeded or
+/// failed (a task killed inside the call has no descriptors left to ask).
+pub fn socket_kind(pid: Tid, fd: i32, result: SyscallResult) -> Option<SocketKind> {
+    if result == SyscallResult::Unknown {
+        return None;
+    }
+    sys::socket_type(pid, fd).ok().map(SocketKind::from_so_type)
+}
+
+/// A recvfrom(fd, buf, len, flags, from, from_len) waiting for its datagram.
+#[derive(Clone, Debug)]
+pub struct Recvfrom {
+    buf: u64,
+    len: usize,
+    from: u64,
+    /// Points to a socklen_t (32 bits in every ABI): the source address's length.
+    from_len: u64,
+}
+
+impl Recvfrom {
+    /// A DNS answer, when the datagram came from port 53 and reads as one.
+    pub fn finish(self, caller: Caller, result: SyscallResult) -> Option<EventKind> {
+        let SyscallResult::Ok(received) = result else { return None };
+        let from_len = caller.mem.read_exact(caller.tid, self.from_len, 4).ok()?;
+        let from_len = u32::from_le_bytes(from_len.try_into().ok()?);
+        let server = read_addr(caller.mem, caller.tid, self.from, u64::from(from_len))?;
+        if server.port() != Some(DNS_PORT) {
+            return None;
+        }
+        // With MSG_TRUNC the result is the datagram's length, which may exceed the buffer.
+        let len = usize::try_from(received).ok()?.min(self.len).min(MAX_DNS_MESSAGE);
+        let message = caller.mem.read_exact(caller.tid, self.buf, len).ok()?;
+        let answer = dns::parse_response(&message)?;
+        Some(EventKind::DnsAnswer { server, name: answer.name, rcode: answer.rcode, addrs: answer.addrs })
     }
 }
 
@@ -97,6 +147,7 @@ fn socketcall(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
         socketcall::CONNECT => (Call::Connect, 3),
         socketcall::LISTEN => (Call::Listen, 2),
         socketcall::SENDTO => (Call::Sendto, 6),
+        socketcall::RECVFROM => (Call::Recvfrom, 6),
         socketcall::SENDMSG => (Call::Sendmsg, 3),
         socketcall::SENDMMSG => (Call::Sendmmsg, 4),
         _ => return Entry::Done(Vec::new()),
@@ -108,5 +159,10 @@ fn socketcall(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
     for (i, w) in block.chunks_exact(4).enumerate() {
         args[i] = u64::from(u32::from_le_bytes(w.try_into().expect("4 bytes")));
     }
-    decode(mem, tid, &Syscall { abi: Abi::I386, call, args })
+    match call {
+        // The filter cannot look into the argument block: recvfrom without an address
+        // stops here too, and needs no exit stop.
+        Call::Recvfrom if args[4] == 0 => Entry::Done(Vec::new()),
+        _ => decode(mem, tid, &Syscall { abi: Abi::I386, call, args }),
+    }
 }

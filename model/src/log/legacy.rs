@@ -1,0 +1,99 @@
+//! Event kinds as formats 2 to 4 wrote them. Those formats store (some) events in postcard,
+//! which is positional: a field added to a variant changes how every later byte reads. So
+//! the older layout is kept here, read as it was, and converted into today's [`EventKind`].
+//! Format 5 added the socket type to connect and bind, and the `dns_answer` and
+//! `hosts_name` events.
+
+use serde::Deserialize;
+
+use crate::{ByteString, CloneKind, Event, EventKind, ExitStatus, FileOp, OpenFlags, PathState, Pid, SockAddr};
+use crate::SyscallResult;
+
+/// A whole event as formats 2 and 3 wrote it (postcard).
+#[derive(Deserialize)]
+pub struct EventV4 {
+    time_ns: u64,
+    pid: Pid,
+    tid: Pid,
+    kind: KindV4,
+}
+
+impl From<EventV4> for Event {
+    fn from(e: EventV4) -> Event {
+        Event { time_ns: e.time_ns, pid: e.pid, tid: e.tid, kind: e.kind.into() }
+    }
+}
+
+/// [`EventKind`] up to format 4: the same variants in the same order, connect and bind
+/// without their socket type.
+#[derive(Deserialize)]
+pub enum KindV4 {
+    Spawn { parent: Pid, parent_tid: Pid, kind: CloneKind },
+    Exec { path: ByteString, argv: Vec<ByteString>, cwd: ByteString, former_tid: Option<Pid>, result: SyscallResult },
+    Open { path: ByteString, flags: OpenFlags, mode: u32, result: SyscallResult },
+    File { op: FileOp, path: ByteString, result: SyscallResult },
+    Connect { addr: SockAddr, result: SyscallResult },
+    Bind { addr: SockAddr, result: SyscallResult },
+    Listen { addr: Option<SockAddr>, result: SyscallResult },
+    Send { addr: SockAddr },
+    Signal { signal: i32 },
+    Exit { status: ExitStatus },
+    HandedOff { keeper: Pid },
+    Adopted,
+    Gone,
+    Before { path: ByteString, followed: bool, state: Option<PathState> },
+}
+
+impl From<KindV4> for EventKind {
+    fn from(kind: KindV4) -> EventKind {
+        match kind {
+            KindV4::Spawn { parent, parent_tid, kind } => EventKind::Spawn { parent, parent_tid, kind },
+            KindV4::Exec { path, argv, cwd, former_tid, result } => {
+                EventKind::Exec { path, argv, cwd, former_tid, result }
+            }
+            KindV4::Open { path, flags, mode, result } => EventKind::Open { path, flags, mode, result },
+            KindV4::File { op, path, result } => EventKind::File { op, path, result },
+            KindV4::Connect { addr, result } => EventKind::Connect { addr, result, socket: None },
+            KindV4::Bind { addr, result } => EventKind::Bind { addr, result, socket: None },
+            KindV4::Listen { addr, result } => EventKind::Listen { addr, result },
+            KindV4::Send { addr } => EventKind::Send { addr },
+            KindV4::Signal { signal } => EventKind::Signal { signal },
+            KindV4::Exit { status } => EventKind::Exit { status },
+            KindV4::HandedOff { keeper } => EventKind::HandedOff { keeper },
+            KindV4::Adopted => EventKind::Adopted,
+            KindV4::Gone => EventKind::Gone,
+            KindV4::Before { path, followed, state } => EventKind::Before { path, followed, state },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The layout of `EventKind` before format 5, written with serde so that the test
+    /// produces the very bytes a format-4 writer did.
+    #[derive(serde::Serialize)]
+    enum WrittenV4 {
+        #[allow(dead_code)]
+        Spawn,
+        #[allow(dead_code)]
+        Exec,
+        #[allow(dead_code)]
+        Open,
+        #[allow(dead_code)]
+        File,
+        Connect { addr: SockAddr, result: SyscallResult },
+    }
+
+    #[test]
+    fn a_format_4_connect_reads_with_no_socket_type() {
+        let addr = SockAddr::Inet { ip: [10, 1, 2, 3].into(), port: 443 };
+        let bytes = postcard::to_allocvec(&WrittenV4::Connect { addr: addr.clone(), result: SyscallResult::Ok(0) })
+            .expect("serializes");
+        let kind: EventKind = postcard::from_bytes::<KindV4>(&bytes).expect("reads").into();
+        assert_eq!(kind, EventKind::Connect { addr, result: SyscallResult::Ok(0), socket: None });
+        // Today's layout reads the same bytes differently: that is why this module exists.
+        assert_ne!(postcard::from_bytes::<EventKind>(&bytes).ok(), Some(kind));
+    }
+}
