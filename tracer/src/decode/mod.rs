@@ -4,6 +4,7 @@
 //! memory ([`on_entry`]); calls whose result matters are completed at the syscall-exit
 //! stop ([`Pending::finish`]). One file per family: exec, files, net.
 
+pub mod dns;
 mod exec;
 mod files;
 mod net;
