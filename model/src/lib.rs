@@ -8,6 +8,7 @@
 
 pub mod bytes;
 pub mod event;
+pub mod host_name;
 pub mod log;
 pub mod receipt;
 pub mod receipt_json;

@@ -5,6 +5,7 @@
 //! stop ([`Pending::finish`]). One file per family: exec, files, net; the bytes a call
 //! carries are parsed by their own modules: sockaddr, dns, procnet.
 
+pub mod dns;
 mod exec;
 mod files;
 mod net;
