@@ -17,6 +17,9 @@ command -v chromium >/dev/null || need+=(chromium)
 # system-wide one); busybox-static: the root filesystem of the image they import.
 command -v dockerd >/dev/null || need+=(docker.io)
 [ -e /bin/busybox ] || need+=(busybox-static)
+# python3: the network tests' traced Python programs (tests/network_names.rs runs
+# /usr/bin/python3 by that path, so that argv is exactly what it ran).
+[ -x /usr/bin/python3 ] || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tests/run-all.sh: please install: ${need[*]} (apt-get install ${need[*]})" >&2

@@ -16,8 +16,6 @@ mod git;
 mod host_names;
 mod manual;
 mod github;
-// Not called yet: deep mode's naming of addresses (issue 8) will use it.
-#[allow(dead_code)]
 mod hosts_file;
 mod normal;
 mod output;

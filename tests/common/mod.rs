@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod dns_server;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
