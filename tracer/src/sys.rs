@@ -163,24 +163,38 @@ pub fn pread_mem(mem: &OwnedFd, addr: u64, buf: &mut [u8]) -> Result<usize, Errn
 // ---------------------------------------------------------------------------------------
 // Tracee sockets
 
-/// `SO_TYPE` of descriptor `fd` of process `pid` (SOCK_STREAM, SOCK_DGRAM, ...): the
-/// descriptor is copied into this process with pidfd_getfd (Linux 5.6; a tracer may), asked,
-/// and closed. An error means the type is not known (an older kernel, the fd is gone).
-pub fn socket_type(pid: Tid, fd: i32) -> Result<i32, Errno> {
-    // SAFETY: pidfd_open takes no memory arguments; a non-negative result is a new fd that
-    // we own from here on.
+/// A copy of descriptor `fd` of process `pid`, made with pidfd_getfd (Linux 5.6; a tracer
+/// may), so that the socket behind it can be asked about. An error means it cannot be known
+/// (an older kernel, the descriptor is gone).
+pub fn socket_of(pid: Tid, fd: i32) -> Result<OwnedFd, Errno> {
+    // SAFETY: pidfd_open takes no memory arguments; a non-negative result is a new
+    // descriptor, owned from here on.
     let pidfd = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
-    // SAFETY: as above; the copy is a new descriptor of ours.
+    // SAFETY: no memory arguments; the result is a new descriptor of ours, owned as above.
     let copy = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) })?;
-    let copy = unsafe { OwnedFd::from_raw_fd(copy as RawFd) };
+    Ok(unsafe { OwnedFd::from_raw_fd(copy as RawFd) })
+}
+
+/// `SO_TYPE` of a socket: SOCK_STREAM, SOCK_DGRAM, ...
+pub fn socket_type(socket: &OwnedFd) -> Result<i32, Errno> {
     let mut value: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: value and len are ours and sized as getsockopt(SO_TYPE) writes them.
     let r = unsafe {
-        libc::getsockopt(copy.as_raw_fd(), libc::SOL_SOCKET, libc::SO_TYPE, (&raw mut value).cast(), &mut len)
+        libc::getsockopt(socket.as_raw_fd(), libc::SOL_SOCKET, libc::SO_TYPE, (&raw mut value).cast(), &mut len)
     };
     Errno::result(r).map(|_| value)
+}
+
+/// A socket's own address (getsockname), as `struct sockaddr` bytes.
+pub fn socket_name(socket: &OwnedFd) -> Result<Vec<u8>, Errno> {
+    let mut storage = [0u8; std::mem::size_of::<libc::sockaddr_storage>()];
+    let mut len = storage.len() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into storage, which we own, and updates len.
+    let r = unsafe { libc::getsockname(socket.as_raw_fd(), storage.as_mut_ptr().cast(), &mut len) };
+    Errno::result(r)?;
+    Ok(storage[..(len as usize).min(storage.len())].to_vec())
 }
 
 // ---------------------------------------------------------------------------------------

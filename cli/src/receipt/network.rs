@@ -48,6 +48,10 @@ impl NetworkTable {
         let at = ms(event.time_ns);
         let pid = event.pid;
         match &event.kind {
+            // A failed connect to a unix socket reached nothing (glibc tries nscd's socket
+            // before every lookup); inet peers that refused are listed, they exist.
+            EventKind::Connect { addr: SockAddr::Unix { .. } | SockAddr::UnixAbstract { .. }, result, .. }
+                if !result.is_ok() && *result != SyscallResult::Unknown => {}
             EventKind::Connect { addr, result, socket } => {
                 let outcome = match result {
                     SyscallResult::Ok(_) => PeerResult::Connected,
@@ -336,6 +340,17 @@ mod tests {
             ]
         );
         assert_eq!(n.lookups[0].server, "127.0.0.53:53");
+    }
+
+    #[test]
+    fn a_failed_connect_to_a_unix_socket_is_not_a_peer() {
+        let unix = |path: &str| SockAddr::Unix { path: path.into() };
+        let n = fold(&[
+            (7, EventKind::Connect { addr: unix("/run/nscd/socket"), result: SyscallResult::Err(Errno(2)), socket: None }),
+            (7, EventKind::Connect { addr: unix("/run/docker.sock"), result: SyscallResult::Ok(0), socket: None }),
+        ]);
+        let paths: Vec<_> = n.unix.iter().map(|u| u.path.to_string_lossy().into_owned()).collect();
+        assert_eq!(paths, ["/run/docker.sock"]);
     }
 
     #[test]

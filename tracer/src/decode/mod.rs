@@ -82,13 +82,19 @@ pub struct Caller<'a> {
 impl Pending {
     /// The event for this call given its result, if it makes one.
     pub fn finish(self, caller: Caller, result: SyscallResult) -> Option<EventKind> {
-        let socket = |fd| net::socket_kind(caller.pid, fd, result);
         Some(match self {
             Pending::Exec { path, argv, cwd } => EventKind::Exec { path, argv, cwd, former_tid: None, result },
             Pending::Open { path, flags, mode } => EventKind::Open { path, flags, mode, result },
             Pending::File { op, path } => EventKind::File { op, path, result },
-            Pending::Connect { addr, fd } => EventKind::Connect { socket: socket(fd), addr, result },
-            Pending::Bind { addr, fd } => EventKind::Bind { socket: socket(fd), addr, result },
+            Pending::Connect { addr, fd } => {
+                let (socket, _) = net::socket_facts(caller.pid, fd, result, None);
+                EventKind::Connect { socket, addr, result }
+            }
+            Pending::Bind { addr, fd } => {
+                // A port-0 bind is shown with the port it got (a UDP socket listens there).
+                let (socket, chosen) = net::socket_facts(caller.pid, fd, result, Some(&addr));
+                EventKind::Bind { socket, addr: chosen.unwrap_or(addr), result }
+            }
             Pending::Listen { fd } => EventKind::Listen { addr: procnet::local_addr(caller.tid, fd), result },
             Pending::Recvfrom(recv) => return recv.finish(caller, result),
         })

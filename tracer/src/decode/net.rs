@@ -2,7 +2,7 @@
 //! (sendto/sendmsg/sendmmsg), and DNS answers received with recvfrom, in the 64-bit and
 //! 32-bit layouts.
 
-use runglass_model::{EventKind, SocketKind, SyscallResult};
+use runglass_model::{EventKind, SockAddr, SocketKind, SyscallResult};
 
 use super::sockaddr::{self, MAX_SOCKADDR};
 use super::{Caller, Entry, Pending, Syscall, dns};
@@ -59,12 +59,21 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
 }
 
 /// The type of the socket at `fd` of process `pid`, asked once the call has succeeded or
-/// failed (a task killed inside the call has no descriptors left to ask).
-pub fn socket_kind(pid: Tid, fd: i32, result: SyscallResult) -> Option<SocketKind> {
+/// failed (a task killed inside the call has no descriptors left to ask); and, after a
+/// successful bind to port 0, the address with the port the kernel chose.
+pub fn socket_facts(pid: Tid, fd: i32, result: SyscallResult, bound: Option<&SockAddr>) -> (Option<SocketKind>, Option<SockAddr>) {
     if result == SyscallResult::Unknown {
-        return None;
+        return (None, None);
     }
-    sys::socket_type(pid, fd).ok().map(SocketKind::from_so_type)
+    let Ok(socket) = sys::socket_of(pid, fd) else { return (None, None) };
+    let kind = sys::socket_type(&socket).ok().map(SocketKind::from_so_type);
+    let chosen = match bound {
+        Some(addr) if addr.port() == Some(0) && result.is_ok() => {
+            sys::socket_name(&socket).ok().and_then(|name| sockaddr::parse(&name))
+        }
+        _ => None,
+    };
+    (kind, chosen)
 }
 
 /// A recvfrom(fd, buf, len, flags, from, from_len) waiting for its datagram.
