@@ -8,6 +8,7 @@
 //! looked up once per run. This runs on the thread that writes the log, not while the
 //! task waits.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Read;
@@ -54,12 +55,14 @@ impl HostNames {
         let file = open_regular(&format!("/proc/{pid}/root/etc/hosts")).or_else(|| open_regular("/etc/hosts"))?;
         let meta = file.metadata().ok()?;
         let key = (meta.dev(), meta.ino(), meta.size(), meta.mtime_nsec() + meta.mtime() * 1_000_000_000);
-        if !self.files.contains_key(&key) {
-            let mut bytes = Vec::new();
-            file.take(MAX_HOSTS_FILE).read_to_end(&mut bytes).ok()?;
-            self.files.insert(key, HostsFile::parse(&bytes));
+        match self.files.entry(key) {
+            Entry::Occupied(known) => Some(known.into_mut()),
+            Entry::Vacant(new) => {
+                let mut bytes = Vec::new();
+                file.take(MAX_HOSTS_FILE).read_to_end(&mut bytes).ok()?;
+                Some(new.insert(HostsFile::parse(&bytes)))
+            }
         }
-        self.files.get(&key)
     }
 }
 

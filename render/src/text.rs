@@ -142,6 +142,60 @@ pub fn process_end(p: &Process) -> String {
     }
 }
 
+/// `127.0.0.21 127.0.0.22`, `no such name`, `no addresses`, `server failure (rcode 2)`.
+pub fn lookup_answer(l: &Lookup) -> String {
+    match &l.status {
+        LookupStatus::Answered if l.addresses.is_empty() => "no addresses".to_string(),
+        LookupStatus::Answered => l.addresses.join(" "),
+        LookupStatus::NoSuchName => "no such name".to_string(),
+        LookupStatus::Failed { rcode } => format!("{} (rcode {rcode})", rcode_name(*rcode)),
+    }
+}
+
+/// RFC 1035 / 6895 names of the usual DNS error codes.
+fn rcode_name(rcode: u8) -> &'static str {
+    match rcode {
+        1 => "format error",
+        2 => "server failure",
+        4 => "not implemented",
+        5 => "refused",
+        _ => "error",
+    }
+}
+
+/// `127.0.0.1:80`, `[::1]:80`.
+pub fn socket_address(address: &str, port: u16) -> String {
+    if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") }
+}
+
+/// `registry.example.org:443 (93.184.216.34)` when the peer's name is known, else the
+/// address and port.
+pub fn named_peer(p: &Peer) -> String {
+    match &p.host {
+        Some(host) => format!("{host}:{} ({})", p.port, p.address),
+        None => socket_address(&p.address, p.port),
+    }
+}
+
+
+/// `GitHub Actions, owner/name, pull request #12, commit 0123456789ab` (what is known of it).
+/// The names come from the CI's environment: control characters are shown escaped.
+pub fn ci_build(ci: &CiBuild) -> String {
+    let shown = |s: &str| ByteString(s.as_bytes().to_vec()).escaped();
+    let mut parts = vec![ci.provider.title().to_string()];
+    parts.extend(ci.repository.as_deref().map(shown));
+    parts.extend(ci.pull_request.map(|n| format!("pull request #{n}")));
+    parts.extend(ci.commit.as_deref().map(|c| format!("commit {}", shown(c.get(..12).unwrap_or(c)))));
+    parts.join(", ")
+}
+
+/// The CI run's page, when it is a web address a reader can follow (http or https, with no
+/// spaces or control characters).
+pub fn ci_run_url(ci: &CiBuild) -> Option<&str> {
+    let clean = |u: &&str| !u.chars().any(|c| c.is_control() || c.is_whitespace());
+    ci.run_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")).filter(clean)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,58 +252,5 @@ mod tests {
     fn shorten_keeps_short_lines_and_cuts_long_ones_on_characters() {
         assert_eq!(shorten("ls -l", 5), "ls -l");
         assert_eq!(shorten("échoué", 4), "éch…");
-    }
-}
-
-/// `GitHub Actions, owner/name, pull request #12, commit 0123456789ab` (what is known of it).
-/// The names come from the CI's environment: control characters are shown escaped.
-pub fn ci_build(ci: &CiBuild) -> String {
-    let shown = |s: &str| ByteString(s.as_bytes().to_vec()).escaped();
-    let mut parts = vec![ci.provider.title().to_string()];
-    parts.extend(ci.repository.as_deref().map(shown));
-    parts.extend(ci.pull_request.map(|n| format!("pull request #{n}")));
-    parts.extend(ci.commit.as_deref().map(|c| format!("commit {}", shown(c.get(..12).unwrap_or(c)))));
-    parts.join(", ")
-}
-
-/// The CI run's page, when it is a web address a reader can follow (http or https, with no
-/// spaces or control characters).
-pub fn ci_run_url(ci: &CiBuild) -> Option<&str> {
-    let clean = |u: &&str| !u.chars().any(|c| c.is_control() || c.is_whitespace());
-    ci.run_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")).filter(clean)
-}
-
-/// `127.0.0.21 127.0.0.22`, `no such name`, `no addresses`, `server failure (rcode 2)`.
-pub fn lookup_answer(l: &Lookup) -> String {
-    match &l.status {
-        LookupStatus::Answered if l.addresses.is_empty() => "no addresses".to_string(),
-        LookupStatus::Answered => l.addresses.join(" "),
-        LookupStatus::NoSuchName => "no such name".to_string(),
-        LookupStatus::Failed { rcode } => format!("{} (rcode {rcode})", rcode_name(*rcode)),
-    }
-}
-
-/// RFC 1035 / 6895 names of the usual DNS error codes.
-fn rcode_name(rcode: u8) -> &'static str {
-    match rcode {
-        1 => "format error",
-        2 => "server failure",
-        4 => "not implemented",
-        5 => "refused",
-        _ => "error",
-    }
-}
-
-/// `127.0.0.1:80`, `[::1]:80`.
-pub fn socket_address(address: &str, port: u16) -> String {
-    if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") }
-}
-
-/// `registry.example.org:443 (93.184.216.34)` when the peer's name is known, else the
-/// address and port.
-pub fn named_peer(p: &Peer) -> String {
-    match &p.host {
-        Some(host) => format!("{host}:{} ({})", p.port, p.address),
-        None => socket_address(&p.address, p.port),
     }
 }
