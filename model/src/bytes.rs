@@ -188,9 +188,10 @@ impl<'de> Visitor<'de> for ByteStringVisitor {
         while let Some(key) = map.next_key::<String>()? {
             if key == "hex" {
                 let text: String = map.next_value()?;
-                bytes = Some(hex_decode(&text).ok_or_else(|| {
-                    de::Error::invalid_value(de::Unexpected::Str(&text), &"hexadecimal digits")
-                })?);
+                bytes = Some(
+                    hex_decode(&text)
+                        .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Str(&text), &"hexadecimal digits"))?,
+                );
             } else {
                 map.next_value::<de::IgnoredAny>()?;
             }
@@ -204,13 +205,10 @@ fn hex_encode(bytes: &[u8]) -> String {
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

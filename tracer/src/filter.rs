@@ -98,7 +98,12 @@ pub fn build(opts: FilterOptions) -> Vec<libc::sock_filter> {
                 Trap::OpenFlagsInArg(arg) => {
                     p.push(Mark(Label::Block(abi, i)));
                     p.push(Load(off_arg_lo(arg)));
-                    p.push(Jump { op: BPF_JMP_JSET_K, k: OPEN_WRITE_MASK, yes: To(Label::Trace), no: To(Label::Allow) });
+                    p.push(Jump {
+                        op: BPF_JMP_JSET_K,
+                        k: OPEN_WRITE_MASK,
+                        yes: To(Label::Trace),
+                        no: To(Label::Allow),
+                    });
                 }
                 Trap::NonNullArg(arg) => {
                     p.push(Mark(Label::Block(abi, i)));
@@ -175,7 +180,7 @@ mod tests {
 
     /// A classic-BPF interpreter for the subset we emit, to check the program's decisions.
     fn run(prog: &[libc::sock_filter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
-        let mut data = vec![0u8; 64];
+        let mut data = [0u8; 64];
         data[0..4].copy_from_slice(&nr.to_le_bytes());
         data[4..8].copy_from_slice(&arch.to_le_bytes());
         for (i, a) in args.iter().enumerate() {
@@ -216,7 +221,9 @@ mod tests {
     #[test]
     fn every_call_of_every_table_is_traced_when_it_writes() {
         let prog = build(FilterOptions { reads: false });
-        for (abi, arch) in [(Abi::X86_64, AUDIT_ARCH_X86_64), (Abi::X32, AUDIT_ARCH_X86_64), (Abi::I386, AUDIT_ARCH_I386)] {
+        for (abi, arch) in
+            [(Abi::X86_64, AUDIT_ARCH_X86_64), (Abi::X32, AUDIT_ARCH_X86_64), (Abi::I386, AUDIT_ARCH_I386)]
+        {
             for (n, call) in abi.table().calls {
                 let args = match call {
                     Call::Socketcall => [3, 0, 0, 0, 0, 0],

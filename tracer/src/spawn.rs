@@ -24,7 +24,14 @@ pub struct Command {
 impl Command {
     /// `argv[0]` is `program`; more arguments follow with [`Command::args`].
     pub fn new(program: impl Into<OsString>) -> Self {
-        Command { program: program.into(), args: Vec::new(), env: None, cwd: None, stdio: [None, None, None], controlling_tty: None }
+        Command {
+            program: program.into(),
+            args: Vec::new(),
+            env: None,
+            cwd: None,
+            stdio: [None, None, None],
+            controlling_tty: None,
+        }
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Self {
@@ -89,7 +96,8 @@ impl Command {
         let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
         let program = resolve_program(&self.program, path_var.as_deref(), self.cwd.as_deref())?;
         let cstr = |s: &OsStr| {
-            CString::new(s.as_bytes()).map_err(|_| Error::sys(format!("{:?} contains a NUL byte", s), nix::errno::Errno::EINVAL))
+            CString::new(s.as_bytes())
+                .map_err(|_| Error::sys(format!("{:?} contains a NUL byte", s), nix::errno::Errno::EINVAL))
         };
         let mut argv = vec![cstr(&self.program)?];
         for a in &self.args {
@@ -132,10 +140,11 @@ fn resolve_program(program: &OsStr, path_var: Option<&OsStr>, cwd: Option<&Path>
             _ => dir,
         };
         let candidate = dir.join(program);
-        if let Ok(meta) = std::fs::metadata(&candidate) {
-            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                return Ok(candidate);
-            }
+        if let Ok(meta) = std::fs::metadata(&candidate)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o111 != 0
+        {
+            return Ok(candidate);
         }
     }
     Err(Error::CommandNotFound(program.to_owned()))

@@ -124,11 +124,9 @@ pub fn syscall_info(tid: Tid) -> Result<SyscallInfo, Errno> {
     // member reads initialized memory of the right type.
     Ok(unsafe {
         match info.op {
-            libc::PTRACE_SYSCALL_INFO_SECCOMP => SyscallInfo::Seccomp {
-                arch: info.arch,
-                nr: info.u.seccomp.nr,
-                args: info.u.seccomp.args,
-            },
+            libc::PTRACE_SYSCALL_INFO_SECCOMP => {
+                SyscallInfo::Seccomp { arch: info.arch, nr: info.u.seccomp.nr, args: info.u.seccomp.args }
+            }
             libc::PTRACE_SYSCALL_INFO_ENTRY => SyscallInfo::Entry,
             libc::PTRACE_SYSCALL_INFO_EXIT => SyscallInfo::Exit { rval: info.u.exit.sval },
             _ => SyscallInfo::None,
@@ -154,9 +152,7 @@ pub fn process_vm_read(tid: Tid, addr: u64, buf: &mut [u8]) -> Result<usize, Err
 /// refused).
 pub fn pread_mem(mem: &OwnedFd, addr: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: pread writes at most buf.len() bytes into buf, which we own mutably.
-    let n = unsafe {
-        libc::pread64(mem.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), addr as libc::off64_t)
-    };
+    let n = unsafe { libc::pread64(mem.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), addr as libc::off64_t) };
     Errno::result(n).map(|n| n as usize)
 }
 
@@ -288,14 +284,7 @@ pub fn fork_child(spec: &ChildSpec) -> Result<ForkedChild, Errno> {
         // SAFETY: child after fork; see above. Every pointer refers to memory that was
         // valid in the parent at fork time and is copied into this address space.
         unsafe {
-            child_after_fork(
-                spec,
-                &prog,
-                argv.as_ptr(),
-                envp.as_ptr(),
-                go_read.as_raw_fd(),
-                err_write.as_raw_fd(),
-            )
+            child_after_fork(spec, &prog, argv.as_ptr(), envp.as_ptr(), go_read.as_raw_fd(), err_write.as_raw_fd())
         }
     }
     drop(go_read);
@@ -336,22 +325,22 @@ unsafe fn child_after_fork(
             }
         }
 
-        if let Some(tty) = spec.controlling_tty {
-            if libc::setsid() < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) < 0 {
-                fail(ChildStep::Terminal);
-            }
+        if let Some(tty) = spec.controlling_tty
+            && (libc::setsid() < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) < 0)
+        {
+            fail(ChildStep::Terminal);
         }
         for (target, source) in spec.stdio.iter().enumerate() {
-            if let Some(fd) = *source {
-                if libc::dup2(fd, target as i32) < 0 {
-                    fail(ChildStep::Stdio);
-                }
+            if let Some(fd) = *source
+                && libc::dup2(fd, target as i32) < 0
+            {
+                fail(ChildStep::Stdio);
             }
         }
-        if let Some(cwd) = &spec.cwd {
-            if libc::chdir(cwd.as_ptr()) < 0 {
-                fail(ChildStep::Chdir);
-            }
+        if let Some(cwd) = &spec.cwd
+            && libc::chdir(cwd.as_ptr()) < 0
+        {
+            fail(ChildStep::Chdir);
         }
 
         // Wait until the tracer has seized us: a filter that returns TRACE with no
@@ -372,12 +361,7 @@ unsafe fn child_after_fork(
         // from switching on the speculative-store-bypass mitigation, which would slow the
         // command down for reasons that have nothing to do with tracing.
         let install = |flags: libc::c_ulong| {
-            libc::syscall(
-                libc::SYS_seccomp,
-                libc::SECCOMP_SET_MODE_FILTER,
-                flags,
-                prog as *const libc::sock_fprog,
-            )
+            libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags, prog as *const libc::sock_fprog)
         };
         let mut ok = spec.filter.is_none() || install(libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW) == 0 || install(0) == 0;
         if !ok && *libc::__errno_location() == libc::EACCES {

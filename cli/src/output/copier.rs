@@ -80,7 +80,8 @@ impl Draining {
     /// Waits for the drain; returns the receipt's view of the stream and whether the
     /// stream was still open when the drain stopped.
     pub fn finish(self) -> anyhow::Result<(Stream, bool)> {
-        let copied = self.thread.join().map_err(|_| anyhow!("the thread copying the command's {} panicked", self.file_name))?;
+        let copied =
+            self.thread.join().map_err(|_| anyhow!("the thread copying the command's {} panicked", self.file_name))?;
         if let Some(e) = copied.read_error {
             return Err(e).with_context(|| format!("reading the command's {}", self.file_name));
         }
@@ -107,15 +108,15 @@ struct Sink {
 impl Sink {
     fn write(&mut self, chunk: &[u8]) {
         // The user first: echo is what makes the output live.
-        if let Some(echo) = &self.echo {
-            if fdio::write_all(echo.as_fd(), chunk, None).is_err() {
-                self.echo = None;
-            }
+        if let Some(echo) = &self.echo
+            && fdio::write_all(echo.as_fd(), chunk, None).is_err()
+        {
+            self.echo = None;
         }
-        if let Some(file) = &mut self.file {
-            if let Err(e) = file.write_all(chunk) {
-                self.fail_file(e);
-            }
+        if let Some(file) = &mut self.file
+            && let Err(e) = file.write_all(chunk)
+        {
+            self.fail_file(e);
         }
         self.excerpt.push(chunk);
     }

@@ -36,7 +36,14 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
     Risk { level, notes }
 }
 
-fn note(id: &str, severity: Severity, title: &str, detail: String, evidence: Vec<String>, recommendation: &str) -> RiskNote {
+fn note(
+    id: &str,
+    severity: Severity,
+    title: &str,
+    detail: String,
+    evidence: Vec<String>,
+    recommendation: &str,
+) -> RiskNote {
     RiskNote {
         id: id.to_string(),
         title: title.to_string(),
@@ -67,10 +74,30 @@ fn command_failed(r: &Receipt) -> Option<RiskNote> {
     let status = r.outcome.status;
     let (id, severity, title, rec) = match status {
         RunStatus::Completed => return None,
-        RunStatus::Failed => ("command-failed", Severity::Medium, "The command failed", "Check the output: a failed run may have left changes half done."),
-        RunStatus::Interrupted => ("command-interrupted", Severity::Medium, "The command was interrupted", "Changes may be half done; review them or revert."),
-        RunStatus::TimedOut => ("command-timed-out", Severity::Medium, "The command timed out", "Changes may be half done; review them or revert."),
-        RunStatus::FailedToStart => ("command-not-started", Severity::Low, "The command did not start", "Check the command name and its permissions."),
+        RunStatus::Failed => (
+            "command-failed",
+            Severity::Medium,
+            "The command failed",
+            "Check the output: a failed run may have left changes half done.",
+        ),
+        RunStatus::Interrupted => (
+            "command-interrupted",
+            Severity::Medium,
+            "The command was interrupted",
+            "Changes may be half done; review them or revert.",
+        ),
+        RunStatus::TimedOut => (
+            "command-timed-out",
+            Severity::Medium,
+            "The command timed out",
+            "Changes may be half done; review them or revert.",
+        ),
+        RunStatus::FailedToStart => (
+            "command-not-started",
+            Severity::Low,
+            "The command did not start",
+            "Check the command name and its permissions.",
+        ),
     };
     let detail = match (&r.outcome.exit, &r.outcome.message) {
         (_, Some(msg)) => msg.clone(),
@@ -242,7 +269,11 @@ fn download_executed(r: &Receipt) -> Option<RiskNote> {
     for p in &r.processes {
         for exec in &p.execs {
             if written_by_downloader(exec.path.as_bytes()) {
-                evidence.push(format!("{} ran {}, which a downloader wrote", who(p.pid, &exec.argv), exec.path.shell_word()));
+                evidence.push(format!(
+                    "{} ran {}, which a downloader wrote",
+                    who(p.pid, &exec.argv),
+                    exec.path.shell_word()
+                ));
             }
         }
     }
@@ -332,45 +363,113 @@ enum Place {
 impl Place {
     fn note(self) -> (&'static str, Severity, &'static str, &'static str) {
         match self {
-            Place::Ssh => ("ssh-changed", Severity::High, "SSH configuration or keys changed", "Check ~/.ssh: authorized_keys and config decide who and what can log in."),
-            Place::ShellStartup => ("shell-startup-changed", Severity::High, "Shell startup files changed", "Read the change: anything added there runs in every new shell."),
-            Place::Crontab => ("crontab-changed", Severity::High, "Scheduled jobs changed", "Check the crontab: jobs there run unattended."),
-            Place::SystemdUnit => ("systemd-unit-changed", Severity::High, "systemd units changed", "Check the unit: services run at boot or login."),
-            Place::Sudoers => ("sudoers-changed", Severity::High, "sudo rules changed", "Check /etc/sudoers and /etc/sudoers.d: they grant root."),
-            Place::Etc => ("etc-changed", Severity::High, "System configuration in /etc changed", "Review each change; revert what the command should not have touched."),
-            Place::System => ("system-files-changed", Severity::Medium, "System directories changed", "Software was installed or changed outside the project (/usr, /opt, /var)."),
-            Place::HomeDotfile => ("home-config-changed", Severity::Medium, "Configuration in the home directory changed", "Review the change: settings there affect every program you run."),
-            Place::Elsewhere => ("writes-outside-cwd", Severity::Low, "Files changed outside the working directory", "Check that these writes were expected."),
+            Place::Ssh => (
+                "ssh-changed",
+                Severity::High,
+                "SSH configuration or keys changed",
+                "Check ~/.ssh: authorized_keys and config decide who and what can log in.",
+            ),
+            Place::ShellStartup => (
+                "shell-startup-changed",
+                Severity::High,
+                "Shell startup files changed",
+                "Read the change: anything added there runs in every new shell.",
+            ),
+            Place::Crontab => (
+                "crontab-changed",
+                Severity::High,
+                "Scheduled jobs changed",
+                "Check the crontab: jobs there run unattended.",
+            ),
+            Place::SystemdUnit => (
+                "systemd-unit-changed",
+                Severity::High,
+                "systemd units changed",
+                "Check the unit: services run at boot or login.",
+            ),
+            Place::Sudoers => (
+                "sudoers-changed",
+                Severity::High,
+                "sudo rules changed",
+                "Check /etc/sudoers and /etc/sudoers.d: they grant root.",
+            ),
+            Place::Etc => (
+                "etc-changed",
+                Severity::High,
+                "System configuration in /etc changed",
+                "Review each change; revert what the command should not have touched.",
+            ),
+            Place::System => (
+                "system-files-changed",
+                Severity::Medium,
+                "System directories changed",
+                "Software was installed or changed outside the project (/usr, /opt, /var).",
+            ),
+            Place::HomeDotfile => (
+                "home-config-changed",
+                Severity::Medium,
+                "Configuration in the home directory changed",
+                "Review the change: settings there affect every program you run.",
+            ),
+            Place::Elsewhere => (
+                "writes-outside-cwd",
+                Severity::Low,
+                "Files changed outside the working directory",
+                "Check that these writes were expected.",
+            ),
         }
     }
 }
 
 const SHELL_STARTUP: [&str; 12] = [
-    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile", ".zshrc", ".zprofile", ".zshenv",
-    ".zlogin", ".kshrc", ".cshrc", ".tcshrc",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    ".zlogin",
+    ".kshrc",
+    ".cshrc",
+    ".tcshrc",
 ];
 
 fn place(path: &[u8], home: Option<&[u8]>) -> Place {
     let p = String::from_utf8_lossy(path);
-    let in_home = home.and_then(|h| super::file_actions::relative(path, h)).map(|r| String::from_utf8_lossy(r).into_owned());
+    let in_home =
+        home.and_then(|h| super::file_actions::relative(path, h)).map(|r| String::from_utf8_lossy(r).into_owned());
     if let Some(rel) = &in_home {
         if rel.starts_with(".ssh/") {
             return Place::Ssh;
         }
-        if SHELL_STARTUP.contains(&rel.as_str()) || rel == ".config/fish/config.fish" || rel.starts_with(".config/fish/conf.d/") {
+        if SHELL_STARTUP.contains(&rel.as_str())
+            || rel == ".config/fish/config.fish"
+            || rel.starts_with(".config/fish/conf.d/")
+        {
             return Place::ShellStartup;
         }
         if rel.starts_with(".config/systemd/") || rel.starts_with(".local/share/systemd/") {
             return Place::SystemdUnit;
         }
     }
-    if p == "/etc/profile" || p.starts_with("/etc/profile.d/") || p == "/etc/bash.bashrc" || p.starts_with("/etc/zsh/") || p == "/etc/environment" {
+    if p == "/etc/profile"
+        || p.starts_with("/etc/profile.d/")
+        || p == "/etc/bash.bashrc"
+        || p.starts_with("/etc/zsh/")
+        || p == "/etc/environment"
+    {
         return Place::ShellStartup;
     }
     if p.starts_with("/var/spool/cron/") || p == "/etc/crontab" || p.starts_with("/etc/cron.") {
         return Place::Crontab;
     }
-    if p.starts_with("/etc/systemd/") || p.starts_with("/lib/systemd/system/") || p.starts_with("/usr/lib/systemd/") || p.starts_with("/run/systemd/system/") {
+    if p.starts_with("/etc/systemd/")
+        || p.starts_with("/lib/systemd/system/")
+        || p.starts_with("/usr/lib/systemd/")
+        || p.starts_with("/run/systemd/system/")
+    {
         return Place::SystemdUnit;
     }
     if p == "/etc/sudoers" || p.starts_with("/etc/sudoers.d/") {
@@ -389,10 +488,11 @@ fn place(path: &[u8], home: Option<&[u8]>) -> Place {
     if ["/usr/", "/opt/", "/var/", "/boot/", "/lib", "/bin/", "/sbin/", "/srv/"].iter().any(|t| p.starts_with(t)) {
         return Place::System;
     }
-    if let Some(rel) = &in_home {
-        if rel.starts_with('.') && !rel.starts_with(".cache/") {
-            return Place::HomeDotfile;
-        }
+    if let Some(rel) = &in_home
+        && rel.starts_with('.')
+        && !rel.starts_with(".cache/")
+    {
+        return Place::HomeDotfile;
     }
     Place::Elsewhere
 }
@@ -406,10 +506,11 @@ fn sensitive_writes(r: &Receipt, ctx: &RiskContext) -> Vec<RiskNote> {
     for o in &r.files.outside {
         let actions: Vec<&str> = o.by.iter().map(|a| a.action.as_str()).collect();
         let first = o.by.first().map(|a| who(a.pid, &a.argv)).unwrap_or_default();
-        by_place
-            .entry(place(o.path.as_bytes(), home))
-            .or_default()
-            .push(format!("{} ({}) by {first}", o.path.shell_word(), dedup(actions).join(", ")));
+        by_place.entry(place(o.path.as_bytes(), home)).or_default().push(format!(
+            "{} ({}) by {first}",
+            o.path.shell_word(),
+            dedup(actions).join(", ")
+        ));
     }
     for c in &r.files.changes {
         let full = join_root(&r.files.root, &c.path);
@@ -444,11 +545,21 @@ fn secrets_read(r: &Receipt, ctx: &RiskContext) -> Option<RiskNote> {
         if name == ".env" || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample")) {
             return true;
         }
-        let rel = home.and_then(|h| super::file_actions::relative(path, h)).map(|r| String::from_utf8_lossy(r).into_owned());
+        let rel =
+            home.and_then(|h| super::file_actions::relative(path, h)).map(|r| String::from_utf8_lossy(r).into_owned());
         let rel = rel.as_deref().or_else(|| p.strip_prefix("/root/")).unwrap_or_default();
         (rel.starts_with(".ssh/") && !rel.ends_with(".pub") && rel != ".ssh/known_hosts" && rel != ".ssh/config")
-            || [".aws/credentials", ".aws/config", ".netrc", ".git-credentials", ".pypirc", ".npmrc", ".kube/config", ".docker/config.json"]
-                .contains(&rel)
+            || [
+                ".aws/credentials",
+                ".aws/config",
+                ".netrc",
+                ".git-credentials",
+                ".pypirc",
+                ".npmrc",
+                ".kube/config",
+                ".docker/config.json",
+            ]
+            .contains(&rel)
             || rel.starts_with(".config/gcloud/")
             || rel.starts_with(".azure/")
             || rel.starts_with(".gnupg/private-keys")

@@ -113,10 +113,10 @@ fn output_reaches_the_user_while_the_command_still_runs() {
     let mut seen = Vec::new();
     let mut buf = [0u8; 64];
     while !contains(&seen, b"first\n") && Instant::now() < deadline {
-        if fdio::wait(shown.as_fd(), PollFlags::POLLIN, None, Some(deadline)).unwrap().fd {
-            if let Chunk::Data(n) = fdio::read_chunk(shown.as_fd(), &mut buf).unwrap() {
-                seen.extend_from_slice(&buf[..n]);
-            }
+        if fdio::wait(shown.as_fd(), PollFlags::POLLIN, None, Some(deadline)).unwrap().fd
+            && let Chunk::Data(n) = fdio::read_chunk(shown.as_fd(), &mut buf).unwrap()
+        {
+            seen.extend_from_slice(&buf[..n]);
         }
     }
     let _ = kill(pid, Signal::SIGKILL);
