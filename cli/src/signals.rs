@@ -110,10 +110,11 @@ mod tests {
     #[test]
     fn finds_the_parent_chain() {
         let me = std::process::id() as i32;
-        let child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
         assert!(is_descendant_of_us(child.id() as i32));
         assert_eq!(parent_of(child.id() as i32), Some(me));
         assert!(!is_descendant_of_us(1));
-        let _ = std::process::Command::new("kill").arg(child.id().to_string()).status();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
