@@ -71,7 +71,7 @@ pub fn run(
         summary.min_interval.as_millis(),
         summary.max_interval.as_millis()
     );
-    let survivors = summary.survivors.iter().map(|&pid| (pid, cmdline(pid))).collect();
+    let survivors = summary.survivors.iter().map(|&pid| (pid, poll::current_argv(pid))).collect();
     Ok(NormalOutcome { status, polling, limits: summary.limits(), survivors })
 }
 
@@ -87,10 +87,4 @@ fn wait_for(pid: u32) -> nix::Result<ExitStatus> {
             Err(e) => return Err(e),
         }
     }
-}
-
-/// A process's argv as /proc has it now (empty when it is gone).
-fn cmdline(pid: u32) -> Vec<runglass_model::ByteString> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    raw.split(|&b| b == 0).filter(|a| !a.is_empty()).map(|a| a.to_vec().into()).collect()
 }

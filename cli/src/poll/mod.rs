@@ -18,6 +18,8 @@ mod sockets;
 mod tests;
 mod tree;
 
+pub use tree::current_argv;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;

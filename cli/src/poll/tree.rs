@@ -328,6 +328,11 @@ fn exec_event(pid: Pid, image: &Image) -> EventKind {
     EventKind::Exec { path: exe, argv, cwd, former_tid: None, result: SyscallResult::Ok(0) }
 }
 
+/// A process's argv as /proc has it now (empty when it is gone).
+pub fn current_argv(pid: u32) -> Vec<ByteString> {
+    split_cmdline(&std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default())
+}
+
 /// /proc/PID/cmdline is each argument followed by a NUL; empty arguments are kept.
 fn split_cmdline(raw: &[u8]) -> Vec<ByteString> {
     if raw.is_empty() {
