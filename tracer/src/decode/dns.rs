@@ -59,11 +59,12 @@ pub fn parse_response(msg: &[u8]) -> Option<Response> {
     let first_answer = skip(msg, end, 4)?;
     // Resolvers ask one question per message; any further ones are stepped over.
     let answers = (1..qdcount).try_fold(first_answer, |at, _| skip(msg, read_name(msg, at)?.1, 4));
+    let name = host_name::presentation(question.labels());
     let addrs = match answers {
-        Some(at) => addresses(Answers { msg, at, left: ancount }, question.clone()),
+        Some(at) => addresses(Answers { msg, at, left: ancount }, question),
         None => Vec::new(),
     };
-    Some(Response { name: host_name::presentation(question.labels()), rcode: (flags & 0xf) as u8, addrs })
+    Some(Response { name, rcode: (flags & 0xf) as u8, addrs })
 }
 
 /// The addresses of `answers` for `question` and the names its CNAME chain leads to.
