@@ -15,9 +15,6 @@ use runglass_tracer::{BeforeChange, Survivor, Tid, Tracer};
 
 pub struct DeepOptions {
     pub reads: bool,
-    /// Report read-only opens of missing paths (their failures), at one more stop each.
-    /// `trace` shows them; a receipt lists only the files read, so `run` does without.
-    pub missing_reads: bool,
     /// Where the background tracer writes the survivors' events (None: discard them).
     pub keeper_log: Option<PathBuf>,
 }
@@ -56,8 +53,7 @@ pub fn run_with_hook(
     sink: &mut impl EventSink,
     started: impl FnOnce(Option<i32>) + Send + 'static,
 ) -> anyhow::Result<DeepOutcome> {
-    let tracer_opts =
-        runglass_tracer::Options { reads: opts.reads, missing_reads: opts.missing_reads, ..Default::default() };
+    let tracer_opts = runglass_tracer::Options { reads: opts.reads, ..Default::default() };
     let (tx, rx) = crossbeam_channel::unbounded::<Event>();
     let consumer = std::thread::current();
 
@@ -123,7 +119,7 @@ pub fn probe() -> anyhow::Result<()> {
         fn caught_up(&mut self) {}
     }
     let mut counter = Counter(0);
-    run(runglass_tracer::Command::new("true"), DeepOptions { reads: false, missing_reads: true, keeper_log: None }, &mut counter, |_| {})?;
+    run(runglass_tracer::Command::new("true"), DeepOptions { reads: false, keeper_log: None }, &mut counter, |_| {})?;
     if counter.0 == 0 {
         anyhow::bail!("the engine ran `true` but saw nothing");
     }

@@ -133,7 +133,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let how = match mode {
         Mode::Normal => How::Normal,
         Mode::Deep => How::Deep {
-            opts: DeepOptions { reads, missing_reads: false, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) },
+            opts: DeepOptions { reads, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) },
             capture: BeforeCapture::new(&data, cap, Some(before.clone()))?,
         },
     };

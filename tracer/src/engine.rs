@@ -25,11 +25,6 @@ use crate::wait::{self, NewTask, Stop};
 pub struct Options {
     /// Stop for read-only opens too (provenance of inputs).
     pub reads: bool,
-    /// With `reads`: also wait for the result of a read-only open of a path that does not
-    /// exist, and report its failure. Without it, such an open (compilers and interpreters
-    /// try many along their search paths) costs one stop instead of two and makes no event;
-    /// a file created in the microseconds between the engine's check and the open is missed.
-    pub missing_reads: bool,
     /// After the root command exits, how long to keep tracing its remaining descendants
     /// before calling them survivors.
     pub survivor_grace: Duration,
@@ -37,7 +32,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { reads: false, missing_reads: true, survivor_grace: Duration::from_millis(200) }
+        Options { reads: false, survivor_grace: Duration::from_millis(200) }
     }
 }
 
@@ -368,7 +363,7 @@ impl Tracer {
         let Some(call) = abi.call(nr) else { return Ok(Resume::Cont(0)) };
         let tgid = self.tasks[&tid].tgid;
         let sc = Syscall { abi, call, args };
-        Ok(match decode::on_entry(&self.mem, tid, &sc, self.opts.missing_reads) {
+        Ok(match decode::on_entry(&self.mem, tid, &sc) {
             Entry::AwaitExit(pending) => {
                 if let Some(hook) = self.before_change.as_mut() {
                     // The call has not run yet: what the hook records is the state before it,

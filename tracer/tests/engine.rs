@@ -328,24 +328,6 @@ fn read_only_opens_are_traced_only_with_reads() {
 }
 
 #[test]
-fn opens_of_missing_paths_are_reported_only_when_asked() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("here"), "x").unwrap();
-    let (here, gone) = (p(dir.path(), "here"), p(dir.path(), "gone"));
-    let args = [here.as_slice(), gone.as_slice(), b"/etc/hostname/below"].map(|a| std::str::from_utf8(a).unwrap());
-    let all = trace_with(Path::new("/bin/cat"), &args, Options { reads: true, ..Default::default() });
-    let opens = all.opens();
-    assert!(opens.iter().any(|(p, r)| *p == here && ok(*r)));
-    assert!(opens.iter().any(|(p, r)| *p == gone && *r == SyscallResult::Err(Errno(2))), "{opens:?}");
-    assert!(opens.iter().any(|(p, r)| p == b"/etc/hostname/below" && *r == SyscallResult::Err(Errno(20))));
-
-    let found = Options { reads: true, missing_reads: false, ..Default::default() };
-    let opens = trace_with(Path::new("/bin/cat"), &args, found).opens();
-    assert!(opens.iter().any(|(p, r)| *p == here && ok(*r)), "the file that exists is still read: {opens:?}");
-    assert!(!opens.iter().any(|(p, _)| *p == gone || p == b"/etc/hostname/below"), "{opens:?}");
-}
-
-#[test]
 fn a_daemon_outliving_the_root_is_handed_off_unharmed_and_still_traced() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_owned();

@@ -52,7 +52,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let (root_tx, root_rx) = crossbeam_channel::bounded(1);
     let forwarder = Forwarder::start(root_rx, false)?;
     let cmd = runglass_tracer::Command::new(&args.command[0]).args(&args.command[1..]);
-    let outcome = deep::run(cmd, DeepOptions { reads: args.reads, missing_reads: true, keeper_log: None }, &mut printer, move |pid| {
+    let outcome = deep::run(cmd, DeepOptions { reads: args.reads, keeper_log: None }, &mut printer, move |pid| {
         let _ = root_tx.send(pid);
     });
     forwarder.stop();

@@ -1,7 +1,5 @@
 //! Opens and path operations: which path, resolved how, with which flags.
 
-use std::os::unix::ffi::OsStrExt;
-
 use runglass_model::{ByteString, FileOp, OpenFlags};
 
 use super::{Pending, Syscall, path_arg};
@@ -51,20 +49,6 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Pending {
         Call::Fchmodat | Call::Fchmodat2 => file(FileOp::Chmod { mode: sc.u32(2) }, path(sc.int(0), 1)),
         other => unreachable!("{other:?} is not a file call"),
     }
-}
-
-/// True when `pending` is a read-only open of an absolute path that does not exist (as the
-/// task sees it: looked up through its own root), which the open will fail with ENOENT or
-/// ENOTDIR. Any other answer, an error included, is "maybe it exists".
-pub fn reads_a_missing_path(tid: Tid, pending: &Pending) -> bool {
-    let Pending::Open { path, flags, .. } = pending else { return false };
-    if flags.writes() || !path.as_bytes().starts_with(b"/") {
-        return false;
-    }
-    let mut seen = format!("/proc/{tid}/root").into_bytes();
-    seen.extend_from_slice(path.as_bytes());
-    let err = std::fs::metadata(std::ffi::OsStr::from_bytes(&seen)).err().and_then(|e| e.raw_os_error());
-    matches!(err, Some(libc::ENOENT | libc::ENOTDIR))
 }
 
 /// The paths `pending` (decoded from `sc`) is about to change: at most two, a rename's

@@ -101,9 +101,8 @@ impl Pending {
     }
 }
 
-/// Decodes `sc`, made by thread `tid`, at its seccomp stop. `missing_reads`: wait for the
-/// failure of a read-only open of a path that does not exist (see `Options::missing_reads`).
-pub fn on_entry(mem: &Memory, tid: Tid, sc: &Syscall, missing_reads: bool) -> Entry {
+/// Decodes `sc`, made by thread `tid`, at its seccomp stop.
+pub fn on_entry(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
     match sc.call {
         Call::Execve | Call::Execveat => Entry::AwaitExit(exec::decode(mem, tid, sc)),
         Call::Connect
@@ -114,10 +113,7 @@ pub fn on_entry(mem: &Memory, tid: Tid, sc: &Syscall, missing_reads: bool) -> En
         | Call::Sendmmsg
         | Call::Recvfrom
         | Call::Socketcall => net::decode(mem, tid, sc),
-        _ => match files::decode(mem, tid, sc) {
-            pending if !missing_reads && files::reads_a_missing_path(tid, &pending) => Entry::Done(Vec::new()),
-            pending => Entry::AwaitExit(pending),
-        },
+        _ => Entry::AwaitExit(files::decode(mem, tid, sc)),
     }
 }
 
