@@ -94,6 +94,20 @@ fn refused_seccomp_is_one_line_naming_the_fix() {
 }
 
 #[test]
+fn under_an_outer_tracer_the_error_names_it_instead_of_suggesting_ptrace_permissions() {
+    // strace -f follows runglass's fork, so the command has a tracer before runglass can seize it.
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-o", "/dev/null", env!("CARGO_BIN_EXE_runglass"), "trace", "--", "true"])
+        .output()
+        .expect("running strace (tests/run-all.sh installs it)");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("runglass: the command is already traced by pid "), "{err}");
+    assert!(err.contains("(strace)") && err.contains("without --deep") && !err.contains("SYS_PTRACE"), "{err}");
+}
+
+#[test]
 fn names_from_the_command_are_escaped_on_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let out = runglass().args(["trace", "--"]).arg(fixture("weird_names")).arg(dir.path()).output().unwrap();

@@ -87,8 +87,13 @@ impl Tracer {
         let spec = cmd.child_spec(Some(FilterOptions { reads: opts.reads }))?;
         let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", e))?;
         if let Err(errno) = sys::seize(child.pid) {
+            // A tracer that follows runglass's forks got the child first.
+            let outer = tracee::tracer_of(child.pid);
             sys::kill_and_reap(child.pid);
-            return Err(Error::PtraceRefused(errno));
+            return Err(match outer {
+                Some(tracer) => Error::AlreadyTraced { tracer, name: tracee::comm(tracer) },
+                None => Error::PtraceRefused(errno),
+            });
         }
         if let Err(errno) = sys::release(&child) {
             sys::kill_and_reap(child.pid);

@@ -15,6 +15,11 @@ pub enum Error {
     )]
     PtraceRefused(Errno),
     #[error(
+        "the command is already traced by pid {tracer} ({name}): runglass itself runs under a tracer that follows its \
+         children (strace -f, a debugger); deep mode must be the only tracer: run runglass outside it, or without --deep"
+    )]
+    AlreadyTraced { tracer: i32, name: String },
+    #[error(
         "seccomp filters are not permitted here ({0}); deep mode needs seccomp-bpf: allow it (e.g. docker run --security-opt seccomp=unconfined) or run without --deep"
     )]
     SeccompRefused(Errno),

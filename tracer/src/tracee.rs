@@ -64,14 +64,34 @@ pub enum Early {
 
 /// The thread-group id of `tid`, from /proc (for tasks met without their creation).
 pub fn tgid_of(tid: Tid) -> Option<Tid> {
+    status_field(tid, "Tgid:")
+}
+
+/// The process that ptraces `tid`, if another one does.
+pub fn tracer_of(tid: Tid) -> Option<Tid> {
+    status_field(tid, "TracerPid:").filter(|&pid| pid != 0)
+}
+
+fn status_field(tid: Tid, name: &str) -> Option<Tid> {
     let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
+    status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse().ok())
 }
 
 /// The argv of a running process, from /proc/PID/cmdline.
 pub fn cmdline(pid: Tid) -> Vec<Vec<u8>> {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    raw.split(|&b| b == 0).filter(|s| !s.is_empty()).map(<[u8]>::to_vec).collect()
+    // Each argument ends with a NUL; an empty argument is an argument.
+    match raw.strip_suffix(b"\0") {
+        Some(args) => args.split(|&b| b == 0).map(<[u8]>::to_vec).collect(),
+        None if raw.is_empty() => Vec::new(),
+        None => vec![raw],
+    }
+}
+
+/// A process's command name (`comm`), for messages; "?" when it is gone.
+pub fn comm(pid: Tid) -> String {
+    let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_else(|_| "?".into());
+    name.trim_end().escape_default().to_string()
 }
 
 /// The thread ids of process `pid`.
