@@ -120,7 +120,12 @@ fn a_failing_command_on_github_actions_keeps_its_status_its_receipt_and_the_job_
     let patch = std::fs::read_to_string(dir.join("reverse.patch")).unwrap();
     assert!(patch.contains("-three"), "{patch}");
     let md = std::fs::read_to_string(dir.join("receipt.md")).unwrap();
-    assert!(md.contains(r"- **CI:** GitHub Actions, acme/widgets, pull request \#31, commit 0123456789ab; run: https://github"), "{md}");
+    assert!(
+        md.contains(
+            r"- **CI:** GitHub Actions, acme/widgets, pull request \#31, commit 0123456789ab; run: https://github"
+        ),
+        "{md}"
+    );
     let html = std::fs::read_to_string(dir.join("receipt.html")).unwrap();
     assert!(html.contains(r#"href="https://github.com/acme/widgets/actions/runs/4242""#));
 
@@ -173,9 +178,11 @@ fn a_rerun_replaces_the_earlier_directory_whole_and_never_records_it_as_a_change
     assert!(now.contains("artifacts/diffs/second.txt.diff"), "{now:?}");
     assert!(!now.iter().any(|f| f.contains("made.txt") || f.contains("kept.txt")), "no stale files: {now:?}");
     let receipt = json(&dir.join("receipt.json"));
-    let changed: Vec<&str> = receipt["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    let changed: Vec<&str> =
+        receipt["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
     assert_eq!(changed, ["second.txt"]);
-    let siblings: Vec<String> = std::fs::read_dir(&work).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let siblings: Vec<String> =
+        std::fs::read_dir(&work).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(!siblings.iter().any(|n| n.starts_with(".runglass-ci-")), "no temporary left: {siblings:?}");
 }
 
@@ -226,7 +233,10 @@ fn format_picks_the_views_and_gitlab_facts_are_recorded_without_touching_a_githu
     assert_eq!(receipt["ci"]["repository"], "group/sub/app");
     assert_eq!(receipt["ci"]["pull_request"], 12);
     let ai = std::fs::read_to_string(dir.join("ai-summary.txt")).unwrap();
-    assert!(ai.contains("ci: GitLab CI, group/sub/app, pull request #12, commit feedface (https://gitlab.example/"), "{ai}");
+    assert!(
+        ai.contains("ci: GitLab CI, group/sub/app, pull request #12, commit feedface (https://gitlab.example/"),
+        "{ai}"
+    );
     assert!(!summary.exists(), "GitHub's job summary is GitHub's alone");
 }
 
@@ -245,4 +255,89 @@ fn validate_finds_a_stored_content_that_was_altered_in_the_directory() {
     assert!(err.contains("error: ") && err.contains("made.txt does not match its recorded BLAKE3"), "{err}");
     assert!(err.contains("1 stored content(s) are missing from artifacts/files/"), "{err}");
     assert!(err.contains("artifact stdout is missing"), "{err}");
+}
+
+/// Runs `runglass ci ARGS -- sh -c SCRIPT` in a private mount namespace where `frozen` is a
+/// fresh tmpfs, which the script can make read-only (`mount -o remount,ro "$FROZEN"`) once
+/// runglass has checked its output directory: a disk that fails while the command runs.
+/// None where mount namespaces are refused.
+fn ci_with_a_freezable_dir(
+    data: &Path,
+    work: &Path,
+    frozen: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    script: &str,
+) -> Option<Output> {
+    if !Command::new("unshare").args(["--mount", "true"]).status().is_ok_and(|s| s.success()) {
+        eprintln!("SKIP ci_command: mount namespaces are refused here");
+        return None;
+    }
+    let inner = runglass(data);
+    let mut cmd = Command::new("unshare");
+    cmd.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        r#"mount -t tmpfs none "$FROZEN" && exec "$@""#,
+        "sh",
+    ]);
+    cmd.arg(inner.get_program()).arg("ci").args(args).args(["--", "sh", "-c", script]);
+    for (name, value) in inner.get_envs() {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.current_dir(work).env("FROZEN", frozen).envs(env.iter().copied());
+    Some(cmd.output().unwrap())
+}
+
+#[test]
+fn a_passing_command_whose_artifacts_cannot_be_written_fails_the_job_and_keeps_the_receipt() {
+    let (tmp, work, data) = setup();
+    let frozen = tmp.path().join("frozen");
+    std::fs::create_dir(&frozen).unwrap();
+    let output = frozen.join("out");
+    let script = format!(r#"{EDIT}; mount -o remount,ro "$FROZEN""#);
+    let args = ["--output", output.to_str().unwrap()];
+    let Some(out) = ci_with_a_freezable_dir(&data, &work, &frozen, &args, &[], &script) else { return };
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("runglass: the artifact directory was not written: ") && err.contains("Read-only"), "{err}");
+    // The receipt itself is in the store, whole.
+    let receipts = common::receipts(&data);
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(validate(&data, &receipts[0]).status.code(), Some(0));
+    let receipt = json(&receipts[0].join("receipt.json"));
+    assert_eq!(receipt["outcome"]["status"], "completed");
+}
+
+#[test]
+fn a_job_summary_that_cannot_be_appended_to_is_a_warning_and_the_job_passes() {
+    let (tmp, work, data) = setup();
+    let frozen = tmp.path().join("frozen");
+    std::fs::create_dir(&frozen).unwrap();
+    let summary = frozen.join("step-summary.md");
+    let script = format!(r#"{EDIT}; : > "$FROZEN/step-summary.md"; mount -o remount,ro "$FROZEN""#);
+    let env = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_REPOSITORY", "acme/widgets"),
+        ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+    ];
+    let Some(out) = ci_with_a_freezable_dir(&data, &work, &frozen, &[], &env, &script) else { return };
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let warning: Vec<&str> = err.lines().filter(|l| l.starts_with("runglass: warning: ")).collect();
+    assert_eq!(warning.len(), 1, "{err}");
+    assert!(
+        warning[0].contains("only the job summary is missing") && warning[0].contains("GITHUB_STEP_SUMMARY"),
+        "{err}"
+    );
+    let dir = work.join("runglass-ci");
+    assert!(dir.join("receipt.json").is_file() && dir.join("bundle.tar").is_file());
+    assert_eq!(validate(&data, &dir).status.code(), Some(0), "{}", stderr(&validate(&data, &dir)));
 }
