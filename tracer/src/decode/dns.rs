@@ -6,6 +6,7 @@
 //! allocates by a count, and follows compression pointers only backwards: any input ends
 //! in `None` or a [`Response`] after a bounded number of passes over the message.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use runglass_model::host_name;
@@ -68,28 +69,33 @@ pub fn parse_response(msg: &[u8]) -> Option<Response> {
 }
 
 /// The addresses of `answers` for `question` and the names its CNAME chain leads to.
+///
+/// Each record (and a CNAME's target) is read from the message once: a hostile message can
+/// make every name cost up to `MAX_HOPS` pointer jumps, and this runs while the tracee, and
+/// every other one, waits. The list is bounded by the bytes (a record takes at least 11).
 fn addresses(answers: Answers, question: Name) -> Vec<IpAddr> {
-    let mut chain = vec![question];
-    // A CNAME may come after the records of its target, or after a later CNAME of the
-    // chain: each pass adds the targets of the owners known so far, until one adds none.
-    loop {
-        let known = chain.len();
-        for record in answers.clone() {
-            if record.rtype != TYPE_CNAME || chain.len() == MAX_CHAIN || !record.owned_by(&chain) {
-                continue;
-            }
-            if let Some(target) = record.name_in_data(answers.msg)
-                && !chain.iter().any(|name| name.same(&target))
-            {
-                chain.push(target);
-            }
-        }
-        if chain.len() == known {
-            break;
+    let msg = answers.msg;
+    let records: Vec<Record> = answers.collect();
+    // CNAME targets by owner, owners folded to lower case (names compare without case).
+    let mut aliases: HashMap<Vec<u8>, Vec<Name>> = HashMap::new();
+    for record in records.iter().filter(|r| r.rtype == TYPE_CNAME && r.class == CLASS_IN) {
+        if let Some(target) = record.name_in_data(msg) {
+            aliases.entry(record.owner.key()).or_default().push(target);
         }
     }
+    // The chain in the order its names are reached, whatever order the records came in.
+    let mut chain = vec![question];
+    let mut next = 0;
+    while next < chain.len() && chain.len() < MAX_CHAIN {
+        for target in aliases.get(&chain[next].key()).into_iter().flatten() {
+            if chain.len() < MAX_CHAIN && !chain.iter().any(|name| name.same(target)) {
+                chain.push(target.clone());
+            }
+        }
+        next += 1;
+    }
     let mut addrs = Vec::new();
-    for record in answers.filter(|record| record.owned_by(&chain)) {
+    for record in records.iter().filter(|record| record.owned_by(&chain)) {
         let addr = match record.rtype {
             TYPE_A => <[u8; 4]>::try_from(record.data).map(|ip| IpAddr::V4(Ipv4Addr::from(ip))),
             TYPE_AAAA => <[u8; 16]>::try_from(record.data).map(|ip| IpAddr::V6(Ipv6Addr::from(ip))),
@@ -109,7 +115,6 @@ fn addresses(answers: Answers, question: Name) -> Vec<IpAddr> {
 
 /// The answer section's records, from offset `at`: at most `left` (the header's count), and
 /// none from the first that the bytes do not hold whole.
-#[derive(Clone)]
 struct Answers<'m> {
     msg: &'m [u8],
     at: usize,
@@ -185,6 +190,11 @@ impl Name {
     /// 64, never letters, so comparing the whole encoding folds only the labels' bytes.
     fn same(&self, other: &Name) -> bool {
         self.0.eq_ignore_ascii_case(&other.0)
+    }
+
+    /// The name folded to lower case: equal keys for names that are the [`Name::same`].
+    fn key(&self) -> Vec<u8> {
+        self.0.to_ascii_lowercase()
     }
 }
 
