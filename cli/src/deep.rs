@@ -13,6 +13,8 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use runglass_model::{Event, ExitStatus};
 use runglass_tracer::{BeforeChange, Survivor, Tid, Tracer};
 
+use crate::host_names::HostNames;
+
 pub struct DeepOptions {
     pub reads: bool,
     /// Where the background tracer writes the survivors' events (None: discard them).
@@ -130,16 +132,21 @@ pub fn probe() -> anyhow::Result<()> {
 const FLUSH_EVERY: Duration = Duration::from_millis(20);
 
 /// Hands events to the sink in batches, every `FLUSH_EVERY`, and lets it flush after each:
-/// one write per batch. The consumer polls rather than waiting on the channel, so that
+/// one write per batch. A connect or send to an address the hosts file names is preceded
+/// by its `hosts_name` event ([`HostNames`]). The consumer polls rather than waiting on the channel, so that
 /// sending an event never has to wake it: on a small machine each wake-up is a context
 /// switch on a CPU the command wants, once per traced call. The producer must unpark the
 /// calling thread when it drops the last sender, or the end is seen up to `FLUSH_EVERY` late.
 pub fn drain(rx: &Receiver<Event>, sink: &mut impl EventSink) {
+    let mut names = HostNames::default();
     loop {
         let mut got = false;
         loop {
             match rx.try_recv() {
                 Ok(event) => {
+                    if let Some(named) = names.before(&event) {
+                        sink.event(&named);
+                    }
                     sink.event(&event);
                     got = true;
                 }

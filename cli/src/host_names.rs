@@ -5,8 +5,8 @@
 //! address that no DNS answer of the tree has named, the hosts file that task resolves with
 //! (`/proc/PID/root/etc/hosts`, so a chroot or a private mount namespace counts) is looked up,
 //! and a `hosts_name` event goes into the log just before that connect. Each address is
-//! looked up once per run. This runs on the thread that writes the log, not while the
-//! task waits.
+//! looked up once per run. This runs in the consumer of the events ([`crate::deep::drain`],
+//! and the background tracer's writer), not while the task waits.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -15,7 +15,7 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
-use runglass_model::{Event, EventKind, SockAddr};
+use runglass_model::{Event, EventKind};
 
 use crate::hosts_file::HostsFile;
 
@@ -40,7 +40,7 @@ impl HostNames {
                 self.named_by_dns.extend(addrs.iter().map(IpAddr::to_canonical));
                 return None;
             }
-            EventKind::Connect { addr, .. } | EventKind::Send { addr } => ip_of(addr)?,
+            EventKind::Connect { addr, .. } | EventKind::Send { addr } => addr.ip()?,
             _ => return None,
         };
         if self.named_by_dns.contains(&ip) || !self.looked_up.insert(ip) {
@@ -66,16 +66,6 @@ impl HostNames {
     }
 }
 
-/// An inet peer's address; an IPv4 address reached through an IPv6 socket
-/// (`::ffff:a.b.c.d`) as the IPv4 address its DNS answer gave.
-pub fn ip_of(addr: &SockAddr) -> Option<IpAddr> {
-    match addr {
-        SockAddr::Inet { ip, .. } => Some(IpAddr::V4(*ip)),
-        SockAddr::Inet6 { ip, .. } => Some(IpAddr::V6(*ip).to_canonical()),
-        _ => None,
-    }
-}
-
 /// Opens `path` for reading if it is a regular file: a fifo put in its place must not
 /// block the log writer, nor a terminal become runglass's.
 fn open_regular(path: &str) -> Option<File> {
@@ -86,14 +76,19 @@ fn open_regular(path: &str) -> Option<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runglass_model::SyscallResult;
+    use runglass_model::{SockAddr, SyscallResult};
 
     fn connect(pid: u32, ip: IpAddr) -> Event {
         let addr = match ip {
             IpAddr::V4(ip) => SockAddr::Inet { ip, port: 80 },
             IpAddr::V6(ip) => SockAddr::Inet6 { ip, port: 80, scope_id: 0 },
         };
-        Event { time_ns: 5, pid, tid: pid, kind: EventKind::Connect { addr, result: SyscallResult::Ok(0), socket: None } }
+        Event {
+            time_ns: 5,
+            pid,
+            tid: pid,
+            kind: EventKind::Connect { addr, result: SyscallResult::Ok(0), socket: None },
+        }
     }
 
     /// This machine's name for 127.0.0.1 (Debian's /etc/hosts always lists it).
@@ -121,7 +116,8 @@ mod tests {
     fn an_address_a_dns_answer_gave_is_not_looked_up() {
         let mut names = HostNames::default();
         let server = SockAddr::Inet { ip: [127, 0, 0, 53].into(), port: 53 };
-        let answer = EventKind::DnsAnswer { server, name: "x.test".into(), rcode: 0, addrs: vec![[127, 0, 0, 1].into()] };
+        let answer =
+            EventKind::DnsAnswer { server, name: "x.test".into(), rcode: 0, addrs: vec![[127, 0, 0, 1].into()] };
         assert_eq!(names.before(&Event { time_ns: 1, pid: 1, tid: 1, kind: answer }), None);
         assert_eq!(names.before(&connect(std::process::id(), [127, 0, 0, 1].into())), None);
     }

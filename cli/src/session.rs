@@ -31,7 +31,6 @@ use crate::snapshot::{self, SnapshotOptions, StatCache};
 use crate::store::{self, durable::Durable, lock::RunLock};
 use crate::timeout::Watchdog;
 use crate::{docker, git, normal, output};
-use crate::host_names::HostNames;
 
 pub struct SessionOptions {
     pub command: Vec<OsString>,
@@ -68,28 +67,18 @@ const OUTPUT_GRACE: Duration = Duration::from_millis(200);
 struct LogSink {
     writer: LogWriter,
     error: Option<LogError>,
-    names: HostNames,
 }
 
 impl EventSink for LogSink {
     fn event(&mut self, event: &Event) {
-        if let Some(named) = self.names.before(event) {
-            self.append(&named);
+        if self.error.is_none() {
+            self.error = self.writer.append(event).err();
         }
-        self.append(event);
     }
 
     fn caught_up(&mut self) {
         if self.error.is_none() {
             self.error = self.writer.flush().err();
-        }
-    }
-}
-
-impl LogSink {
-    fn append(&mut self, event: &Event) {
-        if self.error.is_none() {
-            self.error = self.writer.append(event).err();
         }
     }
 }
@@ -150,7 +139,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         observer: if mode == Mode::Deep { Observer::Trace } else { Observer::Polling },
     };
     let log_path = dir.join(store::EVENT_LOG);
-    let mut sink = LogSink { writer: LogWriter::create(&log_path, &header)?, error: None, names: HostNames::default() };
+    let mut sink = LogSink { writer: LogWriter::create(&log_path, &header)?, error: None };
 
     let t = Instant::now();
     capture.command_started()?;

@@ -1,7 +1,7 @@
 //! Socket addresses as the engine decodes them from `struct sockaddr`.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,16 @@ impl SockAddr {
     pub fn port(&self) -> Option<u16> {
         match self {
             SockAddr::Inet { port, .. } | SockAddr::Inet6 { port, .. } => Some(*port),
+            _ => None,
+        }
+    }
+
+    /// An inet address's IP; an IPv4 address reached through an IPv6 socket
+    /// (`::ffff:a.b.c.d`) as that IPv4 address, which is what its DNS answer gave.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            SockAddr::Inet { ip, .. } => Some(IpAddr::V4(*ip)),
+            SockAddr::Inet6 { ip, .. } => Some(IpAddr::V6(*ip).to_canonical()),
             _ => None,
         }
     }

@@ -10,7 +10,8 @@ use runglass_model::{ByteString, CloneKind, Event, EventKind, FileOp, SocketKind
 
 /// `[pid] what = result`, or `[pid/tid] ...` for a call made by a non-leader thread.
 pub fn text(event: &Event) -> String {
-    let mut line = if event.pid == event.tid { format!("[{}] ", event.pid) } else { format!("[{}/{}] ", event.pid, event.tid) };
+    let mut line =
+        if event.pid == event.tid { format!("[{}] ", event.pid) } else { format!("[{}/{}] ", event.pid, event.tid) };
     describe(&mut line, &event.kind).expect("writing to a String cannot fail");
     line
 }
@@ -68,7 +69,9 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
             }?;
             write!(line, "{}", res(result))
         }
-        EventKind::Connect { addr, result, socket } => write!(line, "connect{} {addr}{}", socket_type(socket), res(result)),
+        EventKind::Connect { addr, result, socket } => {
+            write!(line, "connect{} {addr}{}", socket_type(socket), res(result))
+        }
         EventKind::Bind { addr, result, socket } => write!(line, "bind{} {addr}{}", socket_type(socket), res(result)),
         EventKind::Listen { addr: Some(addr), result } => write!(line, "listen {addr}{}", res(result)),
         EventKind::Listen { addr: None, result } => write!(line, "listen (address unknown){}", res(result)),
@@ -168,11 +171,16 @@ mod tests {
     #[test]
     fn dns_lines_list_the_answer_and_escape_a_forged_name() {
         let server = SockAddr::Inet { ip: [127, 0, 0, 53].into(), port: 53 };
-        let answer = |name: &str, rcode, addrs| ev(EventKind::DnsAnswer { server: server.clone(), name: name.into(), rcode, addrs });
+        let answer = |name: &str, rcode, addrs| {
+            ev(EventKind::DnsAnswer { server: server.clone(), name: name.into(), rcode, addrs })
+        };
         let two = vec![[10, 0, 0, 1].into(), "::1".parse().expect("an address")];
         assert_eq!(text(&answer("a.test", 0, two)), "[10] dns answer from 127.0.0.53:53: a.test 10.0.0.1 ::1");
         assert_eq!(text(&answer("b.test", 3, vec![])), "[10] dns answer from 127.0.0.53:53: b.test (no such name)");
-        assert_eq!(text(&answer("c\x1b[2J", 0, vec![])), "[10] dns answer from 127.0.0.53:53: c\\u{1b}[2J (no addresses)");
+        assert_eq!(
+            text(&answer("c\x1b[2J", 0, vec![])),
+            "[10] dns answer from 127.0.0.53:53: c\\u{1b}[2J (no addresses)"
+        );
         assert_eq!(text(&answer("\u{1b}[2J", 2, vec![])), "[10] dns answer from 127.0.0.53:53: \\u{1b}[2J (rcode 2)");
         let hosts = ev(EventKind::HostsName { addr: [127, 0, 0, 24].into(), name: "h\u{7}.test".into() });
         assert_eq!(text(&hosts), "[10] hosts file names 127.0.0.24 h\\u{7}.test");

@@ -632,3 +632,19 @@ fn the_terminal_report_shows_escape_sequences_from_a_receipt_as_text() {
         assert!(text.contains(part), "{part} in {text}");
     }
 }
+
+#[test]
+fn the_terminal_report_names_peers_and_lists_lookups_with_forged_names_escaped() {
+    let mut r = fixture();
+    let text = runglass_render::terminal::report(&r);
+    assert!(text.contains("-> tcp registry.example.org:443 (93.184.216.34) connected x2  by 10762"), "{text}");
+    assert!(text.contains("-> udp 127.0.0.53:53 connected  by 10762"), "{text}");
+    assert!(text.contains("looked up registry.example.org: 93.184.216.34 2606:2800:220:1::1  by 10762"), "{text}");
+    assert!(text.contains("looked up missing.example.org: no such name  by 10762"), "{text}");
+    // A receipt is a file anyone could have written: its names reach the terminal escaped.
+    r.network.outbound[1].host = Some("evil\x1b[2J.test".into());
+    r.network.lookups[0].name = "evil\x1b]0;t\x07.test".into();
+    let text = runglass_render::terminal::report(&r);
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    assert!(text.contains("evil\\u{1b}[2J.test:443 (93.184.216.34)") && text.contains("looked up evil\\u{1b}]0;t"), "{text}");
+}

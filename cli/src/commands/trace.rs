@@ -9,7 +9,6 @@ use runglass_model::Event;
 
 use crate::args::TraceArgs;
 use crate::deep::{self, DeepOptions, EventSink};
-use crate::host_names::HostNames;
 use crate::signals::Forwarder;
 
 /// Prints each event as a line; an unwritable output must not stop the command, so
@@ -17,26 +16,16 @@ use crate::signals::Forwarder;
 struct LinePrinter {
     out: Box<dyn Write>,
     json: bool,
-    names: HostNames,
 }
 
 impl EventSink for LinePrinter {
     fn event(&mut self, event: &Event) {
-        if let Some(named) = self.names.before(event) {
-            self.print(&named);
-        }
-        self.print(event);
+        let line = if self.json { runglass_render::event_line::json(event) } else { runglass_render::event_line::text(event) };
+        let _ = writeln!(self.out, "{line}");
     }
 
     fn caught_up(&mut self) {
         let _ = self.out.flush();
-    }
-}
-
-impl LinePrinter {
-    fn print(&mut self, event: &Event) {
-        let line = if self.json { runglass_render::event_line::json(event) } else { runglass_render::event_line::text(event) };
-        let _ = writeln!(self.out, "{line}");
     }
 }
 
@@ -47,7 +36,7 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
         )),
         None => Box::new(std::io::stderr()),
     };
-    let mut printer = LinePrinter { out, json: args.json, names: HostNames::default() };
+    let mut printer = LinePrinter { out, json: args.json };
     // Take over the signals before the command exists, so none can kill runglass first.
     let (root_tx, root_rx) = crossbeam_channel::bounded(1);
     let forwarder = Forwarder::start(root_rx, false)?;

@@ -188,7 +188,11 @@ fn a_tcp_connection_is_reported_with_the_peer_s_port() {
     let port = listener.local_addr().unwrap().port();
     let script = format!("import socket, time\ns = socket.create_connection(('127.0.0.1', {port}))\ntime.sleep(0.5)");
     let seen = Watched::start(&mut python(&script)).finish();
-    let connect = EventKind::Connect { addr: inet(Ipv4Addr::LOCALHOST, port), result: SyscallResult::Unknown, socket: Some(SocketKind::Stream) };
+    let connect = EventKind::Connect {
+        addr: inet(Ipv4Addr::LOCALHOST, port),
+        result: SyscallResult::Unknown,
+        socket: Some(SocketKind::Stream),
+    };
     assert!(seen.has(&connect), "{:?}", seen.tree());
 }
 
@@ -225,7 +229,11 @@ fn unix_sockets_bound_to_paths_are_reported_with_the_exact_path() {
     let listen =
         EventKind::Listen { addr: Some(SockAddr::Unix { path: ByteString(listening) }), result: SyscallResult::Ok(0) };
     assert!(seen.has(&listen), "{:?}", seen.tree());
-    let bind = EventKind::Bind { addr: SockAddr::Unix { path: ByteString(bound) }, result: SyscallResult::Ok(0), socket: None };
+    let bind = EventKind::Bind {
+        addr: SockAddr::Unix { path: ByteString(bound) },
+        result: SyscallResult::Ok(0),
+        socket: None,
+    };
     assert!(seen.has(&bind), "{:?}", seen.tree());
 }
 

@@ -12,7 +12,6 @@ use runglass_model::receipt::{
 use runglass_model::{ByteString, Event, EventKind, Pid, SockAddr, SocketKind, SyscallResult};
 
 use super::ms;
-use crate::host_names::ip_of;
 
 const RCODE_NXDOMAIN: u8 = 3;
 
@@ -156,7 +155,7 @@ impl NetworkTable {
             }
             SockAddr::UnixUnnamed | SockAddr::Other { .. } => return,
         };
-        let name = ip_of(addr).and_then(|ip| self.names.get(&ip)).cloned();
+        let name = addr.ip().and_then(|ip| self.names.get(&ip)).cloned();
         let key = (protocol, address.clone(), port, pid);
         match self.peers.get(&key) {
             Some(&i) => {
@@ -188,7 +187,14 @@ impl NetworkTable {
         }
     }
 
-    fn listener(&mut self, protocol: Protocol, addr: &SockAddr, pid: Pid, at: u64, argv: impl FnOnce() -> Vec<ByteString>) {
+    fn listener(
+        &mut self,
+        protocol: Protocol,
+        addr: &SockAddr,
+        pid: Pid,
+        at: u64,
+        argv: impl FnOnce() -> Vec<ByteString>,
+    ) {
         let (address, port) = match addr {
             SockAddr::Inet { ip, port } => (ip.to_string(), *port),
             SockAddr::Inet6 { ip, port, .. } => (ip.to_string(), *port),
@@ -330,7 +336,11 @@ mod tests {
             (8, answer("gone.test", 3, &[])),
             (8, answer("broken.test", 2, &[])),
         ]);
-        let rows: Vec<_> = n.lookups.iter().map(|l| (l.pid, l.name.as_str(), l.addresses.clone(), l.status.clone(), l.count)).collect();
+        let rows: Vec<_> = n
+            .lookups
+            .iter()
+            .map(|l| (l.pid, l.name.as_str(), l.addresses.clone(), l.status.clone(), l.count))
+            .collect();
         assert_eq!(
             rows,
             [
@@ -346,7 +356,14 @@ mod tests {
     fn a_failed_connect_to_a_unix_socket_is_not_a_peer() {
         let unix = |path: &str| SockAddr::Unix { path: path.into() };
         let n = fold(&[
-            (7, EventKind::Connect { addr: unix("/run/nscd/socket"), result: SyscallResult::Err(Errno(2)), socket: None }),
+            (
+                7,
+                EventKind::Connect {
+                    addr: unix("/run/nscd/socket"),
+                    result: SyscallResult::Err(Errno(2)),
+                    socket: None,
+                },
+            ),
             (7, EventKind::Connect { addr: unix("/run/docker.sock"), result: SyscallResult::Ok(0), socket: None }),
         ]);
         let paths: Vec<_> = n.unix.iter().map(|u| u.path.to_string_lossy().into_owned()).collect();
@@ -355,7 +372,8 @@ mod tests {
 
     #[test]
     fn protocols_come_from_the_socket_type_and_only_datagram_binds_listen_without_listen() {
-        let bind = |port, socket| EventKind::Bind { addr: inet([0, 0, 0, 0], port), result: SyscallResult::Ok(0), socket };
+        let bind =
+            |port, socket| EventKind::Bind { addr: inet([0, 0, 0, 0], port), result: SyscallResult::Ok(0), socket };
         let n = fold(&[
             (7, connect([10, 0, 0, 1], 53, SyscallResult::Ok(0), Some(SocketKind::Datagram))),
             (7, connect([10, 0, 0, 1], 80, SyscallResult::Ok(0), None)),

@@ -55,8 +55,12 @@ impl TimelineBuilder {
 fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(TimelineKind, String)> {
     let ok = |r: &SyscallResult| !matches!(r, SyscallResult::Err(_));
     Some(match &event.kind {
-        EventKind::Exec { argv, result, .. } if ok(result) => (TimelineKind::Exec, format!("ran {}", command_line(argv))),
-        EventKind::Exec { path, result, .. } => (TimelineKind::Exec, format!("could not run {} ({result})", path.shell_word())),
+        EventKind::Exec { argv, result, .. } if ok(result) => {
+            (TimelineKind::Exec, format!("ran {}", command_line(argv)))
+        }
+        EventKind::Exec { path, result, .. } => {
+            (TimelineKind::Exec, format!("could not run {} ({result})", path.shell_word()))
+        }
         EventKind::Exit { status: ExitStatus::Code(0) } => return None,
         EventKind::Exit { status } if event.pid == event.tid => {
             (TimelineKind::Exit, format!("{} {status}", command_line(&argv())))
@@ -122,7 +126,11 @@ mod tests {
         let mut t = TimelineBuilder::default();
         t.phase(-3, "snapshot before");
         for i in 0..1000u64 {
-            let kind = EventKind::Connect { addr: SockAddr::Inet { ip: [10, 0, 0, 1].into(), port: 80 }, result: SyscallResult::Ok(0), socket: None };
+            let kind = EventKind::Connect {
+                addr: SockAddr::Inet { ip: [10, 0, 0, 1].into(), port: 80 },
+                result: SyscallResult::Ok(0),
+                socket: None,
+            };
             t.observe(&Event { time_ns: i * 1_000_000, pid: 1, tid: 1, kind }, Vec::new);
         }
         let t = t.finish();
@@ -130,6 +138,30 @@ mod tests {
         assert_eq!(t.omitted, 1000 - (KEEP_FIRST + KEEP_LAST) as u64);
         assert_eq!(t.entries[0].text, "snapshot before");
         assert_eq!(t.entries.last().unwrap().at_ms, 999);
+    }
+
+    #[test]
+    fn dns_answers_are_lookups_with_their_answer_and_an_escaped_name() {
+        let mut t = TimelineBuilder::default();
+        let server = SockAddr::Inet { ip: [127, 0, 0, 53].into(), port: 53 };
+        let answers = [
+            ("a.test", 0, vec![[10, 0, 0, 1].into(), "::1".parse().unwrap()]),
+            ("b.test", 3, vec![]),
+            ("c\u{1b}[2J", 2, vec![]),
+        ];
+        for (i, (name, rcode, addrs)) in answers.into_iter().enumerate() {
+            let kind = EventKind::DnsAnswer { server: server.clone(), name: name.into(), rcode, addrs };
+            t.observe(&Event { time_ns: i as u64 * 1_000_000, pid: 1, tid: 1, kind }, Vec::new);
+        }
+        let texts: Vec<String> = t.finish().entries.into_iter().map(|e| e.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "looked up a.test: 10.0.0.1 ::1",
+                "looked up b.test: no such name",
+                "looked up c\\u{1b}[2J: error (rcode 2)"
+            ]
+        );
     }
 
     #[test]

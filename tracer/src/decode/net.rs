@@ -61,7 +61,12 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
 /// The type of the socket at `fd` of process `pid`, asked once the call has succeeded or
 /// failed (a task killed inside the call has no descriptors left to ask); and, after a
 /// successful bind to port 0, the address with the port the kernel chose.
-pub fn socket_facts(pid: Tid, fd: i32, result: SyscallResult, bound: Option<&SockAddr>) -> (Option<SocketKind>, Option<SockAddr>) {
+pub fn socket_facts(
+    pid: Tid,
+    fd: i32,
+    result: SyscallResult,
+    bound: Option<&SockAddr>,
+) -> (Option<SocketKind>, Option<SockAddr>) {
     if result == SyscallResult::Unknown {
         return (None, None);
     }
