@@ -25,7 +25,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::dns_server::{DnsServer, HOSTILE_ADDRESS, Query};
-use common::{latest_json, runglass, stderr};
+use common::{command_of, latest_json, runglass, stderr};
 use serde_json::{Value, json};
 
 /// A real executable, not a version manager's shim script, so that argv is what we ran.
@@ -326,9 +326,11 @@ fn rows<'a>(r: &'a Value, list: &str) -> &'a [Value] {
     r["network"][list].as_array().unwrap_or_else(|| panic!("no network.{list} list in {:#}", r["network"]))
 }
 
-/// The fields `keys` of `row`, as one object to compare whole.
-fn pick(row: &Value, keys: &[&str]) -> Value {
-    Value::Object(keys.iter().map(|k| (k.to_string(), row[*k].clone())).collect())
+/// The fields `keys` of `row` of receipt `r`, as one object to compare whole; `argv` is the
+/// command line of the process the row refers to.
+fn pick(r: &Value, row: &Value, keys: &[&str]) -> Value {
+    let field = |k: &str| if k == "argv" { command_of(r, row) } else { row[k].clone() };
+    Value::Object(keys.iter().map(|k| (k.to_string(), field(k))).collect())
 }
 
 const PEER_FIELDS: &[&str] = &["protocol", "host", "host_from", "result", "argv", "count", "seen_by"];
@@ -424,22 +426,22 @@ fn deep_mode_names_each_peer_by_the_lookup_that_found_it() {
         let (pid, _) = printed(w, file);
         let argv = fixture_argv(name, port, extra);
         let row = outbound(&r, address, port, pid);
-        assert_eq!(pick(row, PEER_FIELDS), peer(name, "dns", protocol, result, argv.clone()), "{file}");
-        assert_eq!(pick(lookup(&r, name, pid), LOOKUP_FIELDS), looked_up(address, argv), "{file}");
+        assert_eq!(pick(&r, row, PEER_FIELDS), peer(name, "dns", protocol, result, argv.clone()), "{file}");
+        assert_eq!(pick(&r, lookup(&r, name, pid), LOOKUP_FIELDS), looked_up(address, argv), "{file}");
     }
 
     let (pid, _) = printed(w, "hosts-only.out");
     let argv = fixture_argv("hosts-only.rg.test", p.hosts_only, &[]);
     let row = outbound(&r, HOSTS_ONLY, p.hosts_only, pid);
-    assert_eq!(pick(row, PEER_FIELDS), peer("hosts-only.rg.test", "hosts", "tcp", "connected", argv));
+    assert_eq!(pick(&r, row, PEER_FIELDS), peer("hosts-only.rg.test", "hosts", "tcp", "connected", argv));
 
     let (pid, said) = printed(w, "py-connect.out");
     assert_eq!(said, ["connected 127.0.0.21"]);
     let argv = python_argv(&h, &["connect", "api.rg.test", &p.api.to_string()]);
     let row = outbound(&r, API, p.api, pid);
-    assert_eq!(pick(row, PEER_FIELDS), peer("api.rg.test", "dns", "tcp", "connected", argv.clone()));
+    assert_eq!(pick(&r, row, PEER_FIELDS), peer("api.rg.test", "dns", "tcp", "connected", argv.clone()));
     // Its A and AAAA answers make one row: lookup() asserts there is exactly one.
-    assert_eq!(pick(lookup(&r, "api.rg.test", pid), LOOKUP_FIELDS), looked_up(API, argv));
+    assert_eq!(pick(&r, lookup(&r, "api.rg.test", pid), LOOKUP_FIELDS), looked_up(API, argv));
 }
 
 #[test]
@@ -461,7 +463,7 @@ exit 0
     assert_eq!(said, ["lookup EAI_NONAME"]);
     let expected = json!({"addresses": [], "status": "no_such_name", "server": h.server(),
                           "argv": fixture_argv("missing.rg.test", 9, &[])});
-    assert_eq!(pick(lookup(&r, "missing.rg.test", pid), LOOKUP_FIELDS), expected);
+    assert_eq!(pick(&r, lookup(&r, "missing.rg.test", pid), LOOKUP_FIELDS), expected);
 
     let (pid, said) = printed(work.path(), "evil.out");
     assert!(said.first().is_some_and(|l| l.starts_with("lookup EAI_")), "{said:?}");
@@ -490,7 +492,7 @@ fn deep_mode_sees_a_docker_socket_and_the_listeners_of_the_traced_tree() {
     assert_eq!(unix.len(), 1, "{:#}", r["network"]);
     let expected = json!({"path": sock, "role": "connected", "argv": python_argv(&h, &["unix", &sock]),
                           "count": 1});
-    assert_eq!(pick(unix[0], &["path", "role", "argv", "count"]), expected);
+    assert_eq!(pick(&r, unix[0], &["path", "role", "argv", "count"]), expected);
     let note = has_note(&r, "docker-socket").unwrap_or_else(|| panic!("no docker-socket note: {:#}", r["risk"]));
     assert!(note["evidence"].to_string().contains(&sock), "{note:#}");
 
@@ -502,7 +504,7 @@ fn deep_mode_sees_a_docker_socket_and_the_listeners_of_the_traced_tree() {
             .iter()
             .find(|l| l["pid"] == pid && l["port"] == port)
             .unwrap_or_else(|| panic!("no listening row on {port} by {pid}: {:#}", r["network"]));
-        (pick(row, fields), port, python_argv(&h, &[action]))
+        (pick(&r, row, fields), port, python_argv(&h, &[action]))
     };
     let (row, port, argv) = listener("listen.out", "listen-tcp");
     let expected = json!({"protocol": "tcp", "address": "0.0.0.0", "port": port, "wildcard": true, "argv": argv});
@@ -553,13 +555,13 @@ fn normal_mode_names_peers_from_the_hosts_file_only_and_says_dns_needs_deep() {
     let (pid, _) = printed(work.path(), "hosts-only.out");
     let row = outbound(&r, HOSTS_ONLY, p.hosts_only, pid);
     let expected = json!({"host": "hosts-only.rg.test", "host_from": "hosts", "seen_by": "polling"});
-    assert_eq!(pick(row, &["host", "host_from", "seen_by"]), expected, "{row:#}");
+    assert_eq!(pick(&r, row, &["host", "host_from", "seen_by"]), expected, "{row:#}");
 
     let (pid, _) = printed(work.path(), "api.out");
     // Polling may or may not have caught the api connection; if it did, it has no name.
     let api = rows(&r, "outbound").iter().find(|row| row["address"] == API.to_string() && row["pid"] == pid);
     if let Some(row) = api {
-        assert_eq!(pick(row, &["host", "host_from"]), json!({"host": null, "host_from": null}), "{row:#}");
+        assert_eq!(pick(&r, row, &["host", "host_from"]), json!({"host": null, "host_from": null}), "{row:#}");
     }
     let lookups = r["network"]["lookups"].as_array().map_or(0, Vec::len);
     assert_eq!(lookups, 0, "normal mode sees no DNS: {:#}", r["network"]);

@@ -8,8 +8,8 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::{change, latest_json, receipts, run_script, runglass, stderr};
-use serde_json::Value;
+use common::{change, command_of, latest_json, receipts, run_script, runglass, stderr};
+use serde_json::{Value, json};
 
 /// A small project to change.
 fn project() -> tempfile::TempDir {
@@ -61,7 +61,14 @@ fn assert_file_changes(r: &Value) {
     assert_eq!(change(r, "name-b.txt")["change"], "created");
     assert_eq!(change(r, "sub/dir/f.txt")["change"], "created");
     let paths: Vec<&str> = r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
-    assert!(!paths.iter().any(|p| p.starts_with("node_modules")), "node_modules is ignored by default: {paths:?}");
+    if r["mode"] == "deep" {
+        // The snapshots skip node_modules; the trace saw the write there.
+        let dep = change(r, "node_modules/dep.js");
+        assert_eq!((&dep["change"], &dep["seen_by"], &dep["skipped_dir"]), (&json!("modified"), &json!("trace"), &json!("node_modules")));
+        assert_eq!((&dep["before"]["size"], &dep["after"]["size"]), (&json!(2), &json!(8)), "{dep:#}");
+    } else {
+        assert!(!paths.iter().any(|p| p.starts_with("node_modules")), "node_modules is ignored by default: {paths:?}");
+    }
     assert!(r["files"]["snapshot"]["ignored"].as_u64().unwrap() >= 1);
 
     let notes: Vec<&str> = r["risk"]["notes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
@@ -69,7 +76,7 @@ fn assert_file_changes(r: &Value) {
 }
 
 fn assert_common(r: &Value, work: &Path, mode: &str) {
-    assert_eq!(r["format_version"], 1);
+    assert_eq!(r["format_version"], 2);
     assert_eq!(r["mode"], mode);
     assert_eq!(r["outcome"]["status"], "completed");
     assert_eq!(r["outcome"]["exit_code"], 0);
@@ -133,7 +140,8 @@ fn deep_mode_attributes_changes_and_sees_writes_outside_the_working_directory() 
     assert_eq!(r["processes"][0]["seen_by"], "trace");
 
     let created = change(&r, "created.txt");
-    assert_eq!(created["by"][0]["argv"][0], "sh");
+    assert_eq!(command_of(&r, &created["by"][0])[0], "sh");
+    assert!(created["by"][0].get("argv").is_none(), "actors refer to their process, they do not copy its argv");
     assert_eq!(created["by"][0]["pid"], r["processes"][0]["pid"]);
     assert_eq!(change(&r, "old.txt")["by"][0]["action"], "removed");
 
@@ -143,7 +151,7 @@ fn deep_mode_attributes_changes_and_sees_writes_outside_the_working_directory() 
     assert!(outside_paths.contains(&bashrc.to_str().unwrap()), "{outside_paths:?}");
     assert!(outside_paths.contains(&elsewhere.to_str().unwrap()), "{outside_paths:?}");
     let by_child = r["files"]["outside"].as_array().unwrap().iter().find(|o| o["path"] == elsewhere.to_str().unwrap()).unwrap();
-    assert_eq!(by_child["by"][0]["argv"], serde_json::json!(["sh", "-c", format!("echo out > {}/elsewhere.txt", outside.path().display())]));
+    assert_eq!(command_of(&r, &by_child["by"][0]), serde_json::json!(["sh", "-c", format!("echo out > {}/elsewhere.txt", outside.path().display())]));
     assert_ne!(by_child["by"][0]["pid"], r["processes"][0]["pid"], "a child process wrote it");
 
     let shell = r["risk"]["notes"].as_array().unwrap().iter().find(|n| n["id"] == "shell-startup-changed").expect("a shell startup note");
@@ -367,7 +375,8 @@ fn a_wildcard_listener_is_seen_in_both_modes_and_noted() {
         let l = &r["network"]["listening"][0];
         assert_eq!(l["address"], "0.0.0.0", "{args:?}: {:#}", r["network"]);
         assert_eq!(l["wildcard"], true);
-        assert!(l["argv"][0].as_str().unwrap().ends_with("python3"), "{}", l["argv"]);
+        let argv = command_of(&r, l);
+        assert!(argv[0].as_str().unwrap().ends_with("python3"), "{argv}");
         assert!(r["risk"]["notes"].as_array().unwrap().iter().any(|n| n["id"] == "wildcard-listen"));
     }
 }

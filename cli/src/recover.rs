@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use runglass_model::log::{LogReader, Observer};
@@ -10,6 +11,7 @@ use runglass_model::receipt::{Artifacts, CaptureMode, Mode, Outcome, Output, Run
 use runglass_model::{EventKind, Receipt};
 
 use crate::output::excerpt::Excerpt;
+use crate::snapshot::Manifest;
 use crate::receipt::{self, Folder, RunFacts};
 use crate::store::{self, catalog, lock};
 
@@ -93,6 +95,9 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         },
         output: output_files(dir),
         changes: None,
+        before: Manifest::load(&dir.join(store::SNAPSHOT_BEFORE)).ok().map(Arc::new),
+        after: None,
+        rules: None,
         snapshot: SnapshotSummary::default(),
         root,
         git: None,

@@ -108,7 +108,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     // Git and Docker are asked while the snapshot is taken: each costs a process or a
     // connection, and none of the three changes what the others see.
     let mut cache = StatCache::load(&data, &cwd);
-    let rules = snapshot::Rules::load(&cwd);
+    let rules = Arc::new(snapshot::Rules::load(&cwd));
     let (git_before, docker_before, before) = std::thread::scope(|s| {
         let git = s.spawn(|| git::inspect(&cwd));
         let docker = s.spawn(docker::before);
@@ -123,7 +123,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         Mode::Normal => How::Normal,
         Mode::Deep => How::Deep {
             opts: DeepOptions { reads, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) },
-            capture: BeforeCapture::new(&data, cap, Some(before.clone()))?,
+            capture: BeforeCapture::new(&data, cap, Some((before.clone(), rules.clone())))?,
         },
     };
 
@@ -180,6 +180,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
     }
     durable.place(&dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?)?;
+    let after = Arc::new(after);
     let git = git_before.map(|g| GitInfo {
         dirty_after: git_dirty_after.unwrap_or_default(),
         root: ByteString(g.root.clone()),
@@ -208,6 +209,9 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         outcome,
         output: captured.output,
         changes: Some(changes),
+        before: Some(Arc::new(before)),
+        after: Some(after),
+        rules: Some(rules),
         snapshot: summary,
         root: cwd.clone(),
         git,

@@ -48,17 +48,32 @@ pub enum EventKind {
     },
     /// open/openat/creat/openat2 (read-only opens only when reads are traced).
     Open {
+        /// The file the kernel opened: after a successful open, where the new descriptor
+        /// leads; otherwise the path as the kernel would resolve it (see [`Self::File`]).
         path: ByteString,
         flags: OpenFlags,
         mode: u32,
         /// The new file descriptor, or the error.
         result: SyscallResult,
+        /// The path as the call named it (made absolute), when it led elsewhere: through a
+        /// symlink in its last component, or a magic link (`/proc/self/fd/N`, `/dev/fd/N`,
+        /// `/proc/PID/cwd`, `/proc/PID/root`).
+        #[serde(default)]
+        named: Option<ByteString>,
     },
-    /// A path operation other than open.
+    /// A path operation other than open, or one made on a file descriptor (`fchmod`,
+    /// `ftruncate`, `fchown`, `fsetxattr`...), whose `path` is then the file the
+    /// descriptor refers to.
     File {
         op: FileOp,
+        /// The path the call acts on, with magic links resolved and, for calls that follow
+        /// symlinks (chmod, truncate, chown, setxattr), the symlink in its last component
+        /// followed. Directories on the way are kept as named.
         path: ByteString,
         result: SyscallResult,
+        /// As for [`Self::Open`]: the path as named, when it led elsewhere.
+        #[serde(default)]
+        named: Option<ByteString>,
     },
     /// A connect(2) to a peer.
     Connect {
@@ -121,6 +136,14 @@ pub enum EventKind {
     /// the hosts file the task resolves names with, listed under `name`, and no DNS answer
     /// of the tree had named it. Written just before that connect or send.
     HostsName { addr: IpAddr, name: String },
+    /// The result of a connect that returned EINPROGRESS (a non-blocking connect), learnt
+    /// later from a copy of the socket: `Ok(0)` connected, an error (ECONNREFUSED,
+    /// ETIMEDOUT, EHOSTUNREACH...), or `Unknown` when it was still pending when the process
+    /// exited or tracing ended. Refers to the latest pending connect of this process to `addr`.
+    ConnectResult { addr: SockAddr, result: SyscallResult },
+    /// An io_uring_setup(2): from here on this process can open, write and connect through
+    /// the ring, which neither seccomp nor ptrace sees.
+    IoUringSetup { result: SyscallResult },
 }
 
 /// A socket's type (`SO_TYPE`), as far as runglass tells them apart.
@@ -168,6 +191,11 @@ pub struct PathState {
     pub capped: bool,
     /// The content is in the blob store under `blake3`.
     pub stored: bool,
+    /// The owner and group (None in logs before format 6).
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// The names of its extended attributes, sorted (None: they could not be listed).
+    pub xattrs: Option<Vec<ByteString>>,
 }
 
 /// How a task was created.
@@ -201,6 +229,16 @@ pub enum FileOp {
     Mkdir { mode: u32 },
     Truncate { length: i64 },
     Chmod { mode: u32 },
+    /// chown/lchown/fchown/fchownat: the new owner and group (None: left as it was, -1).
+    Chown { uid: Option<u32>, gid: Option<u32> },
+    /// setxattr and its l/f/at variants: an extended attribute set (`security.capability`
+    /// is what setcap writes).
+    SetXattr { name: ByteString },
+    /// removexattr and its l/f/at variants.
+    RemoveXattr { name: ByteString },
+    /// mknod/mknodat: a fifo, socket or device node made at `path` (`mode` includes the
+    /// file type bits).
+    Mknod { mode: u32, dev: u64 },
 }
 
 /// The outcome of a system call.

@@ -12,6 +12,7 @@ pub mod host_name;
 pub mod log;
 pub mod receipt;
 pub mod receipt_json;
+pub mod receipt_legacy;
 pub mod sockaddr;
 
 pub use bytes::{ByteString, command_line};

@@ -15,7 +15,10 @@ use crate::{ByteString, ExitStatus, PathState, Pid};
 
 /// The receipt format this version of runglass writes. Readers accept this version and
 /// older ones they know; a newer one is refused with a message to upgrade.
-pub const RECEIPT_FORMAT_VERSION: u32 = 1;
+/// 2: file changes, peers, listeners, unix sockets and lookups refer to their process in
+/// `processes` instead of copying its argv; trace-seen changes in skipped directories,
+/// transient paths, owners and extended attributes, connect results and address probes.
+pub const RECEIPT_FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Receipt {
@@ -187,6 +190,13 @@ pub struct Process {
     /// The parent process, when it is part of the tree too (absent for the root).
     #[serde(default)]
     pub parent: Option<Pid>,
+    /// The parent's entry, as its index in `processes`.
+    #[serde(default)]
+    pub parent_process: Option<u32>,
+    /// Which of the parent's `execs` was running when it made this process (null: the
+    /// parent had not exec'd either); this process ran that program until its own first exec.
+    #[serde(default)]
+    pub parent_exec: Option<u32>,
     /// The argv of the program it ran last (its parent's, when it never exec'd).
     pub argv: Vec<ByteString>,
     /// Path of the program it ran last.
@@ -242,6 +252,10 @@ pub struct Files {
     /// Changes outside `root`, from the trace (deep mode only), by path.
     #[serde(default)]
     pub outside: Vec<OutsideChange>,
+    /// Paths the command made and removed again (or renamed away) during the run, inside
+    /// `root` and outside it (deep mode): not changes, and not counted as such.
+    #[serde(default)]
+    pub transient: Vec<TransientPath>,
     /// Files the command read (deep mode with --reads only), by path.
     #[serde(default)]
     pub reads: Vec<FileRead>,
@@ -263,6 +277,25 @@ pub struct FileChange {
     /// The processes that changed it (deep mode), in the order they acted.
     #[serde(default)]
     pub by: Vec<Actor>,
+    /// The owner or group differs.
+    #[serde(default)]
+    pub owner_changed: bool,
+    /// The extended attributes differ (set, changed or removed; deep mode).
+    #[serde(default)]
+    pub xattrs_changed: bool,
+    /// `snapshot`: found by comparing the snapshots. `trace`: in a directory the snapshots
+    /// skip (`skipped_dir`), seen by the trace (deep mode), with `before` as captured at the
+    /// first call that changed it.
+    #[serde(default = "Source::snapshot")]
+    pub seen_by: Source,
+    /// With `seen_by: trace`: the before-state was captured at the call, so `before` is
+    /// exact (null: nothing was there). Without it, `before` is not known.
+    #[serde(default)]
+    pub captured: bool,
+    /// The directory the snapshots skip that holds it (`node_modules`, `.git`), relative to
+    /// the root; null for snapshot changes.
+    #[serde(default)]
+    pub skipped_dir: Option<ByteString>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
@@ -273,6 +306,9 @@ pub enum ChangeKind {
     Deleted,
     /// The path became another kind of thing (a file became a directory or symlink...).
     TypeChanged,
+    /// Acted on (opened for writing, chmod'ed to the mode it had...) but as it was before:
+    /// only trace-seen entries, and not counted as a change.
+    Unchanged,
 }
 
 impl ChangeKind {
@@ -282,6 +318,7 @@ impl ChangeKind {
             ChangeKind::Modified => "modified",
             ChangeKind::Deleted => "deleted",
             ChangeKind::TypeChanged => "type changed",
+            ChangeKind::Unchanged => "unchanged",
         }
     }
 }
@@ -307,12 +344,39 @@ pub struct FileState {
     /// The content is in the blob store under `blake3`.
     #[serde(default)]
     pub stored: bool,
+    /// The owner and group; null where they were not recorded.
+    #[serde(default)]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub gid: Option<u32>,
+    /// The names of its extended attributes, sorted; null where they were not read
+    /// (snapshots do not read them; captures and after-states of traced paths do).
+    #[serde(default)]
+    pub xattrs: Option<Vec<ByteString>>,
 }
 
 impl From<PathState> for FileState {
     fn from(s: PathState) -> Self {
-        let PathState { kind, size, mode, mtime_ns, blake3, target, capped, stored } = s;
-        FileState { kind, size, mode, mtime_ns, blake3, target, capped, stored }
+        let PathState { kind, size, mode, mtime_ns, blake3, target, capped, stored, uid, gid, xattrs } = s;
+        FileState { kind, size, mode, mtime_ns, blake3, target, capped, stored, uid, gid, xattrs }
+    }
+}
+
+impl FileState {
+    /// The owner or group differs, where both sides recorded them.
+    pub fn owner_differs(&self, other: &FileState) -> bool {
+        let differs = |a: Option<u32>, b: Option<u32>| a.zip(b).is_some_and(|(a, b)| a != b);
+        differs(self.uid, other.uid) || differs(self.gid, other.gid)
+    }
+
+    /// The extended attributes' names differ, where both sides read them.
+    pub fn xattrs_differ(&self, other: &FileState) -> bool {
+        self.xattrs.as_ref().zip(other.xattrs.as_ref()).is_some_and(|(a, b)| a != b)
+    }
+
+    /// It has file capabilities (the `security.capability` attribute setcap writes).
+    pub fn has_capabilities(&self) -> bool {
+        self.xattrs.iter().flatten().any(|x| x.as_bytes() == b"security.capability")
     }
 }
 
@@ -351,13 +415,46 @@ pub enum Diff {
     Unavailable { reason: String },
 }
 
-/// A process that acted on a file or peer.
+/// A process that acted on a file. Which program it was running is `exec` of its
+/// entry in `processes` ([`Receipt::command_of`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Actor {
     pub pid: Pid,
-    pub argv: Vec<ByteString>,
+    /// Its entry, as the index in `processes`.
+    pub process: u32,
+    /// Which of that entry's `execs` it was running (null: none yet, it was running what
+    /// its parent ran: `parent_exec`).
+    #[serde(default)]
+    pub exec: Option<u32>,
     pub action: Action,
     pub at_ms: u64,
+}
+
+/// The process that left a path in the state it ended in: for a deletion the last to remove
+/// it, for a content change the last to write it (not a later chmod), for a change of mode,
+/// owner or attributes alone the last to make that change. `content` says whether the
+/// content (or existence) changed. Falls back to the last actor.
+pub fn ended_by(by: &[Actor], change: ChangeKind, content: bool) -> Option<&Actor> {
+    let relevant = |a: &&Actor| match change {
+        ChangeKind::Deleted => matches!(a.action, Action::Removed | Action::RenamedFrom),
+        _ if content || change == ChangeKind::Created => a.action.makes_content(),
+        _ => !a.action.makes_content() && a.action != Action::Read,
+    };
+    by.iter().rev().find(relevant).or(by.last())
+}
+
+impl FileChange {
+    /// See [`ended_by`].
+    pub fn ended_by(&self) -> Option<&Actor> {
+        ended_by(&self.by, self.change, self.content_changed)
+    }
+}
+
+impl OutsideChange {
+    /// See [`ended_by`].
+    pub fn ended_by(&self) -> Option<&Actor> {
+        ended_by(&self.by, self.change, self.content_changed)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -379,6 +476,13 @@ pub enum Action {
     Symlinked,
     Linked,
     Read,
+    /// Its owner or group changed (chown and friends).
+    Chown,
+    /// An extended attribute was set (setcap writes `security.capability`).
+    SetXattr,
+    RemoveXattr,
+    /// Made as a fifo, socket or device node.
+    Mknod,
 }
 
 impl Action {
@@ -395,7 +499,27 @@ impl Action {
             Action::Symlinked => "symlinked",
             Action::Linked => "linked",
             Action::Read => "read",
+            Action::Chown => "chown",
+            Action::SetXattr => "set xattr",
+            Action::RemoveXattr => "removed xattr",
+            Action::Mknod => "mknod",
         }
+    }
+
+    /// Whether it makes what is at the path (content, or the thing itself), rather than
+    /// changing its mode, owner or attributes.
+    pub fn makes_content(self) -> bool {
+        matches!(
+            self,
+            Action::Wrote
+                | Action::Created
+                | Action::Truncated
+                | Action::RenamedTo
+                | Action::Mkdir
+                | Action::Symlinked
+                | Action::Linked
+                | Action::Mknod
+        )
     }
 }
 
@@ -424,6 +548,28 @@ pub struct OutsideChange {
     /// `after` describe the file the symlink leads to, not the symlink.
     #[serde(default)]
     pub followed: bool,
+    /// What `before` and `after` say happened: with `captured` false the before-state is
+    /// not known, and this is read from the trace (what the first call did) and the state now.
+    #[serde(default = "ChangeKind::modified")]
+    pub change: ChangeKind,
+    #[serde(default)]
+    pub content_changed: bool,
+    #[serde(default)]
+    pub mode_changed: bool,
+    #[serde(default)]
+    pub owner_changed: bool,
+    #[serde(default)]
+    pub xattrs_changed: bool,
+}
+
+/// A path made and removed again (or renamed away) within the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TransientPath {
+    /// Relative to `files.root` when `inside`, else absolute.
+    pub path: ByteString,
+    pub inside: bool,
+    /// What the processes did to it, in order (the last took it away).
+    pub by: Vec<Actor>,
 }
 
 /// A file the traced tree read (deep mode with --reads).
@@ -471,7 +617,7 @@ pub struct Unreadable {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Network {
-    /// Peers the tree connected or sent to, by (protocol, address, process).
+    /// Peers the tree connected or sent to, by (protocol, host name, address, port, process).
     pub outbound: Vec<Peer>,
     pub listening: Vec<Listener>,
     /// Unix sockets the tree connected to or bound.
@@ -480,6 +626,23 @@ pub struct Network {
     /// process).
     #[serde(default)]
     pub lookups: Vec<Lookup>,
+    /// UDP sockets connected to an address and never sent on (deep mode): how resolvers
+    /// rank the addresses of a name (getaddrinfo). No traffic; listed apart from peers.
+    #[serde(default)]
+    pub probes: Vec<Probe>,
+}
+
+/// A UDP connect that sent nothing: an address probe, by (address, port, process).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Probe {
+    pub address: String,
+    pub port: u16,
+    pub pid: Pid,
+    pub process: u32,
+    #[serde(default)]
+    pub exec: Option<u32>,
+    pub first_ms: u64,
+    pub count: u64,
 }
 
 /// Where a peer's host name came from.
@@ -507,7 +670,10 @@ pub struct Lookup {
     /// The DNS server that answered (address:port).
     pub server: String,
     pub pid: Pid,
-    pub argv: Vec<ByteString>,
+    /// The process, as its index in `processes`, and the program it ran (see [`Actor`]).
+    pub process: u32,
+    #[serde(default)]
+    pub exec: Option<u32>,
     pub first_ms: u64,
     /// Answers received.
     pub count: u64,
@@ -556,7 +722,11 @@ pub struct Peer {
     #[serde(default)]
     pub host_from: Option<NameSource>,
     pub pid: Pid,
-    pub argv: Vec<ByteString>,
+    /// The process, as its index in `processes`, and the program it ran (see [`Actor`]).
+    pub process: u32,
+    #[serde(default)]
+    pub exec: Option<u32>,
+    /// The result of the latest connect (or `sent`).
     pub result: PeerResult,
     pub first_ms: u64,
     pub last_ms: u64,
@@ -571,7 +741,14 @@ pub enum PeerResult {
     Connected,
     /// The peer refused (ECONNREFUSED).
     Refused,
-    /// A non-blocking connect that was still in progress (EINPROGRESS).
+    /// No answer in time (ETIMEDOUT).
+    TimedOut,
+    /// No route to the network or host (ENETUNREACH, EHOSTUNREACH), by name.
+    Unreachable { error: String },
+    /// A non-blocking connect still pending when its process exited or tracing ended.
+    Pending,
+    /// A non-blocking connect (EINPROGRESS) whose result runglass did not learn (receipts
+    /// before format 2).
     InProgress,
     /// Another error, by name.
     Failed { error: String },
@@ -582,6 +759,28 @@ pub enum PeerResult {
     Open,
 }
 
+impl PeerResult {
+    /// In words, for reports: `connected`, `refused`, `unreachable (EHOSTUNREACH)`...
+    pub fn describe(&self) -> String {
+        match self {
+            PeerResult::Connected => "connected".into(),
+            PeerResult::Refused => "refused".into(),
+            PeerResult::TimedOut => "timed out".into(),
+            PeerResult::Unreachable { error } => format!("unreachable ({error})"),
+            PeerResult::Pending => "still pending when its process ended".into(),
+            PeerResult::InProgress => "in progress".into(),
+            PeerResult::Failed { error } => format!("failed: {error}"),
+            PeerResult::Sent => "sent".into(),
+            PeerResult::Open => "open".into(),
+        }
+    }
+
+    /// Whether it reached the peer (a connection made, a datagram sent, a socket open).
+    pub fn reached(&self) -> bool {
+        matches!(self, PeerResult::Connected | PeerResult::Sent | PeerResult::Open)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Listener {
     pub protocol: Protocol,
@@ -590,7 +789,10 @@ pub struct Listener {
     /// Bound to every interface (0.0.0.0 or ::).
     pub wildcard: bool,
     pub pid: Pid,
-    pub argv: Vec<ByteString>,
+    /// The process, as its index in `processes`, and the program it ran (see [`Actor`]).
+    pub process: u32,
+    #[serde(default)]
+    pub exec: Option<u32>,
     pub at_ms: u64,
     pub seen_by: Source,
 }
@@ -601,7 +803,10 @@ pub struct UnixSocket {
     pub path: ByteString,
     pub role: UnixRole,
     pub pid: Pid,
-    pub argv: Vec<ByteString>,
+    /// The process, as its index in `processes`, and the program it ran (see [`Actor`]).
+    pub process: u32,
+    #[serde(default)]
+    pub exec: Option<u32>,
     pub count: u64,
     pub seen_by: Source,
 }
@@ -948,6 +1153,25 @@ pub struct Artifacts {
 }
 
 impl Receipt {
+    /// The command line process entry `process` was running as its exec `exec` (null:
+    /// before its first exec, what its parent ran when it made it). Empty for an index no
+    /// entry has (a crafted receipt).
+    pub fn command_of(&self, process: u32, exec: Option<u32>) -> &[ByteString] {
+        let mut at = (process, exec);
+        // Each step goes to an earlier entry; a crafted loop ends after as many steps as entries.
+        for _ in 0..=self.processes.len() {
+            let Some(p) = self.processes.get(at.0 as usize) else { return &[] };
+            match at.1 {
+                Some(i) => return p.execs.get(i as usize).map_or(&[][..], |e| &e.argv),
+                None => match p.parent_process {
+                    Some(parent) if !p.execs.is_empty() || p.argv.is_empty() => at = (parent, p.parent_exec),
+                    _ => return &p.argv,
+                },
+            }
+        }
+        &[]
+    }
+
     /// Every file of the receipt directory the receipt refers to.
     pub fn artifact_files(&self) -> Vec<&str> {
         let a = &self.artifacts;
@@ -964,4 +1188,18 @@ impl Receipt {
 /// The JSON Schema of `receipt.json`, as docs/receipt.schema.json holds it.
 pub fn schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Receipt)).expect("a schema is plain JSON")
+}
+
+impl Source {
+    /// The default of a file change's `seen_by`.
+    fn snapshot() -> Source {
+        Source::Snapshot
+    }
+}
+
+impl ChangeKind {
+    /// The default of an outside change's `change`.
+    fn modified() -> ChangeKind {
+        ChangeKind::Modified
+    }
 }

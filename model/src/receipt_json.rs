@@ -20,12 +20,14 @@ pub enum ReceiptError {
 }
 
 /// Parses receipt JSON, refusing formats this runglass does not know. The version is
-/// checked before the types, so that a newer receipt gets "upgrade", not a field error.
+/// checked before the types, so that a newer receipt gets "upgrade", not a field error; an
+/// older one is read as today's format ([`crate::receipt_legacy`]).
 pub fn parse(bytes: &[u8]) -> Result<Receipt, ReceiptError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(ReceiptError::NotJson)?;
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(ReceiptError::NotJson)?;
     match value.get("format_version").and_then(|v| v.as_u64()) {
         None => return Err(ReceiptError::NoVersion),
         Some(found) if found > u64::from(RECEIPT_FORMAT_VERSION) => return Err(ReceiptError::TooNew { found }),
+        Some(1) => crate::receipt_legacy::upgrade_v1(&mut value),
         Some(_) => {}
     }
     serde_json::from_value(value).map_err(ReceiptError::Invalid)
@@ -51,7 +53,7 @@ mod tests {
 
     #[test]
     fn a_known_version_with_missing_fields_names_the_field() {
-        let err = parse(br#"{"format_version": 1}"#).unwrap_err();
+        let err = parse(br#"{"format_version": 2}"#).unwrap_err();
         assert!(matches!(err, ReceiptError::Invalid(_)));
         assert!(err.to_string().contains("missing field"), "{err}");
     }

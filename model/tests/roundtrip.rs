@@ -87,6 +87,10 @@ fn file_op() -> impl Strategy<Value = FileOp> {
         any::<u32>().prop_map(|mode| FileOp::Mkdir { mode }),
         any::<i64>().prop_map(|length| FileOp::Truncate { length }),
         any::<u32>().prop_map(|mode| FileOp::Chmod { mode }),
+        (option::of(any::<u32>()), option::of(any::<u32>())).prop_map(|(uid, gid)| FileOp::Chown { uid, gid }),
+        bytes().prop_map(|name| FileOp::SetXattr { name }),
+        bytes().prop_map(|name| FileOp::RemoveXattr { name }),
+        (any::<u32>(), any::<u64>()).prop_map(|(mode, dev)| FileOp::Mknod { mode, dev }),
     ]
 }
 
@@ -103,17 +107,11 @@ fn sock_addr() -> impl Strategy<Value = SockAddr> {
 }
 
 fn path_state() -> impl Strategy<Value = PathState> {
-    (file_kind(), any::<u64>(), any::<u32>(), any::<i64>(), option::of(text()), option::of(bytes()), any::<[bool; 2]>())
-        .prop_map(|(kind, size, mode, mtime_ns, blake3, target, [capped, stored])| PathState {
-            kind,
-            size,
-            mode,
-            mtime_ns,
-            blake3,
-            target,
-            capped,
-            stored,
-        })
+    let content = (file_kind(), any::<u64>(), any::<u32>(), any::<i64>(), option::of(text()), option::of(bytes()), any::<[bool; 2]>());
+    let owner = (option::of(any::<u32>()), option::of(any::<u32>()), option::of(vec(bytes(), 0..3)));
+    (content, owner).prop_map(|((kind, size, mode, mtime_ns, blake3, target, [capped, stored]), (uid, gid, xattrs))| {
+        PathState { kind, size, mode, mtime_ns, blake3, target, capped, stored, uid, gid, xattrs }
+    })
 }
 
 /// Every variant of [`EventKind`], each with arbitrary fields.
@@ -124,9 +122,11 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         (bytes(), argv(), bytes(), option::of(any::<u32>()), syscall_result()).prop_map(
             |(path, argv, cwd, former_tid, result)| EventKind::Exec { path, argv, cwd, former_tid, result }
         ),
-        (bytes(), any::<u32>(), any::<u32>(), syscall_result())
-            .prop_map(|(path, flags, mode, result)| EventKind::Open { path, flags: OpenFlags(flags), mode, result }),
-        (file_op(), bytes(), syscall_result()).prop_map(|(op, path, result)| EventKind::File { op, path, result }),
+        (bytes(), any::<u32>(), any::<u32>(), syscall_result(), option::of(bytes())).prop_map(
+            |(path, flags, mode, result, named)| EventKind::Open { path, flags: OpenFlags(flags), mode, result, named }
+        ),
+        (file_op(), bytes(), syscall_result(), option::of(bytes()))
+            .prop_map(|(op, path, result, named)| EventKind::File { op, path, result, named }),
         (sock_addr(), syscall_result(), option::of(socket_kind()))
             .prop_map(|(addr, result, socket)| EventKind::Connect { addr, result, socket }),
         (sock_addr(), syscall_result(), option::of(socket_kind()))
@@ -143,6 +143,8 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         (sock_addr(), text(), any::<u8>(), vec(ip_addr(), 0..3))
             .prop_map(|(server, name, rcode, addrs)| EventKind::DnsAnswer { server, name, rcode, addrs }),
         (ip_addr(), text()).prop_map(|(addr, name)| EventKind::HostsName { addr, name }),
+        (sock_addr(), syscall_result()).prop_map(|(addr, result)| EventKind::ConnectResult { addr, result }),
+        syscall_result().prop_map(|result| EventKind::IoUringSetup { result }),
     ]
 }
 
@@ -241,10 +243,17 @@ fn process() -> impl Strategy<Value = Process> {
         any::<bool>(),
         source(),
     );
-    (who, life).prop_map(
-        |((pid, parent, argv, exe, cwd), (execs, started_ms, ended_ms, exit, outlived_command, seen_by))| Process {
+    let parent_ref = (option::of(any::<u32>()), option::of(any::<u32>()));
+    (who, life, parent_ref).prop_map(
+        |(
+            (pid, parent, argv, exe, cwd),
+            (execs, started_ms, ended_ms, exit, outlived_command, seen_by),
+            (parent_process, parent_exec),
+        )| Process {
             pid,
             parent,
+            parent_process,
+            parent_exec,
             argv,
             exe,
             cwd,
@@ -286,28 +295,41 @@ fn action() -> impl Strategy<Value = Action> {
         Just(Action::Symlinked),
         Just(Action::Linked),
         Just(Action::Read),
+        Just(Action::Chown),
+        Just(Action::SetXattr),
+        Just(Action::RemoveXattr),
+        Just(Action::Mknod),
     ]
 }
 
 fn actor() -> impl Strategy<Value = Actor> {
-    (any::<u32>(), argv(), action(), any::<u64>()).prop_map(|(pid, argv, action, at_ms)| Actor {
-        pid,
-        argv,
-        action,
-        at_ms,
-    })
+    (any::<u32>(), any::<u32>(), option::of(any::<u32>()), action(), any::<u64>())
+        .prop_map(|(pid, process, exec, action, at_ms)| Actor { pid, process, exec, action, at_ms })
 }
 
-fn file_change() -> impl Strategy<Value = FileChange> {
-    let change = prop_oneof![
+fn change_kind() -> impl Strategy<Value = ChangeKind> {
+    prop_oneof![
         Just(ChangeKind::Created),
         Just(ChangeKind::Modified),
         Just(ChangeKind::Deleted),
         Just(ChangeKind::TypeChanged),
-    ];
+        Just(ChangeKind::Unchanged),
+    ]
+}
+
+fn file_change() -> impl Strategy<Value = FileChange> {
     let states = (option::of(file_state()), option::of(file_state()));
-    (bytes(), change, states, any::<[bool; 2]>(), diff(), vec(actor(), 0..2))
-        .prop_map(|(path, change, (before, after), [content_changed, mode_changed], diff, by)| FileChange {
+    let seen = (source(), option::of(bytes()));
+    (bytes(), change_kind(), states, any::<[bool; 5]>(), diff(), vec(actor(), 0..2), seen).prop_map(
+        |(
+            path,
+            change,
+            (before, after),
+            [content_changed, mode_changed, owner_changed, xattrs_changed, captured],
+            diff,
+            by,
+            (seen_by, skipped_dir),
+        )| FileChange {
             path,
             change,
             before,
@@ -316,12 +338,25 @@ fn file_change() -> impl Strategy<Value = FileChange> {
             mode_changed,
             diff,
             by,
-        })
+            owner_changed,
+            xattrs_changed,
+            seen_by,
+            captured,
+            skipped_dir,
+        },
+    )
 }
 
 fn outside_change() -> impl Strategy<Value = OutsideChange> {
-    (bytes(), vec(actor(), 0..2), any::<[bool; 3]>(), option::of(file_state()), option::of(file_state())).prop_map(
-        |(path, by, [exists_after, captured, followed], before, after)| OutsideChange {
+    let states = (option::of(file_state()), option::of(file_state()));
+    (bytes(), vec(actor(), 0..2), any::<[bool; 7]>(), states, change_kind()).prop_map(
+        |(
+            path,
+            by,
+            [exists_after, captured, followed, content_changed, mode_changed, owner_changed, xattrs_changed],
+            (before, after),
+            change,
+        )| OutsideChange {
             path,
             by,
             exists_after,
@@ -329,8 +364,17 @@ fn outside_change() -> impl Strategy<Value = OutsideChange> {
             before,
             after,
             followed,
+            change,
+            content_changed,
+            mode_changed,
+            owner_changed,
+            xattrs_changed,
         },
     )
+}
+
+fn transient_path() -> impl Strategy<Value = TransientPath> {
+    (bytes(), any::<bool>(), vec(actor(), 0..2)).prop_map(|(path, inside, by)| TransientPath { path, inside, by })
 }
 
 fn file_read() -> impl Strategy<Value = FileRead> {
@@ -360,8 +404,15 @@ fn snapshot_summary() -> impl Strategy<Value = SnapshotSummary> {
 }
 
 fn files() -> impl Strategy<Value = Files> {
-    (bytes(), vec(file_change(), 0..3), vec(outside_change(), 0..2), vec(file_read(), 0..2), snapshot_summary())
-        .prop_map(|(root, changes, outside, reads, snapshot)| Files { root, changes, outside, reads, snapshot })
+    let lists = (vec(file_change(), 0..3), vec(outside_change(), 0..2), vec(file_read(), 0..2), vec(transient_path(), 0..2));
+    (bytes(), lists, snapshot_summary()).prop_map(|(root, (changes, outside, reads, transient), snapshot)| Files {
+        root,
+        changes,
+        outside,
+        reads,
+        transient,
+        snapshot,
+    })
 }
 
 fn protocol() -> impl Strategy<Value = Protocol> {
@@ -373,22 +424,26 @@ fn peer() -> impl Strategy<Value = Peer> {
         Just(PeerResult::Connected),
         Just(PeerResult::Refused),
         Just(PeerResult::InProgress),
+        Just(PeerResult::TimedOut),
+        Just(PeerResult::Pending),
+        text().prop_map(|error| PeerResult::Unreachable { error }),
         text().prop_map(|error| PeerResult::Failed { error }),
         Just(PeerResult::Sent),
         Just(PeerResult::Open),
     ];
     let name_source = prop_oneof![Just(NameSource::Dns), Just(NameSource::Hosts)];
     let address = (protocol(), text(), any::<u16>(), option::of(text()), option::of(name_source));
-    let activity = (any::<u32>(), argv(), result, any::<[u64; 3]>(), source());
+    let activity = (any::<u32>(), process_ref(), result, any::<[u64; 3]>(), source());
     (address, activity).prop_map(
-        |((protocol, address, port, host, host_from), (pid, argv, result, [first_ms, last_ms, count], seen_by))| Peer {
+        |((protocol, address, port, host, host_from), (pid, (process, exec), result, [first_ms, last_ms, count], seen_by))| Peer {
             protocol,
             address,
             port,
             host,
             host_from,
             pid,
-            argv,
+            process,
+            exec,
             result,
             first_ms,
             last_ms,
@@ -398,15 +453,21 @@ fn peer() -> impl Strategy<Value = Peer> {
     )
 }
 
+/// A process entry's index and one of its execs.
+fn process_ref() -> impl Strategy<Value = (u32, Option<u32>)> {
+    (any::<u32>(), option::of(any::<u32>()))
+}
+
 fn listener() -> impl Strategy<Value = Listener> {
-    (protocol(), text(), any::<u16>(), any::<bool>(), any::<u32>(), argv(), any::<u64>(), source()).prop_map(
-        |(protocol, address, port, wildcard, pid, argv, at_ms, seen_by)| Listener {
+    (protocol(), text(), any::<u16>(), any::<bool>(), any::<u32>(), process_ref(), any::<u64>(), source()).prop_map(
+        |(protocol, address, port, wildcard, pid, (process, exec), at_ms, seen_by)| Listener {
             protocol,
             address,
             port,
             wildcard,
             pid,
-            argv,
+            process,
+            exec,
             at_ms,
             seen_by,
         },
@@ -415,8 +476,9 @@ fn listener() -> impl Strategy<Value = Listener> {
 
 fn unix_socket() -> impl Strategy<Value = UnixSocket> {
     let role = prop_oneof![Just(UnixRole::Connected), Just(UnixRole::Bound), Just(UnixRole::Listening)];
-    (bytes(), role, any::<u32>(), argv(), any::<u64>(), source())
-        .prop_map(|(path, role, pid, argv, count, seen_by)| UnixSocket { path, role, pid, argv, count, seen_by })
+    (bytes(), role, any::<u32>(), process_ref(), any::<u64>(), source()).prop_map(
+        |(path, role, pid, (process, exec), count, seen_by)| UnixSocket { path, role, pid, process, exec, count, seen_by },
+    )
 }
 
 fn lookup() -> impl Strategy<Value = Lookup> {
@@ -425,23 +487,30 @@ fn lookup() -> impl Strategy<Value = Lookup> {
         Just(LookupStatus::NoSuchName),
         any::<u8>().prop_map(|rcode| LookupStatus::Failed { rcode }),
     ];
-    ((text(), vec(text(), 0..3), status, text()), (any::<u32>(), argv(), any::<[u64; 2]>())).prop_map(
-        |((name, addresses, status, server), (pid, argv, [first_ms, count]))| Lookup {
+    ((text(), vec(text(), 0..3), status, text()), (any::<u32>(), process_ref(), any::<[u64; 2]>())).prop_map(
+        |((name, addresses, status, server), (pid, (process, exec), [first_ms, count]))| Lookup {
             name,
             addresses,
             status,
             server,
             pid,
-            argv,
+            process,
+            exec,
             first_ms,
             count,
         },
     )
 }
 
+fn probe() -> impl Strategy<Value = Probe> {
+    (text(), any::<u16>(), any::<u32>(), process_ref(), any::<[u64; 2]>()).prop_map(
+        |(address, port, pid, (process, exec), [first_ms, count])| Probe { address, port, pid, process, exec, first_ms, count },
+    )
+}
+
 fn network() -> impl Strategy<Value = Network> {
-    (vec(peer(), 0..2), vec(listener(), 0..2), vec(unix_socket(), 0..2), vec(lookup(), 0..2))
-        .prop_map(|(outbound, listening, unix, lookups)| Network { outbound, listening, unix, lookups })
+    (vec(peer(), 0..2), vec(listener(), 0..2), vec(unix_socket(), 0..2), vec(lookup(), 0..2), vec(probe(), 0..2))
+        .prop_map(|(outbound, listening, unix, lookups, probes)| Network { outbound, listening, unix, lookups, probes })
 }
 
 fn docker_change() -> impl Strategy<Value = DockerChange> {

@@ -61,7 +61,8 @@ pub fn summary(r: &Receipt) -> String {
     }
     let _ = writeln!(o, "processes: {}", r.processes.len());
     for p in &r.network.listening {
-        let _ = writeln!(o, "listening: {} {}:{} ({})", p.protocol.as_str(), p.address, p.port, command_line(&p.argv));
+        let command = command_line(r.command_of(p.process, p.exec));
+        let _ = writeln!(o, "listening: {} {}:{} ({command})", p.protocol.as_str(), p.address, p.port);
     }
     // Sorted and without repeats: the same peer is listed once per process in the receipt.
     let peers: BTreeSet<String> = r.network.outbound.iter().map(named_peer).collect();

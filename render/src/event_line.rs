@@ -18,6 +18,10 @@ pub fn text(event: &Event) -> String {
 
 fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
     let q = |b: &ByteString| format!("\"{}\"", b.escaped());
+    // Where a path led elsewhere: ` (as "/proc/self/fd/3")`.
+    let via = |named: &Option<ByteString>| named.as_ref().map_or(String::new(), |n| format!(" (as {})", q(n)));
+    // An owner or group id, or `-` for one left as it was.
+    let id = |id: Option<u32>| id.map_or("-".to_string(), |id| id.to_string());
     let res = |r: &SyscallResult| match r {
         SyscallResult::Ok(v) => format!(" = {v}"),
         SyscallResult::Err(e) => format!(" = {e}"),
@@ -48,24 +52,29 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
             }
             write!(line, "{}", res(result))
         }
-        EventKind::Open { path, flags, mode, result } => {
-            write!(line, "open {} {flags}", q(path))?;
+        EventKind::Open { path, flags, mode, result, named } => {
+            write!(line, "open {}{} {flags}", q(path), via(named))?;
             if flags.has(runglass_model::OpenFlags::CREAT) {
                 write!(line, " {mode:#o}")?;
             }
             write!(line, "{}", res(result))
         }
-        EventKind::File { op, path, result } => {
+        EventKind::File { op, path, result, named } => {
+            let p = format!("{}{}", q(path), via(named));
             match op {
-                FileOp::Unlink => write!(line, "unlink {}", q(path)),
-                FileOp::Rmdir => write!(line, "rmdir {}", q(path)),
-                FileOp::Rename { to, flags: 0 } => write!(line, "rename {} -> {}", q(path), q(to)),
-                FileOp::Rename { to, flags } => write!(line, "rename {} -> {} flags {flags:#x}", q(path), q(to)),
-                FileOp::Link { to } => write!(line, "link {} -> {}", q(to), q(path)),
-                FileOp::Symlink { target } => write!(line, "symlink {} -> {}", q(path), q(target)),
-                FileOp::Mkdir { mode } => write!(line, "mkdir {} {mode:#o}", q(path)),
-                FileOp::Truncate { length } => write!(line, "truncate {} {length}", q(path)),
-                FileOp::Chmod { mode } => write!(line, "chmod {} {mode:#o}", q(path)),
+                FileOp::Unlink => write!(line, "unlink {p}"),
+                FileOp::Rmdir => write!(line, "rmdir {p}"),
+                FileOp::Rename { to, flags: 0 } => write!(line, "rename {p} -> {}", q(to)),
+                FileOp::Rename { to, flags } => write!(line, "rename {p} -> {} flags {flags:#x}", q(to)),
+                FileOp::Link { to } => write!(line, "link {} -> {p}", q(to)),
+                FileOp::Symlink { target } => write!(line, "symlink {p} -> {}", q(target)),
+                FileOp::Mkdir { mode } => write!(line, "mkdir {p} {mode:#o}"),
+                FileOp::Truncate { length } => write!(line, "truncate {p} {length}"),
+                FileOp::Chmod { mode } => write!(line, "chmod {p} {mode:#o}"),
+                FileOp::Chown { uid, gid } => write!(line, "chown {p} {}:{}", id(*uid), id(*gid)),
+                FileOp::SetXattr { name } => write!(line, "setxattr {p} {}", q(name)),
+                FileOp::RemoveXattr { name } => write!(line, "removexattr {p} {}", q(name)),
+                FileOp::Mknod { mode, dev } => write!(line, "mknod {p} {mode:#o} {dev:#x}"),
             }?;
             write!(line, "{}", res(result))
         }
@@ -91,6 +100,13 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
             }
         }
         EventKind::HostsName { addr, name } => write!(line, "hosts file names {addr} {}", shown(name)),
+        EventKind::ConnectResult { addr, result: SyscallResult::Unknown } => {
+            write!(line, "connect {addr} still pending")
+        }
+        EventKind::ConnectResult { addr, result } => write!(line, "connect {addr} finished{}", res(result)),
+        EventKind::IoUringSetup { result } => {
+            write!(line, "io_uring_setup{} (what goes through the ring is not seen)", res(result))
+        }
         EventKind::Before { path, followed, state } => {
             write!(line, "before {}", q(path))?;
             if *followed {
@@ -164,6 +180,7 @@ mod tests {
             flags: OpenFlags(0o101),
             mode: 0o644,
             result: SyscallResult::Ok(3),
+            named: None,
         });
         assert_eq!(text(&e), "[10] open \"/tmp/\\u{1b}[2Jx\\n\\xff\" O_WRONLY|O_CREAT 0o644 = 3");
     }
@@ -223,6 +240,7 @@ mod tests {
             target: None,
             capped: false,
             stored: true,
+            gid: None, uid: None, xattrs: None,
         };
         let kept = ev(EventKind::Before { path: "/h/.bashrc".into(), followed: true, state: Some(state) });
         assert_eq!(

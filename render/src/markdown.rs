@@ -11,7 +11,7 @@ pub(crate) mod escape;
 use std::fmt::Write;
 
 use runglass_model::receipt::{
-    Actor, ChangeKind, Diff, FileChange, FileKind, FileState, NameSource, PeerResult, Receipt, Stream, UnixRole,
+    Actor, ChangeKind, Diff, FileChange, FileKind, FileState, NameSource, Receipt, Stream, UnixRole,
 };
 use runglass_model::ByteString;
 
@@ -137,7 +137,7 @@ fn files(o: &mut String, r: &Receipt) {
             cell_code(&c.path.escaped()),
             c.change.as_str(),
             change_details(c),
-            actors(&c.by)
+            actors(r, c.ended_by(), c.by.len())
         );
     }
     more(o, r.files.changes.len(), MAX_ROWS);
@@ -185,14 +185,16 @@ fn kind_name(k: Option<FileKind>) -> &'static str {
     }
 }
 
-/// The first process that acted, for a table cell.
-fn actors(by: &[Actor]) -> String {
-    let Some(first) = by.first() else { return String::new() };
-    let others = match by.len() {
-        1 => String::new(),
+/// The process that left the path as it ended (`shown`) and how many others acted, for a
+/// table cell.
+fn actors(r: &Receipt, shown: Option<&Actor>, count: usize) -> String {
+    let Some(last) = shown else { return String::new() };
+    let others = match count {
+        0 | 1 => String::new(),
         n => format!(" and {} more", n - 1),
     };
-    format!("{} {} ({}){others}", first.pid, cell_code(&short_command(&first.argv, SHORT_COMMAND)), first.action.as_str())
+    let command = short_command(r.command_of(last.process, last.exec), SHORT_COMMAND);
+    format!("{} {} ({}){others}", last.pid, cell_code(&command), last.action.as_str())
 }
 
 fn more(o: &mut String, total: usize, shown: usize) {
@@ -249,7 +251,7 @@ fn outside(o: &mut String, r: &Receipt) {
             actions.join(", "),
             text(&outside_before(c)),
             text(&outside_after(c)),
-            actors(&c.by)
+            actors(r, c.ended_by(), c.by.len())
         );
     }
     more(o, r.files.outside.len(), MAX_ROWS);
@@ -264,7 +266,7 @@ fn reads(o: &mut String, r: &Receipt) {
     for f in r.files.reads.iter().take(MAX_ROWS) {
         let size = f.size.map(|s| s.to_string()).unwrap_or_default();
         let hash = f.blake3.as_deref().map(|h| cell_code(h.get(..16).unwrap_or(h))).unwrap_or_default();
-        let _ = writeln!(o, "| {} | {size} | {hash} | {} |", cell_code(&f.path.escaped()), actors(&f.by));
+        let _ = writeln!(o, "| {} | {size} | {hash} | {} |", cell_code(&f.path.escaped()), actors(r, f.by.last(), f.by.len()));
     }
     more(o, r.files.reads.len(), MAX_ROWS);
 }
@@ -313,21 +315,14 @@ fn network(o: &mut String, r: &Receipt) {
     if !n.outbound.is_empty() {
         let _ = writeln!(o, "Outbound:\n\n| Protocol | Peer | Result | Times | By |\n|---|---|---|---|---|");
         for p in n.outbound.iter().take(MAX_ROWS) {
-            let result = match &p.result {
-                PeerResult::Connected => "connected".to_string(),
-                PeerResult::Refused => "refused".into(),
-                PeerResult::InProgress => "in progress".into(),
-                PeerResult::Failed { error } => format!("failed: {}", text(error)),
-                PeerResult::Sent => "sent".into(),
-                PeerResult::Open => "open".into(),
-            };
+            let result = text(&p.result.describe());
             let host = match (&p.host, p.host_from) {
                 (Some(h), Some(NameSource::Hosts)) => format!("{} (hosts file) ", cell_code(h)),
                 (Some(h), _) => format!("{} ", cell_code(h)),
                 (None, _) => String::new(),
             };
             let peer = cell_code(&socket_address(&p.address, p.port));
-            let by = format!("{} {}", p.pid, cell_code(&short_command(&p.argv, SHORT_COMMAND)));
+            let by = format!("{} {}", p.pid, cell_code(&short_command(r.command_of(p.process, p.exec), SHORT_COMMAND)));
             let _ = writeln!(o, "| {} | {host}{peer} | {result} | {} | {by} |", p.protocol.as_str(), p.count);
         }
         more(o, n.outbound.len(), MAX_ROWS);
@@ -342,7 +337,7 @@ fn network(o: &mut String, r: &Receipt) {
                 cell_code(&socket_address(&l.address, l.port)),
                 if l.wildcard { "**yes**" } else { "no" },
                 l.pid,
-                cell_code(&short_command(&l.argv, SHORT_COMMAND))
+                cell_code(&short_command(r.command_of(l.process, l.exec), SHORT_COMMAND))
             );
         }
         more(o, n.listening.len(), MAX_ROWS);
@@ -350,7 +345,7 @@ fn network(o: &mut String, r: &Receipt) {
     if !n.lookups.is_empty() {
         let _ = writeln!(o, "\nDNS lookups:\n\n| Name | Answer | Server | Times | By |\n|---|---|---|---|---|");
         for l in n.lookups.iter().take(MAX_ROWS) {
-            let by = format!("{} {}", l.pid, cell_code(&short_command(&l.argv, SHORT_COMMAND)));
+            let by = format!("{} {}", l.pid, cell_code(&short_command(r.command_of(l.process, l.exec), SHORT_COMMAND)));
             let answer = lookup_answer(l);
             let _ = writeln!(o, "| {} | {} | {} | {} | {by} |", cell_code(&l.name), text(&answer), cell_code(&l.server), l.count);
         }
@@ -364,7 +359,7 @@ fn network(o: &mut String, r: &Receipt) {
                 UnixRole::Bound => "bound",
                 UnixRole::Listening => "listening",
             };
-            let by = format!("{} {}", u.pid, cell_code(&short_command(&u.argv, SHORT_COMMAND)));
+            let by = format!("{} {}", u.pid, cell_code(&short_command(r.command_of(u.process, u.exec), SHORT_COMMAND)));
             let _ = writeln!(o, "| {} | {role} | {} | {by} |", cell_code(&u.path.escaped()), u.count);
         }
         more(o, n.unix.len(), MAX_ROWS);

@@ -77,6 +77,7 @@ mod tests {
             exit: None,
             outlived_command: false,
             seen_by: Source::Trace,
+            parent_exec: None, parent_process: None,
         }
     }
 

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use runglass_model::ByteString;
-use runglass_model::receipt::{ChangeKind, Diff, PeerResult, Receipt, UnixRole};
+use runglass_model::receipt::{Actor, ChangeKind, Diff, Receipt, UnixRole};
 
 use crate::{docker_lines, process_tree};
 use crate::text::{
@@ -93,6 +93,7 @@ fn files(o: &mut String, r: &Receipt) {
             ChangeKind::Modified => '~',
             ChangeKind::Deleted => '-',
             ChangeKind::TypeChanged => '!',
+            ChangeKind::Unchanged => '=',
         };
         let detail = match &c.diff {
             Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
@@ -104,7 +105,7 @@ fn files(o: &mut String, r: &Receipt) {
             }
             _ => String::new(),
         };
-        let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_command(&a.argv, SHORT_COMMAND))).unwrap_or_default();
+        let by = ended_by(r, c.ended_by());
         let _ = writeln!(o, "  {mark} {:<9} {}{detail}{by}", c.change.as_str(), c.path.shell_word());
     }
     more(o, r.files.changes.len());
@@ -112,7 +113,7 @@ fn files(o: &mut String, r: &Receipt) {
         let _ = writeln!(o, "\nOutside the working directory: {}", r.files.outside.len());
         for c in r.files.outside.iter().take(MAX_ROWS) {
             let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
-            let by = c.by.first().map(|a| format!("  by {} ({})", a.pid, short_command(&a.argv, SHORT_COMMAND))).unwrap_or_default();
+            let by = ended_by(r, c.ended_by());
             let states = format!("{} -> {}", outside_before(c), outside_after(c));
             let _ = writeln!(o, "  {} ({}; {states}){by}", c.path.shell_word(), actions.join(", "));
         }
@@ -128,6 +129,13 @@ fn files(o: &mut String, r: &Receipt) {
             let _ = writeln!(o, "  ... {} more in the receipt", r.files.reads.len() - 10);
         }
     }
+}
+
+/// `  by PID (command)` for the process that left a path as it ended.
+fn ended_by(r: &Receipt, actor: Option<&Actor>) -> String {
+    actor
+        .map(|a| format!("  by {} ({})", a.pid, short_command(r.command_of(a.process, a.exec), SHORT_COMMAND)))
+        .unwrap_or_default()
 }
 
 fn more(o: &mut String, total: usize) {
@@ -175,14 +183,7 @@ fn network(o: &mut String, r: &Receipt) {
     }
     let _ = writeln!(o, "\nNetwork");
     for p in n.outbound.iter().take(MAX_ROWS) {
-        let result = match &p.result {
-            PeerResult::Connected => "connected".to_string(),
-            PeerResult::Refused => "refused".into(),
-            PeerResult::InProgress => "in progress".into(),
-            PeerResult::Failed { error } => format!("failed: {error}"),
-            PeerResult::Sent => "sent".into(),
-            PeerResult::Open => "open".into(),
-        };
+        let result = shown(&p.result.describe());
         let times = if p.count > 1 { format!(" x{}", p.count) } else { String::new() };
         let _ = writeln!(
             o,
@@ -190,7 +191,7 @@ fn network(o: &mut String, r: &Receipt) {
             p.protocol.as_str(),
             shown(&named_peer(p)),
             p.pid,
-            short_command(&p.argv, SHORT_COMMAND)
+            short_command(r.command_of(p.process, p.exec), SHORT_COMMAND)
         );
     }
     for l in n.lookups.iter().take(MAX_ROWS) {
@@ -200,7 +201,7 @@ fn network(o: &mut String, r: &Receipt) {
             shown(&l.name),
             shown(&lookup_answer(l)),
             l.pid,
-            short_command(&l.argv, SHORT_COMMAND)
+            short_command(r.command_of(l.process, l.exec), SHORT_COMMAND)
         );
     }
     for l in n.listening.iter().take(MAX_ROWS) {
@@ -212,7 +213,7 @@ fn network(o: &mut String, r: &Receipt) {
             l.address,
             l.port,
             l.pid,
-            short_command(&l.argv, SHORT_COMMAND)
+            short_command(r.command_of(l.process, l.exec), SHORT_COMMAND)
         );
     }
     for u in n.unix.iter().take(MAX_ROWS) {
@@ -221,7 +222,8 @@ fn network(o: &mut String, r: &Receipt) {
             UnixRole::Bound => "bound",
             UnixRole::Listening => "listening on",
         };
-        let _ = writeln!(o, "  unix {role} {}  by {} ({})", u.path.shell_word(), u.pid, short_command(&u.argv, SHORT_COMMAND));
+        let command = short_command(r.command_of(u.process, u.exec), SHORT_COMMAND);
+        let _ = writeln!(o, "  unix {role} {}  by {} ({command})", u.path.shell_word(), u.pid);
     }
 }
 

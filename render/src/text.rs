@@ -199,6 +199,7 @@ pub fn ci_run_url(ci: &CiBuild) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runglass_model::receipt::ChangeKind;
 
     #[test]
     fn durations_read_naturally() {
@@ -225,6 +226,7 @@ mod tests {
             target: None,
             capped: false,
             stored: true,
+            gid: None, uid: None, xattrs: None,
         };
         let link = FileState { kind: FileKind::Symlink, target: Some("x\ny".into()), stored: false, ..file.clone() };
         let mut c = OutsideChange {
@@ -235,6 +237,11 @@ mod tests {
             before: Some(file.clone()),
             after: Some(link),
             followed: false,
+            change: ChangeKind::Modified,
+            content_changed: true,
+            mode_changed: false,
+            owner_changed: false,
+            xattrs_changed: false,
         };
         assert_eq!(outside_before(&c), "file, 12 B, mode 644, content kept");
         assert_eq!(outside_after(&c), "symlink to x\\ny");

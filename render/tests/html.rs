@@ -104,7 +104,8 @@ fn hostile_argv_and_output_stay_escaped() {
     let mut r = fixture();
     let hostile = format!("\"><img src=x onerror=alert(1)>{}", "A".repeat(120));
     r.processes[1].argv = vec!["sh".into(), hostile.as_str().into()];
-    r.files.changes[5].by[0].argv = r.processes[1].argv.clone();
+    r.processes[1].execs.clear();
+    (r.files.changes[5].by[0].process, r.files.changes[5].by[0].exec) = (1, None);
     let stdout = r.output.stdout.as_mut().unwrap();
     stdout.head = ByteString(b"</pre><script>alert(2)</script>\x1b[31mred\x07\xff".to_vec());
     let html = page(&r);

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 
 use runglass_model::ByteString;
 use runglass_model::receipt::{
-    ChangeKind, Diff, FileChange, FileKind, FileState, OutsideChange, Receipt, RiskNote, Severity, Stream,
+    ChangeKind, Diff, FileChange, FileKind, FileState, OutsideChange, Receipt, RiskNote, Severity, Source, Stream,
 };
 use runglass_render::bundle::{BundleContent, BundleFile, Rendered, write_bundle};
 use runglass_render::{ai, json, markdown, reverse_patch, summary_md};
@@ -198,6 +198,11 @@ fn summary_reviews_high_risks_then_outside_then_executables_then_deletions_then_
         before: None,
         after: None,
         followed: false,
+        change: ChangeKind::Modified,
+        content_changed: true,
+        mode_changed: false,
+        owner_changed: false,
+        xattrs_changed: false,
     }];
     // The fixture has bin/start.sh created 755, run.sh made executable, three deleted files.
     let summary = summary_md::summary(&r);
@@ -302,6 +307,9 @@ fn state(path: &Path) -> Option<FileState> {
         target,
         capped: false,
         stored: true,
+        uid: None,
+        gid: None,
+        xattrs: None,
     })
 }
 
@@ -344,6 +352,11 @@ fn change(before: &Path, after: &Path, name: &[u8]) -> FileChange {
         after: a,
         diff,
         by: vec![],
+        owner_changed: false,
+        xattrs_changed: false,
+        seen_by: Source::Snapshot,
+        captured: false,
+        skipped_dir: None,
     }
 }
 

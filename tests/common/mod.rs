@@ -103,3 +103,14 @@ impl Drop for Opened {
         let _ = self.child.wait();
     }
 }
+
+/// The command line of the process a receipt row (a file actor, a peer, a listener...)
+/// refers to, resolved as `Receipt::command_of` does: its `process` entry and `exec`.
+#[allow(dead_code)]
+pub fn command_of(receipt: &serde_json::Value, row: &serde_json::Value) -> serde_json::Value {
+    let parsed = runglass_model::receipt_json::parse(receipt.to_string().as_bytes()).expect("a receipt");
+    let process = row["process"].as_u64().unwrap_or_else(|| panic!("a row with a process: {row}")) as u32;
+    let exec = row["exec"].as_u64().map(|e| e as u32);
+    let argv = parsed.command_of(process, exec);
+    serde_json::Value::Array(argv.iter().map(|a| serde_json::Value::String(a.to_string_lossy().into_owned())).collect())
+}

@@ -42,7 +42,7 @@ impl Trace {
     fn file_ops(&self) -> Vec<(FileOp, Vec<u8>, SyscallResult)> {
         self.kinds()
             .filter_map(|k| match k {
-                EventKind::File { op, path, result } => Some((op.clone(), path.0.clone(), *result)),
+                EventKind::File { op, path, result, .. } => Some((op.clone(), path.0.clone(), *result)),
                 _ => None,
             })
             .collect()

@@ -6,9 +6,10 @@
 //!
 //! Only the first change of each path is captured (later ones would see the command's
 //! own work). Skipped: runglass's data directory, /dev, /proc and /sys, and, inside the
-//! working directory, paths its before-snapshot does not list (ignored directories such
-//! as `target/`, or files the command itself created). A capture that fails is not
-//! recorded and never stops the command; the first failure is reported on stderr.
+//! working directory, new paths in directories the before-snapshot walked (it already says
+//! nothing was there). Paths in directories it skipped (`.git`, `node_modules`) are
+//! captured like paths outside it. A capture that fails is not recorded and never stops
+//! the command; the first failure is reported on stderr.
 
 mod after_contents;
 mod state;
@@ -24,9 +25,10 @@ use runglass_model::{ByteString, EventKind};
 use runglass_tracer::{BeforeChange, Change};
 
 use crate::receipt::file_actions::{NOT_FILES, relative};
-use crate::snapshot::{Entry, Manifest};
+use crate::snapshot::{Entry, Manifest, Rules};
 
 pub use after_contents::{keep_changed_after_contents, mark_captured};
+pub use state::Keep;
 pub use state::observe;
 use writer::BlobWriter;
 
@@ -34,8 +36,9 @@ pub struct BeforeCapture {
     blobs: BlobWriter,
     cap: u64,
     data_dir: Vec<u8>,
-    /// The working directory's before-snapshot, when there is one.
-    before: Option<Arc<Manifest>>,
+    /// The working directory's before-snapshot, when there is one, and the rules it
+    /// skipped paths by.
+    before: Option<(Arc<Manifest>, Arc<Rules>)>,
     /// Paths already captured (or deliberately left out): a build opens the same files
     /// for writing again and again, and each must then cost one lookup.
     seen: HashSet<Vec<u8>>,
@@ -44,8 +47,8 @@ pub struct BeforeCapture {
 
 impl BeforeCapture {
     /// Captures into the blob store of `data`, reading regular files up to `cap` bytes.
-    /// Inside `before`'s root only the paths it lists are captured.
-    pub fn new(data: &Path, cap: u64, before: Option<Arc<Manifest>>) -> anyhow::Result<BeforeCapture> {
+    /// Inside `before`'s root, paths the snapshot looked for and did not find are not captured.
+    pub fn new(data: &Path, cap: u64, before: Option<(Arc<Manifest>, Arc<Rules>)>) -> anyhow::Result<BeforeCapture> {
         Ok(BeforeCapture {
             blobs: BlobWriter::start(&data.join("blobs"))?,
             cap,
@@ -57,9 +60,10 @@ impl BeforeCapture {
     }
 
     /// Whether `path` is one to capture: not runglass's own, not the kernel's, and, inside
-    /// the snapshotted root, a path the snapshot holds or one that may lead out of it
-    /// (through `..` or a directory the snapshot saw as a symlink). A new path in a real
-    /// directory of the root needs nothing: the snapshot already says it was not there.
+    /// the snapshotted root, a path the snapshot holds, one it did not look for (in a
+    /// skipped directory), or one that may lead out of it (through `..` or a directory the
+    /// snapshot saw as a symlink). A new path in a walked directory of the root needs
+    /// nothing: the snapshot already says it was not there.
     fn wanted(&self, path: &[u8]) -> bool {
         if !path.starts_with(b"/") || NOT_FILES.iter().any(|p| path.starts_with(p)) {
             return false;
@@ -68,8 +72,10 @@ impl BeforeCapture {
             return false;
         }
         match &self.before {
-            Some(before) => match relative(path, before.root.as_os_str().as_bytes()) {
-                Some(rel) => before.entries.contains_key(rel) || may_lead_out(rel, &before.entries),
+            Some((before, rules)) => match relative(path, before.root.as_os_str().as_bytes()) {
+                Some(rel) => {
+                    before.entries.contains_key(rel) || may_lead_out(rel, &before.entries) || !before.covers(rel, rules)
+                }
                 None => true,
             },
             None => true,
@@ -110,7 +116,7 @@ impl BeforeCapture {
 
     /// The regular files the before-snapshot lists under the directory `path`.
     fn listed_files_under(&self, path: &[u8]) -> Vec<ByteString> {
-        let Some(before) = &self.before else { return Vec::new() };
+        let Some((before, _)) = &self.before else { return Vec::new() };
         let root = before.root.as_os_str().as_bytes();
         let Some(rel) = relative(path, root) else { return Vec::new() };
         let prefix = [rel, b"/"].concat();
@@ -178,6 +184,7 @@ mod tests {
             target: None,
             capped: false,
             stored: false,
+            gid: None, uid: None,
         };
         let entries: BTreeMap<Vec<u8>, Entry> = [
             (b"src".to_vec(), entry(FileKind::Dir)),

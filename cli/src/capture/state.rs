@@ -15,7 +15,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use runglass_model::PathState;
+use runglass_model::{ByteString, PathState};
 use runglass_model::receipt::FileKind;
 
 use crate::blobs::BlobStore;
@@ -80,7 +80,28 @@ pub fn observe(path: &Path, follow: bool, cap: u64, store: Option<&dyn Keep>) ->
         FileKind::Symlink => state.target = std::fs::read_link(path).ok().map(|t| t.into_os_string().into_vec().into()),
         FileKind::Dir | FileKind::Other => {}
     }
+    state.xattrs = xattr_names(path, followed);
     Ok(Some(Observed { state, followed }))
+}
+
+/// The most an attribute list can hold (XATTR_LIST_MAX).
+const XATTR_LIST_MAX: usize = 64 * 1024;
+
+/// The names of the extended attributes of `path` (of the file a symlink leads to, with
+/// `follow`), sorted; None when they cannot be listed. A file system without extended
+/// attributes has none.
+fn xattr_names(path: &Path, follow: bool) -> Option<Vec<ByteString>> {
+    let mut buf = vec![0u8; XATTR_LIST_MAX];
+    let listed = if follow { rustix::fs::listxattr(path, &mut buf[..]) } else { rustix::fs::llistxattr(path, &mut buf[..]) };
+    let len = match listed {
+        Ok(len) => len,
+        Err(rustix::io::Errno::OPNOTSUPP) => 0,
+        Err(_) => return None,
+    };
+    let mut names: Vec<ByteString> =
+        buf[..len].split(|&b| b == 0).filter(|n| !n.is_empty()).map(|n| ByteString(n.to_vec())).collect();
+    names.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    Some(names)
 }
 
 /// Stores the content of the regular file at `path` (never through a symlink) if it still
@@ -112,6 +133,9 @@ fn state_of(meta: &Metadata) -> PathState {
         target: None,
         capped: false,
         stored: false,
+        uid: Some(meta.uid()),
+        gid: Some(meta.gid()),
+        xattrs: None,
     }
 }
 

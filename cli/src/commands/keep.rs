@@ -77,11 +77,15 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
 
 /// The capture for the survivors of the run whose receipt directory holds `log`: the same
 /// data directory and cap (runglass's environment is inherited), and the run's
-/// before-snapshot to tell which paths of its working directory matter.
+/// before-snapshot and ignore rules to tell which paths of its working directory matter.
 fn capture_for(log: &Path) -> anyhow::Result<BeforeCapture> {
     let data = store::data_dir()?;
     let cap = snapshot::cap_from_env()?;
     let before = log.parent().map(|dir| dir.join(store::SNAPSHOT_BEFORE));
     let before = before.filter(|path| path.exists()).map(|path| Manifest::load(&path)).transpose()?;
-    BeforeCapture::new(&data, cap, before.map(Arc::new))
+    let before = before.map(|m| {
+        let rules = snapshot::Rules::load(&m.root);
+        (Arc::new(m), Arc::new(rules))
+    });
+    BeforeCapture::new(&data, cap, before)
 }

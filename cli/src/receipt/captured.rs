@@ -52,6 +52,11 @@ impl Captured {
         Some(before)
     }
 
+    /// The blob store the contents went to, when it could be opened.
+    pub fn blobs(&self) -> Option<&BlobStore> {
+        self.blobs.as_ref()
+    }
+
     /// The BLAKE3 of every content the captures put into the blob store.
     pub fn stored_hashes(&self) -> HashSet<[u8; 32]> {
         self.first.values().filter_map(|b| self.stored(b.state.as_ref()?)).map(|h| *h.as_bytes()).collect()
@@ -79,6 +84,7 @@ mod tests {
             target: None,
             capped: false,
             stored: true,
+            gid: None, uid: None, xattrs: None,
         };
         let kind = EventKind::Before { path: path.into(), followed: false, state: Some(state) };
         Event { time_ns: 0, pid: 1, tid: 1, kind }

@@ -10,6 +10,7 @@ use runglass_model::receipt::{Action, Actor};
 use runglass_model::{ByteString, Event, EventKind, FileOp, OpenFlags, SyscallResult};
 
 use super::ms;
+use super::processes::Who;
 use super::real_path::RealPaths;
 
 /// Paths whose changes are the system's plumbing, not the command's work.
@@ -43,10 +44,13 @@ impl FileActions {
         }
     }
 
-    pub fn observe(&mut self, event: &Event, argv: impl Fn() -> Vec<ByteString>) {
+    pub fn observe(&mut self, event: &Event, who: impl FnOnce() -> Who) {
         let done = |r: &SyscallResult| !matches!(r, SyscallResult::Err(_));
         let mut acts: Vec<(&ByteString, Action)> = Vec::new();
         match &event.kind {
+            // An O_TMPFILE open makes an unnamed file in the directory: nothing has a name
+            // until a later linkat gives it one, and that name is the change.
+            EventKind::Open { flags, .. } if flags.has(OpenFlags::TMPFILE) => return,
             EventKind::Open { path, flags, result, .. } if done(result) => {
                 let action = if !flags.writes() {
                     Action::Read
@@ -59,7 +63,7 @@ impl FileActions {
                 };
                 acts.push((path, action));
             }
-            EventKind::File { op, path, result } if done(result) => match op {
+            EventKind::File { op, path, result, .. } if done(result) => match op {
                 FileOp::Unlink | FileOp::Rmdir => acts.push((path, Action::Removed)),
                 FileOp::Rename { to, .. } => {
                     acts.push((path, Action::RenamedFrom));
@@ -70,15 +74,26 @@ impl FileActions {
                 FileOp::Mkdir { .. } => acts.push((path, Action::Mkdir)),
                 FileOp::Truncate { .. } => acts.push((path, Action::Truncated)),
                 FileOp::Chmod { .. } => acts.push((path, Action::Chmod)),
+                FileOp::Chown { .. } => acts.push((path, Action::Chown)),
+                FileOp::SetXattr { .. } => acts.push((path, Action::SetXattr)),
+                FileOp::RemoveXattr { .. } => acts.push((path, Action::RemoveXattr)),
+                FileOp::Mknod { .. } => acts.push((path, Action::Mknod)),
             },
             _ => return,
         }
+        // A path the engine could not make absolute (its process died, or a bad dirfd) named
+        // nothing the call could act on.
+        acts.retain(|(path, _)| path.as_bytes().starts_with(b"/"));
+        if acts.is_empty() {
+            return;
+        }
+        let who = who();
         for (path, action) in acts {
             let path = &self.real.of(path.as_bytes())[..];
             if NOT_FILES.iter().any(|p| path.starts_with(p)) || under(path, &self.data_dir) {
                 continue;
             }
-            let actor = Actor { pid: event.pid, argv: argv(), action, at_ms: ms(event.time_ns) };
+            let actor = Actor { pid: who.pid, process: who.process, exec: who.exec, action, at_ms: ms(event.time_ns) };
             let (map, key) = if action == Action::Read {
                 (&mut self.reads, path.to_vec())
             } else if let Some(rel) = relative(path, &self.root) {
@@ -86,14 +101,26 @@ impl FileActions {
             } else {
                 (&mut self.outside, path.to_vec())
             };
-            let actors = map.entry(key).or_default();
-            // The same process doing the same thing again adds nothing.
-            let repeat = actors.iter().any(|a| a.pid == actor.pid && a.action == actor.action);
-            if !repeat && actors.len() < MAX_ACTORS_PER_PATH {
-                actors.push(actor);
-            }
+            add_actor(map.entry(key).or_default(), actor);
         }
     }
+}
+
+/// Adds `actor` to a path's list so that the last entry is always the latest to act (the
+/// one that left the path as it ended). The same process doing the same thing again adds
+/// nothing, but moves to the end when someone else acted in between. A full list keeps its
+/// first entry and the latest ones.
+fn add_actor(actors: &mut Vec<Actor>, actor: Actor) {
+    let same = |a: &Actor| a.process == actor.process && a.action == actor.action;
+    if actors.last().is_some_and(same) {
+        return;
+    }
+    if let Some(i) = actors.iter().position(same) {
+        actors.remove(i);
+    } else if actors.len() >= MAX_ACTORS_PER_PATH {
+        actors.remove(1.min(actors.len() - 1));
+    }
+    actors.push(actor);
 }
 
 /// `path` relative to `root` when it lies strictly inside it.
@@ -126,18 +153,24 @@ mod tests {
     #[test]
     fn actions_split_into_inside_outside_and_reads() {
         let mut fa = FileActions::new(Path::new("/w"), Path::new("/w/.data"));
-        let argv = || vec![ByteString::from("sh")];
-        let open = |p: &str, flags| EventKind::Open { path: p.into(), flags: OpenFlags(flags), mode: 0o644, result: SyscallResult::Ok(3) };
+        let argv = || Who { pid: 7, process: 0, exec: None };
+        let open = |p: &str, flags| EventKind::Open {
+            path: p.into(),
+            flags: OpenFlags(flags),
+            mode: 0o644,
+            result: SyscallResult::Ok(3),
+            named: None,
+        };
         fa.observe(&ev(open("/w/out.txt", 0o1101)), argv);
         fa.observe(&ev(open("/home/u/.bashrc", 0o2001)), argv);
         fa.observe(&ev(open("/etc/passwd", 0)), argv);
         fa.observe(&ev(open("/dev/null", 0o1)), argv);
         fa.observe(&ev(open("/w/.data/receipts/x", 0o1)), argv);
         fa.observe(
-            &ev(EventKind::File { op: FileOp::Rename { to: "/w/b".into(), flags: 0 }, path: "/tmp/a".into(), result: SyscallResult::Ok(0) }),
+            &ev(EventKind::File { op: FileOp::Rename { to: "/w/b".into(), flags: 0 }, path: "/tmp/a".into(), result: SyscallResult::Ok(0), named: None }),
             argv,
         );
-        fa.observe(&ev(EventKind::File { op: FileOp::Unlink, path: "/w/gone".into(), result: SyscallResult::Err(runglass_model::Errno(2)) }), argv);
+        fa.observe(&ev(EventKind::File { op: FileOp::Unlink, path: "/w/gone".into(), result: SyscallResult::Err(runglass_model::Errno(2)), named: None }), argv);
         fa.observe(&ev(EventKind::Spawn { parent: 1, parent_tid: 1, kind: CloneKind::Fork }), argv);
 
         assert_eq!(fa.inside[&b"out.txt"[..]][0].action, Action::Truncated);
@@ -147,5 +180,44 @@ mod tests {
         assert_eq!(fa.outside[&b"/tmp/a"[..]][0].action, Action::RenamedFrom);
         assert_eq!(fa.reads[&b"/etc/passwd"[..]][0].at_ms, 5);
         assert_eq!(fa.outside.len() + fa.inside.len() + fa.reads.len(), 5, "/dev and the data dir are left out");
+    }
+
+    #[test]
+    fn the_last_actor_is_the_latest_to_act_and_repeats_add_nothing() {
+        let actor = |process, action| Actor { pid: process, process, exec: None, action, at_ms: 0 };
+        let mut by = Vec::new();
+        for (process, action) in
+            [(1, Action::Wrote), (1, Action::Wrote), (2, Action::Wrote), (1, Action::Wrote), (3, Action::Removed)]
+        {
+            add_actor(&mut by, actor(process, action));
+        }
+        let got: Vec<(u32, Action)> = by.iter().map(|a| (a.process, a.action)).collect();
+        assert_eq!(got, [(2, Action::Wrote), (1, Action::Wrote), (3, Action::Removed)]);
+        // A full list keeps the first and the latest.
+        let mut by = Vec::new();
+        for process in 0..40 {
+            add_actor(&mut by, actor(process, Action::Wrote));
+        }
+        assert_eq!(by.len(), MAX_ACTORS_PER_PATH);
+        assert_eq!((by[0].process, by.last().unwrap().process), (0, 39));
+    }
+
+    #[test]
+    fn an_o_tmpfile_open_names_nothing_and_its_link_is_the_change() {
+        let mut fa = FileActions::new(Path::new("/w"), Path::new("/data"));
+        let who = || Who { pid: 7, process: 0, exec: None };
+        let tmpfile = EventKind::Open {
+            path: "/tmp".into(),
+            flags: OpenFlags(OpenFlags::TMPFILE | OpenFlags::RDWR),
+            mode: 0o600,
+            result: SyscallResult::Ok(3),
+            named: None,
+        };
+        fa.observe(&ev(tmpfile), who);
+        let link = FileOp::Link { to: "/var/lib/x/new".into() };
+        fa.observe(&ev(EventKind::File { op: link, path: "/tmp/#123 (deleted)".into(), result: SyscallResult::Ok(0), named: None }), who);
+        let paths: Vec<&[u8]> = fa.outside.keys().map(Vec::as_slice).collect();
+        assert_eq!(paths, [&b"/var/lib/x/new"[..]]);
+        assert_eq!(fa.outside[&b"/var/lib/x/new"[..]][0].action, Action::Linked);
     }
 }

@@ -8,6 +8,7 @@
 pub mod captured;
 pub mod coverage;
 pub mod file_actions;
+pub mod files;
 pub mod network;
 pub mod processes;
 pub mod real_path;
@@ -15,17 +16,17 @@ pub mod risk;
 pub mod timeline;
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use runglass_model::log::LogHeader;
 use runglass_model::receipt::{
-    Action, Actor, Artifacts, CiBuild, CommandInfo, Docker, FileChange, FileRead, Files, GitInfo, Mode, OutsideChange, Outcome, Output, Receipt,
+    Artifacts, CiBuild, CommandInfo, Docker, FileChange, Files, GitInfo, Mode, Outcome, Output, Receipt,
     RECEIPT_FORMAT_VERSION, SnapshotSummary, Source, Timing,
 };
 use runglass_model::{ByteString, Event, command_line};
 
-use crate::snapshot::hash_capped;
+use crate::snapshot::{Manifest, Rules};
 use crate::time;
 use captured::Captured;
 use file_actions::FileActions;
@@ -48,6 +49,11 @@ pub struct RunFacts {
     pub output: Output,
     /// Changes inside the cwd from the snapshots (None: no after-snapshot was taken).
     pub changes: Option<Vec<FileChange>>,
+    /// The snapshots themselves (None: not taken, or not readable), and the rules they
+    /// skipped by (None: read them again from the root).
+    pub before: Option<Arc<Manifest>>,
+    pub after: Option<Arc<Manifest>>,
+    pub rules: Option<Arc<Rules>>,
     pub snapshot: SnapshotSummary,
     /// The canonical directory that was snapshotted.
     pub root: PathBuf,
@@ -92,13 +98,14 @@ impl Folder {
     }
 
     pub fn observe(&mut self, event: &Event) {
-        // The acting process's argv before this event changes it (an exec's own line
+        // The acting process as it was before this event changes it (an exec's own line
         // shows the new argv itself).
-        let argv = || self.processes.argv_of(event.pid);
-        self.network.observe(event, argv);
-        self.files.observe(event, argv);
+        let (pid, at) = (event.pid, ms(event.time_ns));
+        let processes = &mut self.processes;
+        self.network.observe(event, || processes.who(pid, at));
+        self.files.observe(event, || processes.who(pid, at));
         self.captured.observe(event);
-        self.timeline.observe(event, argv);
+        self.timeline.observe(event, || self.processes.argv_of(pid));
         self.processes.observe(event);
     }
 
@@ -119,12 +126,22 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
     let survivors = processes.iter().filter(|p| p.outlived_command).count();
     let timeline = timeline.finish();
 
-    let changes = facts.changes.as_ref().map(|changes| attribute(changes.clone(), &actions));
+    let rules = facts.rules.clone().unwrap_or_else(|| std::sync::Arc::new(Rules::load(&facts.root)));
+    let seen = files::Snapshots {
+        root: &facts.root,
+        changes: facts.changes.as_deref(),
+        before: facts.before.as_deref(),
+        after: facts.after.as_deref(),
+        rules: &rules,
+        cap: facts.cap_bytes,
+    };
+    let folded = files::fold(&actions, &captured, &seen);
     let files = Files {
         root: ByteString(facts.root.as_os_str().as_bytes().to_vec()),
-        changes: changes.unwrap_or_else(|| changes_from_trace(&actions)),
-        outside: outside_changes(&actions, &captured, facts.cap_bytes),
-        reads: reads(&actions, facts.cap_bytes),
+        changes: folded.changes,
+        outside: folded.outside,
+        transient: folded.transient,
+        reads: folded.reads,
         snapshot: facts.snapshot.clone(),
     };
     let mut observation = coverage::observation(&coverage::Seen {
@@ -174,127 +191,3 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
     receipt
 }
 
-/// Adds to each snapshot change the processes that acted on its path (deep mode).
-fn attribute(mut changes: Vec<FileChange>, actions: &FileActions) -> Vec<FileChange> {
-    for c in &mut changes {
-        if let Some(by) = actions.inside.get(c.path.as_bytes()) {
-            c.by = by.clone();
-            settle_creates(&mut c.by, c.before.is_some());
-        }
-    }
-    changes
-}
-
-/// An open with O_CREAT (a shell's `>>`) creates the file only when it is not there. The
-/// trace cannot tell, but the before-snapshot can: until something removes or replaces
-/// a path that existed before, such opens only wrote to it.
-fn settle_creates(by: &mut [Actor], existed_before: bool) {
-    let mut exists = existed_before;
-    for actor in by {
-        match actor.action {
-            Action::Created if exists => actor.action = Action::Wrote,
-            Action::Removed | Action::RenamedFrom => exists = false,
-            _ => exists = true,
-        }
-    }
-}
-
-/// Without an after-snapshot (a recovered run), the trace's own record of changes
-/// inside the cwd is all there is: paths and actors, no states or diffs.
-fn changes_from_trace(actions: &FileActions) -> Vec<FileChange> {
-    use runglass_model::receipt::{Action, ChangeKind, Diff};
-    actions
-        .inside
-        .iter()
-        .map(|(path, by)| {
-            let created = by.iter().any(|a| matches!(a.action, Action::Created | Action::Mkdir | Action::Symlinked | Action::RenamedTo | Action::Linked));
-            let removed = by.last().is_some_and(|a| matches!(a.action, Action::Removed | Action::RenamedFrom));
-            FileChange {
-                path: ByteString(path.clone()),
-                change: if removed { ChangeKind::Deleted } else if created { ChangeKind::Created } else { ChangeKind::Modified },
-                before: None,
-                after: None,
-                content_changed: true,
-                mode_changed: by.iter().any(|a| a.action == Action::Chmod),
-                diff: Diff::Unavailable { reason: "no after-snapshot was taken".into() },
-                by: by.clone(),
-            }
-        })
-        .collect()
-}
-
-/// Changes outside the root, each with its captured before-state (when the trace took
-/// one) and its state now, looked at the way the capture looked (through the symlink it
-/// followed, if it did), so that the two compare.
-fn outside_changes(actions: &FileActions, captured: &Captured, cap: u64) -> Vec<OutsideChange> {
-    actions
-        .outside
-        .iter()
-        .map(|(path, by)| {
-            let before = captured.get(path);
-            let followed = before.as_ref().is_some_and(|b| b.followed);
-            let mut by = by.clone();
-            if let Some(b) = &before {
-                settle_creates(&mut by, b.state.is_some());
-            }
-            let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
-            let after = crate::capture::observe(path, followed, cap, None).ok().flatten().map(|o| o.state.into());
-            OutsideChange {
-                path: ByteString(path.as_os_str().as_bytes().to_vec()),
-                by,
-                exists_after: std::fs::symlink_metadata(path).is_ok(),
-                captured: before.is_some(),
-                before: before.and_then(|b| b.state).map(Into::into),
-                after,
-                followed,
-            }
-        })
-        .collect()
-}
-
-/// Files read, with the hash of their content now (regular files up to the cap).
-fn reads(actions: &FileActions, cap: u64) -> Vec<FileRead> {
-    actions
-        .reads
-        .iter()
-        .map(|(path, by)| {
-            let (blake3, size) = hash_regular(Path::new(std::ffi::OsStr::from_bytes(path)), cap);
-            FileRead { path: ByteString(path.clone()), blake3, size, by: by.clone() }
-        })
-        .collect()
-}
-
-/// The hash (up to `cap` bytes) and size of the regular file at `path` now. The path was
-/// read by the command, which may since have swapped it for a fifo or a device: it is
-/// opened without blocking or taking a terminal, and only a regular file (by fstat) is
-/// read, never past the cap even if it grows.
-fn hash_regular(path: &Path, cap: u64) -> (Option<String>, Option<u64>) {
-    let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path);
-    let Ok(mut file) = opened else { return (None, None) };
-    let Some(meta) = file.metadata().ok().filter(|m| m.is_file()) else { return (None, None) };
-    let hash = (meta.len() <= cap).then(|| hash_capped(&mut file, cap)).flatten();
-    (hash.map(|(h, _)| h.to_hex().to_string()), Some(meta.len()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn actors(actions: &[Action]) -> Vec<Actor> {
-        actions.iter().map(|&action| Actor { pid: 7, argv: Vec::new(), action, at_ms: 0 }).collect()
-    }
-
-    #[test]
-    fn an_append_to_a_file_that_existed_is_a_write_and_a_create_after_removal_stays_one() {
-        let mut by = actors(&[Action::Created]);
-        settle_creates(&mut by, true);
-        assert_eq!(by[0].action, Action::Wrote, "`>>` on an existing file");
-        let mut by = actors(&[Action::Created]);
-        settle_creates(&mut by, false);
-        assert_eq!(by[0].action, Action::Created, "a new file");
-        let mut by = actors(&[Action::Removed, Action::Created, Action::Created]);
-        settle_creates(&mut by, true);
-        let got: Vec<Action> = by.iter().map(|a| a.action).collect();
-        assert_eq!(got, [Action::Removed, Action::Created, Action::Wrote]);
-    }
-}

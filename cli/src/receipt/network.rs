@@ -12,6 +12,7 @@ use runglass_model::receipt::{
 use runglass_model::{ByteString, Event, EventKind, Pid, SockAddr, SocketKind, SyscallResult};
 
 use super::ms;
+use super::processes::Who;
 
 const RCODE_NXDOMAIN: u8 = 3;
 
@@ -42,8 +43,8 @@ impl NetworkTable {
         }
     }
 
-    /// Folds one event in; `argv` is the acting process's command line at that moment.
-    pub fn observe(&mut self, event: &Event, argv: impl FnOnce() -> Vec<ByteString>) {
+    /// Folds one event in; `who` gives the acting process as it is at that moment.
+    pub fn observe(&mut self, event: &Event, who: impl FnOnce() -> Who) {
         let at = ms(event.time_ns);
         let pid = event.pid;
         match &event.kind {
@@ -59,9 +60,9 @@ impl NetworkTable {
                     SyscallResult::Err(e) => PeerResult::Failed { error: e.to_string() },
                     SyscallResult::Unknown => PeerResult::Open,
                 };
-                self.peer(protocol(*socket), addr, pid, at, outcome, argv);
+                self.peer(protocol(*socket), addr, pid, at, outcome, who);
             }
-            EventKind::Send { addr } => self.peer(Protocol::Udp, addr, pid, at, PeerResult::Sent, argv),
+            EventKind::Send { addr } => self.peer(Protocol::Udp, addr, pid, at, PeerResult::Sent, who),
             EventKind::Bind { addr, result, socket } if result.is_ok() || *result == SyscallResult::Unknown => {
                 match addr {
                     // A bound stream socket listens only once listen(2) says so (a client may
@@ -69,22 +70,22 @@ impl NetworkTable {
                     SockAddr::Inet { .. } | SockAddr::Inet6 { .. } if addr.port() == Some(0) => {}
                     SockAddr::Inet { .. } | SockAddr::Inet6 { .. } => match socket {
                         Some(SocketKind::Stream) => {}
-                        _ => self.listener(protocol(*socket), addr, pid, at, argv),
+                        _ => self.listener(protocol(*socket), addr, pid, at, who),
                     },
-                    _ => self.unix_socket(addr, UnixRole::Bound, pid, argv),
+                    _ => self.unix_socket(addr, UnixRole::Bound, pid, who),
                 }
             }
             EventKind::Listen { addr: Some(addr), result } if result.is_ok() || *result == SyscallResult::Unknown => {
                 match addr {
-                    SockAddr::Inet { .. } | SockAddr::Inet6 { .. } => self.listener(Protocol::Tcp, addr, pid, at, argv),
-                    _ => self.unix_socket(addr, UnixRole::Listening, pid, argv),
+                    SockAddr::Inet { .. } | SockAddr::Inet6 { .. } => self.listener(Protocol::Tcp, addr, pid, at, who),
+                    _ => self.unix_socket(addr, UnixRole::Listening, pid, who),
                 }
             }
             EventKind::DnsAnswer { server, name, rcode, addrs } => {
                 for ip in addrs {
                     self.names.insert(ip.to_canonical(), (name.clone(), NameSource::Dns));
                 }
-                self.lookup(server, name, *rcode, addrs, pid, at, argv);
+                self.lookup(server, name, *rcode, addrs, pid, at, who);
             }
             EventKind::HostsName { addr, name } => {
                 self.names.insert(addr.to_canonical(), (name.clone(), NameSource::Hosts));
@@ -102,7 +103,7 @@ impl NetworkTable {
         addrs: &[IpAddr],
         pid: Pid,
         at: u64,
-        argv: impl FnOnce() -> Vec<ByteString>,
+        who: impl FnOnce() -> Who,
     ) {
         let status = match rcode {
             0 => LookupStatus::Answered,
@@ -111,13 +112,15 @@ impl NetworkTable {
         };
         let key = (name.to_ascii_lowercase(), pid);
         let i = *self.lookups.entry(key).or_insert_with(|| {
+            let who = who();
             self.network.lookups.push(Lookup {
                 name: name.to_string(),
                 addresses: Vec::new(),
                 status: status.clone(),
                 server: server.to_string(),
                 pid,
-                argv: argv(),
+                process: who.process,
+                exec: who.exec,
                 first_ms: at,
                 count: 0,
             });
@@ -145,13 +148,13 @@ impl NetworkTable {
         pid: Pid,
         at: u64,
         result: PeerResult,
-        argv: impl FnOnce() -> Vec<ByteString>,
+        who: impl FnOnce() -> Who,
     ) {
         let (address, port) = match addr {
             SockAddr::Inet { ip, port } => (ip.to_string(), *port),
             SockAddr::Inet6 { ip, port, .. } => (ip.to_string(), *port),
             SockAddr::Unix { .. } | SockAddr::UnixAbstract { .. } => {
-                return self.unix_socket(addr, UnixRole::Connected, pid, argv);
+                return self.unix_socket(addr, UnixRole::Connected, pid, who);
             }
             SockAddr::UnixUnnamed | SockAddr::Other { .. } => return,
         };
@@ -168,6 +171,7 @@ impl NetworkTable {
                 }
             }
             None => {
+                let who = who();
                 self.peers.insert(key, self.network.outbound.len());
                 self.network.outbound.push(Peer {
                     protocol,
@@ -176,7 +180,8 @@ impl NetworkTable {
                     host: name.as_ref().map(|(host, _)| host.clone()),
                     host_from: name.map(|(_, from)| from),
                     pid,
-                    argv: argv(),
+                    process: who.process,
+                    exec: who.exec,
                     result,
                     first_ms: at,
                     last_ms: at,
@@ -193,7 +198,7 @@ impl NetworkTable {
         addr: &SockAddr,
         pid: Pid,
         at: u64,
-        argv: impl FnOnce() -> Vec<ByteString>,
+        who: impl FnOnce() -> Who,
     ) {
         let (address, port) = match addr {
             SockAddr::Inet { ip, port } => (ip.to_string(), *port),
@@ -208,6 +213,7 @@ impl NetworkTable {
             }
             return;
         }
+        let who = who();
         self.listeners.insert(key, self.network.listening.len());
         self.network.listening.push(Listener {
             protocol,
@@ -215,13 +221,14 @@ impl NetworkTable {
             port,
             wildcard: addr.is_wildcard(),
             pid,
-            argv: argv(),
+            process: who.process,
+            exec: who.exec,
             at_ms: at,
             seen_by: self.source,
         });
     }
 
-    fn unix_socket(&mut self, addr: &SockAddr, role: UnixRole, pid: Pid, argv: impl FnOnce() -> Vec<ByteString>) {
+    fn unix_socket(&mut self, addr: &SockAddr, role: UnixRole, pid: Pid, who: impl FnOnce() -> Who) {
         let path = match addr {
             SockAddr::Unix { path } => path.clone(),
             SockAddr::UnixAbstract { name } => {
@@ -242,7 +249,9 @@ impl NetworkTable {
             }
             None => {
                 self.unix.insert(key, self.network.unix.len());
-                self.network.unix.push(UnixSocket { path, role, pid, argv: argv(), count: 1, seen_by: self.source });
+                let who = who();
+                let (process, exec) = (who.process, who.exec);
+                self.network.unix.push(UnixSocket { path, role, pid, process, exec, count: 1, seen_by: self.source });
             }
         }
     }
@@ -270,7 +279,7 @@ mod tests {
         let mut table = NetworkTable::new(Source::Trace);
         for (i, (pid, kind)) in events.iter().enumerate() {
             let event = Event { time_ns: i as u64 * 1_000_000, pid: *pid, tid: *pid, kind: kind.clone() };
-            table.observe(&event, || vec![format!("prog{pid}").as_str().into()]);
+            table.observe(&event, || Who { pid: *pid, process: *pid, exec: None });
         }
         table.finish()
     }

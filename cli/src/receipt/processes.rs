@@ -7,6 +7,17 @@ use runglass_model::{ByteString, CloneKind, Event, EventKind, Pid, SyscallResult
 
 use super::ms;
 
+/// Who acted: a process entry and the program it was running at that moment, which is how
+/// file actors and network rows refer to processes (never by copying argv).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Who {
+    pub pid: Pid,
+    /// The index of its entry in the receipt's `processes`.
+    pub process: u32,
+    /// The index of that entry's exec it was running (None: none yet).
+    pub exec: Option<u32>,
+}
+
 /// Builds the receipt's process list one event at a time.
 pub struct ProcessTable {
     processes: Vec<Process>,
@@ -25,13 +36,17 @@ impl ProcessTable {
         match &event.kind {
             EventKind::Spawn { kind: CloneKind::Thread, .. } => {}
             EventKind::Spawn { parent, kind, .. } => {
-                let parent_entry = self.by_pid.get(parent).map(|&i| &self.processes[i]);
-                let (parent, argv, exe, cwd) = match (kind, parent_entry) {
-                    (CloneKind::Root, _) | (_, None) => (None, Vec::new(), None, None),
-                    (_, Some(p)) => (Some(*parent), p.argv.clone(), p.exe.clone(), p.cwd.clone()),
-                };
+                let parent_index = self.by_pid.get(parent).copied().filter(|_| *kind != CloneKind::Root);
+                let mut child = first_seen(event.pid, at, self.source);
+                if let Some(i) = parent_index {
+                    let p = &self.processes[i];
+                    child.parent = Some(*parent);
+                    child.parent_process = Some(i as u32);
+                    child.parent_exec = p.execs.len().checked_sub(1).map(|e| e as u32);
+                    (child.argv, child.exe, child.cwd) = (p.argv.clone(), p.exe.clone(), p.cwd.clone());
+                }
                 self.by_pid.insert(event.pid, self.processes.len());
-                self.processes.push(Process { parent, argv, exe, cwd, ..first_seen(event.pid, at, self.source) });
+                self.processes.push(child);
             }
             EventKind::Exec { path, argv, cwd, result, .. } => {
                 if matches!(result, SyscallResult::Err(_)) {
@@ -70,9 +85,18 @@ impl ProcessTable {
         &mut self.processes[i]
     }
 
-    /// The argv a pid had at the moment of the latest event (for attributing actions).
+    /// The argv a pid had at the moment of the latest event (for timeline lines).
     pub fn argv_of(&self, pid: Pid) -> Vec<ByteString> {
         self.by_pid.get(&pid).map(|&i| self.processes[i].argv.clone()).unwrap_or_default()
+    }
+
+    /// The entry of `pid` and the program it runs now, as of the latest event; an entry is
+    /// made for a pid met first by one of its actions.
+    pub fn who(&mut self, pid: Pid, at: u64) -> Who {
+        let p = self.entry(pid, at);
+        let exec = p.execs.len().checked_sub(1).map(|e| e as u32);
+        let process = self.by_pid[&pid] as u32;
+        Who { pid, process, exec }
     }
 
     /// Marks processes whose end was never seen as having outlived the command.
@@ -91,6 +115,8 @@ fn first_seen(pid: Pid, at: u64, seen_by: Source) -> Process {
     Process {
         pid,
         parent: None,
+        parent_process: None,
+        parent_exec: None,
         argv: Vec::new(),
         exe: None,
         cwd: None,

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use runglass_model::receipt::{
-    Action, FileKind, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus, Severity, UnixRole,
+    Action, Actor, FileKind, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus, Severity, UnixRole,
 };
 use runglass_model::{ByteString, command_line};
 
@@ -66,8 +66,19 @@ fn capped(mut evidence: Vec<String>) -> Vec<String> {
     evidence
 }
 
-fn who(pid: u32, argv: &[ByteString]) -> String {
+/// `pid N (command)` for a process running `argv`.
+fn running(pid: u32, argv: &[ByteString]) -> String {
     format!("pid {pid} ({})", command_line(argv))
+}
+
+/// `pid N (command)` for a process entry of the receipt and the program it ran.
+fn who(r: &Receipt, pid: u32, process: u32, exec: Option<u32>) -> String {
+    format!("pid {pid} ({})", command_line(r.command_of(process, exec)))
+}
+
+/// `pid N (command)` for an actor, or nothing.
+fn actor(r: &Receipt, actor: Option<&Actor>) -> String {
+    actor.map(|a| who(r, a.pid, a.process, a.exec)).unwrap_or_default()
 }
 
 fn command_failed(r: &Receipt) -> Option<RiskNote> {
@@ -113,7 +124,7 @@ fn wildcard_listen(r: &Receipt) -> Option<RiskNote> {
         .listening
         .iter()
         .filter(|l| l.wildcard)
-        .map(|l| format!("{} port {} on {} by {}", l.protocol.as_str(), l.port, l.address, who(l.pid, &l.argv)))
+        .map(|l| format!("{} port {} on {} by {}", l.protocol.as_str(), l.port, l.address, who(r, l.pid, l.process, l.exec)))
         .collect();
     (!evidence.is_empty()).then(|| {
         note(
@@ -169,7 +180,7 @@ fn engine_socket(r: &Receipt) -> Option<RiskNote> {
         .unix
         .iter()
         .filter(|u| u.role == UnixRole::Connected && engine(u.path.as_bytes()))
-        .map(|u| format!("{} by {}", u.path.shell_word(), who(u.pid, &u.argv)))
+        .map(|u| format!("{} by {}", u.path.shell_word(), who(r, u.pid, u.process, u.exec)))
         .collect();
     (!evidence.is_empty()).then(|| {
         note(
@@ -254,7 +265,7 @@ fn download_executed(r: &Receipt) -> Option<RiskNote> {
             continue;
         }
         if let Some(d) = downloaders.iter().find(|d| d.parent == sh.parent) {
-            evidence.push(format!("{} piped into {}", who(d.pid, &d.argv), who(sh.pid, &sh.argv)));
+            evidence.push(format!("{} piped into {}", running(d.pid, &d.argv), running(sh.pid, &sh.argv)));
         }
     }
     // A file a downloader wrote (deep mode) that some process then exec'd.
@@ -263,7 +274,7 @@ fn download_executed(r: &Receipt) -> Option<RiskNote> {
         let outside = r.files.outside.iter().find(|o| o.path.as_bytes() == path).map(|o| &o.by);
         by.into_iter().chain(outside).flatten().any(|a| {
             matches!(a.action, Action::Created | Action::Truncated | Action::Wrote | Action::RenamedTo)
-                && DOWNLOADERS.contains(&base_name(&a.argv))
+                && DOWNLOADERS.contains(&base_name(r.command_of(a.process, a.exec)))
         })
     };
     for p in &r.processes {
@@ -271,7 +282,7 @@ fn download_executed(r: &Receipt) -> Option<RiskNote> {
             if written_by_downloader(exec.path.as_bytes()) {
                 evidence.push(format!(
                     "{} ran {}, which a downloader wrote",
-                    who(p.pid, &exec.argv),
+                    running(p.pid, &exec.argv),
                     exec.path.shell_word()
                 ));
             }
@@ -324,7 +335,7 @@ fn package_global_install(r: &Receipt) -> Option<RiskNote> {
                 _ => false,
             }
         })
-        .map(|p| who(p.pid, &p.argv))
+        .map(|p| running(p.pid, &p.argv))
         .collect();
     (!evidence.is_empty()).then(|| {
         note(
@@ -505,9 +516,9 @@ fn sensitive_writes(r: &Receipt, ctx: &RiskContext) -> Vec<RiskNote> {
     let mut by_place: std::collections::BTreeMap<Place, Vec<String>> = Default::default();
     for o in &r.files.outside {
         let actions: Vec<&str> = o.by.iter().map(|a| a.action.as_str()).collect();
-        let first = o.by.first().map(|a| who(a.pid, &a.argv)).unwrap_or_default();
+        let last = actor(r, o.ended_by());
         by_place.entry(place(o.path.as_bytes(), home)).or_default().push(format!(
-            "{} ({}) by {first}",
+            "{} ({}) by {last}",
             o.path.shell_word(),
             dedup(actions).join(", ")
         ));
@@ -571,7 +582,7 @@ fn secrets_read(r: &Receipt, ctx: &RiskContext) -> Option<RiskNote> {
         .iter()
         .filter(|f| secret(f.path.as_bytes()))
         .map(|f| {
-            let by = f.by.first().map(|a| who(a.pid, &a.argv)).unwrap_or_default();
+            let by = actor(r, f.by.last());
             format!("{} read by {by}", f.path.shell_word())
         })
         .collect();

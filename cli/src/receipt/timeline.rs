@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use runglass_model::receipt::{Timeline, TimelineEntry, TimelineKind};
-use runglass_model::{ByteString, Event, EventKind, ExitStatus, SockAddr, SyscallResult, command_line};
+use runglass_model::{ByteString, Event, EventKind, ExitStatus, OpenFlags, SockAddr, SyscallResult, command_line};
 
 use super::ms;
 
@@ -68,12 +68,15 @@ fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(Ti
         EventKind::Signal { signal } => {
             (TimelineKind::Signal, format!("received {}", runglass_model::event::signal_name(*signal)))
         }
-        EventKind::Open { path, flags, result, .. } if flags.writes() && ok(result) => {
-            (TimelineKind::File, format!("opened {} for writing", path.shell_word()))
+        EventKind::Open { path, flags, result, .. } if flags.has(OpenFlags::TMPFILE) && ok(result) => {
+            (TimelineKind::File, format!("opened an unnamed temporary file in {}", path.shell_word()))
         }
-        EventKind::File { op, path, result } if ok(result) => {
+        EventKind::Open { path, flags, result, named, .. } if flags.writes() && ok(result) => {
+            (TimelineKind::File, format!("opened {}{} for writing", path.shell_word(), via(named)))
+        }
+        EventKind::File { op, path, result, named } if ok(result) => {
             use runglass_model::FileOp::*;
-            let p = path.shell_word();
+            let p = format!("{}{}", path.shell_word(), via(named));
             let text = match op {
                 Unlink => format!("removed {p}"),
                 Rmdir => format!("removed directory {p}"),
@@ -83,6 +86,13 @@ fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(Ti
                 Mkdir { .. } => format!("made directory {p}"),
                 Truncate { length } => format!("truncated {p} to {length} bytes"),
                 Chmod { mode } => format!("chmod {mode:o} {p}"),
+                Chown { uid, gid } => {
+                    let id = |id: &Option<u32>| id.map_or("-".to_string(), |id| id.to_string());
+                    format!("chown {}:{} {p}", id(uid), id(gid))
+                }
+                SetXattr { name } => format!("set extended attribute {} on {p}", name.shell_word()),
+                RemoveXattr { name } => format!("removed extended attribute {} from {p}", name.shell_word()),
+                Mknod { mode, .. } => format!("made special file {p} ({mode:o})"),
             };
             (TimelineKind::File, text)
         }
@@ -103,9 +113,24 @@ fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(Ti
             (TimelineKind::Network, format!("listening on {}", peer(addr)))
         }
         EventKind::Send { addr } => (TimelineKind::Network, format!("sent a datagram to {}", peer(addr))),
+        EventKind::ConnectResult { addr, result: SyscallResult::Unknown } => {
+            (TimelineKind::Network, format!("connect {} still pending", peer(addr)))
+        }
+        EventKind::ConnectResult { addr, result } => {
+            (TimelineKind::Network, format!("connect {} finished ({result})", peer(addr)))
+        }
+        EventKind::IoUringSetup { result } if ok(result) => (
+            TimelineKind::File,
+            "set up an io_uring: its file and network operations are not seen".to_string(),
+        ),
         EventKind::HandedOff { .. } => (TimelineKind::Exit, "still running after the command ended".to_string()),
         _ => return None,
     })
+}
+
+/// ` (as lnk)` when a path was named otherwise (through a symlink or a magic link).
+fn via(named: &Option<ByteString>) -> String {
+    named.as_ref().map_or(String::new(), |n| format!(" (as {})", n.shell_word()))
 }
 
 /// An address for a line of text; unix paths come from the command, so they are escaped.

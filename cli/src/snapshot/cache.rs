@@ -23,7 +23,7 @@ use super::Entry;
 
 /// The first bytes of a cache file; the digit is the format's version. Then the BLAKE3 of
 /// the body, then the body ([`CacheFile`] in postcard).
-const MAGIC: &[u8; 8] = b"RGSTATC2";
+const MAGIC: &[u8; 8] = b"RGSTATC3";
 /// Larger than the coarsest common timestamp granularity (2 s on FAT) plus the coarse
 /// clock's lag behind real time.
 const RACY_WINDOW_NS: i64 = 3_000_000_000;
@@ -138,6 +138,8 @@ mod tests {
             target: None,
             capped: false,
             stored: false,
+            uid: Some(0),
+            gid: Some(0),
         };
         let mut cache = StatCache::load(data.path(), &root);
         cache.replace([(&b"f".to_vec(), &entry)].into_iter(), i64::MAX);

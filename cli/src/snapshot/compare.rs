@@ -6,6 +6,7 @@
 //!   (over the cap, or unreadable) it is compared by identity, size, mtime and ctime; a
 //!   ctime change alone counts only when the mode did not change too (chmod sets ctime).
 //! - A symlink is modified when its target differs, anything else when its mode differs.
+//!   Any path is modified when its owner or group differs (`owner_changed`).
 //! - Paths inside a directory that could not be listed in either snapshot are left out:
 //!   their absence says nothing.
 //!
@@ -21,7 +22,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind};
+use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, Source};
 
 use crate::blobs::BlobStore;
 
@@ -68,6 +69,10 @@ struct Sides<'a> {
 }
 
 fn change(s: &Sides, b: Option<&Entry>, a: Option<&Entry>, budget: &mut Budget) -> Option<FileChange> {
+    let owner_changed = match (b, a) {
+        (Some(b), Some(a)) => b.uid.zip(a.uid).is_some_and(|(x, y)| x != y) || b.gid.zip(a.gid).is_some_and(|(x, y)| x != y),
+        _ => false,
+    };
     let (kind, content_changed, mode_changed) = match (b, a) {
         (None, None) => return None,
         (None, Some(_)) => (ChangeKind::Created, true, false),
@@ -81,7 +86,7 @@ fn change(s: &Sides, b: Option<&Entry>, a: Option<&Entry>, budget: &mut Budget) 
             };
             // Symlink permissions mean nothing on Linux.
             let mode = a.kind != FileKind::Symlink && b.mode != a.mode;
-            if !content && !mode {
+            if !content && !mode && !owner_changed {
                 return None;
             }
             (ChangeKind::Modified, content, mode)
@@ -102,6 +107,11 @@ fn change(s: &Sides, b: Option<&Entry>, a: Option<&Entry>, budget: &mut Budget) 
         mode_changed,
         diff,
         by: Vec::new(),
+        owner_changed,
+        xattrs_changed: false,
+        seen_by: Source::Snapshot,
+        captured: false,
+        skipped_dir: None,
     })
 }
 
@@ -112,7 +122,7 @@ fn file_changed(b: &Entry, a: &Entry) -> bool {
         return hb != ha;
     }
     let replaced = b.dev != a.dev || b.ino != a.ino;
-    let ctime_alone = b.ctime_ns != a.ctime_ns && b.mode == a.mode;
+    let ctime_alone = b.ctime_ns != a.ctime_ns && b.mode == a.mode && b.uid == a.uid && b.gid == a.gid;
     replaced || b.size != a.size || b.mtime_ns != a.mtime_ns || ctime_alone
 }
 

@@ -21,15 +21,15 @@ const HISTOGRAM_MAX_COST: u64 = 50_000_000;
 /// The most diff text kept for one file.
 pub(super) const FILE_LIMIT: usize = 256 * 1024;
 /// The most diff text kept for all files of one comparison.
-pub(super) const TOTAL_LIMIT: usize = 4 * 1024 * 1024;
+pub(crate) const TOTAL_LIMIT: usize = 4 * 1024 * 1024;
 
 /// What is left of the diff text allowed for a comparison.
-pub(super) struct Budget {
+pub(crate) struct Budget {
     left: usize,
 }
 
 impl Budget {
-    pub(super) fn new(total: usize) -> Budget {
+    pub(crate) fn new(total: usize) -> Budget {
         Budget { left: total }
     }
 }
@@ -42,7 +42,7 @@ pub(super) fn is_text(content: &[u8]) -> bool {
 /// The diff from `before` to `after` of the file at `path` (relative, as bytes); `None`
 /// for a side where the file does not exist. [`Diff::Binary`] when a side is not text,
 /// [`Diff::None`] when there is no line to show (an empty file created or deleted).
-pub(super) fn unified(path: &[u8], before: Option<&[u8]>, after: Option<&[u8]>, budget: &mut Budget) -> Diff {
+pub(crate) fn unified(path: &[u8], before: Option<&[u8]>, after: Option<&[u8]>, budget: &mut Budget) -> Diff {
     let diff = within(path, before, after, FILE_LIMIT.min(budget.left));
     if let Diff::Text { unified, .. } = &diff {
         budget.left -= unified.len();

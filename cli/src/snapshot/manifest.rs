@@ -1,5 +1,7 @@
 //! A manifest on disk: eight magic bytes naming the format and its version, then the
 //! [`Manifest`] in postcard. Written atomically, so a receipt never holds half of one.
+//! Version 2 added each entry's owner and group; version 1 manifests (receipts of older
+//! runglass, which `prune` and recovery still read) are read through [`v1`].
 
 use std::path::Path;
 
@@ -8,7 +10,9 @@ use anyhow::{Context, bail};
 use super::Manifest;
 
 /// The first bytes of a manifest file; the last one is the format's version.
-const MAGIC: &[u8; 8] = b"RGMANIF1";
+const MAGIC: &[u8; 8] = b"RGMANIF2";
+/// The magic of version 1.
+const MAGIC_V1: &[u8; 8] = b"RGMANIF1";
 
 impl Manifest {
     /// The file's content (a run writes it with the rest of its receipt, see
@@ -21,6 +25,11 @@ impl Manifest {
 
     pub fn load(path: &Path) -> anyhow::Result<Manifest> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        if let Some(body) = bytes.strip_prefix(MAGIC_V1) {
+            let old: v1::Manifest = postcard::from_bytes(body)
+                .with_context(|| format!("{} is damaged: it cannot be decoded", path.display()))?;
+            return Ok(old.into());
+        }
         let Some(body) = bytes.strip_prefix(MAGIC) else {
             if bytes.starts_with(&MAGIC[..7]) {
                 bail!("{} is a snapshot manifest of a newer runglass; upgrade runglass to read it", path.display());
@@ -28,6 +37,55 @@ impl Manifest {
             bail!("{} is not a runglass snapshot manifest", path.display());
         };
         postcard::from_bytes(body).with_context(|| format!("{} is damaged: it cannot be decoded", path.display()))
+    }
+}
+
+/// Version 1's layout, read as it was.
+mod v1 {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use runglass_model::receipt::FileKind;
+    use serde::Deserialize;
+
+    use crate::snapshot::{Entry as EntryV2, Manifest as ManifestV2, Stats};
+
+    #[derive(Deserialize)]
+    pub struct Manifest {
+        #[serde(with = "super::path_bytes")]
+        root: PathBuf,
+        entries: BTreeMap<Vec<u8>, Entry>,
+        stats: Stats,
+    }
+
+    #[derive(Deserialize)]
+    struct Entry {
+        kind: FileKind,
+        size: u64,
+        mode: u32,
+        mtime_ns: i64,
+        ctime_ns: i64,
+        ino: u64,
+        dev: u64,
+        hash: Option<[u8; 32]>,
+        target: Option<Vec<u8>>,
+        capped: bool,
+        stored: bool,
+    }
+
+    impl From<Manifest> for ManifestV2 {
+        fn from(m: Manifest) -> ManifestV2 {
+            let entries = m
+                .entries
+                .into_iter()
+                .map(|(path, e)| {
+                    let Entry { kind, size, mode, mtime_ns, ctime_ns, ino, dev, hash, target, capped, stored } = e;
+                    let e = EntryV2 { kind, size, mode, mtime_ns, ctime_ns, ino, dev, hash, target, capped, stored, uid: None, gid: None };
+                    (path, e)
+                })
+                .collect();
+            ManifestV2 { root: m.root, entries, stats: m.stats }
+        }
     }
 }
 

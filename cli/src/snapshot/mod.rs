@@ -17,6 +17,7 @@
 mod cache;
 mod compare;
 mod content;
+mod covered;
 pub mod diff;
 mod dryrun;
 mod manifest;
@@ -95,6 +96,9 @@ pub struct Entry {
     pub capped: bool,
     /// The content is in the blob store under `hash`.
     pub stored: bool,
+    /// The owner and group (None in manifests of runglass before receipt format 2).
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -185,5 +189,8 @@ pub fn entry_state(e: &Entry) -> FileState {
         target: e.target.clone().map(Into::into),
         capped: e.capped,
         stored: e.stored,
+        uid: e.uid,
+        gid: e.gid,
+        xattrs: None,
     }
 }

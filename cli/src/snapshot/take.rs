@@ -158,6 +158,8 @@ fn entry_of(meta: &Metadata) -> Entry {
         target: None,
         capped: false,
         stored: false,
+        uid: Some(meta.uid()),
+        gid: Some(meta.gid()),
     }
 }
 

@@ -1,11 +1,12 @@
-//! The compact event frames of formats 4 and 5: an event is written as the difference from the one
+//! The compact event frames of formats 4 to 6: an event is written as the difference from the one
 //! before it, and byte strings seen before are written as an index into a table both sides
 //! build as they go.
 //!
 //! An event's payload is one head byte, then fields:
 //!
 //! ```text
-//! head      bits 0-3: kind (below); bit 4: tid equals pid; bit 5: the kind's usual case
+//! head      bits 0-3: kind (below); bit 4: tid equals pid; bit 5: the kind's usual case;
+//!           bit 6 (open and file, format 6): the path as named follows the result, as P
 //! time      signed varint, nanoseconds since the previous event (the first: since 0)
 //! pid       signed varint, difference from the previous event's pid
 //! tid       signed varint, difference from pid (absent when head bit 4 is set)
@@ -15,13 +16,15 @@
 //!   1 exec    path S, argc, argv S..., cwd S; when not usual (usual: no former tid and
 //!             result Ok(0)): former tid (0: none, else tid + 1), result R
 //!   2 open    path P, flags, mode, result R
-//!   3 file    op (byte: unlink rmdir rename link symlink mkdir truncate chmod) and its operand
-//!             (rename: to P, flags; link: to P; symlink: target S; mkdir, chmod: mode;
-//!             truncate: signed length), path P, result R
+//!   3 file    op (byte: unlink rmdir rename link symlink mkdir truncate chmod, and from format
+//!             6 chown setxattr removexattr mknod) and its operand (rename: to P, flags; link:
+//!             to P; symlink: target S; mkdir, chmod: mode; truncate: signed length; chown: uid
+//!             and gid, each 0 for none or the id + 1; setxattr, removexattr: name S; mknod:
+//!             mode, dev), path P, result R
 //!   4 exit    when not usual (usual: exit code 0): 0 and a signed code, or 1, signal, core byte
 //!   15 other  the event kind in postcard (rare kinds: connect, bind, listen, send, signal,
-//!             handed_off, adopted, gone, before, dns_answer, hosts_name); format 4 wrote
-//!             them in the layout of [`super::legacy`]
+//!             handed_off, adopted, gone, before, dns_answer, hosts_name, connect_result,
+//!             io_uring_setup); formats 4 and 5 wrote them in the layouts of [`super::legacy`]
 //! S         a byte string: varint 0 then length and bytes (not kept), 1 then length and bytes
 //!           (kept: appended to the table), n >= 2: the table's entry n - 2
 //! P         a path: S of everything up to and including its last '/', then S of the rest, so
@@ -37,7 +40,7 @@ use std::collections::HashMap;
 
 use crate::{ByteString, CloneKind, Errno, Event, EventKind, ExitStatus, FileOp, OpenFlags, SyscallResult};
 
-use super::legacy::KindV4;
+use super::legacy::{KindV4, KindV5};
 use super::varint::{self, Cursor, Malformed};
 
 const SPAWN: u8 = 0;
@@ -49,6 +52,7 @@ const OTHER: u8 = 15;
 const KIND_MASK: u8 = 0x0f;
 const SAME_TID: u8 = 0x10;
 const USUAL: u8 = 0x20;
+const NAMED: u8 = 0x40;
 
 /// The table holds at most this many strings; later new strings are written out in full.
 const MAX_STRINGS: usize = 1 << 15;
@@ -118,18 +122,18 @@ impl Encoder {
                 }
                 EXEC | if usual { USUAL } else { 0 }
             }
-            EventKind::Open { path, flags, mode, result } => {
+            EventKind::Open { path, flags, mode, result, named } => {
                 self.path(path, out);
                 varint::put(out, u64::from(flags.0));
                 varint::put(out, u64::from(*mode));
                 put_result(out, *result);
-                OPEN
+                OPEN | self.named(named.as_ref(), out)
             }
-            EventKind::File { op, path, result } => {
+            EventKind::File { op, path, result, named } => {
                 self.file_op(op, out);
                 self.path(path, out);
                 put_result(out, *result);
-                FILE
+                FILE | self.named(named.as_ref(), out)
             }
             EventKind::Exit { status: ExitStatus::Code(0) } => EXIT | USUAL,
             EventKind::Exit { status } => {
@@ -185,6 +189,35 @@ impl Encoder {
                 out.push(7);
                 varint::put(out, u64::from(*mode));
             }
+            FileOp::Chown { uid, gid } => {
+                out.push(8);
+                varint::put(out, uid.map_or(0, |id| u64::from(id) + 1));
+                varint::put(out, gid.map_or(0, |id| u64::from(id) + 1));
+            }
+            FileOp::SetXattr { name } => {
+                out.push(9);
+                self.string(name, out);
+            }
+            FileOp::RemoveXattr { name } => {
+                out.push(10);
+                self.string(name, out);
+            }
+            FileOp::Mknod { mode, dev } => {
+                out.push(11);
+                varint::put(out, u64::from(*mode));
+                varint::put(out, *dev);
+            }
+        }
+    }
+
+    /// Writes the path as named, when there is one, and returns the head bit that says so.
+    fn named(&mut self, named: Option<&ByteString>, out: &mut Vec<u8>) -> u8 {
+        match named {
+            Some(named) => {
+                self.path(named, out);
+                NAMED
+            }
+            None => 0,
         }
     }
 
@@ -214,26 +247,25 @@ impl Encoder {
 }
 
 /// The reader's side: the previous event and the strings read so far.
-#[derive(Default)]
 pub struct Decoder {
     time_ns: u64,
     pid: u32,
     table: Vec<Vec<u8>>,
-    /// The log is format 4: rare kinds are in the layout of [`super::legacy`].
-    format_4: bool,
+    /// The log's format: before 6, rare kinds are in the layouts of [`super::legacy`].
+    format: u16,
 }
 
 impl Decoder {
     /// A decoder for a log of this format (4 or later).
-    pub fn for_format(version: u16) -> Decoder {
-        Decoder { format_4: version < 5, ..Decoder::default() }
+    pub fn for_format(format: u16) -> Decoder {
+        Decoder { time_ns: 0, pid: 0, table: Vec::new(), format }
     }
 
     /// Decodes one payload. On an error the decoder's state is undefined: the log is corrupt.
     pub fn decode(&mut self, payload: &[u8]) -> Result<Event, Malformed> {
         let mut c = Cursor::new(payload);
         let head = c.byte()?;
-        if head & !(KIND_MASK | SAME_TID | USUAL) != 0 {
+        if head & !(KIND_MASK | SAME_TID | USUAL | NAMED) != 0 {
             return Err(format!("unknown flags in event head {head:#04x}"));
         }
         let usual = head & USUAL != 0;
@@ -273,10 +305,12 @@ impl Decoder {
                 flags: OpenFlags(c.get_u32()?),
                 mode: c.get_u32()?,
                 result: get_result(&mut c)?,
+                named: self.named(head, &mut c)?,
             },
             FILE => {
                 let op = self.file_op(&mut c)?;
-                EventKind::File { op, path: self.path(&mut c)?, result: get_result(&mut c)? }
+                let path = self.path(&mut c)?;
+                EventKind::File { op, path, result: get_result(&mut c)?, named: self.named(head, &mut c)? }
             }
             EXIT if usual => EventKind::Exit { status: ExitStatus::Code(0) },
             EXIT => {
@@ -296,11 +330,16 @@ impl Decoder {
                 EventKind::Exit { status }
             }
             OTHER => {
-                let (kind, rest) = if self.format_4 {
-                    let (kind, rest) = postcard::take_from_bytes::<KindV4>(c.rest()).map_err(|e| e.to_string())?;
-                    (kind.into(), rest)
-                } else {
-                    postcard::take_from_bytes(c.rest()).map_err(|e| e.to_string())?
+                let (kind, rest) = match self.format {
+                    ..=4 => {
+                        let (kind, rest) = postcard::take_from_bytes::<KindV4>(c.rest()).map_err(|e| e.to_string())?;
+                        (kind.into(), rest)
+                    }
+                    5 => {
+                        let (kind, rest) = postcard::take_from_bytes::<KindV5>(c.rest()).map_err(|e| e.to_string())?;
+                        (kind.into(), rest)
+                    }
+                    _ => postcard::take_from_bytes(c.rest()).map_err(|e| e.to_string())?,
                 };
                 c = Cursor::new(rest);
                 kind
@@ -312,6 +351,9 @@ impl Decoder {
         }
         if usual && !matches!(head & KIND_MASK, SPAWN | EXEC | EXIT) {
             return Err("the usual-case flag on an event kind that has none".into());
+        }
+        if head & NAMED != 0 && !matches!(head & KIND_MASK, OPEN | FILE) {
+            return Err("a named path on an event kind that has none".into());
         }
         Ok(Event { time_ns, pid, tid, kind })
     }
@@ -326,8 +368,20 @@ impl Decoder {
             5 => FileOp::Mkdir { mode: c.get_u32()? },
             6 => FileOp::Truncate { length: c.get_signed()? },
             7 => FileOp::Chmod { mode: c.get_u32()? },
+            8 => FileOp::Chown { uid: get_id(c)?, gid: get_id(c)? },
+            9 => FileOp::SetXattr { name: self.string(c)? },
+            10 => FileOp::RemoveXattr { name: self.string(c)? },
+            11 => FileOp::Mknod { mode: c.get_u32()?, dev: c.get()? },
             op => return Err(format!("unknown file operation {op}")),
         })
+    }
+
+    /// The path as named, when the head says one follows.
+    fn named(&mut self, head: u8, c: &mut Cursor) -> Result<Option<ByteString>, Malformed> {
+        if head & NAMED == 0 {
+            return Ok(None);
+        }
+        self.path(c).map(Some)
     }
 
     fn path(&mut self, c: &mut Cursor) -> Result<ByteString, Malformed> {
@@ -386,6 +440,21 @@ fn put_result(out: &mut Vec<u8>, result: SyscallResult) {
     }
 }
 
+impl Default for Decoder {
+    /// A decoder for logs of the format this build writes.
+    fn default() -> Decoder {
+        Decoder::for_format(super::FORMAT_VERSION)
+    }
+}
+
+/// An owner or group id: 0 for none (left as it was), else the id + 1.
+fn get_id(c: &mut Cursor) -> Result<Option<u32>, Malformed> {
+    match c.get()? {
+        0 => Ok(None),
+        n => u32::try_from(n - 1).map(Some).map_err(|_| "an id out of range".into()),
+    }
+}
+
 fn get_result(c: &mut Cursor) -> Result<SyscallResult, Malformed> {
     Ok(match c.byte()? {
         0 => SyscallResult::Ok(c.get_signed()?),
@@ -431,6 +500,7 @@ mod tests {
             target: Some(odd.clone()),
             capped: false,
             stored: false,
+            gid: None, uid: None, xattrs: None,
         };
         let kinds = vec![
             EventKind::Spawn { parent: 1, parent_tid: 1, kind: CloneKind::Root },
@@ -454,29 +524,65 @@ mod tests {
                 flags: OpenFlags(u32::MAX),
                 mode: 0,
                 result: SyscallResult::Ok(i64::MIN),
+                named: None,
             },
             EventKind::Open {
                 path: "rel".into(),
                 flags: OpenFlags(0),
                 mode: 0o644,
                 result: SyscallResult::Err(Errno(-1)),
+                named: None,
             },
             EventKind::File {
                 op: FileOp::Rename { to: "/b/".into(), flags: 1 },
                 path: "a".into(),
                 result: SyscallResult::Ok(0),
+                named: None,
             },
-            EventKind::File { op: FileOp::Link { to: odd.clone() }, path: odd.clone(), result: SyscallResult::Unknown },
+            EventKind::File { op: FileOp::Link { to: odd.clone() }, path: odd.clone(), result: SyscallResult::Unknown, named: None },
             EventKind::File {
                 op: FileOp::Symlink { target: "../x".into() },
                 path: "y".into(),
                 result: SyscallResult::Ok(0),
+                named: None,
             },
-            EventKind::File { op: FileOp::Truncate { length: -1 }, path: "z".into(), result: SyscallResult::Ok(0) },
-            EventKind::File { op: FileOp::Mkdir { mode: 0o755 }, path: "d/".into(), result: SyscallResult::Ok(0) },
-            EventKind::File { op: FileOp::Chmod { mode: 0o4755 }, path: "f".into(), result: SyscallResult::Ok(0) },
-            EventKind::File { op: FileOp::Unlink, path: "f".into(), result: SyscallResult::Ok(0) },
-            EventKind::File { op: FileOp::Rmdir, path: "d".into(), result: SyscallResult::Ok(0) },
+            EventKind::File { op: FileOp::Truncate { length: -1 }, path: "z".into(), result: SyscallResult::Ok(0), named: None },
+            EventKind::File { op: FileOp::Mkdir { mode: 0o755 }, path: "d/".into(), result: SyscallResult::Ok(0), named: None },
+            EventKind::File { op: FileOp::Chmod { mode: 0o4755 }, path: "f".into(), result: SyscallResult::Ok(0), named: None },
+            EventKind::File { op: FileOp::Unlink, path: "f".into(), result: SyscallResult::Ok(0), named: None },
+            EventKind::File { op: FileOp::Rmdir, path: "d".into(), result: SyscallResult::Ok(0), named: None },
+            EventKind::File {
+                op: FileOp::Chown { uid: Some(0), gid: None },
+                path: "/elsewhere/t".into(),
+                result: SyscallResult::Ok(0),
+                named: Some("/proc/12/fd/3".into()),
+            },
+            EventKind::File {
+                op: FileOp::Chown { uid: None, gid: Some(u32::MAX) },
+                path: "f".into(),
+                result: SyscallResult::Ok(0),
+                named: None,
+            },
+            EventKind::File {
+                op: FileOp::SetXattr { name: "security.capability".into() },
+                path: odd.clone(),
+                result: SyscallResult::Ok(0),
+                named: None,
+            },
+            EventKind::File { op: FileOp::RemoveXattr { name: odd.clone() }, path: "f".into(), result: SyscallResult::Err(Errno(61)), named: None },
+            EventKind::File { op: FileOp::Mknod { mode: 0o10644, dev: u64::MAX }, path: "p".into(), result: SyscallResult::Ok(0), named: None },
+            EventKind::Open {
+                path: "/elsewhere/target".into(),
+                flags: OpenFlags(0o1101),
+                mode: 0o644,
+                result: SyscallResult::Ok(3),
+                named: Some("/w/lnk".into()),
+            },
+            EventKind::ConnectResult {
+                addr: SockAddr::Inet { ip: [127, 0, 0, 1].into(), port: 1 },
+                result: SyscallResult::Err(Errno(111)),
+            },
+            EventKind::IoUringSetup { result: SyscallResult::Ok(4) },
             EventKind::Exit { status: ExitStatus::Code(0) },
             EventKind::Exit { status: ExitStatus::Code(-3) },
             EventKind::Exit { status: ExitStatus::Signal { signal: 9, core_dumped: true } },
@@ -489,7 +595,12 @@ mod tests {
             },
             EventKind::Signal { signal: 15 },
             EventKind::Gone,
-            EventKind::Before { path: odd.clone(), followed: true, state: Some(state) },
+            EventKind::Before { path: odd.clone(), followed: true, state: Some(state.clone()) },
+            EventKind::Before {
+                path: odd.clone(),
+                followed: false,
+                state: Some(PathState { uid: None, gid: Some(7), xattrs: Some(vec![odd.clone(), "".into()]), ..state }),
+            },
         ];
         // Times and pids that go backwards, tids apart from pids, wrapping extremes.
         let events: Vec<Event> = kinds
@@ -507,13 +618,64 @@ mod tests {
     }
 
     #[test]
+    fn format_5_rare_kinds_read_in_their_own_layout() {
+        // A format-5 `before` event: its state had no owner or extended attributes.
+        #[derive(serde::Serialize)]
+        struct StateV5 {
+            kind: crate::receipt::FileKind,
+            size: u64,
+            mode: u32,
+            mtime_ns: i64,
+            blake3: Option<String>,
+            target: Option<ByteString>,
+            capped: bool,
+            stored: bool,
+        }
+        #[derive(serde::Serialize)]
+        #[allow(dead_code)]
+        enum WrittenV5 {
+            Spawn,
+            Exec,
+            Open,
+            File,
+            Connect,
+            Bind,
+            Listen,
+            Send,
+            Signal,
+            Exit,
+            HandedOff,
+            Adopted,
+            Gone,
+            Before { path: ByteString, followed: bool, state: Option<StateV5> },
+        }
+        let state = StateV5 {
+            kind: crate::receipt::FileKind::File,
+            size: 3,
+            mode: 0o644,
+            mtime_ns: 1,
+            blake3: None,
+            target: None,
+            capped: false,
+            stored: false,
+        };
+        let kind = WrittenV5::Before { path: "/h/.bashrc".into(), followed: false, state: Some(state) };
+        let mut payload = vec![OTHER | SAME_TID, 0, 2];
+        payload.extend(postcard::to_allocvec(&kind).expect("serializes"));
+        let event = Decoder::for_format(5).decode(&payload).expect("a format-5 frame");
+        let EventKind::Before { state: Some(state), .. } = event.kind else { panic!("{event:?}") };
+        assert_eq!((state.size, state.uid, state.xattrs), (3, None, None));
+        assert!(Decoder::for_format(6).decode(&payload).is_err(), "today's layout reads it differently");
+    }
+
+    #[test]
     fn repeated_strings_and_directories_are_written_once() {
         let open = |path: &str| {
             ev(
                 0,
                 1,
                 1,
-                EventKind::Open { path: path.into(), flags: OpenFlags(1), mode: 0, result: SyscallResult::Ok(3) },
+                EventKind::Open { path: path.into(), flags: OpenFlags(1), mode: 0, result: SyscallResult::Ok(3), named: None },
             )
         };
         let long_dir = "/home/someone/projects/a-fairly-long-directory-name/src/";
@@ -564,6 +726,8 @@ mod tests {
             &[0x34, 0, 0, 1],                                  // bytes left over
             &[0x32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],             // the usual-case flag on an open
             &[0x12, 0, 0, 0, 1, b'a', 0, 1, b'/', 0, 0, 0, 0], // a path split at the wrong place
+            &[0x54, 0, 0, 0],                                  // a named path on an exit
+            &[0x13, 0, 0, 8, 0x80, 0x80, 0x80, 0x80, 0x20, 0], // an owner id beyond 32 bits
         ] {
             assert!(dec.decode(bad).is_err(), "{bad:?}");
         }

@@ -1,13 +1,17 @@
-//! Event kinds as formats 2 to 4 wrote them. Those formats store (some) events in postcard,
+//! Event kinds as formats 2 to 5 wrote them. Those formats store (some) events in postcard,
 //! which is positional: a field added to a variant changes how every later byte reads. So
-//! the older layout is kept here, read as it was, and converted into today's [`EventKind`].
-//! Format 5 added the socket type to connect and bind, and the `dns_answer` and
-//! `hosts_name` events.
+//! the older layouts are kept here, read as they were, and converted into today's
+//! [`EventKind`]. Format 5 added the socket type to connect and bind, and the `dns_answer`
+//! and `hosts_name` events; format 6 added owners and extended attributes to `before`'s
+//! state, and the path as named to opens and file operations.
 
 use serde::Deserialize;
 
+use std::net::IpAddr;
+
+use crate::receipt::FileKind;
 use crate::{ByteString, CloneKind, Event, EventKind, ExitStatus, FileOp, OpenFlags, PathState, Pid, SockAddr};
-use crate::SyscallResult;
+use crate::{SocketKind, SyscallResult};
 
 /// A whole event as formats 2 and 3 wrote it (postcard).
 #[derive(Deserialize)]
@@ -41,7 +45,76 @@ pub enum KindV4 {
     HandedOff { keeper: Pid },
     Adopted,
     Gone,
-    Before { path: ByteString, followed: bool, state: Option<PathState> },
+    Before { path: ByteString, followed: bool, state: Option<PathStateV5> },
+}
+
+/// A captured state up to format 5: without owner and extended attributes.
+#[derive(Deserialize)]
+pub struct PathStateV5 {
+    kind: FileKind,
+    size: u64,
+    mode: u32,
+    mtime_ns: i64,
+    blake3: Option<String>,
+    target: Option<ByteString>,
+    capped: bool,
+    stored: bool,
+}
+
+impl From<PathStateV5> for PathState {
+    fn from(s: PathStateV5) -> PathState {
+        let PathStateV5 { kind, size, mode, mtime_ns, blake3, target, capped, stored } = s;
+        PathState { kind, size, mode, mtime_ns, blake3, target, capped, stored, uid: None, gid: None, xattrs: None }
+    }
+}
+
+/// [`EventKind`] in format 5, as far as the rare kinds (written in postcard) go: open and
+/// file events were compact, so their layout here never matters.
+#[derive(Deserialize)]
+pub enum KindV5 {
+    Spawn { parent: Pid, parent_tid: Pid, kind: CloneKind },
+    Exec { path: ByteString, argv: Vec<ByteString>, cwd: ByteString, former_tid: Option<Pid>, result: SyscallResult },
+    Open { path: ByteString, flags: OpenFlags, mode: u32, result: SyscallResult },
+    File { op: FileOp, path: ByteString, result: SyscallResult },
+    Connect { addr: SockAddr, result: SyscallResult, socket: Option<SocketKind> },
+    Bind { addr: SockAddr, result: SyscallResult, socket: Option<SocketKind> },
+    Listen { addr: Option<SockAddr>, result: SyscallResult },
+    Send { addr: SockAddr },
+    Signal { signal: i32 },
+    Exit { status: ExitStatus },
+    HandedOff { keeper: Pid },
+    Adopted,
+    Gone,
+    Before { path: ByteString, followed: bool, state: Option<PathStateV5> },
+    DnsAnswer { server: SockAddr, name: String, rcode: u8, addrs: Vec<IpAddr> },
+    HostsName { addr: IpAddr, name: String },
+}
+
+impl From<KindV5> for EventKind {
+    fn from(kind: KindV5) -> EventKind {
+        match kind {
+            KindV5::Spawn { parent, parent_tid, kind } => EventKind::Spawn { parent, parent_tid, kind },
+            KindV5::Exec { path, argv, cwd, former_tid, result } => {
+                EventKind::Exec { path, argv, cwd, former_tid, result }
+            }
+            KindV5::Open { path, flags, mode, result } => EventKind::Open { path, flags, mode, result, named: None },
+            KindV5::File { op, path, result } => EventKind::File { op, path, result, named: None },
+            KindV5::Connect { addr, result, socket } => EventKind::Connect { addr, result, socket },
+            KindV5::Bind { addr, result, socket } => EventKind::Bind { addr, result, socket },
+            KindV5::Listen { addr, result } => EventKind::Listen { addr, result },
+            KindV5::Send { addr } => EventKind::Send { addr },
+            KindV5::Signal { signal } => EventKind::Signal { signal },
+            KindV5::Exit { status } => EventKind::Exit { status },
+            KindV5::HandedOff { keeper } => EventKind::HandedOff { keeper },
+            KindV5::Adopted => EventKind::Adopted,
+            KindV5::Gone => EventKind::Gone,
+            KindV5::Before { path, followed, state } => {
+                EventKind::Before { path, followed, state: state.map(Into::into) }
+            }
+            KindV5::DnsAnswer { server, name, rcode, addrs } => EventKind::DnsAnswer { server, name, rcode, addrs },
+            KindV5::HostsName { addr, name } => EventKind::HostsName { addr, name },
+        }
+    }
 }
 
 impl From<KindV4> for EventKind {
@@ -51,8 +124,8 @@ impl From<KindV4> for EventKind {
             KindV4::Exec { path, argv, cwd, former_tid, result } => {
                 EventKind::Exec { path, argv, cwd, former_tid, result }
             }
-            KindV4::Open { path, flags, mode, result } => EventKind::Open { path, flags, mode, result },
-            KindV4::File { op, path, result } => EventKind::File { op, path, result },
+            KindV4::Open { path, flags, mode, result } => EventKind::Open { path, flags, mode, result, named: None },
+            KindV4::File { op, path, result } => EventKind::File { op, path, result, named: None },
             KindV4::Connect { addr, result } => EventKind::Connect { addr, result, socket: None },
             KindV4::Bind { addr, result } => EventKind::Bind { addr, result, socket: None },
             KindV4::Listen { addr, result } => EventKind::Listen { addr, result },
@@ -62,7 +135,7 @@ impl From<KindV4> for EventKind {
             KindV4::HandedOff { keeper } => EventKind::HandedOff { keeper },
             KindV4::Adopted => EventKind::Adopted,
             KindV4::Gone => EventKind::Gone,
-            KindV4::Before { path, followed, state } => EventKind::Before { path, followed, state },
+            KindV4::Before { path, followed, state } => EventKind::Before { path, followed, state: state.map(Into::into) },
         }
     }
 }

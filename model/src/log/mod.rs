@@ -32,9 +32,11 @@ pub const MAGIC: &[u8; 8] = b"RGEVLOG\0";
 /// 3 added the `before` event (captured before-states), which version 2 readers cannot
 /// decode; version 2 logs are version 3 logs without it. 4 changed the framing to varint
 /// lengths and the events to the compact encoding (a fifth of the size on fork-heavy work).
-/// 5 added the socket type to connect and bind, and the `dns_answer` and `hosts_name` events
-/// (older logs are read through [`legacy`]).
-pub const FORMAT_VERSION: u16 = 5;
+/// 5 added the socket type to connect and bind, and the `dns_answer` and `hosts_name` events.
+/// 6 added owners and extended attributes to captured states, the path as named to opens and
+/// file operations, the chown, setxattr, removexattr and mknod operations, and the
+/// `connect_result` and `io_uring_setup` events (older logs are read through [`legacy`]).
+pub const FORMAT_VERSION: u16 = 6;
 /// The first version with varint frame lengths and compact events.
 const COMPACT_VERSION: u16 = 4;
 /// The oldest version this build still reads (1 lacked the header's `observer`).
@@ -346,6 +348,7 @@ mod tests {
                 flags: crate::OpenFlags(0o101),
                 mode: 0o644,
                 result: SyscallResult::Ok(3),
+                named: None,
             },
         }
     }
@@ -492,6 +495,7 @@ mod tests {
             target: None,
             capped: false,
             stored: true,
+            gid: None, uid: None, xattrs: None,
         };
         let before = |state| Event {
             time_ns: 1,

@@ -1,10 +1,9 @@
 //! Which files each process changed, for the process tree: the receipt records who acted
-//! on each file, and this turns it around, in one pass, into a map looked up by pid (a
-//! scan of every change per process would be quadratic on big runs).
+//! on each file, and this turns it around, in one pass, into a map looked up by process
+//! entry (a scan of every change per process would be quadratic on big runs).
 
 use std::collections::HashMap;
 
-use runglass_model::Pid;
 use runglass_model::receipt::{Action, Files};
 
 /// A file a process acted on: an index into `files.changes` or `files.outside`.
@@ -22,17 +21,18 @@ pub(super) struct Touch {
 }
 
 pub(super) struct ChangedBy {
-    by_pid: HashMap<Pid, Vec<Touch>>,
+    /// By index in `processes`.
+    by_process: HashMap<usize, Vec<Touch>>,
 }
 
 impl ChangedBy {
     pub fn new(files: &Files) -> Self {
-        let mut by_pid: HashMap<Pid, Vec<Touch>> = HashMap::new();
+        let mut by_process: HashMap<usize, Vec<Touch>> = HashMap::new();
         let inside = files.changes.iter().enumerate().map(|(i, c)| (Target::Inside(i), &c.by));
         let outside = files.outside.iter().enumerate().map(|(i, c)| (Target::Outside(i), &c.by));
         for (target, by) in inside.chain(outside) {
             for actor in by {
-                let touches = by_pid.entry(actor.pid).or_default();
+                let touches = by_process.entry(actor.process as usize).or_default();
                 // A file's actors are visited together, so a repeat is always the last touch.
                 match touches.last_mut() {
                     Some(last) if last.target == target => {
@@ -44,29 +44,29 @@ impl ChangedBy {
                 }
             }
         }
-        ChangedBy { by_pid }
+        ChangedBy { by_process }
     }
 
-    /// The files `pid` changed, inside the cwd first, each in receipt order.
-    pub fn of(&self, pid: Pid) -> &[Touch] {
-        self.by_pid.get(&pid).map_or(&[], Vec::as_slice)
+    /// The files process entry `process` changed, inside the cwd first, each in receipt order.
+    pub fn of(&self, process: usize) -> &[Touch] {
+        self.by_process.get(&process).map_or(&[], Vec::as_slice)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use runglass_model::receipt::{Actor, Files, OutsideChange};
+    use runglass_model::receipt::{Actor, ChangeKind, Files, OutsideChange};
 
     use super::*;
 
-    fn actor(pid: Pid, action: Action) -> Actor {
-        Actor { pid, argv: vec![], action, at_ms: 0 }
+    fn actor(process: u32, action: Action) -> Actor {
+        Actor { pid: process + 100, process, exec: None, action, at_ms: 0 }
     }
 
     #[test]
     fn each_process_gets_its_files_once_with_every_distinct_action() {
         let mut files =
-            Files { root: "/p".into(), changes: vec![], outside: vec![], reads: vec![], snapshot: Default::default() };
+            Files { root: "/p".into(), changes: vec![], outside: vec![], reads: vec![], snapshot: Default::default(), transient: Vec::new() };
         let outside = |by| OutsideChange {
             path: "/etc/x".into(),
             by,
@@ -75,6 +75,11 @@ mod tests {
             before: None,
             after: None,
             followed: false,
+            change: ChangeKind::Modified,
+            content_changed: true,
+            mode_changed: false,
+            owner_changed: false,
+            xattrs_changed: false,
         };
         files.outside.push(outside(vec![
             actor(7, Action::Truncated),

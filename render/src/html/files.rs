@@ -41,7 +41,7 @@ pub(super) fn section(r: &Receipt, served: Served) -> Markup {
             }
             div #file-list {
                 @for (i, (c, open)) in changes.iter().zip(open_flags(changes)).enumerate() {
-                    (change(i, c, open, r.files.snapshot.cap_bytes, served))
+                    (change(r, i, c, open, served))
                 }
             }
         }
@@ -61,12 +61,14 @@ fn open_flags(changes: &[FileChange]) -> impl Iterator<Item = bool> + '_ {
     })
 }
 
-fn change(i: usize, c: &FileChange, open: bool, cap_bytes: u64, served: Served) -> Markup {
+fn change(r: &Receipt, i: usize, c: &FileChange, open: bool, served: Served) -> Markup {
+    let cap_bytes = r.files.snapshot.cap_bytes;
     let kind = match c.change {
         ChangeKind::Created => "created",
         ChangeKind::Modified => "modified",
         ChangeKind::Deleted => "deleted",
         ChangeKind::TypeChanged => "type-changed",
+        ChangeKind::Unchanged => "unchanged",
     };
     html! {
         details.file id={ "file-" (i) } open[open] {
@@ -74,12 +76,12 @@ fn change(i: usize, c: &FileChange, open: bool, cap_bytes: u64, served: Served) 
                 span class={ "kind " (kind) } { (c.change.as_str()) }
                 " " (path(&c.path)) " "
                 (figures(c))
-                (who(c))
+                (who(r, c))
                 @if served == Served::Yes { (revert::one_button(&c.path)) }
             }
             div.file-body {
                 p.meta { (state(c)) }
-                @if !c.by.is_empty() { (actors(&c.by)) }
+                @if !c.by.is_empty() { (actors(r, &c.by)) }
                 (diff::body(c, cap_bytes))
             }
         }
@@ -111,19 +113,20 @@ fn figures(c: &FileChange) -> Markup {
     }
 }
 
-/// Who changed the file, briefly: the first process by program name, and how many others.
-fn who(c: &FileChange) -> Markup {
-    let Some(first) = c.by.first() else { return html! {} };
+/// Who changed the file, briefly: the process that left it as it ended, by program name,
+/// and how many others acted on it.
+fn who(r: &Receipt, c: &FileChange) -> Markup {
+    let Some(last) = c.ended_by() else { return html! {} };
     let mut pids: Vec<_> = c.by.iter().map(|a| a.pid).collect();
     pids.sort_unstable();
     pids.dedup();
-    let program = first.argv.first().map(|a| {
+    let program = r.command_of(last.process, last.exec).first().map(|a| {
         let name = a.as_path().file_name().map_or(a.as_bytes(), OsStrExt::as_bytes);
         ByteString::from(name).escaped()
     });
     html! {
         span.by {
-            "by " (program.unwrap_or_default()) " (" (first.pid) ")"
+            "by " (program.unwrap_or_default()) " (" (last.pid) ")"
             @if pids.len() > 1 { " and " (count(pids.len() - 1, "other", "others")) }
         }
     }
@@ -194,7 +197,7 @@ fn outside(r: &Receipt) -> Markup {
                                 td { (c.by.iter().map(|a| a.action.as_str()).collect::<Vec<_>>().join(", ")) }
                                 td { (outside_before(c)) }
                                 td { (outside_after(c)) }
-                                td { (distinct_actors(c.by.iter().map(|a| (a.pid, &a.argv[..])))) }
+                                td { (distinct_actors(c.by.iter().map(|a| (a.pid, r.command_of(a.process, a.exec))))) }
                             }
                         }
                     }
@@ -221,7 +224,7 @@ fn reads(r: &Receipt) -> Markup {
                                 td { (path(&f.path)) }
                                 td.num { @if let Some(s) = f.size { (size(s)) } }
                                 td { @if let Some(h) = &f.blake3 { code title=(h) { (h.get(..16).unwrap_or(h)) } } }
-                                td { (distinct_actors(f.by.iter().map(|a| (a.pid, &a.argv[..])))) }
+                                td { (distinct_actors(f.by.iter().map(|a| (a.pid, r.command_of(a.process, a.exec))))) }
                             }
                         }
                     }

@@ -47,7 +47,7 @@ pub(super) fn section(r: &Receipt) -> Markup {
                                     (p.first_ms) @if p.last_ms != p.first_ms { "–" (p.last_ms) } " ms"
                                     br; span.muted { (source_name(p.seen_by)) }
                                 }
-                                td { (actor(p.pid, &p.argv)) }
+                                td { (actor(p.pid, r.command_of(p.process, p.exec))) }
                             }
                         }
                     }
@@ -82,7 +82,7 @@ pub(super) fn section(r: &Receipt) -> Markup {
                                 td { code { (l.server) } }
                                 td.num { (l.count) }
                                 td.when { "at " (l.first_ms) " ms" }
-                                td { (actor(l.pid, &l.argv)) }
+                                td { (actor(l.pid, r.command_of(l.process, l.exec))) }
                             }
                         }
                     }
@@ -106,7 +106,7 @@ pub(super) fn section(r: &Receipt) -> Markup {
                                 }
                                 td.num { (l.port) }
                                 td.when { "at " (l.at_ms) " ms" }
-                                td { (actor(l.pid, &l.argv)) }
+                                td { (actor(l.pid, r.command_of(l.process, l.exec))) }
                             }
                         }
                     }
@@ -130,7 +130,7 @@ pub(super) fn section(r: &Receipt) -> Markup {
                                     })
                                 }
                                 td.num { (u.count) }
-                                td { (actor(u.pid, &u.argv)) }
+                                td { (actor(u.pid, r.command_of(u.process, u.exec))) }
                             }
                         }
                     }
@@ -142,13 +142,11 @@ pub(super) fn section(r: &Receipt) -> Markup {
 }
 
 fn result(result: &PeerResult) -> Markup {
-    let (tone, text) = match result {
-        PeerResult::Connected => ("ok", "connected".to_string()),
-        PeerResult::Refused => ("bad", "refused".to_string()),
-        PeerResult::InProgress => ("muted", "in progress".to_string()),
-        PeerResult::Failed { error } => ("bad", format!("failed: {error}")),
-        PeerResult::Sent => ("ok", "sent".to_string()),
-        PeerResult::Open => ("muted", "open".to_string()),
+    let tone = match result {
+        PeerResult::Connected | PeerResult::Sent => "ok",
+        PeerResult::InProgress | PeerResult::Pending | PeerResult::Open => "muted",
+        PeerResult::Refused | PeerResult::TimedOut | PeerResult::Unreachable { .. } | PeerResult::Failed { .. } => "bad",
     };
+    let text = result.describe();
     html! { span class={ "end " (tone) } { (text) } }
 }

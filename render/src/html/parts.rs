@@ -2,7 +2,7 @@
 //! section frames), so every part of the page shows the same fact the same way.
 
 use maud::{Markup, html};
-use runglass_model::receipt::{Actor, Process, RunStatus, Severity};
+use runglass_model::receipt::{Actor, Process, Receipt, RunStatus, Severity};
 use runglass_model::{ByteString, Pid, command_line};
 
 use crate::text::{self, shorten};
@@ -66,12 +66,12 @@ pub(super) fn actor(pid: Pid, argv: &[ByteString]) -> Markup {
 }
 
 /// Who acted on a file, what they did and when, one line each.
-pub(super) fn actors(by: &[Actor]) -> Markup {
+pub(super) fn actors(r: &Receipt, by: &[Actor]) -> Markup {
     html! {
         ul.actors {
             @for a in by.iter().take(MAX_ACTIONS) {
                 li {
-                    (actor(a.pid, &a.argv)) " " span.action { (a.action.as_str()) }
+                    (actor(a.pid, r.command_of(a.process, a.exec))) " " span.action { (a.action.as_str()) }
                     " " span.when { "at " (a.at_ms) " ms" }
                 }
             }

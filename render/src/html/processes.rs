@@ -7,7 +7,7 @@
 //! tree, and so is the page's nesting of elements.
 
 use maud::{Markup, html};
-use runglass_model::receipt::{Aspect, Process, Receipt};
+use runglass_model::receipt::{Aspect, Receipt};
 use runglass_model::command_line;
 
 use super::attribution::{ChangedBy, Target, Touch};
@@ -56,12 +56,12 @@ impl Tree<'_> {
         html! {
             li id={ "proc-" (p.pid) } {
                 @if kids.is_empty() {
-                    div.proc.leaf { (self.row(p)) }
-                    (self.body(p))
+                    div.proc.leaf { (self.row(i)) }
+                    (self.body(i))
                 } @else {
                     details open {
-                        summary.proc { (self.row(p)) }
-                        (self.body(p))
+                        summary.proc { (self.row(i)) }
+                        (self.body(i))
                         @if depth + 1 < MAX_NESTING {
                             ul.tree { @for &k in kids { (self.node(k, depth + 1)) } }
                         } @else {
@@ -88,8 +88,8 @@ impl Tree<'_> {
                 @for (k, d) in order {
                     @let p = &self.r.processes[k];
                     li id={ "proc-" (p.pid) } {
-                        div.proc { span.depth { "depth " (d) } (self.row(p)) }
-                        (self.body(p))
+                        div.proc { span.depth { "depth " (d) } (self.row(k)) }
+                        (self.body(k))
                     }
                 }
             }
@@ -97,8 +97,9 @@ impl Tree<'_> {
     }
 
     /// The process in one line: pid, command, how it ended, when, how many files.
-    fn row(&self, p: &Process) -> Markup {
-        let files = self.changed.of(p.pid).len();
+    fn row(&self, i: usize) -> Markup {
+        let p = &self.r.processes[i];
+        let files = self.changed.of(i).len();
         let line = command_line(&p.argv);
         let short = shorten(&line, SHORT_COMMAND);
         html! {
@@ -121,12 +122,13 @@ impl Tree<'_> {
 
     /// What the row leaves out: the whole command, each program it ran in turn, an unusual
     /// cwd, and the files changed. Nothing when there is nothing more to say.
-    fn body(&self, p: &Process) -> Markup {
+    fn body(&self, i: usize) -> Markup {
+        let p = &self.r.processes[i];
         let line = command_line(&p.argv);
         // A forked copy runs its parent's program: its command line is the parent's to show.
         let long = !p.execs.is_empty() && shorten(&line, SHORT_COMMAND) != line;
         let other_cwd = p.cwd.as_ref().filter(|cwd| **cwd != self.r.command.cwd);
-        let touches = self.changed.of(p.pid);
+        let touches = self.changed.of(i);
         if !long && p.execs.len() < 2 && other_cwd.is_none() && touches.is_empty() {
             return html! {};
         }

@@ -25,6 +25,8 @@ pub fn big_receipt(files: usize, procs: usize) -> Receipt {
             Process {
                 pid,
                 parent: (i > 0).then(|| pid - 1),
+                parent_process: (i > 0).then(|| i as u32 - 1),
+                parent_exec: None,
                 argv: vec!["sh".into(), "-c".into(), format!("step {i}").as_str().into()],
                 started_ms: Some(i as u64),
                 ended_ms: Some(10_000 - i as u64),
@@ -49,7 +51,18 @@ pub fn big_receipt(files: usize, procs: usize) -> Receipt {
                     removed: 0,
                     truncated: false,
                 },
-                by: vec![Actor { pid: pid_of(i), argv: vec!["cp".into()], action: Action::Created, at_ms: i as u64 }],
+                by: vec![Actor {
+                    pid: pid_of(i),
+                    process: (i % procs.max(1)) as u32,
+                    exec: None,
+                    action: Action::Created,
+                    at_ms: i as u64,
+                }],
+                owner_changed: false,
+                xattrs_changed: false,
+                seen_by: Source::Snapshot,
+                captured: false,
+                skipped_dir: None,
             }
         })
         .collect();
@@ -61,7 +74,8 @@ pub fn big_receipt(files: usize, procs: usize) -> Receipt {
             host: None,
             host_from: None,
             pid: pid_of(i),
-            argv: vec!["curl".into()],
+            process: (i % procs.max(1)) as u32,
+            exec: None,
             result: PeerResult::Connected,
             first_ms: i as u64,
             last_ms: i as u64,

@@ -78,6 +78,8 @@ pub fn changes<'a>(sc: &Syscall, pending: &'a Pending) -> [Option<Change<'a>>; 2
                 let nofollow = sc.call == Call::Fchmodat2 && sc.u32(3) & AT_SYMLINK_NOFOLLOW != 0;
                 one(path, !nofollow)
             }
+            FileOp::Chown { .. } | FileOp::SetXattr { .. } | FileOp::RemoveXattr { .. } => one(path, true),
+            FileOp::Mknod { .. } => one(path, false),
         },
         Pending::Exec { .. }
         | Pending::Connect { .. }

@@ -84,8 +84,8 @@ impl Pending {
     pub fn finish(self, caller: Caller, result: SyscallResult) -> Option<EventKind> {
         Some(match self {
             Pending::Exec { path, argv, cwd } => EventKind::Exec { path, argv, cwd, former_tid: None, result },
-            Pending::Open { path, flags, mode } => EventKind::Open { path, flags, mode, result },
-            Pending::File { op, path } => EventKind::File { op, path, result },
+            Pending::Open { path, flags, mode } => EventKind::Open { path, flags, mode, result, named: None },
+            Pending::File { op, path } => EventKind::File { op, path, result, named: None },
             Pending::Connect { addr, fd } => {
                 let (socket, _) = net::socket_facts(caller.pid, fd, result, None);
                 EventKind::Connect { socket, addr, result }

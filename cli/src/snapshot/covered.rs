@@ -1,0 +1,49 @@
+//! Which paths a snapshot speaks for. A path absent from a manifest was not there only if
+//! the snapshot looked for it: its directory was walked (the root, or a directory the
+//! manifest lists and could read) and the ignore rules do not skip it. Anywhere else (in
+//! `.git`, `node_modules`, a directory that could not be read, or a path `.runglassignore`
+//! skips) the snapshot says nothing, and only the trace can tell what happened there.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use runglass_model::receipt::FileKind;
+
+use super::{Manifest, Rules};
+
+impl Manifest {
+    /// Whether this snapshot looked for `rel` (relative to the root): if it does not list
+    /// it, nothing was there.
+    pub fn covers(&self, rel: &[u8], rules: &Rules) -> bool {
+        if self.entries.contains_key(rel) {
+            return true;
+        }
+        let parent = rel.iter().rposition(|&b| b == b'/').map_or(&b""[..], |at| &rel[..at]);
+        if !self.walked(parent) {
+            return false;
+        }
+        // The rules decide by kind; a path that no longer exists may have been either.
+        let path = Path::new(OsStr::from_bytes(rel));
+        rules.skips(path, false).is_none() && rules.skips(path, true).is_none()
+    }
+
+    /// The outermost directory on the way to `rel` that this snapshot did not walk (the
+    /// skipped directory that holds it, such as `node_modules`), if there is one.
+    pub fn skipped_dir_of<'a>(&self, rel: &'a [u8]) -> Option<&'a [u8]> {
+        rel.iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'/')
+            .map(|(at, _)| &rel[..at])
+            .find(|dir| !self.walked(dir))
+    }
+
+    /// Whether the directory `rel` (empty: the root) was listed by this snapshot.
+    fn walked(&self, rel: &[u8]) -> bool {
+        if rel.is_empty() {
+            return true;
+        }
+        let listed = self.entries.get(rel).is_some_and(|e| e.kind == FileKind::Dir);
+        listed && !self.stats.unreadable.iter().any(|(p, _)| p == rel)
+    }
+}
