@@ -142,8 +142,7 @@ fn a_runglass_killed_with_sigkill_leaves_a_log_that_reads_back() {
     let work = tempfile::tempdir().unwrap();
     let script = "touch first; touch started; sleep 30";
     let mut child = spawn_started(data.path(), work.path(), &["run", "--deep"], script);
-    // Give the writer its moment to catch up, then kill runglass outright.
-    std::thread::sleep(Duration::from_millis(200));
+    // No moment to catch up: the open of `started` was in the log before `touch` made it.
     child.kill().unwrap();
     child.wait().unwrap();
     let receipt = receipts(data.path()).remove(0);
@@ -188,4 +187,34 @@ fn a_read_file_swapped_for_a_fifo_neither_hangs_the_receipt_nor_gets_a_hash() {
     assert!(read("input")["blake3"].is_null() && read("input")["size"].is_null(), "{}", read("input"));
     assert_eq!(read("kept")["blake3"], blake3::hash(b"kept\n").to_hex().as_str());
     assert_eq!(read("kept")["size"], 5);
+}
+
+#[test]
+fn a_log_the_disk_cannot_take_loses_events_never_the_command() {
+    if !std::process::Command::new("unshare").args(["--mount", "true"]).status().is_ok_and(|s| s.success()) {
+        eprintln!("SKIP: mount namespaces are refused here");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // A small disk for the data directory, which the command fills before doing more.
+    let script = r#"head -c 4M /dev/zero > "$RUNGLASS_DATA_HOME/fill" 2>/dev/null; i=0; while [ $i -lt 2000 ]; do i=$((i+1)); : > "f$i"; done; echo done > after"#;
+    let inner = runglass(data.path());
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c"]);
+    cmd.arg(r#"mount -t tmpfs -o size=1m none "$RUNGLASS_DATA_HOME" && exec "$@""#).arg("sh");
+    cmd.arg(inner.get_program()).args(["run", "--deep", "--", "sh", "-c", script]);
+    for (name, value) in inner.get_envs() {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    let out = cmd.current_dir(work.path()).output().unwrap();
+    let err = common::stderr(&out);
+    assert_eq!(std::fs::read_to_string(work.path().join("after")).unwrap(), "done\n", "the command ran to its end: {err}");
+    assert!(work.path().join("f2000").exists());
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("writing the event log") && err.contains("No space left on device"), "{err}");
 }

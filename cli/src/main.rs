@@ -14,6 +14,7 @@ mod docker;
 mod formats;
 mod git;
 mod host_names;
+mod log_sink;
 mod manual;
 mod github;
 mod hosts_file;

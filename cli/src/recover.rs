@@ -11,8 +11,9 @@ use runglass_model::receipt::{Artifacts, CaptureMode, Mode, Outcome, Output, Run
 use runglass_model::{EventKind, Receipt};
 
 use crate::output::excerpt::Excerpt;
-use crate::snapshot::Manifest;
+use crate::receipt::coverage::Recovery;
 use crate::receipt::{self, Folder, RunFacts};
+use crate::snapshot::{self, Manifest};
 use crate::store::{self, catalog, lock};
 
 /// The receipt of a receipt directory: loaded, or recovered from its event log when
@@ -107,7 +108,7 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         polling: None,
         limits: Vec::new(),
         output_cut_short: false,
-        recovered: true,
+        recovered: Some(Recovery { last_event_ms: receipt::ms(last_ns), command_ended: root_exit.is_some() }),
         artifacts: Artifacts {
             event_log: Some(store::EVENT_LOG.into()),
             survivors_log: dir.join(store::SURVIVOR_EVENT_LOG).exists().then(|| store::SURVIVOR_EVENT_LOG.into()),
@@ -115,7 +116,9 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
             snapshot_after: None,
         },
         home: std::env::var_os("HOME").map(Into::into),
-        cap_bytes: 0,
+        // The snapshot cap of this environment: the run's own is not recorded, and with
+        // none at all every file would read as over the cap.
+        cap_bytes: snapshot::cap_from_env().unwrap_or(snapshot::DEFAULT_CAP_BYTES),
     };
     Ok(receipt::build(facts, folder))
 }

@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use runglass_model::log::{LogHeader, LogReader, LogWriter, Observer};
-use runglass_model::log::LogError;
 use runglass_model::receipt::{Artifacts, CiBuild, GitInfo, Mode, Outcome, RunStatus};
-use runglass_model::{ByteString, Event, ExitStatus, Receipt};
+use runglass_model::{ByteString, ExitStatus, Receipt};
 
 use crate::blobs::BlobStore;
 use crate::capture::{self, BeforeCapture};
-use crate::deep::{self, DeepOptions, EventSink};
+use crate::deep::{self, DeepOptions};
+use crate::log_sink::LogSink;
 use crate::output::{Capture, CaptureOptions};
 use crate::receipt::{self, Folder, RunFacts};
 use crate::signals::Forwarder;
@@ -61,27 +61,6 @@ pub struct Session {
 /// How long output may keep flowing after the command ended (a daemon holding the pipe)
 /// before capture stops.
 const OUTPUT_GRACE: Duration = Duration::from_millis(200);
-
-/// Appends events to the receipt's log, flushing whenever it has caught up, and keeps
-/// the first write error (the command runs on; the error is reported at the end).
-struct LogSink {
-    writer: LogWriter,
-    error: Option<LogError>,
-}
-
-impl EventSink for LogSink {
-    fn event(&mut self, event: &Event) {
-        if self.error.is_none() {
-            self.error = self.writer.append(event).err();
-        }
-    }
-
-    fn caught_up(&mut self) {
-        if self.error.is_none() {
-            self.error = self.writer.flush().err();
-        }
-    }
-}
 
 /// How the command's part went, whichever mode watched it.
 struct Watched {
@@ -139,16 +118,14 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         observer: if mode == Mode::Deep { Observer::Trace } else { Observer::Polling },
     };
     let log_path = dir.join(store::EVENT_LOG);
-    let mut sink = LogSink { writer: LogWriter::create(&log_path, &header)?, error: None };
+    let mut sink = LogSink::new(LogWriter::create(&log_path, &header)?);
 
     let t = Instant::now();
     capture.command_started()?;
     let watched = watch(cmd, how, timeout, own_terminal, &mut sink)?;
     let command_ms = t.elapsed().as_millis() as i64;
     let ended_unix_ns = store::unix_now_ns();
-    let log_error = sink.error.take();
-    let flushed = sink.writer.flush();
-    log_error.map_or(Ok(()), Err).and(flushed).context("writing the event log")?;
+    sink.finish().context("writing the event log")?;
     durable.include(&log_path);
     let captured = capture.finish(OUTPUT_GRACE)?;
 
@@ -221,7 +198,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         polling: watched.polling.clone(),
         limits: watched.limits.clone(),
         output_cut_short: captured.cut_short,
-        recovered: false,
+        recovered: None,
         artifacts: Artifacts {
             event_log: Some(store::EVENT_LOG.into()),
             survivors_log: survivors_log.exists().then(|| store::SURVIVOR_EVENT_LOG.into()),

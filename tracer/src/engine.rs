@@ -5,7 +5,6 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
 use nix::errno::Errno;
 use runglass_model::{ByteString, CloneKind, Event, EventKind, ExitStatus, SyscallResult};
 
@@ -15,6 +14,7 @@ use crate::decode::{self, Caller, Entry, Syscall};
 use crate::error::Error;
 use crate::filter::FilterOptions;
 use crate::memory::Memory;
+use crate::sink::EventSink;
 use crate::spawn::Command;
 use crate::sys::{self, ChildStep, ForkedChild, SyscallInfo, Tid};
 use crate::tracee::{self, Early, Resume, Task};
@@ -83,7 +83,7 @@ impl Tracer {
 
     /// Starts `cmd` under the tracer: fork, seize, then let the child install the filter
     /// and exec. Events start with the root's `Spawn`, sent to `sink`.
-    pub fn spawn(cmd: &Command, opts: Options, sink: &Sender<Event>) -> Result<Tracer, Error> {
+    pub fn spawn(cmd: &Command, opts: Options, sink: &mut dyn EventSink) -> Result<Tracer, Error> {
         let spec = cmd.child_spec(Some(FilterOptions { reads: opts.reads }))?;
         let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", e))?;
         if let Err(errno) = sys::seize(child.pid) {
@@ -123,14 +123,14 @@ impl Tracer {
 
     /// Takes over processes that another tracer detached and left in group-stop (a
     /// hand-off), then lets them continue.
-    pub fn adopt(pids: &[Tid], opts: Options, sink: &Sender<Event>) -> Result<Tracer, Error> {
+    pub fn adopt(pids: &[Tid], opts: Options, sink: &mut dyn EventSink) -> Result<Tracer, Error> {
         let mut tracer = Tracer::empty(opts);
         tracer.attach_stopped(pids, sink)?;
         Ok(tracer)
     }
 
     /// Seizes every thread of these stopped processes, then sends them SIGCONT.
-    fn attach_stopped(&mut self, pids: &[Tid], sink: &Sender<Event>) -> Result<(), Error> {
+    fn attach_stopped(&mut self, pids: &[Tid], sink: &mut dyn EventSink) -> Result<(), Error> {
         for &pid in pids {
             for tid in tracee::threads(pid) {
                 match sys::seize(tid) {
@@ -143,6 +143,7 @@ impl Tracer {
             }
             self.emit(sink, pid, pid, EventKind::Adopted);
         }
+        sink.flush();
         for &pid in pids {
             let _ = sys::kill(pid, libc::SIGCONT);
         }
@@ -152,7 +153,7 @@ impl Tracer {
     /// Hands the survivors to a background tracer started by `launch` (which gets their
     /// pids, must adopt them, and returns its own pid). If `launch` fails, the survivors
     /// are taken back and traced here until they end. Returns the background tracer's pid.
-    pub fn hand_off<F>(&mut self, sink: &Sender<Event>, launch: F) -> Result<Option<Tid>, Error>
+    pub fn hand_off<F>(&mut self, sink: &mut dyn EventSink, launch: F) -> Result<Option<Tid>, Error>
     where
         F: FnOnce(&[Tid]) -> Result<Tid, String>,
     {
@@ -165,6 +166,7 @@ impl Tracer {
                 for &pid in &pids {
                     self.emit(sink, pid, pid, EventKind::HandedOff { keeper: keeper as u32 });
                 }
+                sink.flush();
                 Ok(Some(keeper))
             }
             Err(_) => {
@@ -188,7 +190,7 @@ impl Tracer {
 
     /// Traces until the root command has exited and its descendants have either exited
     /// too or outlived the grace period. Returns the root's exit status.
-    pub fn run(&mut self, sink: &Sender<Event>) -> Result<ExitStatus, Error> {
+    pub fn run(&mut self, sink: &mut dyn EventSink) -> Result<ExitStatus, Error> {
         if let Some(first) = self.first_stop.take() {
             self.step(first, sink)?;
         }
@@ -220,7 +222,7 @@ impl Tracer {
 
     /// Traces until every task is gone (the background tracer after a hand-off, or the
     /// fallback when no hand-off is possible).
-    pub fn run_to_end(&mut self, sink: &Sender<Event>) -> Result<(), Error> {
+    pub fn run_to_end(&mut self, sink: &mut dyn EventSink) -> Result<(), Error> {
         while !self.tasks.is_empty() {
             match wait::next(false) {
                 Ok(Some(stop)) => self.step(stop, sink)?,
@@ -243,7 +245,7 @@ impl Tracer {
     /// Stops every surviving process and detaches it, leaving it in group-stop so that
     /// it cannot make a system call while no tracer is attached. Returns their pids: a
     /// new tracer must [`Tracer::adopt`] them, which also lets them continue.
-    fn detach_survivors(&mut self, sink: &Sender<Event>) -> Result<Vec<Tid>, Error> {
+    fn detach_survivors(&mut self, sink: &mut dyn EventSink) -> Result<Vec<Tid>, Error> {
         let mut signalled: BTreeSet<Tid> = BTreeSet::new();
         let mut detached: BTreeSet<Tid> = BTreeSet::new();
         while !self.tasks.is_empty() {
@@ -267,6 +269,7 @@ impl Tracer {
             match detach_with {
                 Some(sig) => {
                     let task = self.tasks.remove(&tid).expect("checked above");
+                    sink.flush();
                     if sys::detach(tid, sig).is_ok() {
                         detached.insert(task.tgid);
                     }
@@ -277,15 +280,13 @@ impl Tracer {
         Ok(detached.into_iter().collect())
     }
 
-    fn emit(&self, sink: &Sender<Event>, pid: Tid, tid: Tid, kind: EventKind) {
+    fn emit(&self, sink: &mut dyn EventSink, pid: Tid, tid: Tid, kind: EventKind) {
         let event = Event { time_ns: self.start.elapsed().as_nanos() as u64, pid: pid as u32, tid: tid as u32, kind };
-        // The receiver only goes away when the host is shutting down; events then have
-        // nowhere to go, and tracing must still resume every tracee.
-        let _ = sink.send(event);
+        sink.event(event);
     }
 
     /// Handles one stop and resumes the task.
-    fn step(&mut self, stop: Stop, sink: &Sender<Event>) -> Result<(), Error> {
+    fn step(&mut self, stop: Stop, sink: &mut dyn EventSink) -> Result<(), Error> {
         let tid = stop.tid();
         let resume = match stop {
             Stop::Exited { tid, status } => {
@@ -314,6 +315,9 @@ impl Tracer {
             }
             Stop::OtherEvent(_) => Resume::Cont(0),
         };
+        // What this stop produced is kept before the tracee (or, after an exit, its
+        // parent, which the kernel is now telling) can act on it.
+        sink.flush();
         resume.apply(tid).map_err(|e| Error::sys(format!("resuming pid {tid}"), e))
     }
 
@@ -340,7 +344,7 @@ impl Tracer {
         Resume::Nothing
     }
 
-    fn on_exit(&mut self, tid: Tid, status: ExitStatus, sink: &Sender<Event>) {
+    fn on_exit(&mut self, tid: Tid, status: ExitStatus, sink: &mut dyn EventSink) {
         let Some(task) = self.tasks.remove(&tid) else {
             self.early.insert(tid, Early::Exited(status));
             return;
@@ -358,7 +362,7 @@ impl Tracer {
         }
     }
 
-    fn on_seccomp(&mut self, tid: Tid, sink: &Sender<Event>) -> Result<Resume, Error> {
+    fn on_seccomp(&mut self, tid: Tid, sink: &mut dyn EventSink) -> Result<Resume, Error> {
         let (arch, nr, args) = match sys::syscall_info(tid) {
             Ok(SyscallInfo::Seccomp { arch, nr, args }) => (arch, nr, args),
             Ok(_) | Err(Errno::ESRCH) => return Ok(Resume::Cont(0)),
@@ -391,7 +395,7 @@ impl Tracer {
         })
     }
 
-    fn on_syscall_exit(&mut self, tid: Tid, sink: &Sender<Event>) -> Resume {
+    fn on_syscall_exit(&mut self, tid: Tid, sink: &mut dyn EventSink) -> Resume {
         let result = match sys::syscall_info(tid) {
             Ok(SyscallInfo::Exit { rval }) => SyscallResult::from_raw(rval),
             _ => SyscallResult::Unknown,
@@ -406,7 +410,7 @@ impl Tracer {
         Resume::Cont(0)
     }
 
-    fn on_new_task(&mut self, parent_tid: Tid, how: NewTask, sink: &Sender<Event>) -> Resume {
+    fn on_new_task(&mut self, parent_tid: Tid, how: NewTask, sink: &mut dyn EventSink) -> Resume {
         let Ok(msg) = sys::event_msg(parent_tid) else { return Resume::Cont(0) };
         let child = msg as Tid;
         let parent = self.tasks[&parent_tid].tgid;
@@ -425,6 +429,7 @@ impl Tracer {
             }
             Some(Early::Stopped(resume)) => {
                 self.tasks.insert(child, Task::new(tgid, true));
+                sink.flush();
                 // A child that cannot be resumed was killed; its exit will be reported.
                 let _ = resume.apply(child);
             }
@@ -435,7 +440,7 @@ impl Tracer {
         Resume::Cont(0)
     }
 
-    fn on_exec(&mut self, tid: Tid, sink: &Sender<Event>) -> Resume {
+    fn on_exec(&mut self, tid: Tid, sink: &mut dyn EventSink) -> Resume {
         let former = sys::event_msg(tid).map(|m| m as Tid).unwrap_or(tid);
         let mut pending = self.task(tid).pending.take();
         if former != tid {

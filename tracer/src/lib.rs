@@ -2,7 +2,8 @@
 //!
 //! Starts a command, follows its whole process tree with ptrace (forks, vforks, clones,
 //! execs), and uses a seccomp-bpf filter so that only the system calls that matter stop
-//! a tracee. Each observed fact becomes a [`runglass_model::Event`] sent over a channel.
+//! a tracee. Each observed fact becomes a [`runglass_model::Event`] handed to the host's
+//! [`EventSink`] on the tracer's thread, kept before the tracee that caused it runs on.
 //!
 //! Layout: [`sys`] holds every raw call; [`filter`] builds the BPF program from the
 //! per-ABI tables in [`arch`]; [`wait`] classifies stops; [`decode`] turns a stopped call
@@ -22,6 +23,7 @@ pub mod error;
 pub mod filter;
 pub mod memory;
 pub mod paths;
+pub mod sink;
 pub mod spawn;
 #[allow(unsafe_code)]
 mod sys;
@@ -31,6 +33,7 @@ pub mod wait;
 pub use before_change::{BeforeChange, Change};
 pub use engine::{Options, Survivor, Tracer};
 pub use error::Error;
+pub use sink::EventSink;
 pub use spawn::Command;
 pub use sys::Tid;
 

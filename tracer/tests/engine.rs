@@ -55,9 +55,9 @@ impl Trace {
 
 fn trace_with(program: &Path, args: &[&str], opts: Options) -> Trace {
     let cmd = Command::new(program).args(args.iter().map(OsString::from));
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let mut tracer = Tracer::spawn(&cmd, opts, &tx).expect("spawn under the tracer");
-    let status = tracer.run(&tx).expect("trace");
+    let (mut tx, rx) = crossbeam_channel::unbounded();
+    let mut tracer = Tracer::spawn(&cmd, opts, &mut tx).expect("spawn under the tracer");
+    let status = tracer.run(&mut tx).expect("trace");
     assert!(tracer.survivors().is_empty(), "unexpected survivors: {:?}", tracer.survivors());
     drop(tracer);
     drop(tx);
@@ -332,11 +332,11 @@ fn a_daemon_outliving_the_root_is_handed_off_unharmed_and_still_traced() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_owned();
     let cmd = Command::new(fixture("daemon")).args([d.as_os_str()]);
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let (keeper_tx, keeper_rx) = crossbeam_channel::unbounded();
+    let (mut tx, rx) = crossbeam_channel::unbounded();
+    let (mut keeper_tx, keeper_rx) = crossbeam_channel::unbounded();
     let started = Instant::now();
-    let mut tracer = Tracer::spawn(&cmd, Options::default(), &tx).unwrap();
-    let status = tracer.run(&tx).unwrap();
+    let mut tracer = Tracer::spawn(&cmd, Options::default(), &mut tx).unwrap();
+    let status = tracer.run(&mut tx).unwrap();
     let root_done = started.elapsed();
     assert_eq!(status, ExitStatus::Code(0));
     assert!(root_done < Duration::from_millis(1500), "the root's exit is not held up by the daemon");
@@ -344,13 +344,13 @@ fn a_daemon_outliving_the_root_is_handed_off_unharmed_and_still_traced() {
     assert_eq!(survivors.len(), 1, "{survivors:?}");
 
     // The background tracer, here a thread (any thread may adopt once detached).
-    let handoff = tracer.hand_off(&tx, |pids| {
+    let handoff = tracer.hand_off(&mut tx, |pids| {
         let pids = pids.to_vec();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);
         std::thread::spawn(move || {
-            let mut keeper = Tracer::adopt(&pids, Options::default(), &keeper_tx).unwrap();
+            let mut keeper = Tracer::adopt(&pids, Options::default(), &mut keeper_tx).unwrap();
             ready_tx.send(()).unwrap();
-            keeper.run_to_end(&keeper_tx).unwrap();
+            keeper.run_to_end(&mut keeper_tx).unwrap();
         });
         ready_rx.recv().map_err(|e| e.to_string())?;
         Ok(4242)
@@ -400,10 +400,10 @@ fn the_before_change_hook_sees_each_path_while_its_caller_is_stopped_before_the_
     let script = "printf new > f; mv a b; rm c; mkdir d; ln -s f l; chmod 600 b; cat f > /dev/null";
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::new()));
     let cmd = Command::new("/bin/sh").args(["-c", script].map(OsString::from)).current_dir(d);
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let mut tracer = Tracer::spawn(&cmd, Options::default(), &tx).expect("spawn under the tracer");
+    let (mut tx, rx) = crossbeam_channel::unbounded();
+    let mut tracer = Tracer::spawn(&cmd, Options::default(), &mut tx).expect("spawn under the tracer");
     tracer.set_before_change(Box::new(ReadAtStop(seen.clone())));
-    assert_eq!(tracer.run(&tx).expect("trace"), ExitStatus::Code(0));
+    assert_eq!(tracer.run(&mut tx).expect("trace"), ExitStatus::Code(0));
     drop(tracer);
     drop(tx);
     let events: Vec<Event> = rx.iter().collect();

@@ -10,11 +10,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use runglass_model::Event;
 use runglass_model::log::{LogHeader, LogWriter};
+use runglass_tracer::EventSink;
 
 use crate::args::KeepArgs;
 use crate::capture::BeforeCapture;
-use crate::host_names::HostNames;
+use crate::host_names::Naming;
+use crate::log_sink::LogSink;
 use crate::snapshot::{self, Manifest};
 use crate::store;
 
@@ -22,8 +25,8 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
     // Leave runglass's session and process group: terminal signals meant for the
     // original command must not reach its background tracer.
     let _ = nix::unistd::setsid();
-    let mut log = match &args.log {
-        Some(path) => Some(LogWriter::create(
+    let log = match &args.log {
+        Some(path) => Some(LogSink::new(LogWriter::create(
             path,
             &LogHeader {
                 runglass_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -33,31 +36,17 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
                 reads: args.reads,
                 observer: runglass_model::log::Observer::Trace,
             },
-        )?),
+        )?)),
         None => None,
     };
-    let (tx, rx) = crossbeam_channel::unbounded();
+    // This thread is the tracer's: each stop's events are in the log before the survivor
+    // that caused them runs on, as in the run's own tracer.
+    let mut sink = Naming::new(OptionalLog(log));
     let opts = runglass_tracer::Options { reads: args.reads, ..Default::default() };
-    let writer = std::thread::spawn(move || -> anyhow::Result<()> {
-        let mut names = HostNames::default();
-        for event in rx {
-            if let Some(log) = log.as_mut() {
-                if let Some(named) = names.before(&event) {
-                    log.append(&named)?;
-                }
-                log.append(&event)?;
-                log.flush()?;
-            }
-        }
-        if let Some(log) = log {
-            log.finish()?;
-        }
-        Ok(())
-    });
     let capture = args.log.as_deref().and_then(|log| {
         capture_for(log).map_err(|e| eprintln!("runglass: warning: no before-states captured: {e:#}")).ok()
     });
-    let mut tracer = runglass_tracer::Tracer::adopt(&args.pids, opts, &tx).context("adopting the survivors")?;
+    let mut tracer = runglass_tracer::Tracer::adopt(&args.pids, opts, &mut sink).context("adopting the survivors")?;
     if let Some(capture) = capture {
         tracer.set_before_change(Box::new(capture));
     }
@@ -69,10 +58,28 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
     // Close stdout so that whoever waits for `ready` is not held by our copy of the pipe.
     let devnull = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
     nix::unistd::dup2_stdout(&devnull)?;
-    tracer.run_to_end(&tx)?;
-    drop(tx);
-    writer.join().map_err(|_| anyhow::anyhow!("the event writer panicked"))??;
+    tracer.run_to_end(&mut sink)?;
+    if let Some(log) = sink.into_inner().0 {
+        log.finish()?.finish()?;
+    }
     Ok(0)
+}
+
+/// The log when there is one; without, events go nowhere.
+struct OptionalLog(Option<LogSink>);
+
+impl EventSink for OptionalLog {
+    fn event(&mut self, event: Event) {
+        if let Some(log) = self.0.as_mut() {
+            log.event(event);
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(log) = self.0.as_mut() {
+            log.flush();
+        }
+    }
 }
 
 /// The capture for the survivors of the run whose receipt directory holds `log`: the same

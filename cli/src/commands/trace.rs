@@ -11,20 +11,21 @@ use crate::args::TraceArgs;
 use crate::deep::{self, DeepOptions, EventSink};
 use crate::signals::Forwarder;
 
-/// Prints each event as a line; an unwritable output must not stop the command, so
-/// write errors lose events, never the run.
+/// Prints each event as a line, on the caller's thread (the output may be a pipe that
+/// blocks: the tracees must not wait for it); an unwritable output must not stop the
+/// command, so write errors lose events, never the run.
 struct LinePrinter {
     out: Box<dyn Write>,
     json: bool,
 }
 
 impl EventSink for LinePrinter {
-    fn event(&mut self, event: &Event) {
-        let line = if self.json { runglass_render::event_line::json(event) } else { runglass_render::event_line::text(event) };
+    fn event(&mut self, event: Event) {
+        let line = if self.json { runglass_render::event_line::json(&event) } else { runglass_render::event_line::text(&event) };
         let _ = writeln!(self.out, "{line}");
     }
 
-    fn caught_up(&mut self) {
+    fn flush(&mut self) {
         let _ = self.out.flush();
     }
 }
@@ -41,11 +42,11 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let (root_tx, root_rx) = crossbeam_channel::bounded(1);
     let forwarder = Forwarder::start(root_rx, false)?;
     let cmd = runglass_tracer::Command::new(&args.command[0]).args(&args.command[1..]);
-    let outcome = deep::run(cmd, DeepOptions { reads: args.reads, keeper_log: None }, &mut printer, move |pid| {
+    let outcome = deep::run_forwarded(cmd, DeepOptions { reads: args.reads, keeper_log: None }, &mut printer, move |pid| {
         let _ = root_tx.send(pid);
     });
     forwarder.stop();
-    printer.caught_up();
+    printer.flush();
     let outcome = outcome?;
     Ok(super::exit_code(outcome.status))
 }

@@ -12,11 +12,22 @@ pub struct Seen<'a> {
     /// Output was still being written by a process that outlived the command.
     pub output_cut_short: bool,
     /// runglass did not see the end: the receipt was rebuilt from the event log.
-    pub recovered: bool,
+    pub recovered: Option<Recovery>,
+    /// Processes whose end was not seen and that were not handed to a background tracer.
+    pub unseen_ends: usize,
     pub survivors: usize,
     pub timeline_omitted: u64,
     /// The Docker engine's changes, when the engine was looked at.
     pub docker: Option<&'a Docker>,
+}
+
+/// How far a recovered run's event log goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Recovery {
+    /// The time of the log's last event, in ms from the start: nothing later was observed.
+    pub last_event_ms: u64,
+    /// The root command's exit is in the log (runglass stopped while it made the receipt).
+    pub command_ended: bool,
 }
 
 pub fn observation(s: &Seen) -> Observation {
@@ -24,9 +35,25 @@ pub fn observation(s: &Seen) -> Observation {
     let deep = s.mode == Mode::Deep;
     let mut coverage = Vec::new();
     let mut limits = Vec::new();
+    // Where a recovered run's observation stopped while the tree still ran: the trace's
+    // aspects are complete only up to then.
+    let cut_at = s.recovered.filter(|r| !r.command_ended || s.unseen_ends > 0).map(|r| r.last_event_ms);
+    let until = |note: &str| match cut_at {
+        Some(ms) => format!("{note} Observed only until runglass stopped, {ms} ms into the run."),
+        None => note.to_string(),
+    };
+    let traced = if cut_at.is_some() { Confidence::Partial } else { Confidence::Complete };
 
     if deep {
-        coverage.push(cov(Aspect::Processes, Some(Source::Trace), Confidence::Complete, "Every fork, clone and exec of the tree, with exit statuses."));
+        let note = match cut_at {
+            Some(ms) => format!(
+                "Every fork, clone and exec of the tree, with exit statuses, until runglass stopped, {ms} ms into \
+                 the run; the processes still running then were killed with it (PTRACE_O_EXITKILL), and how they \
+                 ended is not recorded."
+            ),
+            None => "Every fork, clone and exec of the tree, with exit statuses.".to_string(),
+        };
+        coverage.push(cov(Aspect::Processes, Some(Source::Trace), traced, &note));
     } else {
         let polling = s.polling.unwrap_or("no polls recorded");
         coverage.push(cov(
@@ -62,6 +89,21 @@ pub fn observation(s: &Seen) -> Observation {
             let confidence = if snap.unreadable.is_empty() { Confidence::Complete } else { Confidence::Partial };
             coverage.push(cov(Aspect::Files, Some(Source::Snapshot), confidence, &note));
         }
+        // A recovered deep run: the trace's view of the working directory, classified
+        // against the before-snapshot and the files as they are now.
+        None if deep => {
+            coverage.push(cov(
+                Aspect::Files,
+                Some(Source::Trace),
+                Confidence::Partial,
+                &until(
+                    "No after-snapshot was taken: runglass did not see the end of the run. The changes listed are \
+                     the paths the trace saw written, each compared between the before-snapshot and the file as it \
+                     is now; changes through descriptors alone are missing.",
+                ),
+            ));
+            limits.push("File changes inside the working directory were not compared by snapshot (no after-snapshot); the trace's are listed.".into());
+        }
         None => {
             coverage.push(cov(Aspect::Files, None, Confidence::None, "No after-snapshot was taken: runglass did not see the end of the run."));
             limits.push("File changes inside the working directory were not compared (no after-snapshot).".into());
@@ -73,20 +115,22 @@ pub fn observation(s: &Seen) -> Observation {
             Aspect::FilesOutside,
             Some(Source::Trace),
             Confidence::Partial,
-            "Path-based writes, renames, removals and chmods anywhere on disk; changes through file descriptors alone (fchmod, ftruncate, mmap, io_uring) are not seen.",
+            &until("Path-based writes, renames, removals and chmods anywhere on disk; changes through file descriptors alone (fchmod, ftruncate, mmap, io_uring) are not seen."),
         ));
         if s.reads {
-            coverage.push(cov(Aspect::Reads, Some(Source::Trace), Confidence::Complete, "Every successful read-only open, hashed when the receipt was made."));
+            coverage.push(cov(Aspect::Reads, Some(Source::Trace), traced, &until("Every successful read-only open, hashed when the receipt was made.")));
         } else {
             coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read were not traced (use --reads)."));
         }
         coverage.push(cov(
             Aspect::Network,
             Some(Source::Trace),
-            Confidence::Complete,
-            "Every connect, bind, listen and addressed send. Host names come from the DNS answers the tree received \
-             over UDP (recvfrom) and from its hosts file; lookups over TCP, DNS over TLS or HTTPS, and resolvers that \
-             read answers with read(2) or recvmsg(2) leave peers unnamed.",
+            traced,
+            &until(
+                "Every connect, bind, listen and addressed send. Host names come from the DNS answers the tree \
+                 received over UDP (recvfrom) and from its hosts file; lookups over TCP, DNS over TLS or HTTPS, and \
+                 resolvers that read answers with read(2) or recvmsg(2) leave peers unnamed.",
+            ),
         ));
     } else {
         coverage.push(cov(Aspect::FilesOutside, None, Confidence::None, "Changes outside the working directory are seen only in deep mode (--deep)."));
@@ -105,7 +149,7 @@ pub fn observation(s: &Seen) -> Observation {
     if s.output_cut_short {
         coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Partial, "Captured until the command ended; a process that outlived it kept writing."));
         limits.push("Output written after the command ended (by processes it left running) was not captured.".into());
-    } else if s.recovered {
+    } else if s.recovered.is_some() {
         coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Partial, "Captured until runglass stopped."));
     } else {
         coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Complete, "Everything the command wrote to stdout and stderr."));
@@ -113,8 +157,17 @@ pub fn observation(s: &Seen) -> Observation {
 
     coverage.push(docker_coverage(s.docker));
 
-    if s.recovered {
-        limits.push("runglass was stopped before the command ended; this receipt was recovered from its event log.".into());
+    match (s.recovered, cut_at) {
+        (Some(_), Some(ms)) => limits.push(format!(
+            "Observation ended early: runglass was stopped {ms} ms into the run, while the command's processes still \
+             ran; this receipt was recovered from its event log, and nothing they did after that moment is in it."
+        )),
+        (Some(_), None) => limits.push(
+            "runglass was stopped after the command ended, before it wrote the receipt; this receipt was recovered \
+             from its event log."
+                .into(),
+        ),
+        (None, _) => {}
     }
     if s.survivors > 0 {
         limits.push(format!("{} process(es) were still running when the command ended; their later actions are not in this receipt.", s.survivors));

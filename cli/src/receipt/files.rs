@@ -313,12 +313,17 @@ fn compare(b: &FileState, a: &FileState) -> Class {
 
 /// An open with O_CREAT (a shell's `>>`) creates the file only when it is not there. The
 /// trace cannot tell, but the state before can: until something removes or replaces a
-/// path that existed before, such opens only wrote to it.
+/// path that existed before, such opens only wrote to it; and a truncating open (a shell's
+/// `>`) of a path that was not there created it (without O_CREAT it would have failed).
 pub(super) fn settle_creates(by: &mut [Actor], existed_before: bool) {
     let mut exists = existed_before;
     for actor in by {
         match actor.action {
             Action::Created if exists => actor.action = Action::Wrote,
+            Action::Truncated if !exists => {
+                actor.action = Action::Created;
+                exists = true;
+            }
             Action::Removed | Action::RenamedFrom => exists = false,
             _ => exists = true,
         }
@@ -392,6 +397,17 @@ mod tests {
         settle_creates(&mut by, true);
         let got: Vec<Action> = by.iter().map(|a| a.action).collect();
         assert_eq!(got, [Action::Removed, Action::Created, Action::Wrote]);
+    }
+
+    #[test]
+    fn a_truncating_open_of_a_path_that_was_not_there_created_it() {
+        let mut by = actors(&[Action::Truncated, Action::Truncated]);
+        settle_creates(&mut by, false);
+        let got: Vec<Action> = by.iter().map(|a| a.action).collect();
+        assert_eq!(got, [Action::Created, Action::Truncated], "`>` on a new file, then again");
+        let mut by = actors(&[Action::Truncated]);
+        settle_creates(&mut by, true);
+        assert_eq!(by[0].action, Action::Truncated, "`>` on an existing file");
     }
 
     #[test]

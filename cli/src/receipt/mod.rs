@@ -69,7 +69,8 @@ pub struct RunFacts {
     /// What the observer could not see, beyond what the mode implies.
     pub limits: Vec<String>,
     pub output_cut_short: bool,
-    pub recovered: bool,
+    /// Rebuilt from the event log of a runglass that was killed: how far the log goes.
+    pub recovered: Option<coverage::Recovery>,
     pub artifacts: Artifacts,
     pub home: Option<PathBuf>,
     /// Files read are hashed up to this size.
@@ -122,8 +123,9 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
     for (at, text) in &facts.phases {
         timeline.phase(*at, text.clone());
     }
-    let processes = processes.finish();
+    let processes = processes.finish(facts.recovered.is_none());
     let survivors = processes.iter().filter(|p| p.outlived_command).count();
+    let unseen_ends = processes.iter().filter(|p| p.ended_ms.is_none() && !p.outlived_command).count();
     let timeline = timeline.finish();
 
     let rules = facts.rules.clone().unwrap_or_else(|| std::sync::Arc::new(Rules::load(&facts.root)));
@@ -151,6 +153,7 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
         snapshot: facts.changes.is_some().then_some(&facts.snapshot),
         output_cut_short: facts.output_cut_short,
         recovered: facts.recovered,
+        unseen_ends,
         survivors,
         timeline_omitted: timeline.omitted,
         docker: facts.docker.as_ref(),

@@ -99,11 +99,15 @@ impl ProcessTable {
         Who { pid, process, exec }
     }
 
-    /// Marks processes whose end was never seen as having outlived the command.
-    pub fn finish(mut self) -> Vec<Process> {
-        for p in &mut self.processes {
-            if p.ended_ms.is_none() {
-                p.outlived_command = true;
+    /// Marks processes whose end was never seen as having outlived the command, when the
+    /// observer saw the command to its end (`saw_the_end`). In a run recovered from the
+    /// log of a runglass that was killed, an unseen end is only that: not seen.
+    pub fn finish(mut self, saw_the_end: bool) -> Vec<Process> {
+        if saw_the_end {
+            for p in &mut self.processes {
+                if p.ended_ms.is_none() {
+                    p.outlived_command = true;
+                }
             }
         }
         self.processes
