@@ -10,7 +10,8 @@ use runglass_model::{ByteString, CloneKind, Event, EventKind, ExitStatus, Syscal
 
 use crate::arch::Abi;
 use crate::before_change::BeforeChange;
-use crate::decode::{self, Caller, Entry, Syscall};
+use crate::connect_results::{ConnectResults, Learnt};
+use crate::decode::{self, Caller, Entry, Pending, Syscall};
 use crate::error::Error;
 use crate::filter::FilterOptions;
 use crate::memory::Memory;
@@ -60,6 +61,8 @@ pub struct Tracer {
     opts: Options,
     /// Asked about every path a stopped call is about to change.
     before_change: Option<Box<dyn BeforeChange>>,
+    /// Non-blocking connects whose result is still to come.
+    connects: ConnectResults,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -77,6 +80,7 @@ impl Tracer {
             start: Instant::now(),
             opts,
             before_change: None,
+            connects: ConnectResults::default(),
             _not_send: PhantomData,
         }
     }
@@ -158,6 +162,9 @@ impl Tracer {
         F: FnOnce(&[Tid]) -> Result<Tid, String>,
     {
         let pids = self.detach_survivors(sink)?;
+        // Tracing of the survivors ends here; the background tracer knows nothing of
+        // their connects in progress.
+        self.finish_connects(sink);
         if pids.is_empty() {
             return Ok(None);
         }
@@ -216,6 +223,9 @@ impl Tracer {
                 Err(errno) => return Err(Error::sys("waiting for traced processes", errno)),
             }
         }
+        if self.tasks.is_empty() {
+            self.finish_connects(sink);
+        }
         self.check_child_error()?;
         Ok(self.root_status.unwrap_or(ExitStatus::Code(127)))
     }
@@ -231,6 +241,7 @@ impl Tracer {
                 Err(errno) => return Err(Error::sys("waiting for traced processes", errno)),
             }
         }
+        self.finish_connects(sink);
         Ok(())
     }
 
@@ -285,8 +296,36 @@ impl Tracer {
         sink.event(event);
     }
 
+    /// Emits the connect results learnt since the last stop, each at the time it was learnt.
+    fn emit_connect_results(&mut self, sink: &mut dyn EventSink) {
+        if self.connects.idle() {
+            return;
+        }
+        for learnt in self.connects.learnt() {
+            self.emit_learnt(sink, learnt);
+        }
+    }
+
+    fn emit_learnt(&self, sink: &mut dyn EventSink, learnt: Learnt) {
+        let Learnt { pid, tid, addr, result, at } = learnt;
+        let time_ns = at.saturating_duration_since(self.start).as_nanos() as u64;
+        sink.event(Event { time_ns, pid: pid as u32, tid: tid as u32, kind: EventKind::ConnectResult { addr, result } });
+    }
+
+    /// Tracing ends: every connect still in progress gets its result as it stands.
+    fn finish_connects(&mut self, sink: &mut dyn EventSink) {
+        if self.connects.idle() {
+            return;
+        }
+        for learnt in self.connects.finish() {
+            self.emit_learnt(sink, learnt);
+        }
+        sink.flush();
+    }
+
     /// Handles one stop and resumes the task.
     fn step(&mut self, stop: Stop, sink: &mut dyn EventSink) -> Result<(), Error> {
+        self.emit_connect_results(sink);
         let tid = stop.tid();
         let resume = match stop {
             Stop::Exited { tid, status } => {
@@ -356,6 +395,10 @@ impl Tracer {
                 self.emit(sink, task.tgid, tid, kind);
             }
         }
+        if tid == task.tgid {
+            // The process is gone: its connects in progress are settled (reported later).
+            self.connects.exited(tid);
+        }
         self.emit(sink, task.tgid, tid, EventKind::Exit { status });
         if Some(tid) == self.root {
             self.root_status = Some(status);
@@ -373,6 +416,8 @@ impl Tracer {
         let tgid = self.tasks[&tid].tgid;
         let sc = Syscall { abi, call, args };
         Ok(match decode::on_entry(&self.mem, tid, &sc) {
+            // Only a query about a connect in progress is worth its exit stop.
+            Entry::AwaitExit(Pending::SoError { fd, .. }) if !self.connects.awaits(tgid, fd) => Resume::Cont(0),
             Entry::AwaitExit(pending) => {
                 if let Some(hook) = self.before_change.as_mut() {
                     // The call has not run yet: what the hook records is the state before it,
@@ -402,10 +447,19 @@ impl Tracer {
         };
         let task = self.task(tid);
         let tgid = task.tgid;
-        if let Some(pending) = task.pending.take()
-            && let Some(kind) = pending.finish(Caller { mem: &self.mem, pid: tgid, tid }, result)
-        {
+        let Some(pending) = task.pending.take() else { return Resume::Cont(0) };
+        if let Pending::SoError { fd, optval } = pending {
+            if let Some(learnt) = self.so_error(tgid, tid, fd, optval, result) {
+                self.emit_learnt(sink, learnt);
+            }
+            return Resume::Cont(0);
+        }
+        let in_progress = pending.connect_in_progress(result);
+        if let Some(kind) = pending.finish(Caller { mem: &self.mem, pid: tgid, tid }, result) {
             self.emit(sink, tgid, tid, kind);
+        }
+        if let Some((fd, addr)) = in_progress {
+            self.connects.watch(tgid, tid, fd, addr);
         }
         Resume::Cont(0)
     }
@@ -423,6 +477,9 @@ impl Tracer {
             NewTask::Clone => (CloneKind::Clone, child),
         };
         self.emit(sink, tgid, child, EventKind::Spawn { parent: parent as u32, parent_tid: parent_tid as u32, kind });
+        if kind != CloneKind::Thread {
+            self.connects.forked(parent);
+        }
         match self.early.remove(&child) {
             Some(Early::Exited(status)) => {
                 self.emit(sink, tgid, child, EventKind::Exit { status });
@@ -470,6 +527,17 @@ impl Tracer {
         };
         self.emit(sink, tgid, tid, kind);
         Resume::Cont(0)
+    }
+
+    /// The error a getsockopt(SO_ERROR) that just returned put at `optval`, as the result
+    /// of the connect in progress on `fd`.
+    fn so_error(&mut self, tgid: Tid, tid: Tid, fd: i32, optval: u64, result: SyscallResult) -> Option<Learnt> {
+        if !result.is_ok() {
+            return None;
+        }
+        let bytes = self.mem.read_exact(tid, optval, 4).ok()?;
+        let error = i32::from_le_bytes(bytes.try_into().ok()?);
+        self.connects.so_error(tgid, fd, error)
     }
 
     /// After the root exited: if it never reached exec, say why.

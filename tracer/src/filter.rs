@@ -116,6 +116,13 @@ pub fn build(opts: FilterOptions) -> Vec<libc::sock_filter> {
                         p.push(Ret(SECCOMP_RET_ALLOW));
                     }
                 }
+                Trap::SoError => {
+                    p.push(Mark(Label::Block(abi, i)));
+                    p.push(Load(off_arg_lo(1)));
+                    p.push(Jump { op: BPF_JMP_JEQ_K, k: libc::SOL_SOCKET as u32, yes: Next, no: To(Label::Allow) });
+                    p.push(Load(off_arg_lo(2)));
+                    p.push(Jump { op: BPF_JMP_JEQ_K, k: libc::SO_ERROR as u32, yes: To(Label::Trace), no: To(Label::Allow) });
+                }
                 Trap::SocketcallOf(subcalls) => {
                     p.push(Mark(Label::Block(abi, i)));
                     p.push(Load(off_arg_lo(0)));
@@ -227,6 +234,7 @@ mod tests {
             for (n, call) in abi.table().calls {
                 let args = match call {
                     Call::Socketcall => [3, 0, 0, 0, 0, 0],
+                    Call::Getsockopt => [3, libc::SOL_SOCKET as u64, libc::SO_ERROR as u64, 0, 0, 0],
                     _ => [1, 0o101, 0o101, 0, 1, 0],
                 };
                 assert_eq!(run(&prog, arch, *n, args), TRACE, "{abi:?} {call:?}");
@@ -261,6 +269,22 @@ mod tests {
         assert_eq!(run(&prog, AUDIT_ARCH_I386, recv32, [3, 1, 1, 0, 0, 0]), ALLOW);
         assert_eq!(run(&prog, AUDIT_ARCH_I386, 102, [10 /* recv */, 0, 0, 0, 0, 0]), ALLOW);
         assert_eq!(run(&prog, AUDIT_ARCH_I386, 102, [12 /* recvfrom */, 0, 0, 0, 0, 0]), TRACE);
+    }
+
+    #[test]
+    fn getsockopt_stops_only_for_so_error() {
+        let prog = build(FilterOptions { reads: false });
+        let so_error = [3, libc::SOL_SOCKET as u64, libc::SO_ERROR as u64, 0x7ffc_0000, 0x7ffc_0010, 0];
+        let so_type = [3, libc::SOL_SOCKET as u64, libc::SO_TYPE as u64, 0x7ffc_0000, 0x7ffc_0010, 0];
+        let tcp_info = [3, libc::IPPROTO_TCP as u64, libc::SO_ERROR as u64, 0x7ffc_0000, 0x7ffc_0010, 0];
+        for (abi, arch) in [(Abi::X86_64, AUDIT_ARCH_X86_64), (Abi::X32, AUDIT_ARCH_X86_64), (Abi::I386, AUDIT_ARCH_I386)] {
+            let n = nr(abi, Call::Getsockopt);
+            assert_eq!(run(&prog, arch, n, so_error), TRACE, "{abi:?}");
+            assert_eq!(run(&prog, arch, n, so_type), ALLOW, "{abi:?}");
+            assert_eq!(run(&prog, arch, n, tcp_info), ALLOW, "{abi:?}");
+        }
+        // Behind i386's socketcall the option cannot be seen: every getsockopt stops.
+        assert_eq!(run(&prog, AUDIT_ARCH_I386, 102, [15 /* getsockopt */, 0, 0, 0, 0, 0]), TRACE);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 pub mod arch;
 pub mod before_change;
+pub mod connect_results;
 pub mod decode;
 pub mod engine;
 pub mod error;
@@ -24,6 +25,7 @@ pub mod filter;
 pub mod memory;
 pub mod paths;
 pub mod sink;
+pub mod socket_poller;
 pub mod spawn;
 #[allow(unsafe_code)]
 mod sys;

@@ -193,6 +193,31 @@ pub fn socket_name(socket: &OwnedFd) -> Result<Vec<u8>, Errno> {
     Ok(storage[..(len as usize).min(storage.len())].to_vec())
 }
 
+/// `SO_ERROR` of a socket: the error of its failed connect (0: none). Reading it CLEARS it
+/// for every holder of the socket, so it is asked only of sockets no process of the tree
+/// will ask any more (see `socket_poller`).
+pub fn take_socket_error(socket: &impl AsRawFd) -> Result<i32, Errno> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: value and len are ours and sized as getsockopt(SO_ERROR) writes them.
+    let r = unsafe {
+        libc::getsockopt(socket.as_raw_fd(), libc::SOL_SOCKET, libc::SO_ERROR, (&raw mut value).cast(), &mut len)
+    };
+    Errno::result(r).map(|_| value)
+}
+
+/// poll(2) over these descriptors for up to `timeout_ms` (-1: no limit); EINTR is a
+/// timeout. Returns how many have events in `revents`.
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
+    // SAFETY: the kernel reads and writes exactly fds.len() pollfd structs, which we own.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    match Errno::result(n) {
+        Ok(n) => Ok(n as usize),
+        Err(Errno::EINTR) => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Signals and processes
 

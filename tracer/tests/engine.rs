@@ -248,6 +248,78 @@ fn refused_connects_over_ipv4_ipv6_and_unix_are_recorded() {
     assert_eq!(connects.last().unwrap(), &(SockAddr::Unix { path: ByteString(sock.into_os_string().into_encoded_bytes()) }, SyscallResult::Err(Errno(2))));
 }
 
+#[test]
+fn non_blocking_connects_get_their_results_without_taking_the_error_from_the_process() {
+    let t = trace(&fixture("connect_nonblocking"), &[]);
+    // The fixture read ECONNREFUSED itself: nobody took the error first.
+    assert_eq!(t.status, ExitStatus::Code(0));
+    let connects: Vec<(SockAddr, SyscallResult)> = t
+        .kinds()
+        .filter_map(|k| match k {
+            EventKind::Connect { addr, result, .. } => Some((addr.clone(), *result)),
+            _ => None,
+        })
+        .collect();
+    let in_progress = SyscallResult::Err(Errno(115));
+    let [(open, r1), (closed, r2), (closed_again, r3), (_, filled), (full, r5)] = &connects[..] else {
+        panic!("five connects: {connects:#?}")
+    };
+    assert_eq!([r1, r2, r3, r5], [&in_progress; 4]);
+    assert_eq!((closed, filled), (closed_again, &SyscallResult::Ok(0)));
+    let mut results: Vec<(SockAddr, SyscallResult)> = t
+        .kinds()
+        .filter_map(|k| match k {
+            EventKind::ConnectResult { addr, result } => Some((addr.clone(), *result)),
+            _ => None,
+        })
+        .collect();
+    results.sort_by_key(|(addr, _)| addr.port());
+    let refused = SyscallResult::Err(Errno(111));
+    let mut expected = vec![
+        (open.clone(), SyscallResult::Ok(0)),
+        // Read by the process, then, for the one it never read, from the socket at its exit.
+        (closed.clone(), refused),
+        (closed.clone(), refused),
+        // Still connecting when the process exited.
+        (full.clone(), SyscallResult::Unknown),
+    ];
+    expected.sort_by_key(|(addr, _)| addr.port());
+    assert_eq!(results, expected);
+    // Each result comes after its connect, all from the fixture's pid.
+    let pid = t.events[0].pid;
+    let first_result = t.events.iter().position(|e| matches!(e.kind, EventKind::ConnectResult { .. })).unwrap();
+    let first_connect = t.events.iter().position(|e| matches!(e.kind, EventKind::Connect { .. })).unwrap();
+    assert!(first_connect < first_result);
+    assert!(t.events.iter().filter(|e| matches!(e.kind, EventKind::ConnectResult { .. })).all(|e| e.pid == pid));
+}
+
+#[test]
+fn a_socket_its_process_closed_is_not_held_open_by_the_engine() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let peer = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let started = Instant::now();
+        let mut byte = [0u8; 1];
+        // The process closed its socket at once and sleeps 3 s: the end of the stream
+        // must come well before it exits, whatever copy the engine took.
+        let read = conn.read(&mut byte);
+        (read.map_err(|e| e.kind()), started.elapsed())
+    });
+    let t = trace(&fixture("connect_nonblocking"), &["close-early", &port]);
+    assert_eq!(t.status, ExitStatus::Code(0));
+    let (read, waited) = peer.join().unwrap();
+    assert_eq!(read, Ok(0), "the peer saw the close (after {waited:?})");
+    assert!(waited < Duration::from_secs(2), "{waited:?}");
+    let result = t.kinds().find_map(|k| match k {
+        EventKind::ConnectResult { result, .. } => Some(*result),
+        _ => None,
+    });
+    assert_eq!(result, Some(SyscallResult::Ok(0)), "{:#?}", t.events);
+}
+
 /// A loopback port with nothing listening (0 when the address family is unavailable).
 fn closed_port(addr: &str) -> u16 {
     match std::net::TcpListener::bind(addr) {

@@ -1,7 +1,8 @@
 //! Network activity, folded from connect/bind/listen/send events: outbound peers,
 //! listening ports and unix sockets, one row per (peer, process); the tree's DNS lookups;
 //! and each peer's host name, from the latest DNS answer or hosts-file entry that gave its
-//! address before the connect.
+//! address before the connect. A non-blocking connect's row takes the result its
+//! `connect_result` event brings later.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -16,7 +17,10 @@ use super::processes::Who;
 
 const RCODE_NXDOMAIN: u8 = 3;
 
+const ENETUNREACH: i32 = 101;
+const ETIMEDOUT: i32 = 110;
 const ECONNREFUSED: i32 = 111;
+const EHOSTUNREACH: i32 = 113;
 const EINPROGRESS: i32 = 115;
 
 pub struct NetworkTable {
@@ -25,6 +29,9 @@ pub struct NetworkTable {
     listeners: HashMap<(String, u16, Pid), usize>,
     unix: HashMap<(ByteString, Pid), usize>,
     lookups: HashMap<(String, Pid), usize>,
+    /// Connects in progress, by process and address: each one's row, and its place among
+    /// the row's connects (its `count` then), latest last.
+    in_progress: HashMap<(Pid, SockAddr), Vec<(usize, u64)>>,
     /// Each address's latest name.
     names: HashMap<IpAddr, (String, NameSource)>,
     source: Source,
@@ -38,6 +45,7 @@ impl NetworkTable {
             listeners: HashMap::new(),
             unix: HashMap::new(),
             lookups: HashMap::new(),
+            in_progress: HashMap::new(),
             names: HashMap::new(),
             source,
         }
@@ -54,15 +62,22 @@ impl NetworkTable {
                 if !result.is_ok() && *result != SyscallResult::Unknown => {}
             EventKind::Connect { addr, result, socket } => {
                 let outcome = match result {
-                    SyscallResult::Ok(_) => PeerResult::Connected,
-                    SyscallResult::Err(e) if e.0 == ECONNREFUSED => PeerResult::Refused,
                     SyscallResult::Err(e) if e.0 == EINPROGRESS => PeerResult::InProgress,
-                    SyscallResult::Err(e) => PeerResult::Failed { error: e.to_string() },
                     SyscallResult::Unknown => PeerResult::Open,
+                    done => peer_result(done),
                 };
-                self.peer(protocol(*socket), addr, pid, at, outcome, who);
+                let row = self.peer(protocol(*socket), addr, pid, at, outcome, who);
+                if let (Some(row), SyscallResult::Err(e)) = (row, result)
+                    && e.0 == EINPROGRESS
+                {
+                    let count = self.network.outbound[row].count;
+                    self.in_progress.entry((pid, addr.clone())).or_default().push((row, count));
+                }
             }
-            EventKind::Send { addr } => self.peer(Protocol::Udp, addr, pid, at, PeerResult::Sent, who),
+            EventKind::ConnectResult { addr, result } => self.connect_result(pid, addr, *result),
+            EventKind::Send { addr } => {
+                self.peer(Protocol::Udp, addr, pid, at, PeerResult::Sent, who);
+            }
             EventKind::Bind { addr, result, socket } if result.is_ok() || *result == SyscallResult::Unknown => {
                 match addr {
                     // A bound stream socket listens only once listen(2) says so (a client may
@@ -141,6 +156,21 @@ impl NetworkTable {
         }
     }
 
+    /// The late result of the latest connect in progress of `pid` to `addr`. It is the
+    /// row's result unless a later connect of the same row has spoken since.
+    fn connect_result(&mut self, pid: Pid, addr: &SockAddr, result: SyscallResult) {
+        let Some(pending) = self.in_progress.get_mut(&(pid, addr.clone())) else { return };
+        let Some((row, count)) = pending.pop() else { return };
+        let p = &mut self.network.outbound[row];
+        if p.count == count {
+            p.result = match result {
+                SyscallResult::Unknown => PeerResult::Pending,
+                done => peer_result(&done),
+            };
+        }
+    }
+
+    /// Adds a connect or send to its peer's row; returns the row (None: not an inet peer).
     fn peer(
         &mut self,
         protocol: Protocol,
@@ -149,14 +179,15 @@ impl NetworkTable {
         at: u64,
         result: PeerResult,
         who: impl FnOnce() -> Who,
-    ) {
+    ) -> Option<usize> {
         let (address, port) = match addr {
             SockAddr::Inet { ip, port } => (ip.to_string(), *port),
             SockAddr::Inet6 { ip, port, .. } => (ip.to_string(), *port),
             SockAddr::Unix { .. } | SockAddr::UnixAbstract { .. } => {
-                return self.unix_socket(addr, UnixRole::Connected, pid, who);
+                self.unix_socket(addr, UnixRole::Connected, pid, who);
+                return None;
             }
-            SockAddr::UnixUnnamed | SockAddr::Other { .. } => return,
+            SockAddr::UnixUnnamed | SockAddr::Other { .. } => return None,
         };
         let name = addr.ip().and_then(|ip| self.names.get(&ip)).cloned();
         let key = (protocol, address.clone(), port, pid);
@@ -169,6 +200,7 @@ impl NetworkTable {
                 if let Some((host, from)) = name {
                     (p.host, p.host_from) = (Some(host), Some(from));
                 }
+                Some(i)
             }
             None => {
                 let who = who();
@@ -188,6 +220,7 @@ impl NetworkTable {
                     count: 1,
                     seen_by: self.source,
                 });
+                Some(self.network.outbound.len() - 1)
             }
         }
     }
@@ -261,6 +294,21 @@ impl NetworkTable {
     }
 }
 
+/// What a finished connect's result says of its peer.
+fn peer_result(result: &SyscallResult) -> PeerResult {
+    match result {
+        SyscallResult::Ok(_) => PeerResult::Connected,
+        SyscallResult::Err(e) => match e.0 {
+            ECONNREFUSED => PeerResult::Refused,
+            ETIMEDOUT => PeerResult::TimedOut,
+            EHOSTUNREACH | ENETUNREACH => PeerResult::Unreachable { error: e.to_string() },
+            EINPROGRESS => PeerResult::InProgress,
+            _ => PeerResult::Failed { error: e.to_string() },
+        },
+        SyscallResult::Unknown => PeerResult::Pending,
+    }
+}
+
 /// An inet socket's protocol by its type.
 fn protocol(socket: Option<SocketKind>) -> Protocol {
     match socket {
@@ -324,6 +372,49 @@ mod tests {
                 (9, 22, Some("h.test"), Some(NameSource::Hosts), Protocol::Tcp, PeerResult::Connected),
             ]
         );
+    }
+
+    #[test]
+    fn a_connect_in_progress_takes_the_result_that_comes_later_for_its_process_and_address() {
+        let pending = SyscallResult::Err(Errno(115));
+        let result = |ip, port, result| EventKind::ConnectResult { addr: inet(ip, port), result };
+        let n = fold(&[
+            (7, connect([10, 0, 0, 1], 443, pending, TCP)),
+            (7, connect([10, 0, 0, 2], 443, pending, TCP)),
+            (7, connect([10, 0, 0, 3], 443, pending, TCP)),
+            (7, connect([10, 0, 0, 4], 443, pending, TCP)),
+            (7, connect([10, 0, 0, 5], 443, pending, TCP)),
+            (8, connect([10, 0, 0, 6], 443, pending, TCP)),
+            // Another process's result for the same address is not this row's.
+            (9, result([10, 0, 0, 6], 443, SyscallResult::Ok(0))),
+            (7, result([10, 0, 0, 1], 443, SyscallResult::Ok(0))),
+            (7, result([10, 0, 0, 2], 443, SyscallResult::Err(Errno(111)))),
+            (7, result([10, 0, 0, 3], 443, SyscallResult::Err(Errno(110)))),
+            (7, result([10, 0, 0, 4], 443, SyscallResult::Err(Errno(113)))),
+            (7, result([10, 0, 0, 5], 443, SyscallResult::Unknown)),
+        ]);
+        let rows: Vec<_> = n.outbound.iter().map(|p| (p.pid, p.address.as_str(), p.result.clone())).collect();
+        assert_eq!(
+            rows,
+            [
+                (7, "10.0.0.1", PeerResult::Connected),
+                (7, "10.0.0.2", PeerResult::Refused),
+                (7, "10.0.0.3", PeerResult::TimedOut),
+                (7, "10.0.0.4", PeerResult::Unreachable { error: "EHOSTUNREACH".into() }),
+                (7, "10.0.0.5", PeerResult::Pending),
+                (8, "10.0.0.6", PeerResult::InProgress),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_late_result_does_not_overwrite_a_later_connect_of_the_same_row() {
+        let n = fold(&[
+            (7, connect([10, 0, 0, 1], 443, SyscallResult::Err(Errno(115)), TCP)),
+            (7, connect([10, 0, 0, 1], 443, SyscallResult::Ok(0), TCP)),
+            (7, EventKind::ConnectResult { addr: inet([10, 0, 0, 1], 443), result: SyscallResult::Err(Errno(111)) }),
+        ]);
+        assert_eq!((n.outbound[0].count, n.outbound[0].result.clone()), (2, PeerResult::Connected));
     }
 
     #[test]

@@ -113,11 +113,13 @@ fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(Ti
             (TimelineKind::Network, format!("listening on {}", peer(addr)))
         }
         EventKind::Send { addr } => (TimelineKind::Network, format!("sent a datagram to {}", peer(addr))),
-        EventKind::ConnectResult { addr, result: SyscallResult::Unknown } => {
-            (TimelineKind::Network, format!("connect {} still pending", peer(addr)))
-        }
         EventKind::ConnectResult { addr, result } => {
-            (TimelineKind::Network, format!("connect {} finished ({result})", peer(addr)))
+            let how = match result {
+                SyscallResult::Ok(_) => "connected".to_string(),
+                SyscallResult::Err(e) => format!("failed ({e})"),
+                SyscallResult::Unknown => "still pending when its process ended or tracing stopped".to_string(),
+            };
+            (TimelineKind::Network, format!("connect {}: {how}", peer(addr)))
         }
         EventKind::IoUringSetup { result } if ok(result) => (
             TimelineKind::File,

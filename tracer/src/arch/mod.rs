@@ -110,6 +110,9 @@ pub enum Call {
     Sendmmsg,
     /// Only with a source-address buffer: how resolvers take their answers.
     Recvfrom,
+    /// Only getsockopt(fd, SOL_SOCKET, SO_ERROR): how a process learns the result of a
+    /// non-blocking connect.
+    Getsockopt,
     /// i386's multiplexer for socket calls (call number in the first argument).
     Socketcall,
 }
@@ -126,6 +129,8 @@ pub enum Trap {
     NonNullArg(u8),
     /// i386 socketcall: only for these sub-call numbers in argument 0.
     SocketcallOf(&'static [u32]),
+    /// Only when argument 1 is SOL_SOCKET and argument 2 SO_ERROR (getsockopt).
+    SoError,
 }
 
 /// socketcall(2) sub-call numbers (linux/net.h).
@@ -136,8 +141,10 @@ pub mod socketcall {
     pub const SENDTO: u32 = 11;
     pub const RECVFROM: u32 = 12;
     pub const SENDMSG: u32 = 16;
+    pub const GETSOCKOPT: u32 = 15;
     pub const SENDMMSG: u32 = 20;
-    pub const TRACED: &[u32] = &[BIND, CONNECT, LISTEN, SENDTO, RECVFROM, SENDMSG, SENDMMSG];
+    /// GETSOCKOPT stops for every option: the filter cannot read the argument block.
+    pub const TRACED: &[u32] = &[BIND, CONNECT, LISTEN, SENDTO, RECVFROM, GETSOCKOPT, SENDMSG, SENDMMSG];
 }
 
 impl Call {
@@ -147,6 +154,7 @@ impl Call {
             Call::Openat => Trap::OpenFlagsInArg(2),
             Call::Sendto | Call::Recvfrom => Trap::NonNullArg(4),
             Call::Socketcall => Trap::SocketcallOf(socketcall::TRACED),
+            Call::Getsockopt => Trap::SoError,
             _ => Trap::Always,
         }
     }

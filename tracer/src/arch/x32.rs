@@ -25,6 +25,8 @@ const X32_RECVFROM: u32 = 517;
 const X32_SENDMSG: u32 = 518;
 const X32_EXECVE: u32 = 520;
 const X32_SENDMMSG: u32 = 538;
+/// x32's own getsockopt (542) and, on kernels that route x32 there too, the common one.
+const X32_GETSOCKOPT: u32 = 542;
 const X32_EXECVEAT: u32 = 545;
 
 table! {
@@ -43,4 +45,5 @@ table! {
     Connect = Sysno::connect as u32, Bind = Sysno::bind as u32, Listen = Sysno::listen as u32,
     Sendto = Sysno::sendto as u32, Sendmsg = X32_SENDMSG, Sendmmsg = X32_SENDMMSG,
     Recvfrom = X32_RECVFROM,
+    Getsockopt = Sysno::getsockopt as u32, Getsockopt = X32_GETSOCKOPT,
 }

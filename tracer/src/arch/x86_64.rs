@@ -12,4 +12,5 @@ sysno_table! {
     Chmod = chmod, Fchmodat = fchmodat, Fchmodat2 = fchmodat2,
     Connect = connect, Bind = bind, Listen = listen,
     Sendto = sendto, Sendmsg = sendmsg, Sendmmsg = sendmmsg, Recvfrom = recvfrom,
+    Getsockopt = getsockopt,
 }

@@ -85,7 +85,8 @@ pub fn changes<'a>(sc: &Syscall, pending: &'a Pending) -> [Option<Change<'a>>; 2
         | Pending::Connect { .. }
         | Pending::Bind { .. }
         | Pending::Listen { .. }
-        | Pending::Recvfrom(_) => return [None, None],
+        | Pending::Recvfrom(_)
+        | Pending::SoError { .. } => return [None, None],
     };
     found.map(|c| c.filter(|c| !c.path.is_empty()))
 }

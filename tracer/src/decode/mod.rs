@@ -68,6 +68,10 @@ pub enum Pending {
     Listen { fd: i64 },
     /// A recvfrom with a source-address buffer: a DNS answer when it came from port 53.
     Recvfrom(net::Recvfrom),
+    /// getsockopt(fd, SOL_SOCKET, SO_ERROR, optval, ...): the error the process reads, at
+    /// `optval`, is the result of the connect in progress on `fd` (see
+    /// [`crate::connect_results`]). Makes no event of its own.
+    SoError { fd: i32, optval: u64 },
 }
 
 /// The task a finishing call belongs to, still stopped at the call's exit.
@@ -97,7 +101,20 @@ impl Pending {
             }
             Pending::Listen { fd } => EventKind::Listen { addr: procnet::local_addr(caller.tid, fd), result },
             Pending::Recvfrom(recv) => return recv.finish(caller, result),
+            Pending::SoError { .. } => return None,
         })
+    }
+
+    /// A connect that returned EINPROGRESS: its descriptor and address, whose result comes
+    /// later.
+    pub fn connect_in_progress(&self, result: SyscallResult) -> Option<(i32, SockAddr)> {
+        const EINPROGRESS: i32 = 115;
+        match self {
+            Pending::Connect { addr, fd } if result == SyscallResult::Err(runglass_model::Errno(EINPROGRESS)) => {
+                Some((*fd, addr.clone()))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -112,6 +129,7 @@ pub fn on_entry(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
         | Call::Sendmsg
         | Call::Sendmmsg
         | Call::Recvfrom
+        | Call::Getsockopt
         | Call::Socketcall => net::decode(mem, tid, sc),
         _ => Entry::AwaitExit(files::decode(mem, tid, sc)),
     }

@@ -1,6 +1,6 @@
 //! Socket calls: connect and bind peers, listen, datagrams sent to an explicit address
-//! (sendto/sendmsg/sendmmsg), and DNS answers received with recvfrom, in the 64-bit and
-//! 32-bit layouts.
+//! (sendto/sendmsg/sendmmsg), DNS answers received with recvfrom, and the SO_ERROR queries
+//! that tell a non-blocking connect's result, in the 64-bit and 32-bit layouts.
 
 use runglass_model::{EventKind, SockAddr, SocketKind, SyscallResult};
 
@@ -37,6 +37,11 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
             from_len: sc.ptr(5),
         })),
         Call::Listen => Entry::AwaitExit(Pending::Listen { fd: sc.int(0) }),
+        // The filter stops only SO_ERROR queries, except through i386's socketcall.
+        Call::Getsockopt if sc.int(1) == i64::from(libc::SOL_SOCKET) && sc.int(2) == i64::from(libc::SO_ERROR) => {
+            Entry::AwaitExit(Pending::SoError { fd: sc.int(0) as i32, optval: sc.ptr(3) })
+        }
+        Call::Getsockopt => Entry::Done(Vec::new()),
         Call::Sendto => Entry::Done(read_addr(mem, tid, sc.ptr(4), sc.args[5]).map(send).into_iter().collect()),
         Call::Sendmsg => Entry::Done(msghdr_addr(mem, tid, sc.abi, sc.ptr(1)).map(send).into_iter().collect()),
         Call::Sendmmsg => {
@@ -162,6 +167,7 @@ fn socketcall(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
         socketcall::LISTEN => (Call::Listen, 2),
         socketcall::SENDTO => (Call::Sendto, 6),
         socketcall::RECVFROM => (Call::Recvfrom, 6),
+        socketcall::GETSOCKOPT => (Call::Getsockopt, 5),
         socketcall::SENDMSG => (Call::Sendmsg, 3),
         socketcall::SENDMMSG => (Call::Sendmmsg, 4),
         _ => return Entry::Done(Vec::new()),
