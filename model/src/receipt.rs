@@ -562,6 +562,43 @@ pub struct OutsideChange {
     pub xattrs_changed: bool,
 }
 
+impl Files {
+    /// The changes inside the root that count: all but those left as they were.
+    pub fn counted_changes(&self) -> impl Iterator<Item = &FileChange> {
+        self.changes.iter().filter(|c| c.change != ChangeKind::Unchanged)
+    }
+
+    /// The changes outside the root that count.
+    pub fn counted_outside(&self) -> impl Iterator<Item = &OutsideChange> {
+        self.outside.iter().filter(|c| c.change != ChangeKind::Unchanged)
+    }
+
+    /// How many paths changed, inside and outside the root: what "N file(s) changed" says.
+    /// Transient paths and paths left as they were are not counted.
+    pub fn changed_count(&self) -> usize {
+        self.counted_changes().count() + self.counted_outside().count()
+    }
+
+    /// How many changes inside the root are of `kind`.
+    pub fn count_of(&self, kind: ChangeKind) -> usize {
+        self.changes.iter().filter(|c| c.change == kind).count()
+    }
+
+    /// The changes the trace saw in directories the snapshots skip, by that directory, in
+    /// the order the directories first appear.
+    pub fn skipped_groups(&self) -> Vec<(&ByteString, Vec<&FileChange>)> {
+        let mut groups: Vec<(&ByteString, Vec<&FileChange>)> = Vec::new();
+        for c in self.counted_changes() {
+            let Some(dir) = &c.skipped_dir else { continue };
+            match groups.iter_mut().find(|(d, _)| *d == dir) {
+                Some((_, list)) => list.push(c),
+                None => groups.push((dir, vec![c])),
+            }
+        }
+        groups
+    }
+}
+
 /// A path made and removed again (or renamed away) within the run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TransientPath {
@@ -1098,6 +1135,21 @@ pub struct Observation {
     pub coverage: Vec<Coverage>,
     /// What this receipt cannot show, one sentence each.
     pub limits: Vec<String>,
+    /// Processes that set up an io_uring (deep mode): what they did through it (opens,
+    /// writes, connects) passes neither seccomp nor ptrace and is not in this receipt.
+    #[serde(default)]
+    pub io_uring: Vec<IoUringUse>,
+}
+
+/// An io_uring set up by a process of the tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IoUringUse {
+    pub pid: Pid,
+    /// The process, as its index in `processes`, and the program it ran (see [`Actor`]).
+    pub process: u32,
+    #[serde(default)]
+    pub exec: Option<u32>,
+    pub at_ms: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -626,7 +626,13 @@ fn observation() -> impl Strategy<Value = Observation> {
     let confidence = prop_oneof![Just(Confidence::Complete), Just(Confidence::Partial), Just(Confidence::None)];
     let coverage = (aspect, option::of(source()), confidence, text())
         .prop_map(|(aspect, source, confidence, note)| Coverage { aspect, source, confidence, note });
-    (vec(coverage, 0..3), texts()).prop_map(|(coverage, limits)| Observation { coverage, limits })
+    let io_uring = vec(
+        (any::<u32>(), process_ref(), any::<u64>())
+            .prop_map(|(pid, (process, exec), at_ms)| IoUringUse { pid, process, exec, at_ms }),
+        0..2,
+    );
+    (vec(coverage, 0..3), texts(), io_uring)
+        .prop_map(|(coverage, limits, io_uring)| Observation { coverage, limits, io_uring })
 }
 
 fn artifacts() -> impl Strategy<Value = Artifacts> {

@@ -17,13 +17,15 @@ use runglass_model::ByteString;
 
 use crate::{docker_lines, process_tree};
 use crate::text::{
-    ci_build, ci_run_url, duration, lookup_answer, mode_change, outcome, outside_after, outside_before, short_command,
-    socket_address,
+    ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, mode_change, outcome, outside_after,
+    outside_before, outside_metadata_changes, short_command, socket_address,
 };
 use escape::{cell_code, code, fenced, html, text};
 
 /// At most this many rows per table; the receipt has the rest.
 const MAX_ROWS: usize = 100;
+/// At most this many rows per directory the snapshots skip (a `node_modules` can hold thousands).
+const MAX_GROUP_ROWS: usize = 20;
 /// At most this many diffs inline.
 const MAX_DIFFS: usize = 50;
 /// At most this many processes in the tree.
@@ -113,24 +115,48 @@ fn risks(o: &mut String, r: &Receipt) {
 }
 
 fn files(o: &mut String, r: &Receipt) {
-    let count = |k| r.files.changes.iter().filter(|c| c.change == k).count();
-    let type_changed = match count(ChangeKind::TypeChanged) {
-        0 => String::new(),
-        n => format!(", {n} changed type"),
-    };
-    let _ = writeln!(
-        o,
-        "\n## Files: {} created, {} modified, {} deleted{type_changed}\n",
-        count(ChangeKind::Created),
-        count(ChangeKind::Modified),
-        count(ChangeKind::Deleted)
-    );
-    let _ = writeln!(o, "In {}.", code(&r.files.root.escaped()));
-    if r.files.changes.is_empty() {
+    let f = &r.files;
+    let _ = writeln!(o, "\n## Files: {}\n", kind_counts(f.counted_changes().map(|c| c.change)));
+    let _ = writeln!(o, "In {}.", code(&f.root.escaped()));
+    let walked: Vec<&FileChange> = f.counted_changes().filter(|c| c.skipped_dir.is_none()).collect();
+    if !walked.is_empty() {
+        change_table(o, r, &walked, MAX_ROWS);
+    }
+    for (dir, changes) in f.skipped_groups() {
+        let _ = writeln!(
+            o,
+            "\nIn {}, which the snapshots skip, the trace saw: {}.",
+            code(&format!("{}/", dir.escaped())),
+            kind_counts(changes.iter().map(|c| c.change))
+        );
+        change_table(o, r, &changes, MAX_GROUP_ROWS);
+    }
+    not_counted(o, r);
+}
+
+/// The paths runglass folds away instead of counting: made and removed within the run, or
+/// opened for writing and left as they were.
+fn not_counted(o: &mut String, r: &Receipt) {
+    let f = &r.files;
+    let unchanged = f.changes.len() + f.outside.len() - f.changed_count();
+    if f.transient.is_empty() && unchanged == 0 {
         return;
     }
+    let mut parts = Vec::new();
+    if !f.transient.is_empty() {
+        let examples: Vec<String> =
+            f.transient.iter().take(3).map(|t| code(&t.path.escaped())).collect();
+        parts.push(format!("{} path(s) made and removed again (e.g. {})", f.transient.len(), examples.join(", ")));
+    }
+    if unchanged > 0 {
+        parts.push(format!("{unchanged} path(s) opened for writing and left as they were"));
+    }
+    let _ = writeln!(o, "\nNot counted as changes: {}; the receipt lists them.", parts.join("; "));
+}
+
+fn change_table(o: &mut String, r: &Receipt, changes: &[&FileChange], max: usize) {
     let _ = writeln!(o, "\n| Path | Change | Details | By |\n|---|---|---|---|");
-    for c in r.files.changes.iter().take(MAX_ROWS) {
+    for c in changes.iter().take(max) {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} |",
@@ -140,7 +166,7 @@ fn files(o: &mut String, r: &Receipt) {
             actors(r, c.ended_by(), c.by.len())
         );
     }
-    more(o, r.files.changes.len(), MAX_ROWS);
+    more(o, changes.len(), max);
 }
 
 /// What a file table row says about the content: the diff's size, or why there is none.
@@ -171,7 +197,7 @@ fn change_details(c: &FileChange) -> String {
             _ => {}
         },
     }
-    parts.extend(mode_change(c));
+    parts.extend(metadata_changes(c).into_iter().map(|m| text(&m)));
     parts.join(", ")
 }
 
@@ -237,24 +263,30 @@ fn diffs(o: &mut String, r: &Receipt) {
 }
 
 fn outside(o: &mut String, r: &Receipt) {
-    if r.files.outside.is_empty() {
+    let outside: Vec<_> = r.files.counted_outside().collect();
+    if outside.is_empty() {
         return;
     }
-    let _ = writeln!(o, "\n## Outside the working directory: {}\n", r.files.outside.len());
-    let _ = writeln!(o, "| Path | What happened | Before | After | By |\n|---|---|---|---|---|");
-    for c in r.files.outside.iter().take(MAX_ROWS) {
+    let _ = writeln!(o, "\n## Outside the working directory: {}\n", kind_counts(outside.iter().map(|c| c.change)));
+    let _ = writeln!(o, "| Path | Change | What happened | Before | After | By |\n|---|---|---|---|---|---|");
+    for c in outside.iter().take(MAX_ROWS) {
         let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
+        let mut after = outside_after(c);
+        for m in outside_metadata_changes(c) {
+            after.push_str(&format!("; {m}"));
+        }
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             cell_code(&c.path.escaped()),
+            c.change.as_str(),
             actions.join(", "),
             text(&outside_before(c)),
-            text(&outside_after(c)),
+            text(&after),
             actors(r, c.ended_by(), c.by.len())
         );
     }
-    more(o, r.files.outside.len(), MAX_ROWS);
+    more(o, outside.len(), MAX_ROWS);
 }
 
 fn reads(o: &mut String, r: &Receipt) {

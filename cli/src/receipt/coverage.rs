@@ -17,6 +17,8 @@ pub struct Seen<'a> {
     pub timeline_omitted: u64,
     /// The Docker engine's changes, when the engine was looked at.
     pub docker: Option<&'a Docker>,
+    /// How many processes set up an io_uring (deep mode).
+    pub io_uring: usize,
 }
 
 pub fn observation(s: &Seen) -> Observation {
@@ -73,20 +75,28 @@ pub fn observation(s: &Seen) -> Observation {
             Aspect::FilesOutside,
             Some(Source::Trace),
             Confidence::Partial,
-            "Path-based writes, renames, removals and chmods anywhere on disk; changes through file descriptors alone (fchmod, ftruncate, mmap, io_uring) are not seen.",
+            "Opens for writing, renames, removals, links, special files, and changes of mode, owner and extended \
+             attributes anywhere on disk, by path or by descriptor; writes through descriptors opened before the run, \
+             mmap writes and io_uring operations are not seen.",
         ));
         if s.reads {
             coverage.push(cov(Aspect::Reads, Some(Source::Trace), Confidence::Complete, "Every successful read-only open, hashed when the receipt was made."));
         } else {
             coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read were not traced (use --reads)."));
         }
+        let (confidence, ring) = match s.io_uring {
+            0 => (Confidence::Complete, String::new()),
+            n => (Confidence::Partial, format!(" {n} process(es) set up an io_uring, whose connects are not seen.")),
+        };
         coverage.push(cov(
             Aspect::Network,
             Some(Source::Trace),
-            Confidence::Complete,
-            "Every connect, bind, listen and addressed send. Host names come from the DNS answers the tree received \
-             over UDP (recvfrom) and from its hosts file; lookups over TCP, DNS over TLS or HTTPS, and resolvers that \
-             read answers with read(2) or recvmsg(2) leave peers unnamed.",
+            confidence,
+            &format!(
+                "Every connect, bind, listen and addressed send. Host names come from the DNS answers the tree \
+                 received over UDP (recvfrom) and from its hosts file; lookups over TCP, DNS over TLS or HTTPS, and \
+                 resolvers that read answers with read(2) or recvmsg(2) leave peers unnamed.{ring}"
+            ),
         ));
     } else {
         coverage.push(cov(Aspect::FilesOutside, None, Confidence::None, "Changes outside the working directory are seen only in deep mode (--deep)."));
@@ -122,7 +132,7 @@ pub fn observation(s: &Seen) -> Observation {
     if s.timeline_omitted > 0 {
         limits.push(format!("{} timeline entries from the middle of the run are left out.", s.timeline_omitted));
     }
-    Observation { coverage, limits }
+    Observation { coverage, limits, io_uring: Vec::new() }
 }
 
 /// The engine's API is read before and after: objects that came and went in between, or

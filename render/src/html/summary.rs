@@ -76,7 +76,7 @@ struct Count {
 }
 
 pub(super) fn counts(r: &Receipt) -> Markup {
-    let changes = |kind| Some(r.files.changes.iter().filter(|c| c.change == kind).count());
+    let changes = |kind| Some(r.files.count_of(kind));
     let seen = |aspect, value: Option<usize>| value.filter(|_| observed(r, aspect));
     let hosts: BTreeSet<&str> = r.network.outbound.iter().map(|p| p.host.as_deref().unwrap_or(&p.address)).collect();
     let ports: BTreeSet<u16> = r.network.listening.iter().map(|l| l.port).collect();
@@ -91,7 +91,7 @@ pub(super) fn counts(r: &Receipt) -> Markup {
     figures.extend([
         Count {
             label: "outside the cwd",
-            value: seen(Aspect::FilesOutside, Some(r.files.outside.len())),
+            value: seen(Aspect::FilesOutside, Some(r.files.counted_outside().count())),
             href: "#outside",
         },
         Count { label: "processes", value: seen(Aspect::Processes, Some(r.processes.len())), href: "#processes" },
