@@ -283,9 +283,10 @@ pub struct FileChange {
     /// The extended attributes differ (set, changed or removed; deep mode).
     #[serde(default)]
     pub xattrs_changed: bool,
-    /// `snapshot`: found by comparing the snapshots. `trace`: in a directory the snapshots
-    /// skip (`skipped_dir`), seen by the trace (deep mode), with `before` as captured at the
-    /// first call that changed it.
+    /// `snapshot`: found by comparing the snapshots. `trace`: found by the trace (deep mode)
+    /// where the snapshots could not tell: in a directory they skip (`skipped_dir`), or an
+    /// extended attribute, which they do not read; `before` is then as captured at the first
+    /// call that changed it.
     #[serde(default = "Source::snapshot")]
     pub seen_by: Source,
     /// With `seen_by: trace`: the before-state was captured at the call, so `before` is

@@ -28,7 +28,7 @@ use crate::receipt::file_actions::{NOT_FILES, relative};
 use crate::snapshot::{Entry, Manifest, Rules};
 
 pub use after_contents::{keep_changed_after_contents, mark_captured};
-pub use state::Keep;
+pub use state::{Keep, xattr_names};
 pub use state::observe;
 use writer::BlobWriter;
 

@@ -90,7 +90,7 @@ const XATTR_LIST_MAX: usize = 64 * 1024;
 /// The names of the extended attributes of `path` (of the file a symlink leads to, with
 /// `follow`), sorted; None when they cannot be listed. A file system without extended
 /// attributes has none.
-fn xattr_names(path: &Path, follow: bool) -> Option<Vec<ByteString>> {
+pub fn xattr_names(path: &Path, follow: bool) -> Option<Vec<ByteString>> {
     let mut buf = vec![0u8; XATTR_LIST_MAX];
     let listed = if follow { rustix::fs::listxattr(path, &mut buf[..]) } else { rustix::fs::llistxattr(path, &mut buf[..]) };
     let len = match listed {

@@ -208,6 +208,7 @@ struct Changed<'a> {
     full: Vec<u8>,
     before: Option<&'a FileState>,
     after: Option<&'a FileState>,
+    by: &'a [Actor],
 }
 
 fn changed(r: &Receipt) -> impl Iterator<Item = Changed<'_>> {
@@ -216,12 +217,14 @@ fn changed(r: &Receipt) -> impl Iterator<Item = Changed<'_>> {
         full: join_root(&r.files.root, &c.path),
         before: c.before.as_ref(),
         after: c.after.as_ref(),
+        by: &c.by,
     });
     let outside = r.files.outside.iter().filter(|o| o.change != ChangeKind::Unchanged).map(|o| Changed {
         path: &o.path,
         full: o.path.as_bytes().to_vec(),
         before: o.before.as_ref(),
         after: o.after.as_ref(),
+        by: &o.by,
     });
     inside.chain(outside)
 }
@@ -364,11 +367,16 @@ fn setuid_set(r: &Receipt) -> Option<RiskNote> {
     })
 }
 
-/// File capabilities (what setcap writes in `security.capability`) given to a file.
+/// File capabilities (what setcap writes in `security.capability`) given to a file: it has
+/// them now, and it did not exist before, had none (where its attributes were read before),
+/// or the trace saw an attribute set on it.
 fn capabilities_set(r: &Receipt) -> Option<RiskNote> {
     let evidence: Vec<String> = changed(r)
         .filter(|c| c.after.is_some_and(FileState::has_capabilities))
-        .filter(|c| c.before.is_none_or(|b| !b.has_capabilities()) || c.after.zip(c.before).is_some_and(|(a, b)| a.blake3 != b.blake3))
+        .filter(|c| match c.before {
+            None => true,
+            Some(b) => (b.xattrs.is_some() && !b.has_capabilities()) || c.by.iter().any(|a| a.action == Action::SetXattr),
+        })
         .map(|c| c.path.shell_word())
         .collect();
     (!evidence.is_empty()).then(|| {
@@ -776,6 +784,43 @@ fn secrets_read(r: &Receipt, ctx: &RiskContext) -> Option<RiskNote> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runglass_model::receipt::IoUringUse;
+
+    /// A real deep-mode receipt (the renderers' fixture).
+    fn fixture() -> Receipt {
+        runglass_model::receipt_json::parse(include_bytes!("../../../render/tests/fixtures/receipt.json")).unwrap()
+    }
+
+    fn ids(r: &Receipt) -> Vec<String> {
+        assess(r, &RiskContext { home: None }).notes.into_iter().map(|n| n.id).collect()
+    }
+
+    #[test]
+    fn an_io_uring_is_a_medium_note_naming_the_process_and_time() {
+        let mut r = fixture();
+        assert!(!ids(&r).contains(&"io-uring".to_string()));
+        r.observation.io_uring.push(IoUringUse { pid: r.processes[1].pid, process: 1, exec: None, at_ms: 42 });
+        let risk = assess(&r, &RiskContext { home: None });
+        let note = risk.notes.iter().find(|n| n.id == "io-uring").expect("an io-uring note");
+        assert_eq!(note.severity, Severity::Medium);
+        assert!(note.evidence[0].contains(&format!("pid {}", r.processes[1].pid)) && note.evidence[0].ends_with("at 42 ms"));
+    }
+
+    #[test]
+    fn capabilities_count_only_where_they_are_new() {
+        let mut r = fixture();
+        let i = r.files.changes.iter().position(|c| c.before.is_some() && c.after.is_some()).unwrap();
+        let caps = Some(vec![ByteString::from("security.capability")]);
+        let c = &mut r.files.changes[i];
+        c.by.clear();
+        c.after.as_mut().unwrap().xattrs = caps.clone();
+        c.before.as_mut().unwrap().xattrs = None;
+        assert!(!ids(&r).contains(&"file-capabilities".to_string()), "attributes before not read: not claimed new");
+        r.files.changes[i].before.as_mut().unwrap().xattrs = Some(Vec::new());
+        assert!(ids(&r).contains(&"file-capabilities".to_string()), "none before, some after");
+        r.files.changes[i].before.as_mut().unwrap().xattrs = caps;
+        assert!(!ids(&r).contains(&"file-capabilities".to_string()), "had them already");
+    }
 
     #[test]
     fn places_outside_the_working_directory() {
