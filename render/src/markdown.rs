@@ -340,9 +340,14 @@ fn docker(o: &mut String, r: &Receipt) {
 fn network(o: &mut String, r: &Receipt) {
     let n = &r.network;
     let _ = writeln!(o, "\n## Network\n");
-    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() {
+    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() && n.probes.is_empty() {
         let _ = writeln!(o, "None seen.");
         return;
+    }
+    if !n.probes.is_empty() {
+        let shown: Vec<String> = n.probes.iter().take(5).map(|p| cell_code(&socket_address(&p.address, p.port))).collect();
+        let more = if n.probes.len() > 5 { format!(", ... {} more", n.probes.len() - 5) } else { String::new() };
+        let _ = writeln!(o, "Address probes, not traffic (UDP connects that sent nothing): {}{more}\n", shown.join(", "));
     }
     if !n.outbound.is_empty() {
         let _ = writeln!(o, "Outbound:\n\n| Protocol | Peer | Result | Times | By |\n|---|---|---|---|---|");

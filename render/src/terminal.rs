@@ -12,7 +12,7 @@ use runglass_model::receipt::{Actor, ChangeKind, Diff, FileChange, Receipt, Unix
 use crate::{docker_lines, process_tree};
 use crate::text::{
     ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, named_peer, outside_after, outside_before, outside_metadata_changes,
-    short_command,
+    short_command, socket_address,
 };
 
 /// At most this many rows per list; the receipt has the rest.
@@ -211,10 +211,19 @@ fn docker(o: &mut String, r: &Receipt) {
 
 fn network(o: &mut String, r: &Receipt) {
     let n = &r.network;
-    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() {
+    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() && n.probes.is_empty() {
         return;
     }
     let _ = writeln!(o, "\nNetwork");
+    if !n.probes.is_empty() {
+        let shown: Vec<String> = n.probes.iter().take(5).map(|p| socket_address(&p.address, p.port)).collect();
+        let more = if n.probes.len() > 5 { format!(", ... {} more", n.probes.len() - 5) } else { String::new() };
+        let _ = writeln!(
+            o,
+            "  address probes, not traffic (UDP connects that sent nothing): {}{more}",
+            shown.join(", ")
+        );
+    }
     for p in n.outbound.iter().take(MAX_ROWS) {
         let result = shown(&p.result.describe());
         let times = if p.count > 1 { format!(" x{}", p.count) } else { String::new() };
