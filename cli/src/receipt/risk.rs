@@ -675,12 +675,38 @@ fn place(path: &[u8], home: Option<&[u8]>) -> Place {
     }
     if let Some(rel) = &in_home
         && rel.starts_with('.')
-        && !rel.starts_with(".cache/")
+        && !HOME_CACHES.iter().any(|cache| rel.starts_with(cache))
     {
         return Place::HomeDotfile;
     }
     Place::Elsewhere
 }
+
+/// Directories under `$HOME` where package managers and build tools keep downloads, caches
+/// and logs: written by every install, and configuration of nothing.
+const HOME_CACHES: &[&str] = &[
+    ".cache/",
+    ".npm/_cacache/",
+    ".npm/_logs/",
+    ".npm/_npx/",
+    ".node-gyp/",
+    ".yarn/cache/",
+    ".yarn/berry/cache/",
+    ".pnpm-store/",
+    ".local/share/pnpm/store/",
+    ".bun/install/cache/",
+    ".cargo/registry/",
+    ".cargo/git/",
+    ".gradle/caches/",
+    ".gradle/wrapper/dists/",
+    ".m2/repository/",
+    ".ivy2/cache/",
+    ".nuget/packages/",
+    ".composer/cache/",
+    ".gem/specs/",
+    ".local/share/virtualenv/",
+    ".local/state/",
+];
 
 /// Writes outside the working directory, one note per kind of place, plus shell startup
 /// files changed inside it (a repository of dotfiles).
@@ -835,6 +861,11 @@ mod tests {
         assert!(place(b"/usr/local/bin/tool", home) == Place::System);
         assert!(place(b"/home/u/.gitconfig", home) == Place::HomeDotfile);
         assert!(place(b"/home/u/.cache/pip/x", home) == Place::Elsewhere);
+        assert!(place(b"/home/u/.npm/_cacache/index-v5/28/af/x", home) == Place::Elsewhere, "a package cache is not configuration");
+        assert!(place(b"/home/u/.npm/_logs/x-debug-0.log", home) == Place::Elsewhere);
+        assert!(place(b"/home/u/.npmrc", home) == Place::HomeDotfile);
+        assert!(place(b"/home/u/.cargo/config.toml", home) == Place::HomeDotfile);
+        assert!(place(b"/home/u/.cargo/registry/cache/x.crate", home) == Place::Elsewhere);
         assert!(place(b"/tmp/x", home) == Place::Elsewhere);
     }
 }
