@@ -274,10 +274,11 @@ fn dependency_bin_dirs(r: &Receipt) -> Vec<Vec<u8>> {
     for exec in r.processes.iter().flat_map(|p| &p.execs) {
         let path = exec.path.as_bytes();
         let name = file_name(path);
-        if (name.starts_with(b"python") || name.starts_with(b"pip")) && let Some(bin) = parent(path) {
-            if let Some(venv) = bin.strip_suffix(b"/bin").filter(|v| !v.is_empty() && !is_system_prefix(v)) {
-                add(venv);
-            }
+        if (name.starts_with(b"python") || name.starts_with(b"pip"))
+            && let Some(bin) = parent(path)
+            && let Some(venv) = bin.strip_suffix(b"/bin").filter(|v| !v.is_empty() && !is_system_prefix(v))
+        {
+            add(venv);
         }
     }
     let mut dirs: Vec<Vec<u8>> = venvs.into_iter().map(|v| [&v[..], b"/bin"].concat()).collect();
