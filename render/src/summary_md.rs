@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, Receipt, Severity};
 
-use crate::docker_lines;
+use crate::{docker_lines, git_lines};
 use crate::markdown::escape::{code, text};
 use crate::text::{duration, mode_change, outcome};
 
@@ -62,6 +62,12 @@ fn counts(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "\n{}", row(columns.iter().map(|(name, _)| name.to_string()).collect()));
     let _ = writeln!(o, "{}", row(columns.iter().map(|_| "---:".to_string()).collect()));
     let _ = writeln!(o, "{}", row(columns.iter().map(|(_, n)| n.to_string()).collect()));
+    // What the command did in git, when it did anything there.
+    if let Some(g) = r.git.as_ref().filter(|g| git_lines::changed(g)) {
+        let what = git_lines::summary(g).unwrap_or_default();
+        let head = git_lines::head_move(g).map(|m| format!("; {}", text(&cut(&m)))).unwrap_or_default();
+        let _ = writeln!(o, "\n**Git:** {}{head}", text(&cut(&what)));
+    }
     // A receipt that looked at Docker says what it found, or that the engine was not read.
     match r.docker.as_ref().map(|d| (d, docker_lines::unavailable(d))) {
         Some((_, Some(line))) => {

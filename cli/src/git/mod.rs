@@ -1,26 +1,92 @@
-//! The git repository a command ran in, read with the `git` program: commit, branch and
-//! whether the work tree has uncommitted changes. No repository (or no git) means none.
+//! The git repository a command ran in, read with the `git` program before and after the
+//! command: HEAD, the branch, the local branches and tags, the configuration and whether
+//! the work tree has uncommitted changes, and from the two readings the commits made and
+//! dropped, the refs moved and the configuration changed. No repository (or no git) means
+//! none. Every git runs under [`run`]'s rules: nothing the repository configures is run.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod config;
+mod history;
+mod run;
+mod state;
 
-/// HEAD, branch and dirtiness as the command found them.
-pub struct GitBefore {
-    pub root: Vec<u8>,
-    pub commit: Option<String>,
-    pub branch: Option<String>,
-    pub dirty: bool,
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use runglass_model::ByteString;
+use runglass_model::receipt::GitInfo;
+
+use run::Runner;
+use state::{State, trimmed};
+
+/// The repository as the command found it.
+pub struct Before {
+    /// The directory git was run in (the command's working directory).
+    dir: PathBuf,
+    /// The work tree's top level.
+    top: PathBuf,
+    /// The git directory shared by all work trees (`.git` of the main one).
+    common_dir: PathBuf,
+    state: State,
 }
 
 /// Reads the repository that contains `dir`, if any.
-pub fn inspect(dir: &Path) -> Option<GitBefore> {
+pub fn inspect(dir: &Path) -> Option<Before> {
     if !may_be_in_repository(dir) {
         return None;
     }
-    let root = git(dir, &["rev-parse", "--show-toplevel"])?;
-    let commit = git(dir, &["rev-parse", "--verify", "-q", "HEAD"]).map(lossy);
-    let branch = git(dir, &["symbolic-ref", "--short", "-q", "HEAD"]).map(lossy);
-    Some(GitBefore { root, commit, branch, dirty: is_dirty(dir) })
+    let mut runner = Runner::new(dir);
+    let paths = runner.run(&["rev-parse", "--show-toplevel", "--git-common-dir"]).ok()?.ok().ok()?;
+    let mut lines = paths.split(|&b| b == b'\n');
+    let top = PathBuf::from(std::ffi::OsStr::from_bytes(lines.next()?));
+    let common_dir = dir.join(std::ffi::OsStr::from_bytes(lines.next()?));
+    let state = state::read(&mut runner, &top, "before the command");
+    Some(Before { dir: dir.to_path_buf(), top, common_dir, state })
+}
+
+impl Before {
+    /// Reads the repository again after the command, and says what changed.
+    pub fn finish(self) -> GitInfo {
+        let mut runner = Runner::new(&self.dir);
+        let after = state::read(&mut runner, &self.top, "after the command");
+        let before = self.state;
+        let mut limits = before.limits;
+        limits.extend(after.limits);
+        let moved = match (&before.refs, &after.refs) {
+            (Some(b), Some(a)) => Some(history::compare(&runner, b, a, &mut limits)),
+            _ => None,
+        };
+        let (config, config_more) = match (&before.config, &after.config) {
+            (Some(b), Some(a)) => config::changes(b, a),
+            _ => (Vec::new(), 0),
+        };
+        if before.config.is_some() != after.config.is_some() {
+            limits.push("configuration changes: not compared, since only one of the two readings was made".into());
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let hooks_dir = after.config.as_deref().map(|a| config::hooks_dir(a, &self.top, &self.common_dir, home.as_deref()));
+        if let Some(hooks) = &hooks_dir
+            && !Path::new(std::ffi::OsStr::from_bytes(hooks)).starts_with(&self.dir)
+        {
+            limits.push(format!(
+                "the hooks directory {} is outside the working directory: the snapshots do not see it (the trace of \
+                 --deep does)",
+                ByteString::from(&hooks[..]).shell_word()
+            ));
+        }
+        let refs_before = before.refs.unwrap_or_default();
+        GitInfo {
+            root: ByteString(self.top.as_os_str().as_bytes().to_vec()),
+            commit: refs_before.head,
+            branch: refs_before.branch.map(ByteString),
+            dirty_before: before.dirty.unwrap_or_default(),
+            dirty_after: after.dirty.unwrap_or_default(),
+            after: moved,
+            config,
+            config_more,
+            hooks_dir: hooks_dir.map(ByteString),
+            limits,
+        }
+    }
 }
 
 /// False when git would find no work tree for `dir`: no `.git` in it or any directory above,
@@ -31,38 +97,10 @@ fn may_be_in_repository(dir: &Path) -> bool {
     pointed || dir.ancestors().any(|d| std::fs::symlink_metadata(d.join(".git")).is_ok())
 }
 
-/// Whether the work tree has uncommitted changes, tracked or untracked.
-pub fn is_dirty(dir: &Path) -> bool {
-    git(dir, &["status", "--porcelain", "--untracked-files=normal"]).is_some_and(|out| !out.is_empty())
-}
-
-fn lossy(b: Vec<u8>) -> String {
-    String::from_utf8_lossy(&b).into_owned()
-}
-
-/// Runs git in `dir` and returns its trimmed stdout when it succeeds. Optional locks are
-/// off so that reading the status never rewrites the index under the command's feet. The
-/// fsmonitor hook is off: it is a program named by the repository's config, which the
-/// command may have just written, and it would run after the observation, unseen.
+/// Runs git in `dir` under [`run`]'s rules and returns its trimmed stdout when it succeeds.
 pub fn git(dir: &Path, args: &[&str]) -> Option<Vec<u8>> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "core.fsmonitor=false"])
-        .args(args)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let mut s = out.stdout;
-    while s.last().is_some_and(|b| b.is_ascii_whitespace()) {
-        s.pop();
-    }
-    Some(s)
+    let out = Runner::new(dir).run(args).ok()?.ok().ok()?;
+    Some(trimmed(&out).to_vec())
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
         download_executed(receipt),
         package_global_install(receipt),
         secrets_read(receipt, ctx),
+        super::git_risk::hook_changed(receipt),
+        super::git_risk::config_runs_program(receipt),
     ]
     .into_iter()
     .flatten()
@@ -36,7 +38,7 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
     Risk { level, notes }
 }
 
-fn note(
+pub(super) fn note(
     id: &str,
     severity: Severity,
     title: &str,
@@ -57,7 +59,7 @@ fn note(
 /// Evidence lists stay short; the receipt has the full lists.
 const MAX_EVIDENCE: usize = 20;
 
-fn capped(mut evidence: Vec<String>) -> Vec<String> {
+pub(super) fn capped(mut evidence: Vec<String>) -> Vec<String> {
     if evidence.len() > MAX_EVIDENCE {
         let more = evidence.len() - MAX_EVIDENCE;
         evidence.truncate(MAX_EVIDENCE);
@@ -77,7 +79,7 @@ fn who(r: &Receipt, pid: u32, process: u32, exec: Option<u32>) -> String {
 }
 
 /// `pid N (command)` for an actor, or nothing.
-fn actor(r: &Receipt, actor: Option<&Actor>) -> String {
+pub(super) fn actor(r: &Receipt, actor: Option<&Actor>) -> String {
     actor.map(|a| who(r, a.pid, a.process, a.exec)).unwrap_or_default()
 }
 
