@@ -64,9 +64,10 @@ fn counts(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "{}", row(columns.iter().map(|(_, n)| n.to_string()).collect()));
     // What the command did in git, when it did anything there.
     if let Some(g) = r.git.as_ref().filter(|g| git_lines::changed(g)) {
+        // Counts only, no name: short on any receipt.
         let what = git_lines::summary(g).unwrap_or_default();
         let head = git_lines::head_move(g).map(|m| format!("; {}", text(&cut(&m)))).unwrap_or_default();
-        let _ = writeln!(o, "\n**Git:** {}{head}", text(&cut(&what)));
+        let _ = writeln!(o, "\n**Git:** {}{head}", text(&what));
     }
     // A receipt that looked at Docker says what it found, or that the engine was not read.
     match r.docker.as_ref().map(|d| (d, docker_lines::unavailable(d))) {
