@@ -288,3 +288,37 @@ fn outside_a_repository_there_is_no_git_section_to_undo() {
     assert!(!text.contains("Revert restores files only"), "{text}");
     assert!(Path::new(work.path()).join("x").exists());
 }
+
+#[test]
+fn the_first_commit_of_a_new_repository_and_a_commit_on_a_detached_head_are_undone_too() {
+    let repo = Repo::new();
+    // A new repository, whose branch has no commit yet.
+    let fresh = repo.work.join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    let git = |dir: &Path, args: &[&str]| {
+        let out = Command::new("git").current_dir(dir).args(args).envs(IDENTITY).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    git(&fresh, &["init", "-q", "-b", "trunk"]);
+    let fresh_repo = Repo { _tmp: tempfile::tempdir().unwrap(), work: fresh.clone(), data: repo.data.clone() };
+    let r = fresh_repo.run(&[], "echo a > a; git add a; git commit -qm first");
+    assert_eq!((&r["git"]["commit"], &r["git"]["branch"]), (&Value::Null, &"trunk".into()));
+    assert_eq!(r["git"]["after"]["commits"][0]["subject"], "first");
+    let commands = undo_commands(&fresh_repo.stdout(&["revert"]));
+    assert_eq!(commands, ["git update-ref -d refs/heads/trunk"]);
+    fresh_repo.paste(&commands);
+    assert!(Command::new("git").current_dir(&fresh).args(["rev-parse", "--verify", "-q", "HEAD"]).status().unwrap().code() == Some(1));
+    assert_eq!(git(&fresh, &["symbolic-ref", "HEAD"]), "refs/heads/trunk");
+
+    // A detached HEAD: no branch moves, HEAD does.
+    repo.git(&["checkout", "-q", "--detach"]);
+    let before = repo.head();
+    let r = repo.run(&[], "git commit -q --allow-empty -m loose");
+    assert_eq!((&r["git"]["branch"], &r["git"]["after"]["branch"]), (&Value::Null, &Value::Null));
+    assert!(r["git"]["after"]["refs"].as_array().unwrap().is_empty());
+    let commands = undo_commands(&repo.stdout(&["revert"]));
+    assert_eq!(commands, [format!("git reset --soft {before}")]);
+    repo.paste(&commands);
+    assert_eq!(repo.head(), before);
+}

@@ -1,7 +1,7 @@
 //! How HEAD, the local branches and the tags moved between two readings: the refs created,
 //! deleted and moved, the commits that became reachable and those that stopped being, and
 //! how far HEAD went forward and back. Nothing is run when nothing moved; otherwise two
-//! to five gits, each told its starting points on stdin.
+//! to five gits, two at a time, each told its starting points on stdin.
 
 use runglass_model::ByteString;
 use runglass_model::receipt::{GitAfter, GitCommit, GitRefChange};
@@ -40,15 +40,23 @@ pub(super) fn compare(runner: &Runner, before: &Refs, after: &Refs, limits: &mut
 
     let mut note = |what: &str, e: GitError| limits.push(format!("{what}: {e}"));
     let (tips_before, tips_after) = (tips(before), tips(after));
-    match commits(runner, &tips_after, &tips_before) {
+    // The commits added on one thread, those dropped and HEAD's move on another.
+    let sibling = runner.sibling();
+    let (added, dropped, head) = std::thread::scope(|s| {
+        let added = s.spawn(|| commits(&sibling, &tips_after, &tips_before));
+        let dropped = commits(runner, &tips_before, &tips_after);
+        let head = head_move(runner, before.head.as_deref(), after.head.as_deref());
+        (added.join().unwrap_or(Err(GitError::GaveUp)), dropped, head)
+    });
+    match added {
         Ok((listed, more)) => (moved.commits, moved.commits_more) = (listed, more),
         Err(e) => note("the commits the command added", e),
     }
-    match commits(runner, &tips_before, &tips_after) {
+    match dropped {
         Ok((listed, more)) => (moved.dropped, moved.dropped_more) = (listed, more),
         Err(e) => note("the commits no longer reachable", e),
     }
-    match head_move(runner, before.head.as_deref(), after.head.as_deref()) {
+    match head {
         Ok((behind, ahead)) => (moved.head_behind, moved.head_ahead) = (behind, ahead),
         Err(e) => note("how far HEAD moved", e),
     }

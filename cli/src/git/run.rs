@@ -27,12 +27,13 @@
 //! a configuration can include a fifo, on which git would wait forever. After one timeout
 //! the runner starts no more git: each would wait on the same thing.
 
-use std::cell::Cell;
 use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How long one git may take.
@@ -111,17 +112,23 @@ impl Ran {
     }
 }
 
-/// Runs git in one directory, safely, one process after another.
+/// Runs git in one directory, safely.
 pub(super) struct Runner<'a> {
     dir: &'a Path,
     /// Filter drivers to disarm: (name) of every `filter.<name>.*` the configuration sets.
     filters: Vec<Vec<u8>>,
-    gave_up: Cell<bool>,
+    /// Shared with its siblings: one timeout stops them all.
+    gave_up: Arc<AtomicBool>,
 }
 
 impl<'a> Runner<'a> {
     pub fn new(dir: &'a Path) -> Self {
-        Runner { dir, filters: Vec::new(), gave_up: Cell::new(false) }
+        Runner { dir, filters: Vec::new(), gave_up: Arc::default() }
+    }
+
+    /// A runner for another thread, in the same directory, that gives up with this one.
+    pub fn sibling(&self) -> Runner<'a> {
+        Runner { dir: self.dir, filters: self.filters.clone(), gave_up: self.gave_up.clone() }
     }
 
     /// Disarms these filter drivers in every later git of this runner.
@@ -131,7 +138,7 @@ impl<'a> Runner<'a> {
 
     /// `git ARGS` with `input` on its stdin, within `limit`.
     pub fn run_with(&self, args: &[&[u8]], input: Option<Vec<u8>>, limit: Duration) -> Result<Ran, GitError> {
-        if self.gave_up.get() {
+        if self.gave_up.load(Ordering::Relaxed) {
             return Err(GitError::GaveUp);
         }
         let mut cmd = Command::new("git");
@@ -162,7 +169,7 @@ impl<'a> Runner<'a> {
         });
         let status = child.wait().map_err(GitError::Spawn)?;
         let Ok(stdout) = answered else {
-            self.gave_up.set(true);
+            self.gave_up.store(true, Ordering::Relaxed);
             return Err(GitError::TimedOut(limit));
         };
         let stdout = stdout.map_err(GitError::Spawn)?;

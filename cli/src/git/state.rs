@@ -1,6 +1,7 @@
 //! One reading of a repository: HEAD, the checked-out branch, the local branches and tags,
-//! the configuration, and whether the work tree has uncommitted changes. Four gits, one
-//! after another: the status needs the configuration's filter drivers, to disarm them.
+//! the configuration, and whether the work tree has uncommitted changes. Three gits in
+//! the common case, two at a time: the refs beside the configuration, then the status,
+//! which needs the configuration's filter drivers to disarm them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,14 +32,15 @@ pub(super) struct State {
 /// the moment in the limits (`before the command`).
 pub(super) fn read(runner: &mut Runner, top: &Path, when: &str) -> State {
     let mut limits = Vec::new();
+    let sibling = runner.sibling();
+    let (refs, config) = std::thread::scope(|s| {
+        let refs = s.spawn(move || read_refs(&sibling));
+        let config = runner.run(&["config", "--list", "-z", "--show-origin"]).and_then(|ran| ran.ok());
+        (refs.join().unwrap_or(Err(GitError::GaveUp)), config)
+    });
     let mut note = |what: &str, e: GitError| limits.push(format!("{what} {when}: {e}"));
-    let refs = read_refs(runner).map_err(|e| note("HEAD, branches and tags", e)).ok();
-    let config = runner
-        .run(&["config", "--list", "-z", "--show-origin"])
-        .and_then(|ran| ran.ok())
-        .map(|listing| config::parse(&listing, top))
-        .map_err(|e| note("the configuration", e))
-        .ok();
+    let refs = refs.map_err(|e| note("HEAD, branches and tags", e)).ok();
+    let config = config.map(|listing| config::parse(&listing, top)).map_err(|e| note("the configuration", e)).ok();
     let dirty = match &config {
         Some(entries) => {
             runner.blank_filters(config::filter_drivers(entries));
@@ -53,24 +55,37 @@ pub(super) fn read(runner: &mut Runner, top: &Path, when: &str) -> State {
     State { refs, config, dirty, limits }
 }
 
+/// HEAD, its branch, and every local branch and tag: one `for-each-ref`, whose `*` marks
+/// HEAD's branch. With no branch marked, HEAD is detached (`rev-parse` names its commit)
+/// or on a branch with no commit yet (`symbolic-ref` names the branch).
 fn read_refs(runner: &Runner) -> Result<Refs, GitError> {
-    // 1: HEAD is detached.
-    let (code, symbolic) = runner.run(&["symbolic-ref", "-q", "HEAD"])?.ok_or_code(&[1])?;
-    let branch = (code == 0).then(|| {
-        let full = trimmed(&symbolic);
-        full.strip_prefix(b"refs/heads/").unwrap_or(full).to_vec()
-    });
-    // 1: no ref at all (a new repository), and HEAD names no commit.
-    let (_, listed) = runner.run(&["show-ref", "--head", "--heads", "--tags"])?.ok_or_code(&[1])?;
-    let mut refs = Refs { branch, ..Refs::default() };
-    for line in listed.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let Some(at) = line.iter().position(|&b| b == b' ') else { continue };
-        let (id, name) = (String::from_utf8_lossy(&line[..at]).into_owned(), &line[at + 1..]);
-        if name == b"HEAD" {
-            refs.head = Some(id);
-        } else {
-            refs.refs.insert(name.to_vec(), id);
+    let listed = runner.run(&["for-each-ref", "--format=%(HEAD) %(objectname) %(refname)", "refs/heads/", "refs/tags/"])?.ok()?;
+    let mut refs = Refs::default();
+    for line in listed.split(|&b| b == b'\n') {
+        // `* ID NAME` or `  ID NAME`.
+        let (Some(mark), Some(rest)) = (line.first(), line.get(2..)) else { continue };
+        let Some(at) = rest.iter().position(|&b| b == b' ') else { continue };
+        let (id, name) = (String::from_utf8_lossy(&rest[..at]).into_owned(), &rest[at + 1..]);
+        if *mark == b'*' {
+            refs.head = Some(id.clone());
+            refs.branch = name.strip_prefix(b"refs/heads/").map(<[u8]>::to_vec);
         }
+        refs.refs.insert(name.to_vec(), id);
+    }
+    if refs.branch.is_some() {
+        return Ok(refs);
+    }
+    // 1: HEAD names no commit (its branch has none yet).
+    let (code, head) = runner.run(&["rev-parse", "--verify", "-q", "HEAD"])?.ok_or_code(&[1])?;
+    if code == 0 {
+        refs.head = Some(String::from_utf8_lossy(trimmed(&head)).into_owned());
+        return Ok(refs);
+    }
+    // 1: HEAD is detached (and names nothing).
+    let (code, symbolic) = runner.run(&["symbolic-ref", "-q", "HEAD"])?.ok_or_code(&[1])?;
+    if code == 0 {
+        let full = trimmed(&symbolic);
+        refs.branch = Some(full.strip_prefix(b"refs/heads/").unwrap_or(full).to_vec());
     }
     Ok(refs)
 }
