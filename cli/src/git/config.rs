@@ -94,7 +94,8 @@ pub(super) fn runs_program<'v>(key: &[u8], mut values: impl Iterator<Item = Opti
         | (b"interactive", None, b"difffilter")
         | (b"trailer", Some(_), b"command" | b"cmd")
         | (b"tar", Some(_), b"command")
-        | (b"difftool" | b"mergetool" | b"browser" | b"man", Some(_), b"cmd")
+        | (b"difftool" | b"mergetool" | b"browser" | b"man", Some(_), b"cmd" | b"path")
+        | (b"guitool", Some(_), b"cmd")
         | (b"sendemail", _, b"sendmailcmd" | b"smtpserver") => true,
         // `true` starts git's own daemon and `false` nothing; anything else is a hook program.
         (b"core", None, b"fsmonitor") => values.any(|v| v.is_some_and(|v| !is_boolean(v))),
