@@ -322,3 +322,21 @@ fn the_first_commit_of_a_new_repository_and_a_commit_on_a_detached_head_are_undo
     repo.paste(&commands);
     assert_eq!(repo.head(), before);
 }
+
+#[test]
+fn a_repository_the_command_creates_is_read_and_its_configuration_noted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().canonicalize().unwrap();
+    let (work, data) = (base.join("work"), base.join("data"));
+    std::fs::create_dir(&work).unwrap();
+    let repo = Repo { _tmp: tmp, work, data };
+    let r = repo.run(&[], "git init -q -b main; git config core.fsmonitor /opt/x/monitor; git commit -q --allow-empty -m one");
+    let g = &r["git"];
+    assert_eq!((g["created"].as_bool(), &g["commit"], &g["after"]["branch"]), (Some(true), &Value::Null, &"main".into()));
+    assert_eq!(g["after"]["commits"][0]["subject"], "one");
+    let note = risk_note(&r, "git-config-runs-program");
+    assert!(note["evidence"][0].as_str().unwrap().starts_with("core.fsmonitor = /opt/x/monitor"), "{note:#}");
+    let preview = repo.stdout(&["revert"]);
+    assert!(preview.contains("the command created the git repository at"), "{preview}");
+    assert!(!preview.contains("  git "), "no git command undoes a repository's creation: {preview}");
+}

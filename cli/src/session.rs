@@ -116,6 +116,8 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         (joined(git, "git"), joined(docker, "docker"), before)
     });
     let (git_before, docker_before, before) = (git_before?, docker_before?, Arc::new(before?));
+    // No repository anywhere around the cwd: one that is there after, the command made.
+    let no_repository = git_before.is_none() && git::absent(&cwd);
     // Every file of the receipt is made durable at once, at the end (see `Durable`).
     let mut durable = Durable::default();
     durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)?;
@@ -154,7 +156,12 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
 
     // By the rules read before the command: it may have written .runglassignore.
     let (after, git, docker) = std::thread::scope(|s| {
-        let git = s.spawn(move || git_before.map(git::Before::finish));
+        // A repository the command created is read too, compared with nothing.
+        let git = s.spawn(|| match git_before {
+            Some(before) => Some(before.finish()),
+            None if no_repository => git::created(&cwd),
+            None => None,
+        });
         let docker = s.spawn(move || docker_before.after());
         let after = snapshot::take(&cwd, &rules, &snap_opts, &blobs, &mut cache);
         (after, joined(git, "git"), joined(docker, "docker"))

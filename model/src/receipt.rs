@@ -1109,6 +1109,11 @@ pub struct GitInfo {
     /// `hooks` directory of the repository's git directory), absolute.
     #[serde(default)]
     pub hooks_dir: Option<ByteString>,
+    /// The repository did not exist before the command (it ran `git init` or a clone into
+    /// the working directory): `commit`, `branch` and `dirty_before` are then empty, every
+    /// ref is new, and every configuration entry in its own git directory is `added`.
+    #[serde(default)]
+    pub created: bool,
     /// What this reading of the repository could not read or see, one sentence each
     /// (`git status after the command: did not answer within 10 s`).
     #[serde(default)]

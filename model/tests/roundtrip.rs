@@ -650,11 +650,23 @@ fn git_after() -> impl Strategy<Value = GitAfter> {
 }
 
 fn git_info() -> impl Strategy<Value = GitInfo> {
-    let before = (bytes(), option::of(text()), option::of(bytes()), any::<[bool; 2]>());
+    let before = (bytes(), option::of(text()), option::of(bytes()), any::<[bool; 3]>());
     let after = (option::of(git_after()), vec(git_config_change(), 0..3), any::<u64>(), option::of(bytes()), texts());
     (before, after).prop_map(
-        |((root, commit, branch, [dirty_before, dirty_after]), (after, config, config_more, hooks_dir, limits))| {
-            GitInfo { root, commit, branch, dirty_before, dirty_after, after, config, config_more, hooks_dir, limits }
+        |((root, commit, branch, [dirty_before, dirty_after, created]), (after, config, config_more, hooks_dir, limits))| {
+            GitInfo {
+                root,
+                commit,
+                branch,
+                dirty_before,
+                dirty_after,
+                after,
+                config,
+                config_more,
+                hooks_dir,
+                created,
+                limits,
+            }
         },
     )
 }

@@ -70,8 +70,9 @@ pub fn summary(r: &Receipt) -> String {
         if lines.len() > MAX_ITEMS {
             let _ = writeln!(o, "- ... {} more", lines.len() - MAX_ITEMS);
         }
-        if git_lines::history_changed(g) {
-            let _ = writeln!(o, "not undone by runglass revert; to undo in git: {}", git_lines::undo_commands(g).join("; "));
+        let commands = git_lines::undo_commands(g);
+        if !commands.is_empty() {
+            let _ = writeln!(o, "not undone by runglass revert; to undo in git: {}", commands.join("; "));
         }
     }
     let _ = writeln!(o, "processes: {}", r.processes.len());

@@ -29,19 +29,25 @@ pub fn head(commit: Option<&str>, branch: Option<&ByteString>) -> String {
 
 /// HEAD before the command.
 pub fn head_before(g: &GitInfo) -> String {
+    if g.created {
+        return "no repository".to_string();
+    }
     head(g.commit.as_deref(), g.branch.as_ref())
 }
 
 /// HEAD after the command, when it was read and differs from before.
 pub fn head_after(g: &GitInfo) -> Option<String> {
     let a = g.after.as_ref()?;
-    (a.commit != g.commit || a.branch != g.branch).then(|| head(a.commit.as_deref(), a.branch.as_ref()))
+    (g.created || a.commit != g.commit || a.branch != g.branch).then(|| head(a.commit.as_deref(), a.branch.as_ref()))
 }
 
 /// How HEAD moved, in words: `switched from main to feature`, `2 commits forward`,
 /// `3 commits back (a reset)`, `rewritten: 1 commit dropped, 1 added`. None when it
 /// did not move (or was not read after the command).
 pub fn head_move(g: &GitInfo) -> Option<String> {
+    if g.created {
+        return Some("repository created by the command".to_string());
+    }
     let a = g.after.as_ref()?;
     let mut parts = Vec::new();
     if a.branch != g.branch {
@@ -67,15 +73,20 @@ fn commits(n: u64) -> String {
 
 /// Whether the command changed anything git records (HEAD, refs, commits, configuration).
 pub fn changed(g: &GitInfo) -> bool {
+    if g.created {
+        return true;
+    }
     let moved = g.after.as_ref().is_some_and(|a| {
         a.commit != g.commit || a.branch != g.branch || !a.refs.is_empty() || a.refs_more > 0
     });
     moved || !g.config.is_empty() || g.config_more > 0
 }
 
-/// Whether revert leaves something in git undone: HEAD or a ref moved.
+/// Whether revert leaves something in git undone: HEAD or a ref moved, or the repository
+/// is new.
 pub fn history_changed(g: &GitInfo) -> bool {
-    g.after.as_ref().is_some_and(|a| a.commit != g.commit || a.branch != g.branch || !a.refs.is_empty() || a.refs_more > 0)
+    g.created
+        || g.after.as_ref().is_some_and(|a| a.commit != g.commit || a.branch != g.branch || !a.refs.is_empty() || a.refs_more > 0)
 }
 
 /// `2 commits added, 1 branch moved, 1 tag created, 1 configuration key changed`: the
@@ -103,7 +114,7 @@ fn history_parts(g: &GitInfo) -> Vec<String> {
         if dropped > 0 {
             parts.push(format!("{} dropped", commits(dropped)));
         }
-        if a.branch != g.branch {
+        if a.branch != g.branch && !g.created {
             parts.push("branch switched".to_string());
         }
         let refs = a.refs.len() as u64 + a.refs_more;
@@ -185,6 +196,13 @@ pub fn revert_note(g: &GitInfo) -> Option<String> {
     if !history_changed(g) {
         return None;
     }
+    if g.created {
+        return Some(format!(
+            "Revert restores files only: the command created the git repository at {}, and revert does not \
+             remove its git directory (only the hooks, info/ and config files it recorded there).",
+            g.root.escaped()
+        ));
+    }
     let what = history_parts(g).join(", ");
     Some(format!(
         "Revert restores files only: it does not undo what the command did in git ({what}). \
@@ -196,9 +214,10 @@ pub fn revert_note(g: &GitInfo) -> Option<String> {
 /// The git commands that put HEAD, the branches and the tags back as they were before the
 /// command, in order: deleted refs come back first, HEAD returns to its branch (or commit),
 /// moved refs go back, created refs go. `git reset --soft` moves the branch without touching
-/// files or the index. Empty when nothing moved, or HEAD was not read after the command.
+/// files or the index. Empty when nothing moved, when HEAD was not read after the command,
+/// and for a repository the command created (no command short of removing it undoes that).
 pub fn undo_commands(g: &GitInfo) -> Vec<String> {
-    let Some(a) = &g.after else { return Vec::new() };
+    let Some(a) = g.after.as_ref().filter(|_| !g.created) else { return Vec::new() };
     let mut cmds = Vec::new();
     let head_ref = g.branch.as_ref().map(|b| [b"refs/heads/".as_slice(), b.as_bytes()].concat());
     let is_head = |r: &GitRefChange| head_ref.as_deref() == Some(r.name.as_bytes());
@@ -310,6 +329,7 @@ mod tests {
             config: Vec::new(),
             config_more: 0,
             hooks_dir: None,
+            created: false,
             limits: Vec::new(),
         }
     }

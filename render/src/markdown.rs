@@ -307,7 +307,10 @@ fn git(o: &mut String, r: &Receipt) {
     more(o, lines.len(), MAX_GIT_LINES);
     if let Some(note) = git_lines::revert_note(g) {
         let _ = writeln!(o, "\n{}\n", text(&note));
-        let _ = write!(o, "{}", fenced("sh", &git_lines::undo_commands(g).join("\n")));
+        let commands = git_lines::undo_commands(g);
+        if !commands.is_empty() {
+            let _ = write!(o, "{}", fenced("sh", &commands.join("\n")));
+        }
     }
 }
 

@@ -695,6 +695,7 @@ fn git_names_subjects_and_values_from_the_repository_reach_every_text_format_esc
         }],
         config_more: 0,
         hooks_dir: None,
+        created: false,
         limits: Vec::new(),
     });
     let terminal = runglass_render::terminal::report(&r);

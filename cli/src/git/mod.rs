@@ -35,24 +35,63 @@ pub fn inspect(dir: &Path) -> Option<Before> {
         return None;
     }
     let mut runner = Runner::new(dir);
+    let (top, common_dir) = locate(&runner, dir)?;
+    let state = state::read(&mut runner, &top, "before the command");
+    Some(Before { dir: dir.to_path_buf(), top, common_dir, state })
+}
+
+/// Whether no repository can contain `dir`: no `.git` in it or above, no `GIT_DIR`.
+pub fn absent(dir: &Path) -> bool {
+    !may_be_in_repository(dir)
+}
+
+/// The repository the command created around `dir`, when there was none before
+/// ([`absent`] said so) and there is one now: compared with nothing, except that the
+/// configuration from outside its own git directory (system, global) is taken as it was.
+pub fn created(dir: &Path) -> Option<GitInfo> {
+    if !may_be_in_repository(dir) {
+        return None;
+    }
+    let mut runner = Runner::new(dir);
+    let (top, common_dir) = locate(&runner, dir)?;
+    let after = state::read(&mut runner, &top, "after the command");
+    let outside = |e: &config::Entry| !Path::new(std::ffi::OsStr::from_bytes(&e.origin)).starts_with(&common_dir);
+    let before = State {
+        refs: Some(state::Refs::default()),
+        config: after.config.as_ref().map(|c| c.iter().filter(|e| outside(e)).cloned().collect()),
+        dirty: Some(false),
+        limits: Vec::new(),
+    };
+    let mut info = Before { dir: dir.to_path_buf(), top, common_dir, state: before }.compare(&runner, after);
+    info.created = true;
+    Some(info)
+}
+
+/// The work tree's top level and the common git directory of the repository at `dir`.
+fn locate(runner: &Runner, dir: &Path) -> Option<(PathBuf, PathBuf)> {
     let paths = runner.run(&["rev-parse", "--show-toplevel", "--git-common-dir"]).ok()?.ok().ok()?;
     let mut lines = paths.split(|&b| b == b'\n');
     let top = PathBuf::from(std::ffi::OsStr::from_bytes(lines.next()?));
     let common_dir = dir.join(std::ffi::OsStr::from_bytes(lines.next()?));
-    let state = state::read(&mut runner, &top, "before the command");
-    Some(Before { dir: dir.to_path_buf(), top, common_dir, state })
+    Some((top, common_dir))
 }
 
 impl Before {
     /// Reads the repository again after the command, and says what changed.
     pub fn finish(self) -> GitInfo {
-        let mut runner = Runner::new(&self.dir);
+        let dir = self.dir.clone();
+        let mut runner = Runner::new(&dir);
         let after = state::read(&mut runner, &self.top, "after the command");
+        self.compare(&runner, after)
+    }
+
+    /// This reading and `after`, compared.
+    fn compare(self, runner: &Runner, after: State) -> GitInfo {
         let before = self.state;
         let mut limits = before.limits;
         limits.extend(after.limits);
         let moved = match (&before.refs, &after.refs) {
-            (Some(b), Some(a)) => Some(history::compare(&runner, b, a, &mut limits)),
+            (Some(b), Some(a)) => Some(history::compare(runner, b, a, &mut limits)),
             _ => None,
         };
         let (config, config_more) = match (&before.config, &after.config) {
@@ -84,6 +123,7 @@ impl Before {
             config,
             config_more,
             hooks_dir: hooks_dir.map(ByteString),
+            created: false,
             limits,
         }
     }

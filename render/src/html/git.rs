@@ -42,7 +42,8 @@ pub(super) fn section(r: &Receipt) -> Markup {
         @if let Some(note) = git_lines::revert_note(g) {
             h3 { "Undoing it" }
             p { (note) }
-            pre.commands { code { (git_lines::undo_commands(g).join("\n")) } }
+            @let commands = git_lines::undo_commands(g);
+            @if !commands.is_empty() { pre.commands { code { (commands.join("\n")) } } }
         }
     };
     frame("git", "Git", figure, body)

@@ -239,7 +239,8 @@ fn git_note(head: &RevertHead) -> Markup {
     html! {
         div.git-undo {
             p.note { (note) }
-            pre.commands { code { (git_lines::undo_commands(g).join("\n")) } }
+            @let commands = git_lines::undo_commands(g);
+            @if !commands.is_empty() { pre.commands { code { (commands.join("\n")) } } }
         }
     }
 }
