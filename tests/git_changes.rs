@@ -109,7 +109,10 @@ fn a_commit_and_a_tag_are_recorded_and_revert_prints_the_commands_that_undo_them
     assert_eq!(g["after"]["commits"].as_array().unwrap().len(), 1);
     let refs = g["after"]["refs"].as_array().unwrap();
     assert_eq!(refs.len(), 2, "{refs:#?}");
-    assert_eq!((&refs[0]["name"], &refs[0]["before"], &refs[0]["after"]), (&"refs/heads/main".into(), &before.as_str().into(), &after.as_str().into()));
+    assert_eq!(
+        (&refs[0]["name"], &refs[0]["before"], &refs[0]["after"]),
+        (&"refs/heads/main".into(), &before.as_str().into(), &after.as_str().into())
+    );
     assert_eq!((&refs[1]["name"], &refs[1]["before"]), (&"refs/tags/v1".into(), &Value::Null));
     // Committed, so clean after; the report does not say only that.
     assert_eq!(g["dirty_after"], false);
@@ -164,7 +167,10 @@ fn a_reset_and_a_switch_to_a_new_branch_show_head_going_back_and_are_undone() {
     let report = repo.stdout(&["report", "latest"]);
     assert!(report.contains("HEAD switched from main to topic; 2 commits back (a reset)"), "{report}");
     let commands = undo_commands(&repo.stdout(&["revert"]));
-    assert_eq!(commands, ["git switch -- main".to_string(), format!("git reset --soft {before}"), "git branch -D -- topic".into()]);
+    assert_eq!(
+        commands,
+        ["git switch -- main".to_string(), format!("git reset --soft {before}"), "git branch -D -- topic".into()]
+    );
     repo.stdout(&["revert", "--apply"]);
     repo.paste(&commands);
     assert_eq!((repo.head(), repo.git(&["branch", "--show-current"])), (before, "main".to_string()));
@@ -188,7 +194,8 @@ fn names_from_the_repository_are_quoted_in_the_commands_and_never_run() {
 fn a_hook_planted_in_git_is_a_change_with_its_content_a_high_risk_and_reverted() {
     for mode in [&[][..], &["--deep"][..]] {
         let repo = Repo::new();
-        let r = repo.run(mode, "printf '#!/bin/sh\\necho hi\\n' > .git/hooks/pre-commit; chmod +x .git/hooks/pre-commit");
+        let r =
+            repo.run(mode, "printf '#!/bin/sh\\necho hi\\n' > .git/hooks/pre-commit; chmod +x .git/hooks/pre-commit");
         let c = change(&r, ".git/hooks/pre-commit");
         assert_eq!(c["change"], "created", "{mode:?}");
         assert!(c["diff"]["unified"].as_str().unwrap().contains("+echo hi"), "{mode:?}: {c:#}");
@@ -308,7 +315,10 @@ fn the_first_commit_of_a_new_repository_and_a_commit_on_a_detached_head_are_undo
     let commands = undo_commands(&fresh_repo.stdout(&["revert"]));
     assert_eq!(commands, ["git update-ref -d refs/heads/trunk"]);
     fresh_repo.paste(&commands);
-    assert!(Command::new("git").current_dir(&fresh).args(["rev-parse", "--verify", "-q", "HEAD"]).status().unwrap().code() == Some(1));
+    assert!(
+        Command::new("git").current_dir(&fresh).args(["rev-parse", "--verify", "-q", "HEAD"]).status().unwrap().code()
+            == Some(1)
+    );
     assert_eq!(git(&fresh, &["symbolic-ref", "HEAD"]), "refs/heads/trunk");
 
     // A detached HEAD: no branch moves, HEAD does.
@@ -330,9 +340,13 @@ fn a_repository_the_command_creates_is_read_and_its_configuration_noted() {
     let (work, data) = (base.join("work"), base.join("data"));
     std::fs::create_dir(&work).unwrap();
     let repo = Repo { _tmp: tmp, work, data };
-    let r = repo.run(&[], "git init -q -b main; git config core.fsmonitor /opt/x/monitor; git commit -q --allow-empty -m one");
+    let r = repo
+        .run(&[], "git init -q -b main; git config core.fsmonitor /opt/x/monitor; git commit -q --allow-empty -m one");
     let g = &r["git"];
-    assert_eq!((g["created"].as_bool(), &g["commit"], &g["after"]["branch"]), (Some(true), &Value::Null, &"main".into()));
+    assert_eq!(
+        (g["created"].as_bool(), &g["commit"], &g["after"]["branch"]),
+        (Some(true), &Value::Null, &"main".into())
+    );
     assert_eq!(g["after"]["commits"][0]["subject"], "one");
     let note = risk_note(&r, "git-config-runs-program");
     assert!(note["evidence"][0].as_str().unwrap().starts_with("core.fsmonitor = /opt/x/monitor"), "{note:#}");

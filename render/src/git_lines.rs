@@ -60,7 +60,9 @@ pub fn head_move(g: &GitInfo) -> Option<String> {
             (0, 0) => "moved".to_string(),
             (0, ahead) => format!("{} forward", n(ahead)),
             (behind, 0) => format!("{} back (a reset)", n(behind)),
-            (behind, ahead) => format!("rewritten: {} dropped, {ahead} added (an amend, a rebase or a reset)", n(behind)),
+            (behind, ahead) => {
+                format!("rewritten: {} dropped, {ahead} added (an amend, a rebase or a reset)", n(behind))
+            }
         });
     }
     (!parts.is_empty()).then(|| format!("HEAD {}", parts.join("; ")))
@@ -76,9 +78,10 @@ pub fn changed(g: &GitInfo) -> bool {
     if g.created {
         return true;
     }
-    let moved = g.after.as_ref().is_some_and(|a| {
-        a.commit != g.commit || a.branch != g.branch || !a.refs.is_empty() || a.refs_more > 0
-    });
+    let moved = g
+        .after
+        .as_ref()
+        .is_some_and(|a| a.commit != g.commit || a.branch != g.branch || !a.refs.is_empty() || a.refs_more > 0);
     moved || !g.config.is_empty() || g.config_more > 0
 }
 
@@ -86,7 +89,9 @@ pub fn changed(g: &GitInfo) -> bool {
 /// is new.
 pub fn history_changed(g: &GitInfo) -> bool {
     g.created
-        || g.after.as_ref().is_some_and(|a| a.commit != g.commit || a.branch != g.branch || !a.refs.is_empty() || a.refs_more > 0)
+        || g.after
+            .as_ref()
+            .is_some_and(|a| a.commit != g.commit || a.branch != g.branch || !a.refs.is_empty() || a.refs_more > 0)
 }
 
 /// `2 commits added, 1 branch moved, 1 tag created, 1 configuration key changed`: the
@@ -404,7 +409,10 @@ mod tests {
         let after = GitAfter {
             commit: Some("aaaa".into()),
             branch: Some("main".into()),
-            refs: vec![moved("refs/tags/$(touch pwned)'x", None, Some("aaaa")), moved("refs/tags/x", None, Some("aaaa"))],
+            refs: vec![
+                moved("refs/tags/$(touch pwned)'x", None, Some("aaaa")),
+                moved("refs/tags/x", None, Some("aaaa")),
+            ],
             ..GitAfter::default()
         };
         let mut g = info(Some("main"), Some("aaaa"), after);

@@ -42,7 +42,9 @@ pub(super) fn parse(listing: &[u8], top: &Path) -> Vec<Entry> {
     let mut entries = Vec::new();
     while let (Some(origin), Some(item)) = (fields.next(), fields.next()) {
         let origin = match origin.strip_prefix(b"file:") {
-            Some(path) if !path.starts_with(b"/") => top.join(std::ffi::OsStr::from_bytes(path)).as_os_str().as_bytes().to_vec(),
+            Some(path) if !path.starts_with(b"/") => {
+                top.join(std::ffi::OsStr::from_bytes(path)).as_os_str().as_bytes().to_vec()
+            }
             Some(path) => path.to_vec(),
             None => origin.to_vec(),
         };
@@ -102,9 +104,7 @@ pub(super) fn runs_program<'v>(key: &[u8], mut values: impl Iterator<Item = Opti
         // A boolean turns paging on or off; anything else is the pager to run.
         (b"pager", _, _) => values.any(|v| v.is_some_and(|v| !is_boolean(v))),
         // An alias starting with `!` is a shell command; `submodule.<name>.update` likewise.
-        (b"alias", _, _) | (b"submodule", Some(_), b"update") => {
-            values.any(|v| v.is_some_and(|v| v.starts_with(b"!")))
-        }
+        (b"alias", _, _) | (b"submodule", Some(_), b"update") => values.any(|v| v.is_some_and(|v| v.starts_with(b"!"))),
         _ => false,
     }
 }
@@ -264,7 +264,8 @@ mod tests {
 
     #[test]
     fn changes_keep_values_only_for_keys_that_run_programs() {
-        let before = [entry("/r/.git/config", "user.email", Some("a@b")), entry("/r/.git/config", "core.bare", Some("false"))];
+        let before =
+            [entry("/r/.git/config", "user.email", Some("a@b")), entry("/r/.git/config", "core.bare", Some("false"))];
         let after = [
             entry("/r/.git/config", "user.email", Some("secret@b")),
             entry("/r/.git/config", "core.bare", Some("false")),
@@ -275,7 +276,10 @@ mod tests {
         assert_eq!(more, 0);
         assert_eq!(changes.len(), 2, "{changes:?}");
         let hooks = &changes[0];
-        assert_eq!((hooks.key.as_bytes(), hooks.change, hooks.runs_program), (&b"core.hookspath"[..], GitConfigEdit::Added, true));
+        assert_eq!(
+            (hooks.key.as_bytes(), hooks.change, hooks.runs_program),
+            (&b"core.hookspath"[..], GitConfigEdit::Added, true)
+        );
         assert_eq!(hooks.after, [ByteString::from("/tmp/h")]);
         assert_eq!(hooks.files, [ByteString::from("/r/.git/config")]);
         let email = &changes[1];

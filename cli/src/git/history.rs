@@ -18,11 +18,8 @@ const MAX_SUBJECT: usize = 500;
 
 /// What moved from `before` to `after`; `limits` gets what could not be read.
 pub(super) fn compare(runner: &Runner, before: &Refs, after: &Refs, limits: &mut Vec<String>) -> GitAfter {
-    let mut moved = GitAfter {
-        commit: after.head.clone(),
-        branch: after.branch.clone().map(ByteString),
-        ..GitAfter::default()
-    };
+    let mut moved =
+        GitAfter { commit: after.head.clone(), branch: after.branch.clone().map(ByteString), ..GitAfter::default() };
     let names: std::collections::BTreeSet<&Vec<u8>> = before.refs.keys().chain(after.refs.keys()).collect();
     let mut refs: Vec<GitRefChange> = names
         .into_iter()
@@ -88,7 +85,8 @@ fn commits(runner: &Runner, from: &[&str], not: &[&str]) -> Result<(Vec<GitCommi
         input.push_str(tip);
         input.push('\n');
     }
-    let count = runner.run_with(&[b"rev-list", b"--count", b"--stdin"], Some(input.clone().into_bytes()), TIMEOUT)?.ok()?;
+    let count =
+        runner.run_with(&[b"rev-list", b"--count", b"--stdin"], Some(input.clone().into_bytes()), TIMEOUT)?.ok()?;
     let count: u64 = String::from_utf8_lossy(trimmed(&count)).parse().unwrap_or(0);
     if count == 0 {
         return Ok((Vec::new(), 0));

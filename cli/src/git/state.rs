@@ -59,7 +59,9 @@ pub(super) fn read(runner: &mut Runner, top: &Path, when: &str) -> State {
 /// HEAD's branch. With no branch marked, HEAD is detached (`rev-parse` names its commit)
 /// or on a branch with no commit yet (`symbolic-ref` names the branch).
 fn read_refs(runner: &Runner) -> Result<Refs, GitError> {
-    let listed = runner.run(&["for-each-ref", "--format=%(HEAD) %(objectname) %(refname)", "refs/heads/", "refs/tags/"])?.ok()?;
+    let listed = runner
+        .run(&["for-each-ref", "--format=%(HEAD) %(objectname) %(refname)", "refs/heads/", "refs/tags/"])?
+        .ok()?;
     let mut refs = Refs::default();
     for line in listed.split(|&b| b == b'\n') {
         // `* ID NAME` or `  ID NAME`.

@@ -13,13 +13,14 @@ use super::risk::{actor, capped, note};
 pub(super) fn hook_changed(r: &Receipt) -> Option<RiskNote> {
     let hooks_dir = r.git.as_ref().and_then(|g| g.hooks_dir.as_ref()).map(ByteString::as_bytes);
     let mut evidence = Vec::new();
-    let mut consider = |full: Vec<u8>, shown: String, change: ChangeKind, kind: Option<FileKind>, by: Option<&Actor>| {
-        let changed = matches!(change, ChangeKind::Created | ChangeKind::Modified | ChangeKind::TypeChanged);
-        if changed && kind.is_some_and(|k| k != FileKind::Dir) && is_hook(&full, hooks_dir) {
-            let by = by.map(|a| format!(" by {}", actor(r, Some(a)))).unwrap_or_default();
-            evidence.push(format!("{shown} ({}){by}", change.as_str()));
-        }
-    };
+    let mut consider =
+        |full: Vec<u8>, shown: String, change: ChangeKind, kind: Option<FileKind>, by: Option<&Actor>| {
+            let changed = matches!(change, ChangeKind::Created | ChangeKind::Modified | ChangeKind::TypeChanged);
+            if changed && kind.is_some_and(|k| k != FileKind::Dir) && is_hook(&full, hooks_dir) {
+                let by = by.map(|a| format!(" by {}", actor(r, Some(a)))).unwrap_or_default();
+                evidence.push(format!("{shown} ({}){by}", change.as_str()));
+            }
+        };
     for c in &r.files.changes {
         let kind = c.after.as_ref().map(|s| s.kind);
         consider(join(&r.files.root, &c.path), c.path.shell_word(), c.change, kind, c.ended_by());

@@ -10,7 +10,12 @@ use crate::git_lines;
 
 pub(super) fn section(r: &Receipt) -> Markup {
     let Some(g) = &r.git else {
-        let body = html! { p.quiet { "Not read: the working directory is not in a git repository, git is not installed, or the receipt was recovered." } };
+        let body = html! {
+            p.quiet {
+                "Not read: the working directory is not in a git repository, git is not installed, or the \
+                 receipt was recovered."
+            }
+        };
         return frame("git", "Git", None, body);
     };
     let figure = git_lines::summary(g);
