@@ -1,8 +1,10 @@
 //! Which paths a snapshot speaks for. A path absent from a manifest was not there only if
 //! the snapshot looked for it: its directory was walked (the root, or a directory the
 //! manifest lists and could read) and the ignore rules do not skip it. Anywhere else (in
-//! `.git`, `node_modules`, a directory that could not be read, or a path `.runglassignore`
-//! skips) the snapshot says nothing, and only the trace can tell what happened there.
+//! `.git/objects`, `.git/index`, `node_modules`, a directory that could not be read, or a
+//! path `.runglassignore` skips) the snapshot says nothing, and only the trace can tell what
+//! happened there. `.git` itself is walked (for its hooks, `info/` and `config`), so a path
+//! skipped directly in it, such as `.git/index`, is in no skipped directory.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
