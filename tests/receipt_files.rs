@@ -39,18 +39,16 @@ fn a_git_hook_planted_in_deep_mode_is_listed_with_its_content_and_reverts() {
     let out = run_script(data.path(), w, &["--deep"], script);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let r = latest_json(data.path());
+    // .git/hooks is snapshotted; the rest of .git (objects, index...) only the trace sees.
     let hook = change(&r, ".git/hooks/pre-commit");
-    assert_eq!(
-        (&hook["change"], &hook["seen_by"], &hook["captured"], &hook["skipped_dir"]),
-        (&json!("created"), &json!("trace"), &json!(true), &json!(".git"))
-    );
+    assert_eq!(hook["change"], "created");
     assert_eq!(hook["after"]["mode"].as_u64().unwrap() & 0o111, 0o111);
     let unified = hook["diff"]["unified"].as_str().unwrap_or_else(|| panic!("the hook's content as a diff: {hook:#}"));
     assert!(unified.contains("+echo hi"), "{unified}");
     let last = hook["by"].as_array().unwrap().last().unwrap();
     assert_eq!(command_of(&r, last)[0], "chmod", "the file ended as chmod left it: {hook:#}");
     let text = report(data.path());
-    assert!(text.contains(".git/: 1 created"), "{text}");
+    assert!(text.contains("+ created   .git/hooks/pre-commit (+2 -0)"), "{text}");
     assert!(!text.contains("0 file(s) changed"), "{text}");
 
     let revert = runglass(data.path()).args(["revert", "latest", "--apply"]).current_dir(w).output().unwrap();
@@ -215,4 +213,29 @@ fn file_capabilities_and_setuid_bits_raise_high_notes_in_both_modes() {
         assert!(high.contains(&"file-capabilities") && high.contains(&"setuid-setgid"), "{args:?}: {high:?}");
         assert_eq!(r["risk"]["level"], "high");
     }
+}
+
+#[test]
+fn a_commit_in_deep_mode_lists_what_git_wrote_in_dot_git_as_one_group() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    git_init(w);
+    let script = "git -c user.name=n -c user.email=e@x commit -q --allow-empty -m first";
+    let out = run_script(data.path(), w, &["--deep"], script);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let r = latest_json(data.path());
+    let changes = r["files"]["changes"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    for c in changes {
+        assert_eq!((&c["seen_by"], &c["skipped_dir"]), (&json!("trace"), &json!(".git")), "{c:#}");
+    }
+    let text = report(data.path());
+    assert!(text.contains("    .git/: "), "{text}");
+    // git init's sample hooks are not new programs to look at.
+    let init = run_script(data.path(), w, &[], "git init -q again");
+    assert_eq!(init.status.code(), Some(0), "{}", stderr(&init));
+    let r = latest_json(data.path());
+    let notes: Vec<&str> = r["risk"]["notes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert!(!notes.contains(&"executable-created"), "{notes:?}");
 }

@@ -1114,20 +1114,168 @@ impl CiProvider {
     }
 }
 
+/// The git repository the command ran in, read before and after it (`cli/src/git/`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GitInfo {
     /// The repository's top-level directory.
     pub root: ByteString,
-    /// HEAD's commit id; absent in a repository without commits.
+    /// HEAD's commit id before the command; absent in a repository without commits.
     #[serde(default)]
     pub commit: Option<String>,
-    /// The checked-out branch; absent on a detached HEAD.
+    /// The branch checked out before the command; absent on a detached HEAD. A name from
+    /// the repository: untrusted bytes.
     #[serde(default)]
-    pub branch: Option<String>,
+    pub branch: Option<ByteString>,
     /// Uncommitted changes (tracked or untracked) before the command ran.
     pub dirty_before: bool,
     /// Uncommitted changes after it.
     pub dirty_after: bool,
+    /// HEAD, the local branches and the tags after the command, compared with before.
+    /// Absent when they could not be read after it (`limits` says why), and in receipts of
+    /// runglass before this field.
+    #[serde(default)]
+    pub after: Option<GitAfter>,
+    /// Configuration entries the command added, changed or removed, as git reads them for
+    /// this repository (every scope: system, global, local, worktree, and included files),
+    /// sorted by key. Values are kept only for keys that make git run a program.
+    #[serde(default)]
+    pub config: Vec<GitConfigChange>,
+    /// Configuration changes beyond those listed in `config`.
+    #[serde(default)]
+    pub config_more: u64,
+    /// The directory git takes hooks from after the command (`core.hooksPath`, else the
+    /// `hooks` directory of the repository's git directory), absolute.
+    #[serde(default)]
+    pub hooks_dir: Option<ByteString>,
+    /// The repository did not exist before the command (it ran `git init` or a clone into
+    /// the working directory): `commit`, `branch` and `dirty_before` are then empty, every
+    /// ref is new, and every configuration entry in its own git directory is `added`.
+    #[serde(default)]
+    pub created: bool,
+    /// What this reading of the repository could not read or see, one sentence each
+    /// (`git status after the command: did not answer within 10 s`).
+    #[serde(default)]
+    pub limits: Vec<String>,
+}
+
+/// The repository after the command, and how its history moved.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitAfter {
+    /// HEAD's commit id after the command; absent when HEAD names no commit.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The branch checked out after the command; absent on a detached HEAD.
+    #[serde(default)]
+    pub branch: Option<ByteString>,
+    /// Commits reachable from HEAD after the command and not from HEAD before it.
+    #[serde(default)]
+    pub head_ahead: u64,
+    /// Commits reachable from HEAD before the command and not from HEAD after it (a reset,
+    /// an amend, a rebase, a switch to another branch).
+    #[serde(default)]
+    pub head_behind: u64,
+    /// Commits reachable after the command from HEAD, a local branch or a tag, and before it
+    /// from none of them: made by the command (or brought in by it, as a pull does), newest
+    /// first.
+    #[serde(default)]
+    pub commits: Vec<GitCommit>,
+    /// Such commits beyond those listed in `commits`.
+    #[serde(default)]
+    pub commits_more: u64,
+    /// Commits reachable before the command from HEAD, a local branch or a tag, and after it
+    /// from none of them (reset away, amended, rebased, on a deleted branch): still in the
+    /// object store until git prunes them, newest first.
+    #[serde(default)]
+    pub dropped: Vec<GitCommit>,
+    /// Such commits beyond those listed in `dropped`.
+    #[serde(default)]
+    pub dropped_more: u64,
+    /// Local branches (`refs/heads/`) and tags (`refs/tags/`) created, deleted or moved,
+    /// sorted by name.
+    #[serde(default)]
+    pub refs: Vec<GitRefChange>,
+    /// Such ref changes beyond those listed in `refs`.
+    #[serde(default)]
+    pub refs_more: u64,
+}
+
+/// One commit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitCommit {
+    /// The commit id.
+    pub id: String,
+    /// The first line of its message, at most 500 bytes of it. Untrusted bytes.
+    pub subject: ByteString,
+}
+
+/// A branch or tag the command created, deleted or moved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitRefChange {
+    /// The full ref name (`refs/heads/main`, `refs/tags/v1.0`). Untrusted bytes.
+    pub name: ByteString,
+    /// The object it named before; absent when the command created it.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// The object it names after; absent when the command deleted it.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+impl GitRefChange {
+    /// The branch name, when this is a local branch.
+    pub fn branch(&self) -> Option<&[u8]> {
+        self.name.as_bytes().strip_prefix(b"refs/heads/")
+    }
+
+    /// The tag name, when this is a tag.
+    pub fn tag(&self) -> Option<&[u8]> {
+        self.name.as_bytes().strip_prefix(b"refs/tags/")
+    }
+}
+
+/// One configuration key the command added, changed or removed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitConfigChange {
+    /// The key as git lists it: section and name in lower case, the subsection as written
+    /// (`core.hookspath`, `filter.lfs.clean`). Untrusted bytes.
+    pub key: ByteString,
+    pub change: GitConfigEdit,
+    /// Whether the key makes git run a program (`core.hooksPath`, `core.fsmonitor`,
+    /// `alias.*` starting with `!`, credential helpers, filters...) or read configuration
+    /// from elsewhere (`include.path`, `includeIf.*.path`): only then are its values kept.
+    pub runs_program: bool,
+    /// Its values before the command, in the order git reads them; empty when the key was
+    /// not set or its values are not kept (`runs_program` false).
+    #[serde(default)]
+    pub before: Vec<ByteString>,
+    /// Its values after the command, likewise.
+    #[serde(default)]
+    pub after: Vec<ByteString>,
+    /// The files that set it after the command (before it, when it was removed),
+    /// absolute.
+    #[serde(default)]
+    pub files: Vec<ByteString>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GitConfigEdit {
+    /// Not set before, set after.
+    Added,
+    /// Set before and after, to other values (or in other files).
+    Changed,
+    /// Set before, not after.
+    Removed,
+}
+
+impl GitConfigEdit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GitConfigEdit::Added => "added",
+            GitConfigEdit::Changed => "changed",
+            GitConfigEdit::Removed => "removed",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

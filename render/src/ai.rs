@@ -8,7 +8,7 @@ use std::fmt::Write;
 use runglass_model::command_line;
 use runglass_model::receipt::{Diff, Receipt, RunStatus};
 
-use crate::docker_lines;
+use crate::{docker_lines, git_lines};
 use crate::text::{ci_build, ci_run_url, duration, lookup_answer, metadata_changes, named_peer, outcome};
 
 /// At most this many lines of failing output.
@@ -66,6 +66,22 @@ pub fn summary(r: &Receipt) -> String {
     }
     if !r.files.transient.is_empty() {
         let _ = writeln!(o, "made and removed again (not changes): {}", r.files.transient.len());
+    }
+    if let Some(g) = &r.git {
+        let after = git_lines::head_after(g).map(|h| format!(" -> {h}")).unwrap_or_default();
+        let how = git_lines::head_move(g).map(|m| format!(" ({m})")).unwrap_or_default();
+        let _ = writeln!(o, "git: {}{after}{how}", git_lines::head_before(g));
+        let lines = git_lines::lines(g);
+        for line in lines.iter().take(MAX_ITEMS) {
+            let _ = writeln!(o, "- {line}");
+        }
+        if lines.len() > MAX_ITEMS {
+            let _ = writeln!(o, "- ... {} more", lines.len() - MAX_ITEMS);
+        }
+        let commands = git_lines::undo_commands(g);
+        if !commands.is_empty() {
+            let _ = writeln!(o, "not undone by runglass revert; to undo in git: {}", commands.join("; "));
+        }
     }
     let _ = writeln!(o, "processes: {}", r.processes.len());
     for p in &r.network.listening {

@@ -15,7 +15,7 @@ use runglass_model::receipt::{
 };
 use runglass_model::ByteString;
 
-use crate::{docker_lines, process_tree};
+use crate::{docker_lines, git_lines, process_tree};
 use crate::text::{
     ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, mode_change, outcome, outside_after,
     outside_before, outside_metadata_changes, short_command, socket_address,
@@ -33,6 +33,8 @@ const MAX_PROCESSES: usize = 200;
 /// Timelines longer than this show their first and last entries only.
 const TIMELINE_HEAD: usize = 100;
 const TIMELINE_TAIL: usize = 50;
+/// Git lines (commits, refs, configuration) shown.
+const MAX_GIT_LINES: usize = 50;
 /// Evidence lines shown per risk note.
 const MAX_EVIDENCE: usize = 10;
 /// Command lines in tables are cut to this many characters.
@@ -47,6 +49,7 @@ pub fn receipt(r: &Receipt) -> String {
     diffs(o, r);
     outside(o, r);
     reads(o, r);
+    git(o, r);
     processes(o, r);
     network(o, r);
     docker(o, r);
@@ -73,13 +76,13 @@ fn header(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "- **Risk:** {}", r.risk.level.as_str());
     match &r.git {
         Some(g) => {
-            let branch = g.branch.as_deref().map_or_else(|| "detached HEAD".to_string(), code);
-            let commit =
-                g.commit.as_deref().map_or_else(|| "no commits".to_string(), |c| code(c.get(..12).unwrap_or(c)));
             let state = |dirty| if dirty { "uncommitted changes" } else { "clean" };
+            let after = git_lines::head_after(g).map(|h| format!(" -> {}", code(&h))).unwrap_or_default();
+            let how = git_lines::head_move(g).map(|m| format!(" ({})", text(&m))).unwrap_or_default();
             let _ = writeln!(
                 o,
-                "- **Git:** {branch} at {commit} in {}; {} before, {} after",
+                "- **Git:** {}{after}{how} in {}; {} before, {} after",
+                code(&git_lines::head_before(g)),
                 code(&g.root.escaped()),
                 state(g.dirty_before),
                 state(g.dirty_after)
@@ -319,6 +322,30 @@ fn processes(o: &mut String, r: &Receipt) {
 }
 
 /// Omitted for receipts that did not look at Docker; one line when the engine was not read.
+/// What the command did in git, and the commands that undo what revert does not.
+fn git(o: &mut String, r: &Receipt) {
+    let Some(g) = &r.git else { return };
+    let lines = git_lines::lines(g);
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n## Git\n");
+    if let Some(what) = git_lines::summary(g) {
+        let _ = writeln!(o, "{}\n", text(&what));
+    }
+    for line in lines.iter().take(MAX_GIT_LINES) {
+        let _ = writeln!(o, "- {}", code(line));
+    }
+    more(o, lines.len(), MAX_GIT_LINES);
+    if let Some(note) = git_lines::revert_note(g) {
+        let _ = writeln!(o, "\n{}\n", text(&note));
+        let commands = git_lines::undo_commands(g);
+        if !commands.is_empty() {
+            let _ = write!(o, "{}", fenced("sh", &commands.join("\n")));
+        }
+    }
+}
+
 fn docker(o: &mut String, r: &Receipt) {
     let Some(d) = &r.docker else { return };
     let _ = writeln!(o, "\n## Docker\n");

@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, Receipt, Severity};
 
-use crate::docker_lines;
+use crate::{docker_lines, git_lines};
 use crate::markdown::escape::{code, text};
 use crate::text::{duration, mode_change, outcome};
 
@@ -67,6 +67,13 @@ fn counts(o: &mut String, r: &Receipt) {
         let lines: Vec<String> =
             groups.iter().map(|(dir, changes)| format!("{}: {}", code(&cut(&format!("{}/", dir.escaped()))), changes.len())).collect();
         let _ = writeln!(o, "\nIn directories the snapshots skip (seen by the trace, counted above): {}", lines.join(", "));
+    }
+    // What the command did in git, when it did anything there.
+    if let Some(g) = r.git.as_ref().filter(|g| git_lines::changed(g)) {
+        // Counts only, no name: short on any receipt.
+        let what = git_lines::summary(g).unwrap_or_default();
+        let head = git_lines::head_move(g).map(|m| format!("; {}", text(&cut(&m)))).unwrap_or_default();
+        let _ = writeln!(o, "\n**Git:** {}{head}", text(&what));
     }
     // A receipt that looked at Docker says what it found, or that the engine was not read.
     match r.docker.as_ref().map(|d| (d, docker_lines::unavailable(d))) {

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use runglass_model::ByteString;
 use runglass_model::receipt::{Actor, ChangeKind, Diff, FileChange, Receipt, UnixRole};
 
-use crate::{docker_lines, process_tree};
+use crate::{docker_lines, git_lines, process_tree};
 use crate::text::{
     ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, named_peer, outside_after, outside_before, outside_metadata_changes,
     short_command, socket_address,
@@ -42,10 +42,12 @@ pub fn report(r: &Receipt) -> String {
     }
     let _ = writeln!(o, "  started   {}", r.timing.started_at);
     if let Some(g) = &r.git {
-        let branch = g.branch.as_deref().map_or_else(|| "(detached)".to_string(), shown);
-        let commit = g.commit.as_deref().map_or_else(|| "(no commits)".to_string(), |c| shown(c.get(..12).unwrap_or(c)));
         let dirty = if g.dirty_before { ", dirty before" } else { "" };
-        let _ = writeln!(o, "  git       {branch} @ {commit}{dirty}");
+        let _ = writeln!(o, "  git       {}{dirty}", git_lines::head_before(g));
+        if let Some(after) = git_lines::head_after(g) {
+            let how = git_lines::head_move(g).map(|m| format!(" ({m})")).unwrap_or_default();
+            let _ = writeln!(o, "            -> {after}{how}");
+        }
     }
     if let Some(ci) = &r.ci {
         let run = ci_run_url(ci).map(|u| format!(" · {u}")).unwrap_or_default();
@@ -54,6 +56,7 @@ pub fn report(r: &Receipt) -> String {
 
     risks(o, r);
     files(o, r);
+    git(o, r);
     processes(o, r);
     network(o, r);
     docker(o, r);
@@ -169,6 +172,21 @@ fn ended_by(r: &Receipt, actor: Option<&Actor>) -> String {
     actor
         .map(|a| format!("  by {} ({})", a.pid, short_command(r.command_of(a.process, a.exec), SHORT_COMMAND)))
         .unwrap_or_default()
+}
+
+/// What the command did in git: commits, branches and tags, configuration.
+fn git(o: &mut String, r: &Receipt) {
+    let Some(g) = &r.git else { return };
+    let lines = git_lines::lines(g);
+    if lines.is_empty() {
+        return;
+    }
+    let what = git_lines::summary(g).unwrap_or_else(|| "nothing changed".into());
+    let _ = writeln!(o, "\nGit: {what}");
+    for l in lines.iter().take(MAX_ROWS) {
+        let _ = writeln!(o, "  {l}");
+    }
+    more(o, lines.len());
 }
 
 fn more(o: &mut String, total: usize) {

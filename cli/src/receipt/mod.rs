@@ -9,6 +9,7 @@ pub mod captured;
 pub mod coverage;
 pub mod file_actions;
 pub mod files;
+mod git_risk;
 pub mod network;
 pub mod processes;
 pub mod real_path;

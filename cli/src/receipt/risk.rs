@@ -29,6 +29,8 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
         download_executed(receipt),
         package_global_install(receipt),
         secrets_read(receipt, ctx),
+        super::git_risk::hook_changed(receipt),
+        super::git_risk::config_runs_program(receipt),
     ]
     .into_iter()
     .flatten()
@@ -39,7 +41,7 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
     Risk { level, notes }
 }
 
-fn note(
+pub(super) fn note(
     id: &str,
     severity: Severity,
     title: &str,
@@ -60,7 +62,7 @@ fn note(
 /// Evidence lists stay short; the receipt has the full lists.
 const MAX_EVIDENCE: usize = 20;
 
-fn capped(mut evidence: Vec<String>) -> Vec<String> {
+pub(super) fn capped(mut evidence: Vec<String>) -> Vec<String> {
     if evidence.len() > MAX_EVIDENCE {
         let more = evidence.len() - MAX_EVIDENCE;
         evidence.truncate(MAX_EVIDENCE);
@@ -80,7 +82,7 @@ fn who(r: &Receipt, pid: u32, process: u32, exec: Option<u32>) -> String {
 }
 
 /// `pid N (command)` for an actor, or nothing.
-fn actor(r: &Receipt, actor: Option<&Actor>) -> String {
+pub(super) fn actor(r: &Receipt, actor: Option<&Actor>) -> String {
     actor.map(|a| who(r, a.pid, a.process, a.exec)).unwrap_or_default()
 }
 
@@ -239,8 +241,10 @@ fn became_executable(c: &Changed) -> Option<u32> {
 
 fn executable_created(r: &Receipt) -> Option<RiskNote> {
     let dependency_bins = dependency_bin_dirs(r);
+    // git init and clone write their sample hooks executable; they are inert until renamed.
+    let sample_hook = |c: &Changed| c.full.ends_with(b".sample") && c.full.windows(12).any(|w| w == b"/.git/hooks/");
     let evidence: Vec<String> = changed(r)
-        .filter(|c| !in_any(&c.full, &dependency_bins))
+        .filter(|c| !in_any(&c.full, &dependency_bins) && !sample_hook(c))
         .filter_map(|c| became_executable(&c).map(|mode| format!("{} ({mode:o})", c.path.shell_word())))
         .collect();
     (!evidence.is_empty()).then(|| {
