@@ -232,6 +232,15 @@ fn a_commit_in_deep_mode_lists_what_git_wrote_in_dot_git_as_one_group() {
     }
     let text = report(data.path());
     assert!(text.contains("    .git/: "), "{text}");
+    // The trace saw git write its refs: reverting those files undoes the commit, and the
+    // preview says so rather than claiming git is left alone.
+    let preview = runglass(data.path()).args(["revert", "latest"]).current_dir(w).output().unwrap();
+    let preview = String::from_utf8_lossy(&preview.stdout).into_owned();
+    assert!(preview.contains("puts HEAD and the branches back"), "{preview}");
+    let apply = runglass(data.path()).args(["revert", "latest", "--apply"]).current_dir(w).output().unwrap();
+    assert!(apply.status.success(), "{}{}", String::from_utf8_lossy(&apply.stdout), stderr(&apply));
+    let head = std::process::Command::new("git").args(["rev-parse", "--verify", "-q", "HEAD"]).current_dir(w).output().unwrap();
+    assert!(!head.status.success(), "no commit after the revert: {}", String::from_utf8_lossy(&head.stdout));
     // git init's sample hooks are not new programs to look at.
     let init = run_script(data.path(), w, &[], "git init -q again");
     assert_eq!(init.status.code(), Some(0), "{}", stderr(&init));

@@ -8,7 +8,7 @@
 //! never as a command inside the command.
 
 use runglass_model::ByteString;
-use runglass_model::receipt::{GitConfigChange, GitConfigEdit, GitInfo, GitRefChange};
+use runglass_model::receipt::{Files, GitConfigChange, GitConfigEdit, GitInfo, GitRefChange};
 
 /// Commit ids are shown this long (the receipt has them whole).
 const SHORT_ID: usize = 12;
@@ -196,10 +196,30 @@ pub fn config_line(c: &GitConfigChange) -> String {
     format!("config {} {}{value}{place}", c.key.escaped(), c.change.as_str())
 }
 
-/// What to tell someone about to revert: revert restores files, not git's history.
-pub fn revert_note(g: &GitInfo) -> Option<String> {
+/// Whether a receipt's file changes hold git's own record of HEAD and the refs (the trace
+/// saw the command write them in a `.git` directory, in deep mode): reverting those files
+/// puts HEAD and the branches back too.
+pub fn reverts_git_refs(files: &Files) -> bool {
+    files.counted_changes().any(|c| {
+        let parts: Vec<&[u8]> = c.path.as_bytes().split(|&b| b == b'/').collect();
+        parts.windows(2).any(|w| w[0] == b".git" && matches!(w[1], b"refs" | b"HEAD" | b"packed-refs"))
+    })
+}
+
+/// What to tell someone about to revert: revert restores files, not git's history, unless
+/// (`reverts_refs`, see [`reverts_git_refs`]) the receipt holds the files git keeps it in.
+pub fn revert_note(g: &GitInfo, reverts_refs: bool) -> Option<String> {
     if !history_changed(g) {
         return None;
+    }
+    if reverts_refs && !g.created {
+        let what = history_parts(g).join(", ");
+        return Some(format!(
+            "Revert restores files, and this receipt holds the files the command wrote in git's own directory \
+             (refs, index, objects): reverting all of them puts HEAD and the branches back as they were ({what}). \
+             To undo it in git instead, keeping those files, run in {}:",
+            g.root.escaped()
+        ));
     }
     if g.created {
         return Some(format!(
@@ -432,6 +452,6 @@ mod tests {
         let after = GitAfter { commit: Some("aaaa".into()), branch: Some("main".into()), ..GitAfter::default() };
         let g = info(Some("main"), Some("aaaa"), after);
         assert!(undo_commands(&g).is_empty());
-        assert!(revert_note(&g).is_none() && head_move(&g).is_none() && !changed(&g));
+        assert!(revert_note(&g, false).is_none() && head_move(&g).is_none() && !changed(&g));
     }
 }

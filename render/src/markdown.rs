@@ -337,7 +337,7 @@ fn git(o: &mut String, r: &Receipt) {
         let _ = writeln!(o, "- {}", code(line));
     }
     more(o, lines.len(), MAX_GIT_LINES);
-    if let Some(note) = git_lines::revert_note(g) {
+    if let Some(note) = git_lines::revert_note(g, git_lines::reverts_git_refs(&r.files)) {
         let _ = writeln!(o, "\n{}\n", text(&note));
         let commands = git_lines::undo_commands(g);
         if !commands.is_empty() {

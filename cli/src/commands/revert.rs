@@ -107,7 +107,8 @@ fn preview(receipt: &Receipt, p: &Preview, args: &RevertArgs) -> anyhow::Result<
 /// would undo it, quoted for the shell: nothing when the command moved none of them.
 fn git_note(out: &mut impl Write, receipt: &Receipt) -> std::io::Result<()> {
     let Some(g) = &receipt.git else { return Ok(()) };
-    let Some(note) = runglass_render::git_lines::revert_note(g) else { return Ok(()) };
+    let reverts_refs = runglass_render::git_lines::reverts_git_refs(&receipt.files);
+    let Some(note) = runglass_render::git_lines::revert_note(g, reverts_refs) else { return Ok(()) };
     writeln!(out, "{note}")?;
     for cmd in runglass_render::git_lines::undo_commands(g) {
         writeln!(out, "  {cmd}")?;

@@ -44,7 +44,7 @@ pub(super) fn section(r: &Receipt) -> Markup {
         }
         (config(g))
         @for limit in &g.limits { p.note { "Not seen: " (limit) } }
-        @if let Some(note) = git_lines::revert_note(g) {
+        @if let Some(note) = git_lines::revert_note(g, git_lines::reverts_git_refs(&r.files)) {
             h3 { "Undoing it" }
             p { (note) }
             @let commands = git_lines::undo_commands(g);

@@ -55,6 +55,9 @@ pub struct RevertHead<'a> {
     pub root: &'a ByteString,
     /// The repository, whose commits and refs a revert does not undo.
     pub git: Option<&'a GitInfo>,
+    /// The receipt's changes include git's files of HEAD and the refs (see
+    /// [`git_lines::reverts_git_refs`]).
+    pub reverts_git_refs: bool,
 }
 
 /// How a row reads at a glance.
@@ -235,7 +238,7 @@ pub fn revert_done(
 /// command moved no commit, branch or tag.
 fn git_note(head: &RevertHead) -> Markup {
     let Some(g) = head.git else { return html! {} };
-    let Some(note) = git_lines::revert_note(g) else { return html! {} };
+    let Some(note) = git_lines::revert_note(g, head.reverts_git_refs) else { return html! {} };
     html! {
         div.git-undo {
             p.note { (note) }
