@@ -73,7 +73,7 @@ pub fn observation(s: &Seen) -> Observation {
             Aspect::FilesOutside,
             Some(Source::Trace),
             Confidence::Partial,
-            "Path-based writes, renames, removals and chmods anywhere on disk; changes through file descriptors alone (fchmod, ftruncate, mmap, io_uring) are not seen.",
+            "Writes, renames, removals, mode, owner and extended-attribute changes and new nodes anywhere on disk, by path or on a descriptor (fchmod, ftruncate, fchown), at the file each call reached; writes through descriptors opened before the command, mmap writes and io_uring operations are not seen.",
         ));
         if s.reads {
             coverage.push(cov(Aspect::Reads, Some(Source::Trace), Confidence::Complete, "Every successful read-only open, hashed when the receipt was made."));
