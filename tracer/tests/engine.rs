@@ -756,7 +756,7 @@ fn messages_without_an_address_on_a_connected_udp_socket_name_its_peer() {
     let sends: Vec<&SockAddr> = t.kinds().filter_map(|k| match k { EventKind::Send { addr } => Some(addr), _ => None }).collect();
     let peer = SockAddr::Inet { ip: [127, 0, 0, 1].into(), port: udp };
     // One for the sendmsg, one for the sendmmsg batch; none for the probe that sent nothing,
-    // the TCP stream or the unconnected socket.
+    // the TCP stream, the unconnected socket or the socketpair's unnamed peer.
     assert_eq!(sends, [&peer, &peer], "{:#?}", t.events);
 }
 

@@ -181,13 +181,17 @@ fn msghdr_name(mem: &Memory, tid: Tid, abi: Abi, msg: u64) -> Option<MsgName> {
 
 /// The peer of the connected datagram socket at `fd` of process `pid`: where a message
 /// sent without an address goes (glibc's resolver sends its queries so, with sendmmsg). A
-/// stream socket's messages are traffic on a connection already recorded: None.
+/// stream socket's messages are traffic on a connection already recorded, and the peers
+/// of netlink sockets and of unnamed unix sockets (a socketpair) are no one to list: None.
 fn connected_peer(pid: Tid, fd: i32) -> Option<SockAddr> {
     let socket = sys::socket_of(pid, fd).ok()?;
     if SocketKind::from_so_type(sys::socket_type(&socket).ok()?) != SocketKind::Datagram {
         return None;
     }
-    sockaddr::parse(&sys::socket_peer(&socket).ok()?)
+    match sockaddr::parse(&sys::socket_peer(&socket).ok()?)? {
+        SockAddr::UnixUnnamed | SockAddr::Other { .. } => None,
+        peer => Some(peer),
+    }
 }
 
 /// i386 socketcall(call, unsigned long *args): read the argument block, then decode as
