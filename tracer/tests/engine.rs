@@ -596,6 +596,8 @@ fn a_write_through_a_symlink_or_a_magic_link_names_the_file_it_reached() {
         // Directories on the way are kept as named; the receipt resolves them.
         (s("open O_WRONLY|O_CREAT"), at("dirlink/through-dir"), None, s("ok")),
         (s("open O_WRONLY|O_APPEND"), existing.clone(), Some(at("lnk2")), s("ok")),
+        // openat2 with RESOLVE_NO_SYMLINKS follows nothing: the link itself, refused.
+        (s("open O_WRONLY"), at("lnk"), None, s("ELOOP")),
     ];
     let events = file_events(&t);
     let from_step_a = events.iter().position(|e| e.0 == "open O_WRONLY|O_TRUNC").expect("step a");
@@ -607,8 +609,8 @@ fn a_write_through_a_symlink_or_a_magic_link_names_the_file_it_reached() {
     let first = seen.iter().position(|s| s.0 == existing && s.3.as_deref() == Some("old")).expect("existing, before a");
     assert!(seen[first].1, "an open without O_NOFOLLOW follows");
     assert_eq!(seen.iter().find(|s| s.0 == at("elsewhere/created")).map(|s| s.3.clone()), Some(None), "b: nothing there yet");
-    let link_itself = "its creation, O_CREAT|O_EXCL and O_NOFOLLOW see the link itself";
-    assert_eq!(asked(&at("lnk"), false), 3, "{link_itself}: {seen:#?}");
+    let link_itself = "its creation, O_CREAT|O_EXCL, O_NOFOLLOW and RESOLVE_NO_SYMLINKS see the link itself";
+    assert_eq!(asked(&at("lnk"), false), 4, "{link_itself}: {seen:#?}");
     assert_eq!(asked(&at("dangling"), false), 2, "its creation, and unlink: the link itself");
     assert_eq!(asked(&at("dangling"), true), 0, "never followed: {seen:#?}");
     let reached = seen.iter().filter(|s| s.0 == existing).count();

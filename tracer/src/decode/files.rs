@@ -18,7 +18,9 @@ const AT_REMOVEDIR: u32 = 0x200;
 const AT_SYMLINK_FOLLOW: u32 = 0x400;
 const AT_EMPTY_PATH: u32 = 0x1000;
 const CREAT_FLAGS: u32 = OpenFlags::WRONLY | OpenFlags::CREAT | OpenFlags::TRUNC;
-/// openat2's `resolve` flags that scope the lookup to the dirfd (linux/openat2.h).
+/// openat2's `resolve` flags (linux/openat2.h): no symlink followed at all, and the
+/// lookup scoped to the dirfd.
+const RESOLVE_NO_SYMLINKS: u64 = 0x04;
 const RESOLVE_BENEATH: u64 = 0x08;
 const RESOLVE_IN_ROOT: u64 = 0x10;
 /// The longest extended attribute name (XATTR_NAME_MAX).
@@ -165,10 +167,13 @@ pub fn decode(mem: &Memory, pid: Tid, tid: Tid, sc: &Syscall) -> Entry {
 }
 
 /// An open: the symlink in the last component is followed unless O_NOFOLLOW, or
-/// O_CREAT|O_EXCL (which fails on any existing path, a symlink included).
+/// O_CREAT|O_EXCL (which fails on any existing path, a symlink included), or openat2's
+/// RESOLVE_NO_SYMLINKS.
 fn open(c: &Caller, dirfd: i64, arg: usize, flags: u64, mode: u32, resolve: u64) -> Entry {
     let flags = OpenFlags(flags as u32);
-    let follow = !flags.has(OpenFlags::NOFOLLOW) && !flags.has(OpenFlags::CREAT | OpenFlags::EXCL);
+    let follow = !flags.has(OpenFlags::NOFOLLOW)
+        && !flags.has(OpenFlags::CREAT | OpenFlags::EXCL)
+        && resolve & RESOLVE_NO_SYMLINKS == 0;
     // An O_TMPFILE open names the directory the unnamed file is made in.
     let tmpfile = flags.has(OpenFlags::TMPFILE);
     let scoped = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0;
@@ -176,7 +181,7 @@ fn open(c: &Caller, dirfd: i64, arg: usize, flags: u64, mode: u32, resolve: u64)
     // Where the lookup went its own way (a symlink, a magic link, a lookup scoped to the
     // dirfd), the new descriptor tells, after the call, where it really led.
     let check_fd = !tmpfile && (target.named.is_some() || scoped);
-    Entry::AwaitExit(Pending::Open { path: target.path, flags, mode, named: target.named, check_fd })
+    Entry::AwaitExit(Pending::Open { path: target.path, flags, mode, named: target.named, follow, check_fd })
 }
 
 /// A rename: neither path's last symlink is followed (a symlink is moved, or replaced).
@@ -216,12 +221,12 @@ fn id16(id: u32) -> Option<u32> {
 pub fn changes(pending: &Pending) -> [Option<Change<'_>>; 2] {
     let one = |path, follow: bool| [Some(Change { path, follow, renamed: false }), None];
     let found = match pending {
-        Pending::Open { path, flags, .. } => {
+        Pending::Open { path, flags, follow, .. } => {
             let writes = flags.writes() && !flags.has(OpenFlags::PATH) && !flags.has(OpenFlags::TMPFILE);
             if !writes {
                 return [None, None];
             }
-            one(path, !flags.has(OpenFlags::NOFOLLOW) && !flags.has(OpenFlags::CREAT | OpenFlags::EXCL))
+            one(path, *follow)
         }
         Pending::File { op, path, follow, .. } => match op {
             FileOp::Rename { to, .. } => {

@@ -70,6 +70,8 @@ pub enum Pending {
         mode: u32,
         /// The path as named, when it led elsewhere.
         named: Option<ByteString>,
+        /// The open follows a symlink at `path` (for the before-state).
+        follow: bool,
         /// Ask the new descriptor where the open led (the lookup went its own way).
         check_fd: bool,
     },
@@ -102,7 +104,7 @@ impl Pending {
     pub fn finish(self, caller: Caller, result: SyscallResult) -> Option<EventKind> {
         Some(match self {
             Pending::Exec { path, argv, cwd } => EventKind::Exec { path, argv, cwd, former_tid: None, result },
-            Pending::Open { path, flags, mode, named, check_fd } => {
+            Pending::Open { path, flags, mode, named, check_fd, .. } => {
                 files::finish_open(caller.tid, path, flags, mode, named, check_fd, result)
             }
             Pending::File { op, path, named, .. } => EventKind::File { op, path, result, named },
