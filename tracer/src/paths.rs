@@ -9,9 +9,9 @@
 //! name is then found by climbing from it with `..` and looking for each directory in its
 //! parent's entries, so that no path is left relative.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::ffi::OsStr;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{DirEntryExt, MetadataExt, OpenOptionsExt};
 
@@ -165,5 +165,22 @@ mod tests {
         assert_eq!(join(b"/a/b", b"../c"), b"/a/b/../c");
         assert_eq!(normalize(b"//"), b"/");
         assert_eq!(join(b"/t", b"\xff name\n"), b"/t/\xff name\n");
+    }
+
+    #[test]
+    fn a_directory_deeper_than_path_max_is_named_by_climbing_from_it() {
+        let top = tempfile::tempdir().unwrap();
+        let top_path = top.path().canonicalize().unwrap();
+        let name = "d".repeat(200);
+        let mut dir = File::open(&top_path).unwrap();
+        for _ in 0..25 {
+            let next = format!("/proc/self/fd/{}/{name}", dir.as_raw_fd());
+            std::fs::create_dir(&next).unwrap();
+            dir = File::open(next).unwrap();
+        }
+        let link = format!("/proc/self/fd/{}", dir.as_raw_fd());
+        assert_eq!(readlink(link.as_bytes()), Err(Errno::ENAMETOOLONG), "too long for readlink");
+        let deep = (0..25).fold(top_path, |p, _| p.join(&name));
+        assert_eq!(magic_target(link.as_bytes()).unwrap(), deep.into_os_string().into_vec());
     }
 }
