@@ -22,6 +22,7 @@ pub mod error;
 pub mod filter;
 pub mod memory;
 pub mod paths;
+pub mod reach;
 pub mod spawn;
 #[allow(unsafe_code)]
 mod sys;

@@ -75,9 +75,9 @@ pub fn observation(s: &Seen) -> Observation {
             Aspect::FilesOutside,
             Some(Source::Trace),
             Confidence::Partial,
-            "Opens for writing, renames, removals, links, special files, and changes of mode, owner and extended \
-             attributes anywhere on disk, by path or by descriptor; writes through descriptors opened before the run, \
-             mmap writes and io_uring operations are not seen.",
+            "Writes, renames, removals, links, new nodes, and changes of mode, owner and extended attributes \
+             anywhere on disk, by path or on a descriptor (fchmod, ftruncate, fchown), at the file each call reached; \
+             writes through descriptors opened before the command, mmap writes and io_uring operations are not seen.",
         ));
         if s.reads {
             coverage.push(cov(Aspect::Reads, Some(Source::Trace), Confidence::Complete, "Every successful read-only open, hashed when the receipt was made."));

@@ -264,7 +264,7 @@ fn outside_change(path: &[u8], by: &[Actor], captured: &Captured, cap: u64) -> O
     Some(OutsideChange {
         path: path.into(),
         by,
-        exists_after: std::fs::symlink_metadata(full).is_ok(),
+        exists_after: capture::exists(full),
         captured: capture.is_some(),
         before: match before {
             Known::Yes(state) => state,
