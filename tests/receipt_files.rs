@@ -248,3 +248,32 @@ fn a_commit_in_deep_mode_lists_what_git_wrote_in_dot_git_as_one_group() {
     let notes: Vec<&str> = r["risk"]["notes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert!(!notes.contains(&"executable-created"), "{notes:?}");
 }
+
+#[test]
+fn a_process_that_sets_up_an_io_uring_is_named_in_the_limits_with_a_risk_note() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = runglass(data.path())
+        .current_dir(work.path())
+        .args(["run", "--deep", "--"])
+        .arg(runglass_fixtures::path("uring_setup"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let r = latest_json(data.path());
+    let uses = r["observation"]["io_uring"].as_array().unwrap();
+    // Each setup that returned a ring (the x32 one may be refused by the kernel).
+    let rings = printed.lines().filter(|l| l.split(' ').nth(1).is_some_and(|v| !v.starts_with('-'))).count();
+    assert_eq!(uses.len(), rings, "{printed} {uses:#?}");
+    assert!(rings >= 1, "{printed}");
+    let pid = r["processes"][0]["pid"].as_u64().unwrap();
+    assert_eq!(uses[0]["pid"].as_u64(), Some(pid));
+    let limits = r["observation"]["limits"].to_string();
+    assert!(limits.contains(&format!("pid {pid}")) && limits.contains("io_uring"), "{limits}");
+    let network = r["observation"]["coverage"].as_array().unwrap().iter().find(|c| c["aspect"] == "network").unwrap();
+    assert_eq!(network["confidence"], "partial");
+    let note = r["risk"]["notes"].as_array().unwrap().iter().find(|n| n["id"] == "io-uring").expect("an io-uring note");
+    assert_eq!(note["severity"], "medium");
+    assert!(report(data.path()).contains("io_uring"));
+}

@@ -664,13 +664,15 @@ pub struct Network {
     /// process).
     #[serde(default)]
     pub lookups: Vec<Lookup>,
-    /// UDP sockets connected to an address and never sent on (deep mode): how resolvers
-    /// rank the addresses of a name (getaddrinfo). No traffic; listed apart from peers.
+    /// UDP sockets connected to an address with no datagram seen going there and no DNS
+    /// answer from it (deep mode): how resolvers rank the addresses of a name (getaddrinfo).
+    /// Listed apart from peers. A send(2), write(2) or sendto(2) without an address on such a
+    /// socket is not seen, so a program that talks that way shows here too.
     #[serde(default)]
     pub probes: Vec<Probe>,
 }
 
-/// A UDP connect that sent nothing: an address probe, by (address, port, process).
+/// A UDP connect with no datagram seen: an address probe, by (address, port, process).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Probe {
     pub address: String,

@@ -374,7 +374,7 @@ fn network(o: &mut String, r: &Receipt) {
     if !n.probes.is_empty() {
         let shown: Vec<String> = n.probes.iter().take(5).map(|p| cell_code(&socket_address(&p.address, p.port))).collect();
         let more = if n.probes.len() > 5 { format!(", ... {} more", n.probes.len() - 5) } else { String::new() };
-        let _ = writeln!(o, "Address probes, not traffic (UDP connects that sent nothing): {}{more}\n", shown.join(", "));
+        let _ = writeln!(o, "Address probes, not counted as peers (UDP connects with no datagram seen): {}{more}\n", shown.join(", "));
     }
     if !n.outbound.is_empty() {
         let _ = writeln!(o, "Outbound:\n\n| Protocol | Peer | Result | Times | By |\n|---|---|---|---|---|");

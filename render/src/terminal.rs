@@ -238,7 +238,7 @@ fn network(o: &mut String, r: &Receipt) {
         let more = if n.probes.len() > 5 { format!(", ... {} more", n.probes.len() - 5) } else { String::new() };
         let _ = writeln!(
             o,
-            "  address probes, not traffic (UDP connects that sent nothing): {}{more}",
+            "  address probes, not counted as peers (UDP connects with no datagram seen): {}{more}",
             shown.join(", ")
         );
     }

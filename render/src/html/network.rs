@@ -141,7 +141,8 @@ pub(super) fn section(r: &Receipt) -> Markup {
             details.noise {
                 summary {
                     h3 { "Address probes " span.figure { (n.probes.len()) } } " "
-                    span.muted { "UDP sockets connected to an address and never sent on (how resolvers rank addresses): not traffic" }
+                    span.muted { "UDP sockets connected to an address with no datagram seen going there: how resolvers rank addresses. \
+                     Not counted as peers (a send(2) or write(2) on such a socket is not seen)." }
                 }
                 div.table-scroll {
                     table {
