@@ -141,22 +141,27 @@ fn edits_outside_the_working_directory_keep_each_paths_first_state_and_original_
 }
 
 #[test]
-fn a_shell_append_through_a_symlink_captures_the_file_it_leads_to() {
+fn a_shell_append_through_a_symlink_lists_and_captures_the_file_it_leads_to() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     let h = home.path().canonicalize().unwrap();
-    std::fs::write(h.join("dotfiles-bashrc"), "export A=1\n").unwrap();
-    std::os::unix::fs::symlink(h.join("dotfiles-bashrc"), h.join(".bashrc")).unwrap();
+    std::fs::create_dir(h.join("dotfiles")).unwrap();
+    std::fs::write(h.join("dotfiles/bashrc"), "export A=1\n").unwrap();
+    std::os::unix::fs::symlink(h.join("dotfiles/bashrc"), h.join(".bashrc")).unwrap();
     let script = format!("echo 'export B=2' >> '{}'", h.join(".bashrc").display());
     let out = run_script(data.path(), work.path(), &["--deep"], &script);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let r = latest_json(data.path());
-    let bashrc = outside(&r, &h.join(".bashrc"));
-    assert_eq!(bashrc["followed"], true, "{bashrc:#}");
+    // The file the kernel wrote is the one listed, with its state before and after.
+    let bashrc = outside(&r, &h.join("dotfiles/bashrc"));
     assert_captured_file(data.path(), bashrc, b"export A=1\n", 0o644);
-    let after = hex(b"export A=1\nexport B=2\n");
-    assert_eq!(bashrc["after"]["blake3"], after, "after is looked at through the symlink too");
+    assert_eq!(bashrc["after"]["blake3"], hex(b"export A=1\nexport B=2\n"));
+    assert_eq!(bashrc["change"], "modified", "{bashrc:#}");
+    assert_eq!(bashrc["by"][0]["action"], "wrote");
+    // The symlink itself did not change.
+    let listed: Vec<&str> = r["files"]["outside"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    assert!(!listed.contains(&h.join(".bashrc").to_str().unwrap()), "{listed:?}");
 }
 
 #[test]

@@ -64,12 +64,13 @@ fn a_command_that_kills_runglass_leaves_a_receipt_with_its_file_created_outside(
     assert_eq!(row["path"], x.to_str().unwrap());
     assert_eq!(row["change"], "created", "{row:#}");
     assert!(row["before"].is_null() && row["captured"] == true, "{row:#}");
-    assert_eq!(row["by"][0]["action"], "created", "{row:#}");
+    assert_eq!(row["by"][0]["action"], "truncated", "the shell's `>`: {row:#}");
     assert_eq!(row["after"]["blake3"], blake3::hash(b"o\n").to_hex().as_str(), "hashed, within the cap: {row:#}");
 
     let report = runglass(data.path()).args(["report", "latest"]).output().unwrap();
     let text = String::from_utf8_lossy(&report.stdout);
-    assert!(text.contains(&format!("{} (created; absent -> file", x.display())), "{text}");
+    assert!(text.contains("Outside the working directory: 1 created, 0 modified"), "{text}");
+    assert!(text.contains(&format!("+ {} (truncated; absent -> file", x.display())), "{text}");
     assert!(text.contains("[end not seen]") && !text.contains("[still running]"), "{text}");
 }
 
@@ -85,7 +86,7 @@ fn a_command_that_kills_runglass_leaves_a_receipt_with_its_files_in_the_working_
     let new = common::change(&receipt, "new.txt");
     assert_eq!(new["change"], "created", "{new:#}");
     assert!(new["before"].is_null(), "{new:#}");
-    assert_eq!(new["by"][0]["action"], "created");
+    assert_eq!(new["by"][0]["action"], "truncated");
     let existing = common::change(&receipt, "existing.txt");
     assert_eq!(existing["change"], "modified", "{existing:#}");
     assert_eq!(existing["by"][0]["action"], "wrote");

@@ -573,3 +573,18 @@ fn normal_mode_names_peers_from_the_hosts_file_only_and_says_dns_needs_deep() {
         .unwrap_or_else(|| panic!("no network coverage: {:#}", r["observation"]));
     assert!(network["note"].as_str().unwrap_or_default().contains("deep"), "{network:#}");
 }
+
+/// getaddrinfo ranks the addresses of a name by connecting a UDP socket to each and sending
+/// nothing: those connects are address probes, listed apart, never peers.
+#[test]
+fn address_probes_are_listed_apart_not_as_peers() {
+    let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let program = "import socket; socket.getaddrinfo(None, 8765, flags=socket.AI_PASSIVE, type=socket.SOCK_STREAM)";
+    let out = runglass(data.path()).current_dir(work.path()).args(["run", "--deep", "--", PYTHON, "-c", program]).output().unwrap();
+    assert_ran(&out);
+    let r = latest_json(data.path());
+    assert_eq!(rows(&r, "outbound"), &[] as &[Value], "no traffic: {:#}", r["network"]);
+    let probes: Vec<(&str, &Value)> = rows(&r, "probes").iter().map(|p| (p["address"].as_str().unwrap(), &p["port"])).collect();
+    assert_eq!(probes, [("::", &json!(8765)), ("0.0.0.0", &json!(8765))], "{:#}", r["network"]);
+    assert!(stderr(&out).contains("0 peer(s)"), "{}", stderr(&out));
+}

@@ -468,3 +468,34 @@ fn a_receipt_still_running_cannot_be_reverted() {
     assert!(status.success());
     assert!(work.path().join("made.txt").exists(), "nothing was reverted");
 }
+
+#[test]
+fn the_served_revert_pages_say_commits_are_not_undone_and_give_the_git_commands() {
+    let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let identity = [("GIT_AUTHOR_NAME", "t"), ("GIT_AUTHOR_EMAIL", "t@t"), ("GIT_COMMITTER_NAME", "t"), ("GIT_COMMITTER_EMAIL", "t@t")];
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git").current_dir(work.path()).args(args).envs(identity).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["commit", "-q", "--allow-empty", "-m", "first"]);
+    let before = git(&["rev-parse", "HEAD"]);
+    let run = runglass(data.path())
+        .current_dir(work.path())
+        .envs(identity)
+        .args(["run", "--", "sh", "-c", "echo x > x; git add x; git commit -qm '<b>second</b>'; git tag '<i>'"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let id = receipts(data.path()).pop().unwrap().file_name().unwrap().to_string_lossy().into_owned();
+    let (s, _) = serve(data.path(), &[]);
+    let page = request(s.port, "GET", &format!("{}r/{id}/", s.base), &[host(&s)], "").text();
+    assert!(page.contains("&lt;b&gt;second&lt;/b&gt;"), "the subject, escaped: {page}");
+    for stage in ["", "?confirm=1"] {
+        let body = format!("path={}", hex("x"));
+        let text = post_form(&s, &format!("{}r/{id}/revert{stage}", s.base), &body).text();
+        assert!(text.contains("Revert restores files only: it does not undo what the command did in git"), "{text}");
+        assert!(text.contains(&format!("git reset --soft {before}\ngit tag -d -- '&lt;i&gt;'")), "{text}");
+    }
+}

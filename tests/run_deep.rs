@@ -218,3 +218,28 @@ fn a_log_the_disk_cannot_take_loses_events_never_the_command() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("writing the event log") && err.contains("No space left on device"), "{err}");
 }
+
+#[test]
+fn a_missing_program_fails_to_start_with_127_as_in_normal_mode_and_a_non_executable_one_with_126() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("not-executable"), "").unwrap();
+    std::fs::write(work.path().join("no-interpreter"), "#!/nonexistent/runglass-interpreter\n").unwrap();
+    std::fs::set_permissions(work.path().join("no-interpreter"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    for (program, code, says) in [
+        ("/nonexistent/cmd", 127, "command not found"),
+        ("no-such-runglass-command", 127, "command not found"),
+        ("./no-interpreter", 127, "interpreter"),
+        ("./not-executable", 126, "Permission denied"),
+    ] {
+        for mode in [&["--deep"][..], &[]] {
+            let data = tempfile::tempdir().unwrap();
+            let out = runglass(data.path()).current_dir(work.path()).arg("run").args(mode).args(["--", program]).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(code), "{program} {mode:?}: {err}");
+            assert!(err.contains(says), "{program} {mode:?}: {err}");
+            let receipt = common::latest_json(data.path());
+            assert_eq!(receipt["outcome"]["status"], "failed_to_start", "{program} {mode:?}: {:#}", receipt["outcome"]);
+            assert_eq!(receipt["processes"].as_array().map(Vec::len), Some(0), "{program} {mode:?}: nothing ran");
+        }
+    }
+}

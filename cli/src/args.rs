@@ -59,7 +59,9 @@ pub enum Command {
     /// The preview says, for each path, what revert would do and whether it can (safe,
     /// already reverted, changed since the receipt, before-content not stored, refused).
     /// --apply restores content, modes and symlinks atomically; a killed apply is finished
-    /// by running it again. Paths never lead outside the receipt's root.
+    /// by running it again. Paths never lead outside the receipt's root. Commits, branches
+    /// and tags the command made in git are not undone: the git commands that would undo
+    /// them are printed.
     Revert(RevertArgs),
     /// Check that a receipt is well formed and its files are present.
     Validate(ValidateArgs),

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use runglass_model::log::{LogHeader, LogReader, LogWriter, Observer};
-use runglass_model::receipt::{Artifacts, CiBuild, GitInfo, Mode, Outcome, RunStatus};
+use runglass_model::receipt::{Artifacts, CiBuild, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, ExitStatus, Receipt};
 
 use crate::blobs::BlobStore;
@@ -95,6 +95,8 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         (joined(git, "git"), joined(docker, "docker"), before)
     });
     let (git_before, docker_before, before) = (git_before?, docker_before?, Arc::new(before?));
+    // No repository anywhere around the cwd: one that is there after, the command made.
+    let no_repository = git_before.is_none() && git::absent(&cwd);
     // Every file of the receipt is made durable at once, at the end (see `Durable`).
     let mut durable = Durable::default();
     durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)?;
@@ -130,13 +132,18 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let captured = capture.finish(OUTPUT_GRACE)?;
 
     // By the rules read before the command: it may have written .runglassignore.
-    let (after, git_dirty_after, docker) = std::thread::scope(|s| {
-        let git = s.spawn(|| git_before.is_some().then(|| git::is_dirty(&cwd)));
+    let (after, git, docker) = std::thread::scope(|s| {
+        // A repository the command created is read too, compared with nothing.
+        let git = s.spawn(|| match git_before {
+            Some(before) => Some(before.finish()),
+            None if no_repository => git::created(&cwd),
+            None => None,
+        });
         let docker = s.spawn(move || docker_before.after());
         let after = snapshot::take(&cwd, &rules, &snap_opts, &blobs, &mut cache);
         (after, joined(git, "git"), joined(docker, "docker"))
     });
-    let (mut after, git_dirty_after, docker) = (after?, git_dirty_after?, docker?);
+    let (mut after, git, docker) = (after?, git?, docker?);
     if let Err(e) = cache.save() {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
     }
@@ -158,13 +165,6 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     }
     durable.place(&dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?)?;
     let after = Arc::new(after);
-    let git = git_before.map(|g| GitInfo {
-        dirty_after: git_dirty_after.unwrap_or_default(),
-        root: ByteString(g.root.clone()),
-        commit: g.commit,
-        branch: g.branch,
-        dirty_before: g.dirty,
-    });
 
     let outcome = outcome(&watched, timeout);
     let status_text = match watched.result.as_ref() {

@@ -283,9 +283,10 @@ pub struct FileChange {
     /// The extended attributes differ (set, changed or removed; deep mode).
     #[serde(default)]
     pub xattrs_changed: bool,
-    /// `snapshot`: found by comparing the snapshots. `trace`: in a directory the snapshots
-    /// skip (`skipped_dir`), seen by the trace (deep mode), with `before` as captured at the
-    /// first call that changed it.
+    /// `snapshot`: found by comparing the snapshots. `trace`: found by the trace (deep mode)
+    /// where the snapshots could not tell: in a directory they skip (`skipped_dir`), or an
+    /// extended attribute, which they do not read; `before` is then as captured at the first
+    /// call that changed it.
     #[serde(default = "Source::snapshot")]
     pub seen_by: Source,
     /// With `seen_by: trace`: the before-state was captured at the call, so `before` is
@@ -562,6 +563,43 @@ pub struct OutsideChange {
     pub xattrs_changed: bool,
 }
 
+impl Files {
+    /// The changes inside the root that count: all but those left as they were.
+    pub fn counted_changes(&self) -> impl Iterator<Item = &FileChange> {
+        self.changes.iter().filter(|c| c.change != ChangeKind::Unchanged)
+    }
+
+    /// The changes outside the root that count.
+    pub fn counted_outside(&self) -> impl Iterator<Item = &OutsideChange> {
+        self.outside.iter().filter(|c| c.change != ChangeKind::Unchanged)
+    }
+
+    /// How many paths changed, inside and outside the root: what "N file(s) changed" says.
+    /// Transient paths and paths left as they were are not counted.
+    pub fn changed_count(&self) -> usize {
+        self.counted_changes().count() + self.counted_outside().count()
+    }
+
+    /// How many changes inside the root are of `kind`.
+    pub fn count_of(&self, kind: ChangeKind) -> usize {
+        self.changes.iter().filter(|c| c.change == kind).count()
+    }
+
+    /// The changes the trace saw in directories the snapshots skip, by that directory, in
+    /// the order the directories first appear.
+    pub fn skipped_groups(&self) -> Vec<(&ByteString, Vec<&FileChange>)> {
+        let mut groups: Vec<(&ByteString, Vec<&FileChange>)> = Vec::new();
+        for c in self.counted_changes() {
+            let Some(dir) = &c.skipped_dir else { continue };
+            match groups.iter_mut().find(|(d, _)| *d == dir) {
+                Some((_, list)) => list.push(c),
+                None => groups.push((dir, vec![c])),
+            }
+        }
+        groups
+    }
+}
+
 /// A path made and removed again (or renamed away) within the run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TransientPath {
@@ -626,13 +664,15 @@ pub struct Network {
     /// process).
     #[serde(default)]
     pub lookups: Vec<Lookup>,
-    /// UDP sockets connected to an address and never sent on (deep mode): how resolvers
-    /// rank the addresses of a name (getaddrinfo). No traffic; listed apart from peers.
+    /// UDP sockets connected to an address with no datagram seen going there and no DNS
+    /// answer from it (deep mode): how resolvers rank the addresses of a name (getaddrinfo).
+    /// Listed apart from peers. A send(2), write(2) or sendto(2) without an address on such a
+    /// socket is not seen, so a program that talks that way shows here too.
     #[serde(default)]
     pub probes: Vec<Probe>,
 }
 
-/// A UDP connect that sent nothing: an address probe, by (address, port, process).
+/// A UDP connect with no datagram seen: an address probe, by (address, port, process).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Probe {
     pub address: String,
@@ -1076,20 +1116,168 @@ impl CiProvider {
     }
 }
 
+/// The git repository the command ran in, read before and after it (`cli/src/git/`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GitInfo {
     /// The repository's top-level directory.
     pub root: ByteString,
-    /// HEAD's commit id; absent in a repository without commits.
+    /// HEAD's commit id before the command; absent in a repository without commits.
     #[serde(default)]
     pub commit: Option<String>,
-    /// The checked-out branch; absent on a detached HEAD.
+    /// The branch checked out before the command; absent on a detached HEAD. A name from
+    /// the repository: untrusted bytes.
     #[serde(default)]
-    pub branch: Option<String>,
+    pub branch: Option<ByteString>,
     /// Uncommitted changes (tracked or untracked) before the command ran.
     pub dirty_before: bool,
     /// Uncommitted changes after it.
     pub dirty_after: bool,
+    /// HEAD, the local branches and the tags after the command, compared with before.
+    /// Absent when they could not be read after it (`limits` says why), and in receipts of
+    /// runglass before this field.
+    #[serde(default)]
+    pub after: Option<GitAfter>,
+    /// Configuration entries the command added, changed or removed, as git reads them for
+    /// this repository (every scope: system, global, local, worktree, and included files),
+    /// sorted by key. Values are kept only for keys that make git run a program.
+    #[serde(default)]
+    pub config: Vec<GitConfigChange>,
+    /// Configuration changes beyond those listed in `config`.
+    #[serde(default)]
+    pub config_more: u64,
+    /// The directory git takes hooks from after the command (`core.hooksPath`, else the
+    /// `hooks` directory of the repository's git directory), absolute.
+    #[serde(default)]
+    pub hooks_dir: Option<ByteString>,
+    /// The repository did not exist before the command (it ran `git init` or a clone into
+    /// the working directory): `commit`, `branch` and `dirty_before` are then empty, every
+    /// ref is new, and every configuration entry in its own git directory is `added`.
+    #[serde(default)]
+    pub created: bool,
+    /// What this reading of the repository could not read or see, one sentence each
+    /// (`git status after the command: did not answer within 10 s`).
+    #[serde(default)]
+    pub limits: Vec<String>,
+}
+
+/// The repository after the command, and how its history moved.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitAfter {
+    /// HEAD's commit id after the command; absent when HEAD names no commit.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// The branch checked out after the command; absent on a detached HEAD.
+    #[serde(default)]
+    pub branch: Option<ByteString>,
+    /// Commits reachable from HEAD after the command and not from HEAD before it.
+    #[serde(default)]
+    pub head_ahead: u64,
+    /// Commits reachable from HEAD before the command and not from HEAD after it (a reset,
+    /// an amend, a rebase, a switch to another branch).
+    #[serde(default)]
+    pub head_behind: u64,
+    /// Commits reachable after the command from HEAD, a local branch or a tag, and before it
+    /// from none of them: made by the command (or brought in by it, as a pull does), newest
+    /// first.
+    #[serde(default)]
+    pub commits: Vec<GitCommit>,
+    /// Such commits beyond those listed in `commits`.
+    #[serde(default)]
+    pub commits_more: u64,
+    /// Commits reachable before the command from HEAD, a local branch or a tag, and after it
+    /// from none of them (reset away, amended, rebased, on a deleted branch): still in the
+    /// object store until git prunes them, newest first.
+    #[serde(default)]
+    pub dropped: Vec<GitCommit>,
+    /// Such commits beyond those listed in `dropped`.
+    #[serde(default)]
+    pub dropped_more: u64,
+    /// Local branches (`refs/heads/`) and tags (`refs/tags/`) created, deleted or moved,
+    /// sorted by name.
+    #[serde(default)]
+    pub refs: Vec<GitRefChange>,
+    /// Such ref changes beyond those listed in `refs`.
+    #[serde(default)]
+    pub refs_more: u64,
+}
+
+/// One commit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitCommit {
+    /// The commit id.
+    pub id: String,
+    /// The first line of its message, at most 500 bytes of it. Untrusted bytes.
+    pub subject: ByteString,
+}
+
+/// A branch or tag the command created, deleted or moved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitRefChange {
+    /// The full ref name (`refs/heads/main`, `refs/tags/v1.0`). Untrusted bytes.
+    pub name: ByteString,
+    /// The object it named before; absent when the command created it.
+    #[serde(default)]
+    pub before: Option<String>,
+    /// The object it names after; absent when the command deleted it.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+impl GitRefChange {
+    /// The branch name, when this is a local branch.
+    pub fn branch(&self) -> Option<&[u8]> {
+        self.name.as_bytes().strip_prefix(b"refs/heads/")
+    }
+
+    /// The tag name, when this is a tag.
+    pub fn tag(&self) -> Option<&[u8]> {
+        self.name.as_bytes().strip_prefix(b"refs/tags/")
+    }
+}
+
+/// One configuration key the command added, changed or removed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GitConfigChange {
+    /// The key as git lists it: section and name in lower case, the subsection as written
+    /// (`core.hookspath`, `filter.lfs.clean`). Untrusted bytes.
+    pub key: ByteString,
+    pub change: GitConfigEdit,
+    /// Whether the key makes git run a program (`core.hooksPath`, `core.fsmonitor`,
+    /// `alias.*` starting with `!`, credential helpers, filters...) or read configuration
+    /// from elsewhere (`include.path`, `includeIf.*.path`): only then are its values kept.
+    pub runs_program: bool,
+    /// Its values before the command, in the order git reads them; empty when the key was
+    /// not set or its values are not kept (`runs_program` false).
+    #[serde(default)]
+    pub before: Vec<ByteString>,
+    /// Its values after the command, likewise.
+    #[serde(default)]
+    pub after: Vec<ByteString>,
+    /// The files that set it after the command (before it, when it was removed),
+    /// absolute.
+    #[serde(default)]
+    pub files: Vec<ByteString>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GitConfigEdit {
+    /// Not set before, set after.
+    Added,
+    /// Set before and after, to other values (or in other files).
+    Changed,
+    /// Set before, not after.
+    Removed,
+}
+
+impl GitConfigEdit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GitConfigEdit::Added => "added",
+            GitConfigEdit::Changed => "changed",
+            GitConfigEdit::Removed => "removed",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -1098,6 +1286,21 @@ pub struct Observation {
     pub coverage: Vec<Coverage>,
     /// What this receipt cannot show, one sentence each.
     pub limits: Vec<String>,
+    /// Processes that set up an io_uring (deep mode): what they did through it (opens,
+    /// writes, connects) passes neither seccomp nor ptrace and is not in this receipt.
+    #[serde(default)]
+    pub io_uring: Vec<IoUringUse>,
+}
+
+/// An io_uring set up by a process of the tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IoUringUse {
+    pub pid: Pid,
+    /// The process, as its index in `processes`, and the program it ran (see [`Actor`]).
+    pub process: u32,
+    #[serde(default)]
+    pub exec: Option<u32>,
+    pub at_ms: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

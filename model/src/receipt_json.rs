@@ -57,4 +57,12 @@ mod tests {
         assert!(matches!(err, ReceiptError::Invalid(_)));
         assert!(err.to_string().contains("missing field"), "{err}");
     }
+
+    #[test]
+    fn git_info_written_before_history_was_recorded_reads_with_none_of_it() {
+        let git = serde_json::json!({"root": "/r", "commit": "abc", "branch": "main", "dirty_before": false, "dirty_after": true});
+        let g: crate::receipt::GitInfo = serde_json::from_value(git).unwrap();
+        assert_eq!(g.branch.as_ref().map(|b| b.as_bytes()), Some(&b"main"[..]));
+        assert!(g.after.is_none() && g.config.is_empty() && g.hooks_dir.is_none() && g.limits.is_empty());
+    }
 }

@@ -605,10 +605,68 @@ fn ci_build() -> impl Strategy<Value = CiBuild> {
     })
 }
 
+fn git_commit() -> impl Strategy<Value = GitCommit> {
+    (text(), bytes()).prop_map(|(id, subject)| GitCommit { id, subject })
+}
+
+fn git_ref_change() -> impl Strategy<Value = GitRefChange> {
+    (bytes(), option::of(text()), option::of(text())).prop_map(|(name, before, after)| GitRefChange { name, before, after })
+}
+
+fn git_config_change() -> impl Strategy<Value = GitConfigChange> {
+    let change = prop_oneof![Just(GitConfigEdit::Added), Just(GitConfigEdit::Changed), Just(GitConfigEdit::Removed)];
+    (bytes(), change, any::<bool>(), argv(), argv(), argv()).prop_map(
+        |(key, change, runs_program, before, after, files)| GitConfigChange {
+            key,
+            change,
+            runs_program,
+            before,
+            after,
+            files,
+        },
+    )
+}
+
+fn git_after() -> impl Strategy<Value = GitAfter> {
+    let head = (option::of(text()), option::of(bytes()), any::<[u64; 2]>());
+    let history = (vec(git_commit(), 0..3), any::<u64>(), vec(git_commit(), 0..3), any::<u64>());
+    let refs = (vec(git_ref_change(), 0..3), any::<u64>());
+    (head, history, refs).prop_map(
+        |((commit, branch, [head_ahead, head_behind]), (commits, commits_more, dropped, dropped_more), (refs, refs_more))| {
+            GitAfter {
+                commit,
+                branch,
+                head_ahead,
+                head_behind,
+                commits,
+                commits_more,
+                dropped,
+                dropped_more,
+                refs,
+                refs_more,
+            }
+        },
+    )
+}
+
 fn git_info() -> impl Strategy<Value = GitInfo> {
-    (bytes(), option::of(text()), option::of(text()), any::<[bool; 2]>()).prop_map(
-        |(root, commit, branch, [dirty_before, dirty_after])| {
-            GitInfo { root, commit, branch, dirty_before, dirty_after }
+    let before = (bytes(), option::of(text()), option::of(bytes()), any::<[bool; 3]>());
+    let after = (option::of(git_after()), vec(git_config_change(), 0..3), any::<u64>(), option::of(bytes()), texts());
+    (before, after).prop_map(
+        |((root, commit, branch, [dirty_before, dirty_after, created]), (after, config, config_more, hooks_dir, limits))| {
+            GitInfo {
+                root,
+                commit,
+                branch,
+                dirty_before,
+                dirty_after,
+                after,
+                config,
+                config_more,
+                hooks_dir,
+                created,
+                limits,
+            }
         },
     )
 }
@@ -626,7 +684,13 @@ fn observation() -> impl Strategy<Value = Observation> {
     let confidence = prop_oneof![Just(Confidence::Complete), Just(Confidence::Partial), Just(Confidence::None)];
     let coverage = (aspect, option::of(source()), confidence, text())
         .prop_map(|(aspect, source, confidence, note)| Coverage { aspect, source, confidence, note });
-    (vec(coverage, 0..3), texts()).prop_map(|(coverage, limits)| Observation { coverage, limits })
+    let io_uring = vec(
+        (any::<u32>(), process_ref(), any::<u64>())
+            .prop_map(|(pid, (process, exec), at_ms)| IoUringUse { pid, process, exec, at_ms }),
+        0..2,
+    );
+    (vec(coverage, 0..3), texts(), io_uring)
+        .prop_map(|(coverage, limits, io_uring)| Observation { coverage, limits, io_uring })
 }
 
 fn artifacts() -> impl Strategy<Value = Artifacts> {

@@ -8,8 +8,8 @@ use std::fmt::Write;
 use runglass_model::command_line;
 use runglass_model::receipt::{Diff, Receipt, RunStatus};
 
-use crate::docker_lines;
-use crate::text::{ci_build, ci_run_url, duration, lookup_answer, mode_change, named_peer, outcome};
+use crate::{docker_lines, git_lines};
+use crate::text::{ci_build, ci_run_url, duration, lookup_answer, metadata_changes, named_peer, outcome};
 
 /// At most this many lines of failing output.
 const FAILING_LINES: usize = 20;
@@ -38,25 +38,49 @@ pub fn summary(r: &Receipt) -> String {
         let fact = n.evidence.first().unwrap_or(&n.detail);
         let _ = writeln!(o, "- [{}] {}: {fact}", n.severity.as_str(), n.title);
     }
-    let _ = writeln!(o, "files changed: {}", r.files.changes.len());
-    for c in r.files.changes.iter().take(MAX_ITEMS) {
+    let changes: Vec<_> = r.files.counted_changes().collect();
+    let _ = writeln!(o, "files changed: {}", changes.len());
+    for c in changes.iter().take(MAX_ITEMS) {
         let mut details = Vec::new();
         match &c.diff {
             Diff::Text { added, removed, .. } => details.push(format!("+{added} -{removed}")),
             Diff::Binary => details.push("binary".into()),
             _ => {}
         }
-        details.extend(mode_change(c));
+        details.extend(metadata_changes(c));
+        if let Some(dir) = &c.skipped_dir {
+            details.push(format!("in {}, which snapshots skip", dir.shell_word()));
+        }
         let details = if details.is_empty() { String::new() } else { format!(" ({})", details.join(", ")) };
         let _ = writeln!(o, "- {} {}{details}", c.change.as_str(), c.path.shell_word());
     }
-    if r.files.changes.len() > MAX_ITEMS {
-        let _ = writeln!(o, "- ... {} more", r.files.changes.len() - MAX_ITEMS);
+    if changes.len() > MAX_ITEMS {
+        let _ = writeln!(o, "- ... {} more", changes.len() - MAX_ITEMS);
     }
-    if !r.files.outside.is_empty() {
-        let _ = writeln!(o, "changed outside the working directory: {}", r.files.outside.len());
-        for c in r.files.outside.iter().take(MAX_ITEMS) {
-            let _ = writeln!(o, "- {}", c.path.shell_word());
+    let outside: Vec<_> = r.files.counted_outside().collect();
+    if !outside.is_empty() {
+        let _ = writeln!(o, "changed outside the working directory: {}", outside.len());
+        for c in outside.iter().take(MAX_ITEMS) {
+            let _ = writeln!(o, "- {} {}", c.change.as_str(), c.path.shell_word());
+        }
+    }
+    if !r.files.transient.is_empty() {
+        let _ = writeln!(o, "made and removed again (not changes): {}", r.files.transient.len());
+    }
+    if let Some(g) = &r.git {
+        let after = git_lines::head_after(g).map(|h| format!(" -> {h}")).unwrap_or_default();
+        let how = git_lines::head_move(g).map(|m| format!(" ({m})")).unwrap_or_default();
+        let _ = writeln!(o, "git: {}{after}{how}", git_lines::head_before(g));
+        let lines = git_lines::lines(g);
+        for line in lines.iter().take(MAX_ITEMS) {
+            let _ = writeln!(o, "- {line}");
+        }
+        if lines.len() > MAX_ITEMS {
+            let _ = writeln!(o, "- ... {} more", lines.len() - MAX_ITEMS);
+        }
+        let commands = git_lines::undo_commands(g);
+        if !commands.is_empty() {
+            let _ = writeln!(o, "not undone by runglass revert; to undo in git: {}", commands.join("; "));
         }
     }
     let _ = writeln!(o, "processes: {}", r.processes.len());

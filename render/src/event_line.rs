@@ -74,7 +74,7 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
                 FileOp::Chown { uid, gid } => write!(line, "chown {p} {}:{}", id(*uid), id(*gid)),
                 FileOp::SetXattr { name } => write!(line, "setxattr {p} {}", q(name)),
                 FileOp::RemoveXattr { name } => write!(line, "removexattr {p} {}", q(name)),
-                FileOp::Mknod { mode, dev } => write!(line, "mknod {p} {mode:#o} {dev:#x}"),
+                FileOp::Mknod { mode, dev } => write!(line, "mknod {p} {}", node(*mode, *dev)),
             }?;
             write!(line, "{}", res(result))
         }
@@ -131,6 +131,26 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
             }
         }
     }
+}
+
+/// What a mknod makes: its type (the mode's file-type bits), a device's number as
+/// major:minor, and its permission bits: `fifo 0o600`, `char device 1:3 0o666`.
+fn node(mode: u32, dev: u64) -> String {
+    let kind = match mode & 0o170000 {
+        0o010000 => "fifo",
+        0o020000 => "char device",
+        0o060000 => "block device",
+        0o140000 => "socket",
+        // Type 0 makes a regular file, as S_IFREG does.
+        0o100000 | 0 => "file",
+        _ => "node of unknown type",
+    };
+    let device = match mode & 0o170000 {
+        // The kernel's encoding of a device number (new_decode_dev).
+        0o020000 | 0o060000 => format!(" {}:{}", (dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00)),
+        _ => String::new(),
+    };
+    format!("{kind}{device} {:#o}", mode & 0o7777)
 }
 
 /// A socket type, as a suffix of the call's name.
@@ -201,6 +221,23 @@ mod tests {
         assert_eq!(text(&answer("\u{1b}[2J", 2, vec![])), "[10] dns answer from 127.0.0.53:53: \\u{1b}[2J (rcode 2)");
         let hosts = ev(EventKind::HostsName { addr: [127, 0, 0, 24].into(), name: "h\u{7}.test".into() });
         assert_eq!(text(&hosts), "[10] hosts file names 127.0.0.24 h\\u{7}.test");
+    }
+
+    #[test]
+    fn owner_attribute_and_node_lines_say_what_changed_and_through_what() {
+        let file = |op: FileOp, named: Option<&str>| {
+            ev(EventKind::File { op, path: "/t/f".into(), result: SyscallResult::Ok(0), named: named.map(Into::into) })
+        };
+        let chown = file(FileOp::Chown { uid: Some(0), gid: None }, Some("/proc/self/fd/3"));
+        assert_eq!(text(&chown), "[10] chown \"/t/f\" (as \"/proc/self/fd/3\") 0:- = 0");
+        let set = file(FileOp::SetXattr { name: "security.capability".into() }, None);
+        assert_eq!(text(&set), "[10] setxattr \"/t/f\" \"security.capability\" = 0");
+        let fifo = file(FileOp::Mknod { mode: 0o010600, dev: 0 }, None);
+        assert_eq!(text(&fifo), "[10] mknod \"/t/f\" fifo 0o600 = 0");
+        let null = file(FileOp::Mknod { mode: 0o020666, dev: (1 << 8) | 3 }, None);
+        assert_eq!(text(&null), "[10] mknod \"/t/f\" char device 1:3 0o666 = 0");
+        let ring = ev(EventKind::IoUringSetup { result: SyscallResult::Ok(4) });
+        assert_eq!(text(&ring), "[10] io_uring_setup = 4 (what goes through the ring is not seen)");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod ai;
 pub mod bundle;
 pub mod docker_lines;
 pub mod event_line;
+pub mod git_lines;
 pub mod html;
 pub mod json;
 pub mod markdown;

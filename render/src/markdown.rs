@@ -15,15 +15,17 @@ use runglass_model::receipt::{
 };
 use runglass_model::ByteString;
 
-use crate::{docker_lines, process_tree};
+use crate::{docker_lines, git_lines, process_tree};
 use crate::text::{
-    ci_build, ci_run_url, duration, lookup_answer, mode_change, outcome, outside_after, outside_before, short_command,
-    socket_address,
+    ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, mode_change, outcome, outside_after,
+    outside_before, outside_metadata_changes, short_command, socket_address,
 };
 use escape::{cell_code, code, fenced, html, text};
 
 /// At most this many rows per table; the receipt has the rest.
 const MAX_ROWS: usize = 100;
+/// At most this many rows per directory the snapshots skip (a `node_modules` can hold thousands).
+const MAX_GROUP_ROWS: usize = 20;
 /// At most this many diffs inline.
 const MAX_DIFFS: usize = 50;
 /// At most this many processes in the tree.
@@ -31,6 +33,8 @@ const MAX_PROCESSES: usize = 200;
 /// Timelines longer than this show their first and last entries only.
 const TIMELINE_HEAD: usize = 100;
 const TIMELINE_TAIL: usize = 50;
+/// Git lines (commits, refs, configuration) shown.
+const MAX_GIT_LINES: usize = 50;
 /// Evidence lines shown per risk note.
 const MAX_EVIDENCE: usize = 10;
 /// Command lines in tables are cut to this many characters.
@@ -45,6 +49,7 @@ pub fn receipt(r: &Receipt) -> String {
     diffs(o, r);
     outside(o, r);
     reads(o, r);
+    git(o, r);
     processes(o, r);
     network(o, r);
     docker(o, r);
@@ -71,13 +76,13 @@ fn header(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "- **Risk:** {}", r.risk.level.as_str());
     match &r.git {
         Some(g) => {
-            let branch = g.branch.as_deref().map_or_else(|| "detached HEAD".to_string(), code);
-            let commit =
-                g.commit.as_deref().map_or_else(|| "no commits".to_string(), |c| code(c.get(..12).unwrap_or(c)));
             let state = |dirty| if dirty { "uncommitted changes" } else { "clean" };
+            let after = git_lines::head_after(g).map(|h| format!(" -> {}", code(&h))).unwrap_or_default();
+            let how = git_lines::head_move(g).map(|m| format!(" ({})", text(&m))).unwrap_or_default();
             let _ = writeln!(
                 o,
-                "- **Git:** {branch} at {commit} in {}; {} before, {} after",
+                "- **Git:** {}{after}{how} in {}; {} before, {} after",
+                code(&git_lines::head_before(g)),
                 code(&g.root.escaped()),
                 state(g.dirty_before),
                 state(g.dirty_after)
@@ -113,24 +118,48 @@ fn risks(o: &mut String, r: &Receipt) {
 }
 
 fn files(o: &mut String, r: &Receipt) {
-    let count = |k| r.files.changes.iter().filter(|c| c.change == k).count();
-    let type_changed = match count(ChangeKind::TypeChanged) {
-        0 => String::new(),
-        n => format!(", {n} changed type"),
-    };
-    let _ = writeln!(
-        o,
-        "\n## Files: {} created, {} modified, {} deleted{type_changed}\n",
-        count(ChangeKind::Created),
-        count(ChangeKind::Modified),
-        count(ChangeKind::Deleted)
-    );
-    let _ = writeln!(o, "In {}.", code(&r.files.root.escaped()));
-    if r.files.changes.is_empty() {
+    let f = &r.files;
+    let _ = writeln!(o, "\n## Files: {}\n", kind_counts(f.counted_changes().map(|c| c.change)));
+    let _ = writeln!(o, "In {}.", code(&f.root.escaped()));
+    let walked: Vec<&FileChange> = f.counted_changes().filter(|c| c.skipped_dir.is_none()).collect();
+    if !walked.is_empty() {
+        change_table(o, r, &walked, MAX_ROWS);
+    }
+    for (dir, changes) in f.skipped_groups() {
+        let _ = writeln!(
+            o,
+            "\nIn {}, which the snapshots skip, the trace saw: {}.",
+            code(&format!("{}/", dir.escaped())),
+            kind_counts(changes.iter().map(|c| c.change))
+        );
+        change_table(o, r, &changes, MAX_GROUP_ROWS);
+    }
+    not_counted(o, r);
+}
+
+/// The paths runglass folds away instead of counting: made and removed within the run, or
+/// opened for writing and left as they were.
+fn not_counted(o: &mut String, r: &Receipt) {
+    let f = &r.files;
+    let unchanged = f.changes.len() + f.outside.len() - f.changed_count();
+    if f.transient.is_empty() && unchanged == 0 {
         return;
     }
+    let mut parts = Vec::new();
+    if !f.transient.is_empty() {
+        let examples: Vec<String> =
+            f.transient.iter().take(3).map(|t| code(&t.path.escaped())).collect();
+        parts.push(format!("{} path(s) made and removed again (e.g. {})", f.transient.len(), examples.join(", ")));
+    }
+    if unchanged > 0 {
+        parts.push(format!("{unchanged} path(s) opened for writing and left as they were"));
+    }
+    let _ = writeln!(o, "\nNot counted as changes: {}; the receipt lists them.", parts.join("; "));
+}
+
+fn change_table(o: &mut String, r: &Receipt, changes: &[&FileChange], max: usize) {
     let _ = writeln!(o, "\n| Path | Change | Details | By |\n|---|---|---|---|");
-    for c in r.files.changes.iter().take(MAX_ROWS) {
+    for c in changes.iter().take(max) {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} |",
@@ -140,7 +169,7 @@ fn files(o: &mut String, r: &Receipt) {
             actors(r, c.ended_by(), c.by.len())
         );
     }
-    more(o, r.files.changes.len(), MAX_ROWS);
+    more(o, changes.len(), max);
 }
 
 /// What a file table row says about the content: the diff's size, or why there is none.
@@ -171,7 +200,7 @@ fn change_details(c: &FileChange) -> String {
             _ => {}
         },
     }
-    parts.extend(mode_change(c));
+    parts.extend(metadata_changes(c).into_iter().map(|m| text(&m)));
     parts.join(", ")
 }
 
@@ -237,24 +266,30 @@ fn diffs(o: &mut String, r: &Receipt) {
 }
 
 fn outside(o: &mut String, r: &Receipt) {
-    if r.files.outside.is_empty() {
+    let outside: Vec<_> = r.files.counted_outside().collect();
+    if outside.is_empty() {
         return;
     }
-    let _ = writeln!(o, "\n## Outside the working directory: {}\n", r.files.outside.len());
-    let _ = writeln!(o, "| Path | What happened | Before | After | By |\n|---|---|---|---|---|");
-    for c in r.files.outside.iter().take(MAX_ROWS) {
+    let _ = writeln!(o, "\n## Outside the working directory: {}\n", kind_counts(outside.iter().map(|c| c.change)));
+    let _ = writeln!(o, "| Path | Change | What happened | Before | After | By |\n|---|---|---|---|---|---|");
+    for c in outside.iter().take(MAX_ROWS) {
         let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
+        let mut after = outside_after(c);
+        for m in outside_metadata_changes(c) {
+            after.push_str(&format!("; {m}"));
+        }
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             cell_code(&c.path.escaped()),
+            c.change.as_str(),
             actions.join(", "),
             text(&outside_before(c)),
-            text(&outside_after(c)),
+            text(&after),
             actors(r, c.ended_by(), c.by.len())
         );
     }
-    more(o, r.files.outside.len(), MAX_ROWS);
+    more(o, outside.len(), MAX_ROWS);
 }
 
 fn reads(o: &mut String, r: &Receipt) {
@@ -287,6 +322,30 @@ fn processes(o: &mut String, r: &Receipt) {
 }
 
 /// Omitted for receipts that did not look at Docker; one line when the engine was not read.
+/// What the command did in git, and the commands that undo what revert does not.
+fn git(o: &mut String, r: &Receipt) {
+    let Some(g) = &r.git else { return };
+    let lines = git_lines::lines(g);
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "\n## Git\n");
+    if let Some(what) = git_lines::summary(g) {
+        let _ = writeln!(o, "{}\n", text(&what));
+    }
+    for line in lines.iter().take(MAX_GIT_LINES) {
+        let _ = writeln!(o, "- {}", code(line));
+    }
+    more(o, lines.len(), MAX_GIT_LINES);
+    if let Some(note) = git_lines::revert_note(g, git_lines::reverts_git_refs(&r.files)) {
+        let _ = writeln!(o, "\n{}\n", text(&note));
+        let commands = git_lines::undo_commands(g);
+        if !commands.is_empty() {
+            let _ = write!(o, "{}", fenced("sh", &commands.join("\n")));
+        }
+    }
+}
+
 fn docker(o: &mut String, r: &Receipt) {
     let Some(d) = &r.docker else { return };
     let _ = writeln!(o, "\n## Docker\n");
@@ -308,9 +367,14 @@ fn docker(o: &mut String, r: &Receipt) {
 fn network(o: &mut String, r: &Receipt) {
     let n = &r.network;
     let _ = writeln!(o, "\n## Network\n");
-    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() {
+    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() && n.probes.is_empty() {
         let _ = writeln!(o, "None seen.");
         return;
+    }
+    if !n.probes.is_empty() {
+        let shown: Vec<String> = n.probes.iter().take(5).map(|p| cell_code(&socket_address(&p.address, p.port))).collect();
+        let more = if n.probes.len() > 5 { format!(", ... {} more", n.probes.len() - 5) } else { String::new() };
+        let _ = writeln!(o, "Address probes, not counted as peers (UDP connects with no datagram seen): {}{more}\n", shown.join(", "));
     }
     if !n.outbound.is_empty() {
         let _ = writeln!(o, "Outbound:\n\n| Protocol | Peer | Result | Times | By |\n|---|---|---|---|---|");

@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, Receipt, Severity};
 
-use crate::docker_lines;
+use crate::{docker_lines, git_lines};
 use crate::markdown::escape::{code, text};
 use crate::text::{duration, mode_change, outcome};
 
@@ -41,7 +41,7 @@ pub fn summary(r: &Receipt) -> String {
 }
 
 fn counts(o: &mut String, r: &Receipt) {
-    let count = |k| r.files.changes.iter().filter(|c| c.change == k).count();
+    let count = |k| r.files.count_of(k);
     let hosts: BTreeSet<&str> = r.network.outbound.iter().map(|p| p.host.as_deref().unwrap_or(&p.address)).collect();
     let ports: BTreeSet<(&str, u16)> = r.network.listening.iter().map(|l| (l.protocol.as_str(), l.port)).collect();
     let mut columns = vec![
@@ -53,7 +53,7 @@ fn counts(o: &mut String, r: &Receipt) {
         columns.push(("Changed type", count(ChangeKind::TypeChanged)));
     }
     columns.extend([
-        ("Outside cwd", r.files.outside.len()),
+        ("Outside cwd", r.files.counted_outside().count()),
         ("Processes", r.processes.len()),
         ("Outbound hosts", hosts.len()),
         ("Listening ports", ports.len()),
@@ -62,6 +62,19 @@ fn counts(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "\n{}", row(columns.iter().map(|(name, _)| name.to_string()).collect()));
     let _ = writeln!(o, "{}", row(columns.iter().map(|_| "---:".to_string()).collect()));
     let _ = writeln!(o, "{}", row(columns.iter().map(|(_, n)| n.to_string()).collect()));
+    let groups = r.files.skipped_groups();
+    if !groups.is_empty() {
+        let lines: Vec<String> =
+            groups.iter().map(|(dir, changes)| format!("{}: {}", code(&cut(&format!("{}/", dir.escaped()))), changes.len())).collect();
+        let _ = writeln!(o, "\nIn directories the snapshots skip (seen by the trace, counted above): {}", lines.join(", "));
+    }
+    // What the command did in git, when it did anything there.
+    if let Some(g) = r.git.as_ref().filter(|g| git_lines::changed(g)) {
+        // Counts only, no name: short on any receipt.
+        let what = git_lines::summary(g).unwrap_or_default();
+        let head = git_lines::head_move(g).map(|m| format!("; {}", text(&cut(&m)))).unwrap_or_default();
+        let _ = writeln!(o, "\n**Git:** {}{head}", text(&what));
+    }
     // A receipt that looked at Docker says what it found, or that the engine was not read.
     match r.docker.as_ref().map(|d| (d, docker_lines::unavailable(d))) {
         Some((_, Some(line))) => {
@@ -101,12 +114,12 @@ struct Item {
 /// the working directory, new executables, deleted files, then the largest diffs.
 fn review(o: &mut String, r: &Receipt) {
     let mut items = high_risk_evidence(r);
-    items.extend(r.files.outside.iter().map(|c| {
+    items.extend(r.files.counted_outside().map(|c| {
         let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
         let how = if actions.is_empty() { String::new() } else { format!(" ({})", actions.join(", ")) };
         item(c.path.as_bytes(), format!("outside the working directory{how}"))
     }));
-    items.extend(r.files.changes.iter().filter_map(|c| executable(c).map(|why| item(c.path.as_bytes(), why))));
+    items.extend(r.files.counted_changes().filter_map(|c| executable(c).map(|why| item(c.path.as_bytes(), why))));
     items.extend(
         r.files
             .changes

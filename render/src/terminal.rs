@@ -7,15 +7,18 @@
 use std::fmt::Write;
 
 use runglass_model::ByteString;
-use runglass_model::receipt::{Actor, ChangeKind, Diff, Receipt, UnixRole};
+use runglass_model::receipt::{Actor, ChangeKind, Diff, FileChange, Receipt, UnixRole};
 
-use crate::{docker_lines, process_tree};
+use crate::{docker_lines, git_lines, process_tree};
 use crate::text::{
-    ci_build, ci_run_url, duration, lookup_answer, named_peer, outside_after, outside_before, short_command,
+    ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, named_peer, outside_after, outside_before, outside_metadata_changes,
+    short_command, socket_address,
 };
 
 /// At most this many rows per list; the receipt has the rest.
 const MAX_ROWS: usize = 50;
+/// At most this many rows per skipped directory (a `node_modules` can hold thousands).
+const MAX_GROUP_ROWS: usize = 10;
 /// Command lines are cut to this many characters.
 const SHORT_COMMAND: usize = 60;
 
@@ -39,10 +42,12 @@ pub fn report(r: &Receipt) -> String {
     }
     let _ = writeln!(o, "  started   {}", r.timing.started_at);
     if let Some(g) = &r.git {
-        let branch = g.branch.as_deref().map_or_else(|| "(detached)".to_string(), shown);
-        let commit = g.commit.as_deref().map_or_else(|| "(no commits)".to_string(), |c| shown(c.get(..12).unwrap_or(c)));
         let dirty = if g.dirty_before { ", dirty before" } else { "" };
-        let _ = writeln!(o, "  git       {branch} @ {commit}{dirty}");
+        let _ = writeln!(o, "  git       {}{dirty}", git_lines::head_before(g));
+        if let Some(after) = git_lines::head_after(g) {
+            let how = git_lines::head_move(g).map(|m| format!(" ({m})")).unwrap_or_default();
+            let _ = writeln!(o, "            -> {after}{how}");
+        }
     }
     if let Some(ci) = &r.ci {
         let run = ci_run_url(ci).map(|u| format!(" · {u}")).unwrap_or_default();
@@ -51,6 +56,7 @@ pub fn report(r: &Receipt) -> String {
 
     risks(o, r);
     files(o, r);
+    git(o, r);
     processes(o, r);
     network(o, r);
     docker(o, r);
@@ -75,49 +81,54 @@ fn risks(o: &mut String, r: &Receipt) {
 }
 
 fn files(o: &mut String, r: &Receipt) {
-    let count = |k| r.files.changes.iter().filter(|c| c.change == k).count();
-    let _ = writeln!(
-        o,
-        "\nFiles: {} created, {} modified, {} deleted{}",
-        count(ChangeKind::Created),
-        count(ChangeKind::Modified),
-        count(ChangeKind::Deleted),
-        match count(ChangeKind::TypeChanged) {
-            0 => String::new(),
-            n => format!(", {n} changed type"),
-        }
-    );
-    for c in r.files.changes.iter().take(MAX_ROWS) {
-        let mark = match c.change {
-            ChangeKind::Created => '+',
-            ChangeKind::Modified => '~',
-            ChangeKind::Deleted => '-',
-            ChangeKind::TypeChanged => '!',
-            ChangeKind::Unchanged => '=',
-        };
-        let detail = match &c.diff {
-            Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
-            Diff::Binary => " (binary)".into(),
-            Diff::Capped => " (over the snapshot cap)".into(),
-            Diff::None if c.mode_changed && !c.content_changed => {
-                let mode = |s: &Option<runglass_model::receipt::FileState>| s.as_ref().map_or(0, |s| s.mode);
-                format!(" (mode {:o} -> {:o})", mode(&c.before), mode(&c.after))
-            }
-            _ => String::new(),
-        };
-        let by = ended_by(r, c.ended_by());
-        let _ = writeln!(o, "  {mark} {:<9} {}{detail}{by}", c.change.as_str(), c.path.shell_word());
+    let f = &r.files;
+    let _ = writeln!(o, "\nFiles: {}", kind_counts(f.counted_changes().map(|c| c.change)));
+    let (walked, skipped): (Vec<_>, Vec<_>) = f.counted_changes().partition(|c| c.skipped_dir.is_none());
+    for c in walked.iter().take(MAX_ROWS) {
+        change_line(o, r, c, "  ");
     }
-    more(o, r.files.changes.len());
-    if !r.files.outside.is_empty() {
-        let _ = writeln!(o, "\nOutside the working directory: {}", r.files.outside.len());
-        for c in r.files.outside.iter().take(MAX_ROWS) {
+    more(o, walked.len());
+    if !skipped.is_empty() {
+        let _ = writeln!(o, "  Seen by the trace in directories the snapshots skip:");
+        for (dir, changes) in f.skipped_groups() {
+            let _ = writeln!(o, "    {}/: {}", dir.shell_word(), kind_counts(changes.iter().map(|c| c.change)));
+            for c in changes.iter().take(MAX_GROUP_ROWS) {
+                change_line(o, r, c, "      ");
+            }
+            if changes.len() > MAX_GROUP_ROWS {
+                let _ = writeln!(o, "      ... {} more in the receipt", changes.len() - MAX_GROUP_ROWS);
+            }
+        }
+    }
+    let outside: Vec<_> = f.counted_outside().collect();
+    if !outside.is_empty() {
+        let _ = writeln!(o, "\nOutside the working directory: {}", kind_counts(outside.iter().map(|c| c.change)));
+        for c in outside.iter().take(MAX_ROWS) {
             let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
             let by = ended_by(r, c.ended_by());
             let states = format!("{} -> {}", outside_before(c), outside_after(c));
-            let _ = writeln!(o, "  {} ({}; {states}){by}", c.path.shell_word(), actions.join(", "));
+            let metadata = outside_metadata_changes(c);
+            let metadata = if metadata.is_empty() { String::new() } else { format!("; {}", metadata.join(", ")) };
+            let _ = writeln!(
+                o,
+                "  {} {} ({}; {states}{metadata}){by}",
+                mark(c.change),
+                c.path.shell_word(),
+                actions.join(", ")
+            );
         }
-        more(o, r.files.outside.len());
+        more(o, outside.len());
+    }
+    let unchanged = f.changes.len() + f.outside.len() - f.changed_count();
+    if !f.transient.is_empty() || unchanged > 0 {
+        let mut folded = Vec::new();
+        if !f.transient.is_empty() {
+            folded.push(format!("{} path(s) made and removed again", f.transient.len()));
+        }
+        if unchanged > 0 {
+            folded.push(format!("{unchanged} opened for writing and left as they were"));
+        }
+        let _ = writeln!(o, "  Not counted: {} (listed in the receipt's JSON and page)", folded.join("; "));
     }
     if !r.files.reads.is_empty() {
         let _ = writeln!(o, "\nFiles read: {}", r.files.reads.len());
@@ -131,11 +142,51 @@ fn files(o: &mut String, r: &Receipt) {
     }
 }
 
+fn mark(change: ChangeKind) -> char {
+    match change {
+        ChangeKind::Created => '+',
+        ChangeKind::Modified => '~',
+        ChangeKind::Deleted => '-',
+        ChangeKind::TypeChanged => '!',
+        ChangeKind::Unchanged => '=',
+    }
+}
+
+/// One change inside the root: what happened, the diff's size or the metadata that changed,
+/// and who left it so.
+fn change_line(o: &mut String, r: &Receipt, c: &FileChange, indent: &str) {
+    let detail = match &c.diff {
+        Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
+        Diff::Binary => " (binary)".into(),
+        Diff::Capped => " (over the snapshot cap)".into(),
+        _ => String::new(),
+    };
+    let metadata = metadata_changes(c);
+    let metadata = if metadata.is_empty() { String::new() } else { format!(" ({})", metadata.join(", ")) };
+    let by = ended_by(r, c.ended_by());
+    let _ = writeln!(o, "{indent}{} {:<9} {}{detail}{metadata}{by}", mark(c.change), c.change.as_str(), c.path.shell_word());
+}
+
 /// `  by PID (command)` for the process that left a path as it ended.
 fn ended_by(r: &Receipt, actor: Option<&Actor>) -> String {
     actor
         .map(|a| format!("  by {} ({})", a.pid, short_command(r.command_of(a.process, a.exec), SHORT_COMMAND)))
         .unwrap_or_default()
+}
+
+/// What the command did in git: commits, branches and tags, configuration.
+fn git(o: &mut String, r: &Receipt) {
+    let Some(g) = &r.git else { return };
+    let lines = git_lines::lines(g);
+    if lines.is_empty() {
+        return;
+    }
+    let what = git_lines::summary(g).unwrap_or_else(|| "nothing changed".into());
+    let _ = writeln!(o, "\nGit: {what}");
+    for l in lines.iter().take(MAX_ROWS) {
+        let _ = writeln!(o, "  {l}");
+    }
+    more(o, lines.len());
 }
 
 fn more(o: &mut String, total: usize) {
@@ -178,10 +229,19 @@ fn docker(o: &mut String, r: &Receipt) {
 
 fn network(o: &mut String, r: &Receipt) {
     let n = &r.network;
-    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() {
+    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() && n.probes.is_empty() {
         return;
     }
     let _ = writeln!(o, "\nNetwork");
+    if !n.probes.is_empty() {
+        let shown: Vec<String> = n.probes.iter().take(5).map(|p| socket_address(&p.address, p.port)).collect();
+        let more = if n.probes.len() > 5 { format!(", ... {} more", n.probes.len() - 5) } else { String::new() };
+        let _ = writeln!(
+            o,
+            "  address probes, not counted as peers (UDP connects with no datagram seen): {}{more}",
+            shown.join(", ")
+        );
+    }
     for p in n.outbound.iter().take(MAX_ROWS) {
         let result = shown(&p.result.describe());
         let times = if p.count > 1 { format!(" x{}", p.count) } else { String::new() };

@@ -5,7 +5,7 @@
 use runglass_model::ExitStatus;
 use runglass_model::event::signal_name;
 use runglass_model::receipt::{
-    CiBuild, FileChange, FileKind, FileState, Lookup, LookupStatus, Outcome, OutsideChange, Peer, Process,
+    ChangeKind, CiBuild, FileChange, FileKind, FileState, Lookup, LookupStatus, Outcome, OutsideChange, Peer, Process,
 };
 use runglass_model::{ByteString, command_line};
 
@@ -41,6 +41,59 @@ pub fn outcome(o: &Outcome) -> String {
 pub fn mode_change(c: &FileChange) -> Option<String> {
     let (before, after) = (c.before.as_ref()?, c.after.as_ref()?);
     c.mode_changed.then(|| format!("mode {:o} -> {:o}", before.mode, after.mode))
+}
+
+/// `2 created, 1 modified, 0 deleted`, and type changes when there are some.
+pub fn kind_counts(kinds: impl Iterator<Item = ChangeKind>) -> String {
+    let kinds: Vec<ChangeKind> = kinds.collect();
+    let count = |k| kinds.iter().filter(|&&c| c == k).count();
+    let typed = match count(ChangeKind::TypeChanged) {
+        0 => String::new(),
+        n => format!(", {n} changed type"),
+    };
+    format!(
+        "{} created, {} modified, {} deleted{typed}",
+        count(ChangeKind::Created),
+        count(ChangeKind::Modified),
+        count(ChangeKind::Deleted)
+    )
+}
+
+/// What changed besides the content, for one line: `mode 644 -> 755`, `owner 1000:1000 ->
+/// 0:0`, `xattrs +security.capability`.
+pub fn metadata_changes(c: &FileChange) -> Vec<String> {
+    metadata_diff(c.before.as_ref(), c.after.as_ref(), c.mode_changed, c.owner_changed, c.xattrs_changed)
+}
+
+/// [`metadata_changes`] for a path outside the working directory.
+pub fn outside_metadata_changes(c: &OutsideChange) -> Vec<String> {
+    metadata_diff(c.before.as_ref(), c.after.as_ref(), c.mode_changed, c.owner_changed, c.xattrs_changed)
+}
+
+fn metadata_diff(
+    before: Option<&FileState>,
+    after: Option<&FileState>,
+    mode: bool,
+    owner: bool,
+    xattrs: bool,
+) -> Vec<String> {
+    let (Some(b), Some(a)) = (before, after) else { return Vec::new() };
+    let mut out = Vec::new();
+    if mode {
+        out.push(format!("mode {:o} -> {:o}", b.mode, a.mode));
+    }
+    if owner {
+        let id = |v: Option<u32>| v.map_or("?".to_string(), |v| v.to_string());
+        out.push(format!("owner {}:{} -> {}:{}", id(b.uid), id(b.gid), id(a.uid), id(a.gid)));
+    }
+    if xattrs {
+        let (old, new) = (b.xattrs.as_deref().unwrap_or_default(), a.xattrs.as_deref().unwrap_or_default());
+        let added = new.iter().filter(|x| !old.contains(x)).map(|x| format!("+{}", x.escaped()));
+        let removed = old.iter().filter(|x| !new.contains(x)).map(|x| format!("-{}", x.escaped()));
+        let names: Vec<String> = added.chain(removed).collect();
+        out.push(if names.is_empty() { "xattrs changed".to_string() } else { format!("xattrs {}", names.join(" ")) });
+    }
+    out
 }
 
 /// `file, 12 B, mode 644`, `symlink to ../x`, `directory, mode 755`: one path's state.
@@ -199,7 +252,6 @@ pub fn ci_run_url(ci: &CiBuild) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runglass_model::receipt::ChangeKind;
 
     #[test]
     fn durations_read_naturally() {

@@ -317,7 +317,7 @@ fn a_receipt_without_changes_offers_no_revert() {
 }
 
 fn revert_head(root: &ByteString) -> RevertHead<'_> {
-    RevertHead { id: "20261121T045024Z-sh-install-sh", command: "sh install.sh", root }
+    RevertHead { id: "20261121T045024Z-sh-install-sh", command: "sh install.sh", root, git: None, reverts_git_refs: false }
 }
 
 fn row(path: &[u8], action: &str, note: &str, tone: Tone, pick: Option<bool>) -> RevertRow {

@@ -661,3 +661,56 @@ fn the_terminal_report_names_peers_and_lists_lookups_with_forged_names_escaped()
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
     assert!(text.contains("evil\\u{1b}[2J.test:443 (93.184.216.34)") && text.contains("looked up evil\\u{1b}]0;t"), "{text}");
 }
+
+#[test]
+fn git_names_subjects_and_values_from_the_repository_reach_every_text_format_escaped() {
+    use runglass_model::receipt::{GitAfter, GitCommit, GitConfigChange, GitConfigEdit, GitInfo, GitRefChange};
+    let mut r = fixture();
+    let esc = "\x1b]0;owned\x07";
+    r.git = Some(GitInfo {
+        root: "/r".into(),
+        commit: Some("a".repeat(40)),
+        branch: Some(format!("main{esc}").as_str().into()),
+        dirty_before: false,
+        dirty_after: false,
+        after: Some(GitAfter {
+            commit: Some("b".repeat(40)),
+            branch: Some(format!("main{esc}").as_str().into()),
+            head_ahead: 1,
+            commits: vec![GitCommit { id: "b".repeat(40), subject: format!("subject {esc} `x` *y*").as_str().into() }],
+            refs: vec![GitRefChange {
+                name: format!("refs/heads/main{esc}").as_str().into(),
+                before: Some("a".repeat(40)),
+                after: Some("b".repeat(40)),
+            }],
+            ..GitAfter::default()
+        }),
+        config: vec![GitConfigChange {
+            key: "core.pager".into(),
+            change: GitConfigEdit::Added,
+            runs_program: true,
+            before: Vec::new(),
+            after: vec![format!("less{esc}").as_str().into()],
+            files: vec!["/r/.git/config".into()],
+        }],
+        config_more: 0,
+        hooks_dir: None,
+        created: false,
+        limits: Vec::new(),
+    });
+    let terminal = runglass_render::terminal::report(&r);
+    let ai = ai::summary(&r);
+    for text in [&terminal, &ai] {
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(text.contains("subject \\u{1b}]0;owned\\u{7} `x` *y*"), "{text}");
+        assert!(text.contains("config core.pager added: less\\u{1b}"), "{text}");
+    }
+    assert!(terminal.contains("-> main\\u{1b}]0;owned\\u{7} @ bbbbbbbbbbbb (HEAD 1 commit forward)"), "{terminal}");
+    // The undo command quotes the branch's bytes for a shell, with nothing a terminal obeys.
+    assert!(ai.contains(&format!("git reset --soft {}", "a".repeat(40))), "{ai}");
+    let markdown = markdown::receipt(&r);
+    assert!(markdown.contains("## Git") && !markdown.contains('\x1b'), "{markdown}");
+    assert!(markdown.contains("``commit bbbbbbbbbbbb added: subject \\u{1b}]0;owned\\u{7} `x` *y*``"), "{markdown}");
+    let summary = summary_md::summary(&r);
+    assert!(summary.contains("**Git:** 1 commit added, 1 branch or tag change, 1 configuration change (1 that run programs); HEAD 1 commit forward"), "{summary}");
+}

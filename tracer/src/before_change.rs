@@ -12,10 +12,13 @@ use runglass_model::{ByteString, EventKind};
 /// A path a stopped call is about to change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Change<'a> {
-    /// Absolute, as the call resolves it (a symlink in the last component not followed).
+    /// The file the call is about to act on, absolute: a symlink in the last component
+    /// already followed where the call follows it, /proc's links resolved as the caller
+    /// sees them, a descriptor's file for a call on a descriptor.
     pub path: &'a ByteString,
-    /// The call follows a symlink in the last component (an open without O_NOFOLLOW,
-    /// truncate, chmod).
+    /// The call follows a symlink at `path` (an open without O_NOFOLLOW, truncate, chmod,
+    /// chown, setxattr): it matters only if one is there now, put there since the engine
+    /// looked.
     pub follow: bool,
     /// The path is a rename's source or destination: whatever is there moves away or is
     /// replaced, a whole directory included.

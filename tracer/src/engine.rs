@@ -116,13 +116,49 @@ impl Tracer {
         let mut tracer = Tracer::empty(opts);
         tracer.root = Some(child.pid);
         tracer.tasks.insert(child.pid, Task::new(child.pid, true));
-        tracer.first_stop = Some(first);
         tracer.program = cmd.program().to_owned();
+        let first = match first {
+            Stop::Seccomp(pid) => match tracer.exec_root(pid, sink)? {
+                Some(stop) => stop,
+                // The exec failed: the command never started, and the child said why.
+                None => {
+                    return Err(match sys::read_child_error(&child) {
+                        Some(report) => child_error(report, cmd.program()),
+                        None => Error::sys("starting the command", Errno::ECHILD),
+                    });
+                }
+            },
+            other => other,
+        };
+        tracer.first_stop = Some(first);
         let me = nix::unistd::getpid().as_raw();
         let my_tid = nix::unistd::gettid().as_raw();
         tracer.emit(sink, child.pid, child.pid, EventKind::Spawn { parent: me as u32, parent_tid: my_tid as u32, kind: CloneKind::Root });
         tracer.child = Some(child);
         Ok(tracer)
+    }
+
+    /// Runs the root's execve, stopped at its seccomp stop, to its outcome: the command
+    /// has started only once its program runs. Returns the next stop to handle (the exec
+    /// event, whose event `run` sends), or None when the exec failed and the child exited.
+    fn exec_root(&mut self, pid: Tid, sink: &mut dyn EventSink) -> Result<Option<Stop>, Error> {
+        let resume = self.on_seccomp(pid, sink)?;
+        let resumed = |resume: Resume| resume.apply(pid).map_err(|e| Error::sys("starting the command", e));
+        sink.flush();
+        resumed(resume)?;
+        loop {
+            let status = sys::wait_one(pid).map_err(|e| Error::sys("waiting for the command to start", e))?;
+            match Stop::decode(pid, status) {
+                // A failed exec returns; the child then reports why and exits.
+                Stop::SyscallExit(_) => {
+                    self.task(pid).pending = None;
+                    resumed(Resume::Cont(0))?;
+                }
+                Stop::Signal { sig, .. } => resumed(Resume::Cont(sig))?,
+                Stop::Exited { .. } => return Ok(None),
+                other => return Ok(Some(other)),
+            }
+        }
     }
 
     /// Takes over processes that another tracer detached and left in group-stop (a
@@ -415,14 +451,14 @@ impl Tracer {
         let Some(call) = abi.call(nr) else { return Ok(Resume::Cont(0)) };
         let tgid = self.tasks[&tid].tgid;
         let sc = Syscall { abi, call, args };
-        Ok(match decode::on_entry(&self.mem, tid, &sc) {
+        Ok(match decode::on_entry(&self.mem, tgid, tid, &sc) {
             // Only a query about a connect in progress is worth its exit stop.
             Entry::AwaitExit(Pending::SoError { fd, .. }) if !self.connects.awaits(tgid, fd) => Resume::Cont(0),
             Entry::AwaitExit(pending) => {
                 if let Some(hook) = self.before_change.as_mut() {
                     // The call has not run yet: what the hook records is the state before it,
                     // and its event goes out before the call's own (sent at the exit stop).
-                    let changes = decode::changes(&sc, &pending).into_iter().flatten();
+                    let changes = decode::changes(&pending).into_iter().flatten();
                     let first: Vec<EventKind> = changes.flat_map(|c| hook.before_change(c)).collect();
                     for kind in first {
                         self.emit(sink, tgid, tid, kind);
@@ -554,7 +590,10 @@ impl Tracer {
 pub(crate) fn child_error((step, errno): (ChildStep, Errno), program: &std::ffi::OsStr) -> Error {
     match step {
         ChildStep::Seccomp => Error::SeccompRefused(errno),
+        // No such program: a shell says "not found" and exits 127.
+        ChildStep::Exec if errno == Errno::ENOENT => Error::CommandNotFound(program.to_owned()),
         ChildStep::Exec => Error::CannotExecute { program: program.to_owned(), errno },
+        ChildStep::Interpreter => Error::InterpreterNotFound(program.to_owned()),
         ChildStep::Terminal => Error::sys("giving the command its terminal", errno),
         step => Error::sys(format!("preparing the command ({step:?})"), errno),
     }

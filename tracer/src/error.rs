@@ -10,6 +10,10 @@ pub enum Error {
     CommandNotFound(OsString),
     #[error("{}: {}", .program.to_string_lossy(), .errno.desc())]
     CannotExecute { program: OsString, errno: Errno },
+    /// The program exists but what runs it does not: the interpreter of its `#!` line, or
+    /// the ELF loader it names (exec fails with ENOENT, as for a missing program).
+    #[error("{}: cannot execute: its interpreter (the #! line, or the ELF loader) was not found", .0.to_string_lossy())]
+    InterpreterNotFound(OsString),
     #[error(
         "ptrace is not permitted here (PTRACE_SEIZE: {0}); deep mode needs it: allow ptrace (e.g. docker run --cap-add=SYS_PTRACE, or sysctl kernel.yama.ptrace_scope=1) or run without --deep"
     )]

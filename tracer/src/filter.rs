@@ -11,6 +11,7 @@ use crate::arch::{AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, Abi, Trap, X32_SYSCALL_BIT
 // Classic BPF opcodes (linux/filter.h, linux/bpf_common.h).
 // BPF_LD (0x00) | BPF_W (0x00) | BPF_ABS (0x20).
 const BPF_LD_W_ABS: u16 = 0x20;
+const BPF_JMP_JA: u16 = 0x05; // BPF_JMP | BPF_JA
 const BPF_JMP_JEQ_K: u16 = 0x05 | 0x10; // BPF_JMP | BPF_JEQ | BPF_K
 const BPF_JMP_JGT_K: u16 = 0x05 | 0x20;
 const BPF_JMP_JGE_K: u16 = 0x05 | 0x30;
@@ -43,8 +44,14 @@ pub struct FilterOptions {
 /// A jump target inside the program being assembled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Label {
-    Trace,
-    Allow,
+    /// The TRACE and ALLOW returns: each section has its own, so that its conditional
+    /// jumps (which reach at most 255 instructions) stay short however many sections follow.
+    Trace(Abi),
+    Allow(Abi),
+    /// An unknown architecture.
+    UnknownArch,
+    /// The native table, past the test for x32's bit.
+    Native,
     Section(Abi),
     /// A block owned by one call entry of one section.
     Block(Abi, usize),
@@ -60,6 +67,8 @@ enum Target {
 enum Insn {
     Load(u32),
     Jump { op: u16, k: u32, yes: Target, no: Target },
+    /// An unconditional jump (32-bit offset): how one section reaches another.
+    Always(Label),
     Ret(u32),
     Mark(Label),
 }
@@ -72,24 +81,30 @@ pub fn build(opts: FilterOptions) -> Vec<libc::sock_filter> {
 
     p.push(Load(OFF_ARCH));
     p.push(Jump { op: BPF_JMP_JEQ_K, k: AUDIT_ARCH_X86_64, yes: To(Label::Section(Abi::X86_64)), no: Next });
-    p.push(Jump { op: BPF_JMP_JEQ_K, k: AUDIT_ARCH_I386, yes: To(Label::Section(Abi::I386)), no: To(Label::Trace) });
+    p.push(Jump { op: BPF_JMP_JEQ_K, k: AUDIT_ARCH_I386, yes: Next, no: To(Label::UnknownArch) });
+    p.push(Always(Label::Section(Abi::I386)));
+    p.push(Mark(Label::UnknownArch));
+    p.push(Ret(SECCOMP_RET_TRACE));
 
     for abi in [Abi::X86_64, Abi::X32, Abi::I386] {
+        let (trace, allow) = (Label::Trace(abi), Label::Allow(abi));
         p.push(Mark(Label::Section(abi)));
         p.push(Load(OFF_NR));
         if abi == Abi::X86_64 {
-            p.push(Jump { op: BPF_JMP_JGE_K, k: X32_SYSCALL_BIT, yes: To(Label::Section(Abi::X32)), no: Next });
+            p.push(Jump { op: BPF_JMP_JGE_K, k: X32_SYSCALL_BIT, yes: Next, no: To(Label::Native) });
+            p.push(Always(Label::Section(Abi::X32)));
+            p.push(Mark(Label::Native));
         }
         let table = abi.table();
         for (i, (nr, call)) in table.calls.iter().enumerate() {
             let target = match call.trap() {
-                Trap::Always => Label::Trace,
-                Trap::OpenFlagsInArg(_) if opts.reads => Label::Trace,
+                Trap::Always => trace,
+                Trap::OpenFlagsInArg(_) if opts.reads => trace,
                 _ => Label::Block(abi, i),
             };
             p.push(Jump { op: BPF_JMP_JEQ_K, k: *nr, yes: To(target), no: Next });
         }
-        p.push(Jump { op: BPF_JMP_JGT_K, k: table.last, yes: To(Label::Trace), no: To(Label::Allow) });
+        p.push(Jump { op: BPF_JMP_JGT_K, k: table.last, yes: To(trace), no: To(allow) });
 
         for (i, (_, call)) in table.calls.iter().enumerate() {
             match call.trap() {
@@ -98,20 +113,15 @@ pub fn build(opts: FilterOptions) -> Vec<libc::sock_filter> {
                 Trap::OpenFlagsInArg(arg) => {
                     p.push(Mark(Label::Block(abi, i)));
                     p.push(Load(off_arg_lo(arg)));
-                    p.push(Jump {
-                        op: BPF_JMP_JSET_K,
-                        k: OPEN_WRITE_MASK,
-                        yes: To(Label::Trace),
-                        no: To(Label::Allow),
-                    });
+                    p.push(Jump { op: BPF_JMP_JSET_K, k: OPEN_WRITE_MASK, yes: To(trace), no: To(allow) });
                 }
                 Trap::NonNullArg(arg) => {
                     p.push(Mark(Label::Block(abi, i)));
                     p.push(Load(off_arg_lo(arg)));
-                    p.push(Jump { op: BPF_JMP_JEQ_K, k: 0, yes: Next, no: To(Label::Trace) });
+                    p.push(Jump { op: BPF_JMP_JEQ_K, k: 0, yes: Next, no: To(trace) });
                     if abi == Abi::X86_64 {
                         p.push(Load(off_arg_hi(arg)));
-                        p.push(Jump { op: BPF_JMP_JEQ_K, k: 0, yes: To(Label::Allow), no: To(Label::Trace) });
+                        p.push(Jump { op: BPF_JMP_JEQ_K, k: 0, yes: To(allow), no: To(trace) });
                     } else {
                         p.push(Ret(SECCOMP_RET_ALLOW));
                     }
@@ -119,31 +129,32 @@ pub fn build(opts: FilterOptions) -> Vec<libc::sock_filter> {
                 Trap::SoError => {
                     p.push(Mark(Label::Block(abi, i)));
                     p.push(Load(off_arg_lo(1)));
-                    p.push(Jump { op: BPF_JMP_JEQ_K, k: libc::SOL_SOCKET as u32, yes: Next, no: To(Label::Allow) });
+                    p.push(Jump { op: BPF_JMP_JEQ_K, k: libc::SOL_SOCKET as u32, yes: Next, no: To(allow) });
                     p.push(Load(off_arg_lo(2)));
-                    p.push(Jump { op: BPF_JMP_JEQ_K, k: libc::SO_ERROR as u32, yes: To(Label::Trace), no: To(Label::Allow) });
+                    p.push(Jump { op: BPF_JMP_JEQ_K, k: libc::SO_ERROR as u32, yes: To(trace), no: To(allow) });
                 }
                 Trap::SocketcallOf(subcalls) => {
                     p.push(Mark(Label::Block(abi, i)));
                     p.push(Load(off_arg_lo(0)));
                     for sub in subcalls {
-                        p.push(Jump { op: BPF_JMP_JEQ_K, k: *sub, yes: To(Label::Trace), no: Next });
+                        p.push(Jump { op: BPF_JMP_JEQ_K, k: *sub, yes: To(trace), no: Next });
                     }
                     p.push(Ret(SECCOMP_RET_ALLOW));
                 }
             }
         }
+        p.push(Mark(allow));
+        p.push(Ret(SECCOMP_RET_ALLOW));
+        p.push(Mark(trace));
+        p.push(Ret(SECCOMP_RET_TRACE));
     }
-    p.push(Mark(Label::Allow));
-    p.push(Ret(SECCOMP_RET_ALLOW));
-    p.push(Mark(Label::Trace));
-    p.push(Ret(SECCOMP_RET_TRACE));
     assemble(&p)
 }
 
 /// Resolves labels into relative jump offsets. Classic BPF conditional jumps reach at
-/// most 255 instructions ahead; the program is laid out so that they always do, and a
-/// layout that does not is a bug caught by the tests.
+/// most 255 instructions ahead; the program is laid out so that they always do (sections
+/// reach each other with unconditional jumps), and a layout that does not is a bug caught
+/// by the tests.
 fn assemble(program: &[Insn]) -> Vec<libc::sock_filter> {
     let mut positions = Vec::new();
     let mut pc = 0usize;
@@ -172,6 +183,10 @@ fn assemble(program: &[Insn]) -> Vec<libc::sock_filter> {
             Insn::Mark(_) => {}
             Insn::Load(off) => out.push(libc::sock_filter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: off }),
             Insn::Ret(k) => out.push(libc::sock_filter { code: BPF_RET_K, jt: 0, jf: 0, k }),
+            Insn::Always(label) => {
+                let delta = position(label) - here - 1;
+                out.push(libc::sock_filter { code: BPF_JMP_JA, jt: 0, jf: 0, k: delta as u32 })
+            }
             Insn::Jump { op, k, yes, no } => {
                 out.push(libc::sock_filter { code: op, jt: offset(yes), jf: offset(no), k })
             }
@@ -204,6 +219,7 @@ mod tests {
                     acc = u32::from_le_bytes(data[o..o + 4].try_into().unwrap());
                 }
                 BPF_RET_K => return ins.k,
+                BPF_JMP_JA => pc += ins.k as usize,
                 op => {
                     let taken = match op {
                         BPF_JMP_JEQ_K => acc == ins.k,
@@ -285,6 +301,47 @@ mod tests {
         }
         // Behind i386's socketcall the option cannot be seen: every getsockopt stops.
         assert_eq!(run(&prog, AUDIT_ARCH_I386, 102, [15 /* getsockopt */, 0, 0, 0, 0, 0]), TRACE);
+    }
+
+    #[test]
+    fn io_uring_setup_stops_in_every_table_and_io_uring_enter_never() {
+        let prog = build(FilterOptions { reads: false });
+        assert!(prog.len() <= 4096, "BPF_MAXINSNS: {}", prog.len());
+        for (arch, nr) in [(AUDIT_ARCH_X86_64, 425), (AUDIT_ARCH_I386, 425), (AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 425)] {
+            assert_eq!(run(&prog, arch, nr, [0; 6]), TRACE, "io_uring_setup {arch:#x} {nr:#x}");
+            assert_eq!(run(&prog, arch, nr + 1, [0; 6]), ALLOW, "io_uring_enter {arch:#x} {nr:#x}");
+        }
+    }
+
+    #[test]
+    fn owner_xattr_mknod_and_descriptor_calls_stop_with_their_abi_numbers() {
+        let prog = build(FilterOptions { reads: false });
+        let x86_64 = [
+            (92, Call::Chown), (94, Call::Lchown), (93, Call::Fchown), (260, Call::Fchownat),
+            (188, Call::Setxattr), (189, Call::Lsetxattr), (190, Call::Fsetxattr), (463, Call::Setxattrat),
+            (197, Call::Removexattr), (198, Call::Lremovexattr), (199, Call::Fremovexattr), (466, Call::Removexattrat),
+            (91, Call::Fchmod), (77, Call::Ftruncate), (133, Call::Mknod), (259, Call::Mknodat),
+        ];
+        for (n, call) in x86_64 {
+            assert_eq!(Abi::X86_64.call(n), Some(call));
+            assert_eq!(Abi::X32.call(u64::from(X32_SYSCALL_BIT) | n), Some(call));
+            assert_eq!(run(&prog, AUDIT_ARCH_X86_64, n as u32, [0; 6]), TRACE, "{call:?}");
+            assert_eq!(run(&prog, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | n as u32, [0; 6]), TRACE, "x32 {call:?}");
+        }
+        let i386 = [
+            (182, Call::Chown16), (16, Call::Lchown16), (95, Call::Fchown16),
+            (212, Call::Chown), (198, Call::Lchown), (207, Call::Fchown), (298, Call::Fchownat),
+            (226, Call::Setxattr), (227, Call::Lsetxattr), (228, Call::Fsetxattr), (463, Call::Setxattrat),
+            (235, Call::Removexattr), (236, Call::Lremovexattr), (237, Call::Fremovexattr), (466, Call::Removexattrat),
+            (94, Call::Fchmod), (93, Call::Ftruncate), (194, Call::Ftruncate64), (14, Call::Mknod), (297, Call::Mknodat),
+        ];
+        for (n, call) in i386 {
+            assert_eq!(Abi::I386.call(n), Some(call));
+            assert_eq!(run(&prog, AUDIT_ARCH_I386, n as u32, [0; 6]), TRACE, "i386 {call:?}");
+        }
+        // Reading an attribute or an owner changes nothing.
+        assert_eq!(run(&prog, AUDIT_ARCH_X86_64, 191 /* getxattr */, [0; 6]), ALLOW);
+        assert_eq!(run(&prog, AUDIT_ARCH_X86_64, 4 /* stat */, [0; 6]), ALLOW);
     }
 
     #[test]

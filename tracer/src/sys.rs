@@ -218,6 +218,16 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
     }
 }
 
+/// A connected socket's peer address (getpeername), as `struct sockaddr` bytes.
+pub fn socket_peer(socket: &OwnedFd) -> Result<Vec<u8>, Errno> {
+    let mut storage = [0u8; std::mem::size_of::<libc::sockaddr_storage>()];
+    let mut len = storage.len() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into storage, which we own, and updates len.
+    let r = unsafe { libc::getpeername(socket.as_raw_fd(), storage.as_mut_ptr().cast(), &mut len) };
+    Errno::result(r)?;
+    Ok(storage[..(len as usize).min(storage.len())].to_vec())
+}
+
 // ---------------------------------------------------------------------------------------
 // Signals and processes
 
@@ -256,6 +266,8 @@ pub enum ChildStep {
     Seccomp = 4,
     Exec = 5,
     Terminal = 6,
+    /// exec failed with ENOENT although the program is there: its interpreter is not.
+    Interpreter = 7,
 }
 
 impl ChildStep {
@@ -267,6 +279,7 @@ impl ChildStep {
             4 => ChildStep::Seccomp,
             5 => ChildStep::Exec,
             6 => ChildStep::Terminal,
+            7 => ChildStep::Interpreter,
             _ => return None,
         })
     }
@@ -398,6 +411,10 @@ unsafe fn child_after_fork(
         }
 
         libc::execve(spec.program.as_ptr(), argv, envp);
+        if *libc::__errno_location() == libc::ENOENT && libc::access(spec.program.as_ptr(), libc::F_OK) == 0 {
+            *libc::__errno_location() = libc::ENOENT;
+            fail(ChildStep::Interpreter);
+        }
         fail(ChildStep::Exec);
     }
 }

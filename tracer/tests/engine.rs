@@ -563,3 +563,298 @@ fn dns_answers_received_with_an_address_are_decoded_and_sockets_have_their_type(
     let tcp = SockAddr::Inet { ip: [127, 0, 0, 1].into(), port: port.parse().unwrap() };
     assert_eq!(connects, [(server, Some(SocketKind::Datagram)), (tcp, Some(SocketKind::Stream))]);
 }
+
+/// Traces `program` with a [`ReadAtStop`] hook; returns the trace and what the hook saw.
+fn trace_hooked(program: &Path, args: &[&std::ffi::OsStr]) -> (Trace, Seen) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Seen::new()));
+    let cmd = Command::new(program).args(args.iter().map(OsString::from));
+    let (mut tx, rx) = crossbeam_channel::unbounded();
+    let mut tracer = Tracer::spawn(&cmd, Options::default(), &mut tx).expect("spawn under the tracer");
+    tracer.set_before_change(Box::new(ReadAtStop(seen.clone())));
+    let status = tracer.run(&mut tx).expect("trace");
+    drop(tracer);
+    drop(tx);
+    let seen = seen.lock().unwrap().clone();
+    (Trace { status, events: rx.iter().collect() }, seen)
+}
+
+/// A call's outcome as the tests compare it: "ok", or the error's name.
+fn outcome(r: &SyscallResult) -> String {
+    match r {
+        SyscallResult::Ok(_) => "ok".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A file event as the tests compare it: (what, path, named, outcome), where `what` is the
+/// open's flags or the operation.
+type FileEvent = (String, String, Option<String>, String);
+
+fn file_events(t: &Trace) -> Vec<FileEvent> {
+    let text = |b: &ByteString| String::from_utf8_lossy(b.as_bytes()).into_owned();
+    t.kinds()
+        .filter_map(|k| match k {
+            EventKind::Open { path, flags, result, named, .. } => {
+                Some((format!("open {flags}"), text(path), named.as_ref().map(text), outcome(result)))
+            }
+            EventKind::File { op, path, result, named } => {
+                Some((format!("{op:?}"), text(path), named.as_ref().map(text), outcome(result)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// What a hook saw, readably: (path, follow, renamed, content).
+fn seen_text(seen: &Seen) -> Vec<(String, bool, bool, Option<String>)> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    seen.iter().map(|s| (text(&s.0), s.1, s.2, s.3.as_deref().map(text))).collect()
+}
+
+/// `dir/name` as text.
+fn pt(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().unwrap().to_string()
+}
+
+/// `<step> <number>` lines of a fixture's output.
+fn fixture_results(path: &Path, args: &[&std::ffi::OsStr]) -> std::collections::HashMap<String, i64> {
+    let out = std::process::Command::new(path).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    parse_results(&out.stdout)
+}
+
+fn parse_results(text: &[u8]) -> std::collections::HashMap<String, i64> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once(' ').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect()
+}
+
+fn bytes(s: impl AsRef<std::ffi::OsStr>) -> Vec<u8> {
+    s.as_ref().as_encoded_bytes().to_vec()
+}
+
+#[test]
+fn a_write_through_a_symlink_or_a_magic_link_names_the_file_it_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().canonicalize().unwrap();
+    let (t, seen) = trace_hooked(&fixture("reached_paths"), &[d.as_os_str()]);
+    assert_eq!(t.status, ExitStatus::Code(0));
+    // The fixture printed its descriptor, pipe and pid; the trace has its pid too.
+    let pid = t.events[0].pid;
+    let existing = pt(&d, "elsewhere/existing");
+    let at = |name: &str| pt(&d, name);
+    let fd3 = |prefix: &str| format!("{prefix}/3");
+    let s = |text: &str| text.to_string();
+    let expected: Vec<FileEvent> = vec![
+        (s("open O_WRONLY|O_TRUNC"), existing.clone(), Some(at("lnk")), s("ok")),
+        (s("open O_WRONLY|O_CREAT|O_TRUNC"), at("elsewhere/created"), Some(at("dangling")), s("ok")),
+        (s("open O_WRONLY|O_CREAT|O_EXCL"), at("lnk"), None, s("EEXIST")),
+        (s("open O_WRONLY|O_NOFOLLOW"), at("lnk"), None, s("ELOOP")),
+        (s("Chmod { mode: 384 }"), existing.clone(), Some(at("lnk")), s("ok")),
+        (s("Chmod { mode: 416 }"), existing.clone(), Some(fd3("/proc/self/fd")), s("ok")),
+        (s("Truncate { length: 2 }"), existing.clone(), Some(fd3("/proc/thread-self/fd")), s("ok")),
+        (s("open O_WRONLY|O_APPEND"), existing.clone(), Some(fd3("/dev/fd")), s("ok")),
+        (s("open O_WRONLY|O_CREAT"), at("via-cwd"), Some(s("/proc/self/cwd/via-cwd")), s("ok")),
+        (s("open O_WRONLY|O_CREAT"), at("via-root"), Some(format!("/proc/{pid}/root{}/via-root", d.display())), s("ok")),
+        (s("Chmod { mode: 420 }"), existing.clone(), Some(fd3(&format!("/proc/{pid}/fd"))), s("ok")),
+        (format!("Rename {{ to: {:?}, flags: 0 }}", ByteString::from(at("renamed").as_str())), at("via-cwd"), Some(s("/proc/self/cwd/via-cwd")), s("ok")),
+        (s("Unlink"), at("dangling"), None, s("ok")),
+        // A pipe has no name: the path stays as named.
+        (s("open O_WRONLY"), s("/dev/fd/5"), None, s("ok")),
+        // Directories on the way are kept as named; the receipt resolves them.
+        (s("open O_WRONLY|O_CREAT"), at("dirlink/through-dir"), None, s("ok")),
+        (s("open O_WRONLY|O_APPEND"), existing.clone(), Some(at("lnk2")), s("ok")),
+        // openat2 with RESOLVE_NO_SYMLINKS follows nothing: the link itself, refused.
+        (s("open O_WRONLY"), at("lnk"), None, s("ELOOP")),
+    ];
+    let events = file_events(&t);
+    let from_step_a = events.iter().position(|e| e.0 == "open O_WRONLY|O_TRUNC").expect("step a");
+    assert_eq!(events[from_step_a..], expected[..], "{:#?}", &events[from_step_a..]);
+
+    // The hook was asked about the file each call was about to change, at that instant.
+    let seen = seen_text(&seen);
+    let asked = |path: &str, follow: bool| seen.iter().filter(|s| s.0 == path && s.1 == follow).count();
+    let first = seen.iter().position(|s| s.0 == existing && s.3.as_deref() == Some("old")).expect("existing, before a");
+    assert!(seen[first].1, "an open without O_NOFOLLOW follows");
+    assert_eq!(seen.iter().find(|s| s.0 == at("elsewhere/created")).map(|s| s.3.clone()), Some(None), "b: nothing there yet");
+    let link_itself = "its creation, O_CREAT|O_EXCL, O_NOFOLLOW and RESOLVE_NO_SYMLINKS see the link itself";
+    assert_eq!(asked(&at("lnk"), false), 4, "{link_itself}: {seen:#?}");
+    assert_eq!(asked(&at("dangling"), false), 2, "its creation, and unlink: the link itself");
+    assert_eq!(asked(&at("dangling"), true), 0, "never followed: {seen:#?}");
+    let reached = seen.iter().filter(|s| s.0 == existing).count();
+    assert_eq!(reached, 9, "the set-up's open and chmod, then a, e, f, g, h, k, p: {seen:#?}");
+    assert!(!seen.iter().any(|s| s.0.starts_with("/proc/self") || s.0.starts_with("/dev/fd/3")), "{seen:#?}");
+    assert_eq!(seen.iter().find(|s| s.0 == at("via-root")).map(|s| s.1), Some(true));
+    let renamed: Vec<&str> = seen.iter().filter(|s| s.2).map(|s| s.0.as_str()).collect();
+    assert_eq!(renamed, [at("via-cwd"), at("renamed")], "a rename's two ends, reached through /proc/self/cwd");
+}
+
+#[test]
+fn owner_attribute_mode_size_and_node_calls_are_decoded_with_their_files_and_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().canonicalize().unwrap();
+    let (t, seen) = trace_hooked(&fixture("owner_xattr"), &[d.as_os_str()]);
+    assert_eq!(t.status, ExitStatus::Code(0));
+    // The same calls untraced, in a twin directory: what each returns on this machine.
+    let twin = tempfile::tempdir().unwrap();
+    let twin = twin.path().canonicalize().unwrap();
+    let r = fixture_results(&fixture("owner_xattr"), &[twin.as_os_str()]);
+    let res = |step: &str| match r[step] {
+        0 => "ok".to_string(),
+        e => Errno(-e as i32).to_string(),
+    };
+    let (u, g) = (Some(r["uid"] as u32), Some(r["gid"] as u32));
+    let (f, lnk) = (pt(&d, "f"), pt(&d, "lnk"));
+    let x = |n: &str| ByteString::from(n);
+    let ev = |op: FileOp, path: &str, named: Option<&str>, step: &str| -> FileEvent {
+        (format!("{op:?}"), path.to_string(), named.map(str::to_string), res(step))
+    };
+    let expected = vec![
+        ev(FileOp::Chown { uid: u, gid: None }, &f, Some(&lnk), "chown"),
+        ev(FileOp::Chown { uid: None, gid: g }, &lnk, None, "lchown"),
+        ev(FileOp::Chown { uid: u, gid: g }, &f, None, "fchown"),
+        ev(FileOp::Chown { uid: u, gid: g }, &f, Some(&lnk), "fchownat"),
+        ev(FileOp::Chown { uid: None, gid: g }, &lnk, None, "fchownat_nofollow"),
+        ev(FileOp::Chown { uid: u, gid: None }, &f, None, "fchownat_empty"),
+        ev(FileOp::SetXattr { name: x("user.runglass") }, &f, Some(&lnk), "setxattr"),
+        ev(FileOp::SetXattr { name: x("user.link") }, &lnk, None, "lsetxattr"),
+        ev(FileOp::SetXattr { name: x("user.fd") }, &f, None, "fsetxattr"),
+        ev(FileOp::SetXattr { name: x("user.at") }, &f, None, "setxattrat"),
+        ev(FileOp::RemoveXattr { name: x("user.fd") }, &f, None, "removexattr"),
+        ev(FileOp::RemoveXattr { name: x("user.none") }, &lnk, None, "lremovexattr"),
+        ev(FileOp::RemoveXattr { name: x("user.none") }, &f, None, "fremovexattr"),
+        ev(FileOp::RemoveXattr { name: x("user.at") }, &f, None, "removexattrat"),
+        ev(FileOp::Chmod { mode: 0o640 }, &f, None, "fchmod"),
+        ev(FileOp::Truncate { length: 3 }, &f, None, "ftruncate"),
+        ev(FileOp::Mknod { mode: libc::S_IFIFO | 0o600, dev: 0 }, &pt(&d, "fifo"), None, "mknod"),
+        ev(FileOp::Mknod { mode: libc::S_IFIFO | 0o644, dev: 0 }, &pt(&d, "fifo2"), None, "mknodat"),
+        ev(FileOp::Mknod { mode: libc::S_IFIFO | 0o600, dev: 0 }, &pt(&d, "fifo3"), None, "mkfifo"),
+        // fchmod of a pipe changes no path, and fchown(999) no file: neither is an event.
+        ev(FileOp::Chown { uid: u, gid: None }, &f, None, "x32_chown"),
+    ];
+    let events = file_events(&t);
+    let first = events.iter().position(|e| e.0.starts_with("Chown")).expect("a chown");
+    assert_eq!(events[first..], expected[..], "{:#?}", &events[first..]);
+
+    // The hook is asked before each, following the symlink only where the call does.
+    let follows: Vec<(String, bool)> = seen_text(&seen).into_iter().map(|s| (s.0, s.1)).collect();
+    assert!(follows.contains(&(f.clone(), true)), "chown through lnk follows it: {follows:#?}");
+    assert!(follows.contains(&(lnk.clone(), false)), "lchown, lsetxattr: the link itself: {follows:#?}");
+    assert!(follows.contains(&(pt(&d, "fifo"), false)), "{follows:#?}");
+    assert!(!follows.iter().any(|(path, _)| path.starts_with("pipe:") || path.is_empty()), "{follows:#?}");
+}
+
+#[test]
+fn i386_owner_size_attribute_node_and_io_uring_calls_are_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().canonicalize().unwrap();
+    let twin = tempfile::tempdir().unwrap();
+    let r = fixture_results(&fixture("int80_files"), &[twin.path().canonicalize().unwrap().as_os_str()]);
+    let t = trace(&fixture("int80_files"), &[d.to_str().unwrap()]);
+    assert_eq!(t.status, ExitStatus::Code(0));
+    let res = |step: &str| match r[step] {
+        v if v >= 0 => "ok".to_string(),
+        e => Errno(-e as i32).to_string(),
+    };
+    let (u, g) = (r["uid"] as u32, r["gid"] as u32);
+    let g16 = (g < 0xffff).then_some(g);
+    let (f, lnk) = (pt(&d, "f"), pt(&d, "lnk"));
+    let ev = |op: FileOp, path: &str, named: Option<&str>, step: &str| -> FileEvent {
+        (format!("{op:?}"), path.to_string(), named.map(str::to_string), res(step))
+    };
+    let expected = [
+        ev(FileOp::Chown { uid: None, gid: g16 }, &f, Some(&lnk), "chown16"),
+        ev(FileOp::Chown { uid: None, gid: Some(g) }, &lnk, None, "lchown32"),
+        ev(FileOp::Chown { uid: Some(u), gid: None }, &f, None, "fchown32"),
+        ev(FileOp::Truncate { length: 5 }, &f, None, "ftruncate64"),
+        ev(FileOp::SetXattr { name: "user.i386".into() }, &f, None, "setxattr"),
+        ev(FileOp::Mknod { mode: libc::S_IFIFO | 0o600, dev: 0 }, &pt(&d, "nod"), None, "mknod"),
+        ev(FileOp::Chmod { mode: 0o600 }, &f, None, "fchmod"),
+    ];
+    let events = file_events(&t);
+    let first = events.iter().position(|e| e.0.starts_with("Chown")).expect("a chown");
+    assert_eq!(events[first..], expected[..], "{:#?}", &events[first..]);
+    let rings: Vec<&SyscallResult> = t.kinds().filter_map(|k| match k { EventKind::IoUringSetup { result } => Some(result), _ => None }).collect();
+    assert_eq!(rings.len(), 1, "{:#?}", t.events);
+    assert_eq!(outcome(rings[0]), res("io_uring_setup"));
+}
+
+#[test]
+fn io_uring_setup_is_recorded_with_its_result_in_the_native_and_x32_tables() {
+    let r = fixture_results(&fixture("uring_setup"), &[]);
+    let t = trace(&fixture("uring_setup"), &[]);
+    assert_eq!(t.status, ExitStatus::Code(0));
+    let rings: Vec<SyscallResult> = t.kinds().filter_map(|k| match k { EventKind::IoUringSetup { result } => Some(*result), _ => None }).collect();
+    let expect = |v: i64| if v >= 0 { SyscallResult::Ok(v) } else { SyscallResult::Err(Errno(-v as i32)) };
+    assert_eq!(rings, [expect(r["x86_64"]), expect(r["x32"])], "{:#?}", t.events);
+}
+
+#[test]
+fn a_working_directory_deeper_than_path_max_still_gives_absolute_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().canonicalize().unwrap();
+    let t = trace(&fixture("deep_cwd"), &[d.to_str().unwrap(), "25"]);
+    assert_eq!(t.status, ExitStatus::Code(0));
+    let deep = (0..25).fold(d.clone(), |at, _| at.join("d".repeat(200)));
+    assert!(deep.as_os_str().len() > 4096);
+    let opens = t.opens();
+    assert!(opens.contains(&(p(&deep, "deep-file"), SyscallResult::Ok(3))), "{opens:?}");
+    let ops = t.file_ops();
+    assert!(ops.contains(&(FileOp::Mkdir { mode: 0o755 }, p(&deep, "deep-dir"), SyscallResult::Ok(0))));
+    let mkdirs = ops.iter().filter(|(op, path, _)| matches!(op, FileOp::Mkdir { .. }) && path.starts_with(&p(&d, ""))).count();
+    assert_eq!(mkdirs, 26, "every level, each absolute");
+    let true_exec = t.execs().into_iter().find(|(_, path, _)| path.as_bytes() == b"/bin/true").expect("the exec");
+    match &true_exec.0.kind {
+        EventKind::Exec { cwd, .. } => assert_eq!(cwd.0, bytes(&deep)),
+        other => panic!("{other:?}"),
+    }
+    for e in &t.events {
+        if let EventKind::Open { path, .. } | EventKind::File { path, .. } = &e.kind {
+            assert!(path.0.starts_with(b"/"), "{:?}", path);
+        }
+    }
+}
+
+#[test]
+fn messages_without_an_address_on_a_connected_udp_socket_name_its_peer() {
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp = receiver.local_addr().unwrap().port();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = listener.local_addr().unwrap().port();
+    let t = trace(&fixture("udp_connected"), &[&udp.to_string(), &tcp.to_string()]);
+    assert_eq!(t.status, ExitStatus::Code(0));
+    let sends: Vec<&SockAddr> = t.kinds().filter_map(|k| match k { EventKind::Send { addr } => Some(addr), _ => None }).collect();
+    let peer = SockAddr::Inet { ip: [127, 0, 0, 1].into(), port: udp };
+    // One for the sendmsg, one for the sendmmsg batch; none for the probe that sent nothing,
+    // the TCP stream, the unconnected socket or the socketpair's unnamed peer.
+    assert_eq!(sends, [&peer, &peer], "{:#?}", t.events);
+}
+
+#[test]
+fn a_root_program_that_cannot_start_is_an_error_and_no_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("no-interpreter");
+    std::fs::write(&script, "#!/nonexistent/runglass-interpreter\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let plain = dir.path().join("not-executable");
+    std::fs::write(&plain, "").unwrap();
+    let start = |program: &Path| {
+        let (mut tx, rx) = crossbeam_channel::unbounded();
+        let result = Tracer::spawn(&Command::new(program), Options::default(), &mut tx).map(drop);
+        drop(tx);
+        (result, rx.iter().count())
+    };
+    let (missing, events) = start(Path::new("/nonexistent/runglass-cmd"));
+    assert!(matches!(missing, Err(runglass_tracer::Error::CommandNotFound(_))), "{missing:?}");
+    assert_eq!(events, 0, "nothing started");
+    let (no_interpreter, events) = start(&script);
+    assert!(matches!(no_interpreter, Err(runglass_tracer::Error::InterpreterNotFound(_))), "{no_interpreter:?}");
+    assert_eq!(events, 0);
+    let (denied, events) = start(&plain);
+    assert!(matches!(denied, Err(runglass_tracer::Error::CannotExecute { errno: nix::errno::Errno::EACCES, .. })), "{denied:?}");
+    assert_eq!(events, 0);
+}

@@ -12,6 +12,7 @@
 //! the command; the first failure is reported on stderr.
 
 mod after_contents;
+mod long_path;
 mod state;
 mod writer;
 
@@ -28,8 +29,7 @@ use crate::receipt::file_actions::{NOT_FILES, relative};
 use crate::snapshot::{Entry, Manifest, Rules};
 
 pub use after_contents::{keep_changed_after_contents, mark_captured};
-pub use state::Keep;
-pub use state::observe;
+pub use state::{Keep, exists, observe, xattr_names};
 use writer::BlobWriter;
 
 pub struct BeforeCapture {

@@ -4,6 +4,8 @@
 //! changes a path, for the state after the command, and to keep the after-content of
 //! files a deep run changed.
 //!
+//! A path longer than PATH_MAX is reached through its open parent directory.
+//!
 //! Only a regular file is ever opened, and only with O_NONBLOCK|O_NOCTTY (O_NOFOLLOW too
 //! unless the symlink is followed on purpose), then checked again through the open file:
 //! a path swapped for a fifo, a device or a symlink between the look and the open is
@@ -18,6 +20,7 @@ use std::path::Path;
 use runglass_model::{ByteString, PathState};
 use runglass_model::receipt::FileKind;
 
+use super::long_path::reachable;
 use crate::blobs::BlobStore;
 use crate::snapshot::{hash_capped, kind_of, nanos};
 
@@ -57,6 +60,12 @@ pub struct Observed {
 /// cannot be examined, or when the content cannot be kept (the state is then lost too:
 /// a capture is all or nothing about its content).
 pub fn observe(path: &Path, follow: bool, cap: u64, store: Option<&dyn Keep>) -> anyhow::Result<Option<Observed>> {
+    let reachable = match reachable(path) {
+        Ok(reachable) => reachable,
+        Err(e) if absent(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let path = reachable.path();
     let link = match std::fs::symlink_metadata(path) {
         Ok(meta) => meta,
         Err(e) if absent(&e) => return Ok(None),
@@ -90,7 +99,7 @@ const XATTR_LIST_MAX: usize = 64 * 1024;
 /// The names of the extended attributes of `path` (of the file a symlink leads to, with
 /// `follow`), sorted; None when they cannot be listed. A file system without extended
 /// attributes has none.
-fn xattr_names(path: &Path, follow: bool) -> Option<Vec<ByteString>> {
+pub fn xattr_names(path: &Path, follow: bool) -> Option<Vec<ByteString>> {
     let mut buf = vec![0u8; XATTR_LIST_MAX];
     let listed = if follow { rustix::fs::listxattr(path, &mut buf[..]) } else { rustix::fs::llistxattr(path, &mut buf[..]) };
     let len = match listed {
@@ -104,9 +113,16 @@ fn xattr_names(path: &Path, follow: bool) -> Option<Vec<ByteString>> {
     Some(names)
 }
 
+/// Whether anything is at `path` (a symlink counts, dangling or not), however long it is.
+pub fn exists(path: &Path) -> bool {
+    reachable(path).is_ok_and(|r| std::fs::symlink_metadata(r.path()).is_ok())
+}
+
 /// Stores the content of the regular file at `path` (never through a symlink) if it still
 /// hashes to `expected`. Returns whether the store now holds it.
 pub fn keep_if_unchanged(path: &Path, expected: &blake3::Hash, cap: u64, store: &BlobStore) -> anyhow::Result<bool> {
+    let Ok(reachable) = reachable(path) else { return Ok(false) };
+    let path = reachable.path();
     let meta = match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_file() && meta.len() <= cap => meta,
         _ => return Ok(false),

@@ -76,7 +76,7 @@ fn row(r: &Receipt) -> Row<'_> {
         exit_code: r.outcome.exit_code,
         command: &r.command.display,
         cwd: r.command.cwd.to_string_lossy().into_owned(),
-        files_changed: r.files.changes.len() + r.files.outside.len(),
+        files_changed: r.files.changed_count(),
     }
 }
 

@@ -27,11 +27,11 @@ pub fn exit_code(status: ExitStatus) -> u8 {
     status.shell_code().clamp(0, 255) as u8
 }
 
-/// runglass's own failures: 127 when the command does not exist, 126 when it cannot be
-/// executed (as shells do), 1 otherwise.
+/// runglass's own failures: 127 when the command (or the interpreter it names) does not
+/// exist, 126 when it cannot be executed (as shells do), 1 otherwise.
 pub fn error_exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<runglass_tracer::Error>() {
-        Some(runglass_tracer::Error::CommandNotFound(_)) => 127,
+        Some(runglass_tracer::Error::CommandNotFound(_) | runglass_tracer::Error::InterpreterNotFound(_)) => 127,
         Some(runglass_tracer::Error::CannotExecute { .. }) => 126,
         _ => 1,
     }

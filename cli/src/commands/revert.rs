@@ -50,6 +50,7 @@ pub fn run(args: RevertArgs) -> anyhow::Result<u8> {
                 writeln!(out, "reverted receipt {} in {}", r.id, r.files.root.escaped())?;
             }
             report(&mut out, &done.applied)?;
+            git_note(&mut out, r)?;
             Ok(0)
         }
         Err(Stopped::Blocked(blocked)) => {
@@ -98,7 +99,21 @@ fn preview(receipt: &Receipt, p: &Preview, args: &RevertArgs) -> anyhow::Result<
     }
     let safe = steps.iter().filter(|s| s.verdict == Verdict::Safe).count();
     writeln!(out, "{safe} of {} change(s) can be reverted safely. Preview only: nothing was changed.", steps.len())?;
+    git_note(&mut out, receipt)?;
     Ok(0)
+}
+
+/// What revert leaves in git (commits, branches, tags, HEAD), and the git commands that
+/// would undo it, quoted for the shell: nothing when the command moved none of them.
+fn git_note(out: &mut impl Write, receipt: &Receipt) -> std::io::Result<()> {
+    let Some(g) = &receipt.git else { return Ok(()) };
+    let reverts_refs = runglass_render::git_lines::reverts_git_refs(&receipt.files);
+    let Some(note) = runglass_render::git_lines::revert_note(g, reverts_refs) else { return Ok(()) };
+    writeln!(out, "{note}")?;
+    for cmd in runglass_render::git_lines::undo_commands(g) {
+        writeln!(out, "  {cmd}")?;
+    }
+    Ok(())
 }
 
 fn step_line(s: &Step) -> String {

@@ -73,7 +73,7 @@ fn open_page(data: &Path, dir: &Path, receipt: &Receipt) {
 
 /// `completed in 1.2 s: 3 files changed, 2 processes, risk low`.
 pub fn summary_line(r: &Receipt) -> String {
-    let files = r.files.changes.len() + r.files.outside.len();
+    let files = r.files.changed_count();
     format!(
         "{} in {:.1} s: {files} file(s) changed, {} process(es), {} peer(s), risk {}",
         r.outcome.status.as_str(),

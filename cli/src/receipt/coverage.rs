@@ -19,6 +19,8 @@ pub struct Seen<'a> {
     pub timeline_omitted: u64,
     /// The Docker engine's changes, when the engine was looked at.
     pub docker: Option<&'a Docker>,
+    /// How many processes set up an io_uring (deep mode).
+    pub io_uring: usize,
 }
 
 /// How far a recovered run's event log goes.
@@ -115,22 +117,32 @@ pub fn observation(s: &Seen) -> Observation {
             Aspect::FilesOutside,
             Some(Source::Trace),
             Confidence::Partial,
-            &until("Path-based writes, renames, removals and chmods anywhere on disk; changes through file descriptors alone (fchmod, ftruncate, mmap, io_uring) are not seen."),
+            &until(
+                "Writes, renames, removals, links, new nodes, and changes of mode, owner and extended attributes \
+                 anywhere on disk, by path or on a descriptor (fchmod, ftruncate, fchown), at the file each call \
+                 reached; writes through descriptors opened before the command, mmap writes and io_uring operations \
+                 are not seen.",
+            ),
         ));
         if s.reads {
             coverage.push(cov(Aspect::Reads, Some(Source::Trace), traced, &until("Every successful read-only open, hashed when the receipt was made.")));
         } else {
             coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read were not traced (use --reads)."));
         }
+        let (confidence, ring) = match s.io_uring {
+            0 => (Confidence::Complete, String::new()),
+            n => (Confidence::Partial, format!(" {n} process(es) set up an io_uring, whose connects are not seen.")),
+        };
         coverage.push(cov(
             Aspect::Network,
             Some(Source::Trace),
-            traced,
-            &until(
-                "Every connect, bind, listen and addressed send. Host names come from the DNS answers the tree \
-                 received over UDP (recvfrom) and from its hosts file; lookups over TCP, DNS over TLS or HTTPS, and \
-                 resolvers that read answers with read(2) or recvmsg(2) leave peers unnamed.",
-            ),
+            if cut_at.is_some() { Confidence::Partial } else { confidence },
+            &until(&format!(
+                "Every connect, bind, listen and addressed send, and the result of every non-blocking connect. Host \
+                 names come from the DNS answers the tree received over UDP (recvfrom) and from its hosts file; \
+                 lookups over TCP, DNS over TLS or HTTPS, and resolvers that read answers with read(2) or recvmsg(2) \
+                 leave peers unnamed.{ring}"
+            )),
         ));
     } else {
         coverage.push(cov(Aspect::FilesOutside, None, Confidence::None, "Changes outside the working directory are seen only in deep mode (--deep)."));
@@ -175,7 +187,7 @@ pub fn observation(s: &Seen) -> Observation {
     if s.timeline_omitted > 0 {
         limits.push(format!("{} timeline entries from the middle of the run are left out.", s.timeline_omitted));
     }
-    Observation { coverage, limits }
+    Observation { coverage, limits, io_uring: Vec::new() }
 }
 
 /// The engine's API is read before and after: objects that came and went in between, or

@@ -50,7 +50,7 @@ pub struct Folded {
 
 pub fn fold(actions: &FileActions, captured: &Captured, seen: &Snapshots) -> Folded {
     let mut transient = Vec::new();
-    let mut changes = snapshot_changes(actions, seen);
+    let mut changes = snapshot_changes(actions, captured, seen);
     let listed: HashSet<&[u8]> = seen.changes.into_iter().flatten().map(|c| c.path.as_bytes()).collect();
     let mut budget = snapshot::diff::Budget::new(snapshot::diff::TOTAL_LIMIT);
     for (rel, by) in &actions.inside {
@@ -75,9 +75,22 @@ pub fn fold(actions: &FileActions, captured: &Captured, seen: &Snapshots) -> Fol
 }
 
 /// The snapshots' changes, each with the processes that acted on its path (deep mode).
-fn snapshot_changes(actions: &FileActions, seen: &Snapshots) -> Vec<FileChange> {
+/// Snapshots do not read extended attributes; for the few paths that changed, the names
+/// are read now (after) and taken from the capture at the first traced call (before).
+fn snapshot_changes(actions: &FileActions, captured: &Captured, seen: &Snapshots) -> Vec<FileChange> {
     let mut changes = seen.changes.unwrap_or_default().to_vec();
     for c in &mut changes {
+        let full = seen.root.join(OsStr::from_bytes(c.path.as_bytes()));
+        if let Some(after) = c.after.as_mut() {
+            after.xattrs = capture::xattr_names(&full, false);
+        }
+        let captured_before = captured.get(full.as_os_str().as_bytes()).and_then(|b| b.state);
+        if let (Some(before), Some(then)) = (c.before.as_mut(), captured_before)
+            && before.kind == then.kind
+        {
+            before.xattrs = then.xattrs;
+        }
+        c.xattrs_changed = c.before.as_ref().zip(c.after.as_ref()).is_some_and(|(b, a)| b.xattrs_differ(a));
         if let Some(by) = actions.inside.get(c.path.as_bytes()) {
             c.by = by.clone();
             settle_creates(&mut c.by, c.before.is_some());
@@ -103,11 +116,13 @@ fn trace_change<'a>(
     let covered = |m: Option<&'a Manifest>| m.filter(|m| m.covers(rel, seen.rules));
     // Where both snapshots looked, they have the last word: a path neither lists came and
     // went; one they list was compared and did not change.
-    if let (Some(before), Some(after)) = (covered(seen.before), covered(seen.after)) {
-        let absent = !before.entries.contains_key(rel) && !after.entries.contains_key(rel);
-        return absent.then_some(Fate::Transient);
-    }
     let capture = captured.get(full.as_os_str().as_bytes());
+    if let (Some(before), Some(after)) = (covered(seen.before), covered(seen.after)) {
+        if !before.entries.contains_key(rel) && !after.entries.contains_key(rel) {
+            return Some(Fate::Transient);
+        }
+        return xattr_change(rel, &full, by, capture.and_then(|c| c.state).map(Into::into), seen.cap).map(Fate::Change);
+    }
     let before: Known = match covered(seen.before) {
         Some(m) => Known::Yes(m.entries.get(rel).map(entry_state)),
         None => match &capture {
@@ -149,6 +164,35 @@ fn trace_change<'a>(
         captured: capture.is_some() || covered(seen.before).is_some(),
         skipped_dir: skipped,
     })))
+}
+
+/// A path both snapshots listed and found unchanged, whose extended attributes the trace saw
+/// set or removed: the snapshots do not read attributes, the capture before the first call
+/// and the state now do.
+fn xattr_change(rel: &[u8], full: &Path, by: &[Actor], before: Option<FileState>, cap: u64) -> Option<Box<FileChange>> {
+    if !by.iter().any(|a| matches!(a.action, Action::SetXattr | Action::RemoveXattr)) {
+        return None;
+    }
+    let before = before?;
+    let after = now(full, false, cap, None)?;
+    if !before.xattrs_differ(&after) {
+        return None;
+    }
+    Some(Box::new(FileChange {
+        path: rel.into(),
+        change: ChangeKind::Modified,
+        content_changed: false,
+        mode_changed: false,
+        owner_changed: before.owner_differs(&after),
+        xattrs_changed: true,
+        before: Some(before),
+        after: Some(after),
+        diff: Diff::None,
+        by: by.to_vec(),
+        seen_by: Source::Trace,
+        captured: true,
+        skipped_dir: None,
+    }))
 }
 
 /// After-contents worth keeping where the snapshots do not look: what git runs or obeys
@@ -220,7 +264,7 @@ fn outside_change(path: &[u8], by: &[Actor], captured: &Captured, cap: u64) -> O
     Some(OutsideChange {
         path: path.into(),
         by,
-        exists_after: std::fs::symlink_metadata(full).is_ok(),
+        exists_after: capture::exists(full),
         captured: capture.is_some(),
         before: match before {
             Known::Yes(state) => state,
@@ -313,17 +357,12 @@ fn compare(b: &FileState, a: &FileState) -> Class {
 
 /// An open with O_CREAT (a shell's `>>`) creates the file only when it is not there. The
 /// trace cannot tell, but the state before can: until something removes or replaces a
-/// path that existed before, such opens only wrote to it; and a truncating open (a shell's
-/// `>`) of a path that was not there created it (without O_CREAT it would have failed).
+/// path that existed before, such opens only wrote to it.
 pub(super) fn settle_creates(by: &mut [Actor], existed_before: bool) {
     let mut exists = existed_before;
     for actor in by {
         match actor.action {
             Action::Created if exists => actor.action = Action::Wrote,
-            Action::Truncated if !exists => {
-                actor.action = Action::Created;
-                exists = true;
-            }
             Action::Removed | Action::RenamedFrom => exists = false,
             _ => exists = true,
         }
@@ -397,17 +436,6 @@ mod tests {
         settle_creates(&mut by, true);
         let got: Vec<Action> = by.iter().map(|a| a.action).collect();
         assert_eq!(got, [Action::Removed, Action::Created, Action::Wrote]);
-    }
-
-    #[test]
-    fn a_truncating_open_of_a_path_that_was_not_there_created_it() {
-        let mut by = actors(&[Action::Truncated, Action::Truncated]);
-        settle_creates(&mut by, false);
-        let got: Vec<Action> = by.iter().map(|a| a.action).collect();
-        assert_eq!(got, [Action::Created, Action::Truncated], "`>` on a new file, then again");
-        let mut by = actors(&[Action::Truncated]);
-        settle_creates(&mut by, true);
-        assert_eq!(by[0].action, Action::Truncated, "`>` on an existing file");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod captured;
 pub mod coverage;
 pub mod file_actions;
 pub mod files;
+mod git_risk;
 pub mod network;
 pub mod processes;
 pub mod real_path;
@@ -21,10 +22,11 @@ use std::sync::Arc;
 
 use runglass_model::log::LogHeader;
 use runglass_model::receipt::{
-    Artifacts, CiBuild, CommandInfo, Docker, FileChange, Files, GitInfo, Mode, Outcome, Output, Receipt,
+    Artifacts, CiBuild, CommandInfo, Docker, FileChange, Files, GitInfo, IoUringUse, Mode, Outcome, Output, Process,
+    Receipt,
     RECEIPT_FORMAT_VERSION, SnapshotSummary, Source, Timing,
 };
-use runglass_model::{ByteString, Event, command_line};
+use runglass_model::{ByteString, Event, EventKind, SyscallResult, command_line};
 
 use crate::snapshot::{Manifest, Rules};
 use crate::time;
@@ -84,6 +86,8 @@ pub struct Folder {
     files: FileActions,
     captured: Captured,
     timeline: TimelineBuilder,
+    /// Processes that set up an io_uring, whose work through it is unseen.
+    io_uring: Vec<IoUringUse>,
 }
 
 impl Folder {
@@ -95,6 +99,7 @@ impl Folder {
             files: FileActions::new(root, data_dir),
             captured: Captured::new(&data_dir.join("blobs")),
             timeline: TimelineBuilder::default(),
+            io_uring: Vec::new(),
         }
     }
 
@@ -105,6 +110,10 @@ impl Folder {
         let processes = &mut self.processes;
         self.network.observe(event, || processes.who(pid, at));
         self.files.observe(event, || processes.who(pid, at));
+        if let EventKind::IoUringSetup { result: SyscallResult::Ok(_) } = event.kind {
+            let who = processes.who(pid, at);
+            self.io_uring.push(IoUringUse { pid, process: who.process, exec: who.exec, at_ms: at });
+        }
         self.captured.observe(event);
         self.timeline.observe(event, || self.processes.argv_of(pid));
         self.processes.observe(event);
@@ -117,7 +126,7 @@ impl Folder {
 }
 
 pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
-    let Folder { processes, network, files: actions, captured, mut timeline } = folder;
+    let Folder { processes, network, files: actions, captured, mut timeline, io_uring } = folder;
     let started_unix_ms = facts.header.started_unix_ns / 1_000_000;
     let ended_unix_ms = (facts.ended_unix_ns / 1_000_000).max(started_unix_ms);
     for (at, text) in &facts.phases {
@@ -157,8 +166,11 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
         survivors,
         timeline_omitted: timeline.omitted,
         docker: facts.docker.as_ref(),
+        io_uring: io_uring.len(),
     });
     observation.limits.extend(facts.limits.iter().cloned());
+    observation.limits.extend(io_uring_limits(&io_uring, &processes));
+    observation.io_uring = io_uring;
     let mut receipt = Receipt {
         format_version: RECEIPT_FORMAT_VERSION,
         id: facts.id,
@@ -194,3 +206,25 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
     receipt
 }
 
+/// At most this many io_uring users are named one by one in the limits.
+const MAX_IO_URING_LIMITS: usize = 5;
+
+/// One sentence per process that set up an io_uring, naming it and when.
+fn io_uring_limits(uses: &[IoUringUse], processes: &[Process]) -> Vec<String> {
+    let mut limits: Vec<String> = uses
+        .iter()
+        .take(MAX_IO_URING_LIMITS)
+        .map(|u| {
+            let argv = processes.get(u.process as usize).map(|p| command_line(&p.argv)).unwrap_or_default();
+            format!(
+                "pid {} ({argv}) set up an io_uring at {} ms: what it did through the ring (opens, writes, connects) \
+                 passes neither seccomp nor ptrace and is not in this receipt.",
+                u.pid, u.at_ms
+            )
+        })
+        .collect();
+    if uses.len() > MAX_IO_URING_LIMITS {
+        limits.push(format!("{} more io_uring setups are listed in observation.io_uring.", uses.len() - MAX_IO_URING_LIMITS));
+    }
+    limits
+}

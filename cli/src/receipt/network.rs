@@ -1,14 +1,22 @@
 //! Network activity, folded from connect/bind/listen/send events: outbound peers,
 //! listening ports and unix sockets, one row per (peer, process); the tree's DNS lookups;
-//! and each peer's host name, from the latest DNS answer or hosts-file entry that gave its
-//! address before the connect. A non-blocking connect's row takes the result its
-//! `connect_result` event brings later.
+//! and each peer's host name: the name the connecting process itself most recently
+//! resolved to that address (from a DNS answer it received, or its hosts file), else the
+//! tree's latest name for it. One address reached under two names (a CDN) is two rows.
+//!
+//! A UDP socket connected to an address and never sent on is an address probe (glibc's
+//! getaddrinfo connects one per candidate address to rank them): in deep mode it is listed
+//! apart (`probes`), not as a peer. A datagram sent to the address, or a DNS answer received
+//! from it, makes it a peer.
+//!
+//! A non-blocking connect's row takes the result its `connect_result` event brings later.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
 use runglass_model::receipt::{
-    Listener, Lookup, LookupStatus, NameSource, Network, Peer, PeerResult, Protocol, Source, UnixRole, UnixSocket,
+    Listener, Lookup, LookupStatus, NameSource, Network, Peer, PeerResult, Probe, Protocol, Source, UnixRole,
+    UnixSocket,
 };
 use runglass_model::{ByteString, Event, EventKind, Pid, SockAddr, SocketKind, SyscallResult};
 
@@ -17,24 +25,44 @@ use super::processes::Who;
 
 const RCODE_NXDOMAIN: u8 = 3;
 
-const ENETUNREACH: i32 = 101;
-const ETIMEDOUT: i32 = 110;
 const ECONNREFUSED: i32 = 111;
-const EHOSTUNREACH: i32 = 113;
 const EINPROGRESS: i32 = 115;
+const ETIMEDOUT: i32 = 110;
+const ENETUNREACH: i32 = 101;
+const EHOSTUNREACH: i32 = 113;
+
+/// A peer row's identity: protocol, host name, address, port, process.
+type PeerKey = (Protocol, Option<String>, String, u16, Pid);
 
 pub struct NetworkTable {
     network: Network,
-    peers: HashMap<(Protocol, String, u16, Pid), usize>,
+    peers: HashMap<PeerKey, usize>,
     listeners: HashMap<(String, u16, Pid), usize>,
     unix: HashMap<(ByteString, Pid), usize>,
     lookups: HashMap<(String, Pid), usize>,
+    /// Each address's latest name in the whole tree.
+    names: HashMap<IpAddr, (String, NameSource)>,
+    /// Each address's latest name as each process resolved it.
+    names_by_pid: HashMap<(Pid, IpAddr), (String, NameSource)>,
+    /// UDP connects not yet known to be traffic, by (process, address, port).
+    udp_connects: HashMap<(Pid, String, u16), UdpConnect>,
+    /// (process, address, port) that datagrams went to or DNS answers came from.
+    traffic: std::collections::HashSet<(Pid, String, u16)>,
     /// Connects in progress, by process and address: each one's row, and its place among
     /// the row's connects (its `count` then), latest last.
     in_progress: HashMap<(Pid, SockAddr), Vec<(usize, u64)>>,
-    /// Each address's latest name.
-    names: HashMap<IpAddr, (String, NameSource)>,
     source: Source,
+}
+
+/// A UDP connect waiting to be called traffic or a probe.
+struct UdpConnect {
+    /// Its place among the UDP connects, so that rows keep the order things happened in.
+    seq: usize,
+    who: Who,
+    name: Option<(String, NameSource)>,
+    first_ms: u64,
+    last_ms: u64,
+    count: u64,
 }
 
 impl NetworkTable {
@@ -45,8 +73,11 @@ impl NetworkTable {
             listeners: HashMap::new(),
             unix: HashMap::new(),
             lookups: HashMap::new(),
-            in_progress: HashMap::new(),
             names: HashMap::new(),
+            names_by_pid: HashMap::new(),
+            udp_connects: HashMap::new(),
+            traffic: Default::default(),
+            in_progress: HashMap::new(),
             source,
         }
     }
@@ -60,13 +91,14 @@ impl NetworkTable {
             // before every lookup); inet peers that refused are listed, they exist.
             EventKind::Connect { addr: SockAddr::Unix { .. } | SockAddr::UnixAbstract { .. }, result, .. }
                 if !result.is_ok() && *result != SyscallResult::Unknown => {}
+            // Traced, a connected UDP socket is a peer only once something goes to it.
+            EventKind::Connect { addr, result: SyscallResult::Ok(_), socket: Some(SocketKind::Datagram) }
+                if self.source == Source::Trace && addr.ip().is_some() =>
+            {
+                self.udp_connect(addr, pid, at, who);
+            }
             EventKind::Connect { addr, result, socket } => {
-                let outcome = match result {
-                    SyscallResult::Err(e) if e.0 == EINPROGRESS => PeerResult::InProgress,
-                    SyscallResult::Unknown => PeerResult::Open,
-                    done => peer_result(done),
-                };
-                let row = self.peer(protocol(*socket), addr, pid, at, outcome, who);
+                let row = self.peer(protocol(*socket), addr, pid, at, connect_result(*result), who);
                 if let (Some(row), SyscallResult::Err(e)) = (row, result)
                     && e.0 == EINPROGRESS
                 {
@@ -74,8 +106,11 @@ impl NetworkTable {
                     self.in_progress.entry((pid, addr.clone())).or_default().push((row, count));
                 }
             }
-            EventKind::ConnectResult { addr, result } => self.connect_result(pid, addr, *result),
+            EventKind::ConnectResult { addr, result } => self.late_result(pid, addr, *result),
             EventKind::Send { addr } => {
+                if let Some(key) = endpoint(addr) {
+                    self.traffic.insert((pid, key.0, key.1));
+                }
                 self.peer(Protocol::Udp, addr, pid, at, PeerResult::Sent, who);
             }
             EventKind::Bind { addr, result, socket } if result.is_ok() || *result == SyscallResult::Unknown => {
@@ -98,14 +133,43 @@ impl NetworkTable {
             }
             EventKind::DnsAnswer { server, name, rcode, addrs } => {
                 for ip in addrs {
-                    self.names.insert(ip.to_canonical(), (name.clone(), NameSource::Dns));
+                    self.name(pid, *ip, name, NameSource::Dns);
+                }
+                // An answer came back: the query went to the server.
+                if let Some(key) = endpoint(server) {
+                    self.traffic.insert((pid, key.0, key.1));
                 }
                 self.lookup(server, name, *rcode, addrs, pid, at, who);
             }
-            EventKind::HostsName { addr, name } => {
-                self.names.insert(addr.to_canonical(), (name.clone(), NameSource::Hosts));
-            }
+            EventKind::HostsName { addr, name } => self.name(pid, *addr, name, NameSource::Hosts),
             _ => {}
+        }
+    }
+
+    fn name(&mut self, pid: Pid, ip: IpAddr, name: &str, from: NameSource) {
+        let ip = ip.to_canonical();
+        self.names.insert(ip, (name.to_string(), from));
+        self.names_by_pid.insert((pid, ip), (name.to_string(), from));
+    }
+
+    /// The name `pid` knows `addr` by: its own latest, else the tree's latest.
+    fn name_of(&self, pid: Pid, addr: &SockAddr) -> Option<(String, NameSource)> {
+        let ip = addr.ip()?;
+        self.names_by_pid.get(&(pid, ip)).or_else(|| self.names.get(&ip)).cloned()
+    }
+
+    fn udp_connect(&mut self, addr: &SockAddr, pid: Pid, at: u64, who: impl FnOnce() -> Who) {
+        let Some((address, port)) = endpoint(addr) else { return };
+        let name = self.name_of(pid, addr);
+        let seq = self.udp_connects.len();
+        let pending = self
+            .udp_connects
+            .entry((pid, address, port))
+            .or_insert_with(|| UdpConnect { seq, who: who(), name: None, first_ms: at, last_ms: at, count: 0 });
+        pending.count += 1;
+        pending.last_ms = at;
+        if name.is_some() {
+            pending.name = name;
         }
     }
 
@@ -158,14 +222,14 @@ impl NetworkTable {
 
     /// The late result of the latest connect in progress of `pid` to `addr`. It is the
     /// row's result unless a later connect of the same row has spoken since.
-    fn connect_result(&mut self, pid: Pid, addr: &SockAddr, result: SyscallResult) {
+    fn late_result(&mut self, pid: Pid, addr: &SockAddr, result: SyscallResult) {
         let Some(pending) = self.in_progress.get_mut(&(pid, addr.clone())) else { return };
         let Some((row, count)) = pending.pop() else { return };
         let p = &mut self.network.outbound[row];
         if p.count == count {
             p.result = match result {
                 SyscallResult::Unknown => PeerResult::Pending,
-                done => peer_result(&done),
+                done => connect_result(done),
             };
         }
     }
@@ -181,25 +245,20 @@ impl NetworkTable {
         who: impl FnOnce() -> Who,
     ) -> Option<usize> {
         let (address, port) = match addr {
-            SockAddr::Inet { ip, port } => (ip.to_string(), *port),
-            SockAddr::Inet6 { ip, port, .. } => (ip.to_string(), *port),
             SockAddr::Unix { .. } | SockAddr::UnixAbstract { .. } => {
                 self.unix_socket(addr, UnixRole::Connected, pid, who);
                 return None;
             }
-            SockAddr::UnixUnnamed | SockAddr::Other { .. } => return None,
+            _ => endpoint(addr)?,
         };
-        let name = addr.ip().and_then(|ip| self.names.get(&ip)).cloned();
-        let key = (protocol, address.clone(), port, pid);
+        let name = self.name_of(pid, addr);
+        let key = (protocol, name.as_ref().map(|(host, _)| host.clone()), address.clone(), port, pid);
         match self.peers.get(&key) {
             Some(&i) => {
                 let p = &mut self.network.outbound[i];
                 p.last_ms = at;
                 p.count += 1;
                 p.result = result;
-                if let Some((host, from)) = name {
-                    (p.host, p.host_from) = (Some(host), Some(from));
-                }
                 Some(i)
             }
             None => {
@@ -289,23 +348,73 @@ impl NetworkTable {
         }
     }
 
-    pub fn finish(self) -> Network {
+    /// The network section: UDP connects that carried traffic become peers, the rest probes.
+    pub fn finish(mut self) -> Network {
+        let mut pending: Vec<((Pid, String, u16), UdpConnect)> = self.udp_connects.drain().collect();
+        pending.sort_by_key(|(_, c)| c.seq);
+        for ((pid, address, port), c) in pending {
+            if !self.traffic.contains(&(pid, address.clone(), port)) {
+                let Who { process, exec, .. } = c.who;
+                self.network.probes.push(Probe { address, port, pid, process, exec, first_ms: c.first_ms, count: c.count });
+                continue;
+            }
+            let key = (Protocol::Udp, c.name.as_ref().map(|(host, _)| host.clone()), address.clone(), port, pid);
+            match self.peers.get(&key) {
+                // Sends to it made the row already: the connects count too.
+                Some(&i) => {
+                    let p = &mut self.network.outbound[i];
+                    p.first_ms = p.first_ms.min(c.first_ms);
+                    p.count += c.count;
+                }
+                None => {
+                    self.peers.insert(key, self.network.outbound.len());
+                    self.network.outbound.push(Peer {
+                        protocol: Protocol::Udp,
+                        address,
+                        port,
+                        host: c.name.as_ref().map(|(host, _)| host.clone()),
+                        host_from: c.name.map(|(_, from)| from),
+                        pid,
+                        process: c.who.process,
+                        exec: c.who.exec,
+                        result: PeerResult::Connected,
+                        first_ms: c.first_ms,
+                        last_ms: c.last_ms,
+                        count: c.count,
+                        seen_by: self.source,
+                    });
+                }
+            }
+        }
+        // In the order they were first reached.
+        self.network.outbound.sort_by_key(|p| p.first_ms);
         self.network
     }
 }
 
-/// What a finished connect's result says of its peer.
-fn peer_result(result: &SyscallResult) -> PeerResult {
+/// An inet address as (address text, port); None for other families.
+fn endpoint(addr: &SockAddr) -> Option<(String, u16)> {
+    match addr {
+        SockAddr::Inet { ip, port } => Some((ip.to_string(), *port)),
+        SockAddr::Inet6 { ip, port, .. } => Some((ip.to_string(), *port)),
+        _ => None,
+    }
+}
+
+/// A connect's row result from its return value: ECONNREFUSED, ETIMEDOUT, ENETUNREACH and
+/// EHOSTUNREACH have their own; EINPROGRESS waits for the result a later `connect_result`
+/// brings (until then, `in progress`).
+pub fn connect_result(result: SyscallResult) -> PeerResult {
     match result {
         SyscallResult::Ok(_) => PeerResult::Connected,
-        SyscallResult::Err(e) => match e.0 {
-            ECONNREFUSED => PeerResult::Refused,
-            ETIMEDOUT => PeerResult::TimedOut,
-            EHOSTUNREACH | ENETUNREACH => PeerResult::Unreachable { error: e.to_string() },
-            EINPROGRESS => PeerResult::InProgress,
-            _ => PeerResult::Failed { error: e.to_string() },
-        },
-        SyscallResult::Unknown => PeerResult::Pending,
+        SyscallResult::Err(e) if e.0 == ECONNREFUSED => PeerResult::Refused,
+        SyscallResult::Err(e) if e.0 == ETIMEDOUT => PeerResult::TimedOut,
+        SyscallResult::Err(e) if e.0 == ENETUNREACH || e.0 == EHOSTUNREACH => {
+            PeerResult::Unreachable { error: e.to_string() }
+        }
+        SyscallResult::Err(e) if e.0 == EINPROGRESS => PeerResult::InProgress,
+        SyscallResult::Err(e) => PeerResult::Failed { error: e.to_string() },
+        SyscallResult::Unknown => PeerResult::Open,
     }
 }
 
@@ -375,6 +484,55 @@ mod tests {
     }
 
     #[test]
+    fn one_address_under_two_names_is_two_rows_each_with_its_own_name() {
+        // Behind a CDN, pypi.org and files.pythonhosted.org share an address.
+        let n = fold(&[
+            (7, answer("pypi.org", 0, &[[151, 101, 0, 223]])),
+            (7, connect([151, 101, 0, 223], 443, SyscallResult::Ok(0), TCP)),
+            (7, answer("files.pythonhosted.org", 0, &[[151, 101, 0, 223]])),
+            (7, connect([151, 101, 0, 223], 443, SyscallResult::Ok(0), TCP)),
+            (7, connect([151, 101, 0, 223], 443, SyscallResult::Ok(0), TCP)),
+        ]);
+        let rows: Vec<_> = n.outbound.iter().map(|p| (p.host.as_deref(), p.count)).collect();
+        assert_eq!(rows, [(Some("pypi.org"), 1), (Some("files.pythonhosted.org"), 2)]);
+    }
+
+    #[test]
+    fn a_connection_takes_the_name_its_own_process_resolved() {
+        let n = fold(&[
+            (7, answer("mine.test", 0, &[[10, 0, 0, 9]])),
+            (8, answer("theirs.test", 0, &[[10, 0, 0, 9]])),
+            (7, connect([10, 0, 0, 9], 443, SyscallResult::Ok(0), TCP)),
+            (9, connect([10, 0, 0, 9], 443, SyscallResult::Ok(0), TCP)),
+        ]);
+        let rows: Vec<_> = n.outbound.iter().map(|p| (p.pid, p.host.as_deref())).collect();
+        assert_eq!(rows, [(7, Some("mine.test")), (9, Some("theirs.test"))], "a process with no answer of its own: the latest");
+    }
+
+    #[test]
+    fn a_udp_connect_that_sends_nothing_is_a_probe_and_one_that_does_is_a_peer() {
+        const UDP: Option<SocketKind> = Some(SocketKind::Datagram);
+        let n = fold(&[
+            // getaddrinfo ranking two addresses: connect, getsockname, close.
+            (7, connect([10, 0, 0, 1], 8765, SyscallResult::Ok(0), UDP)),
+            (7, connect([10, 0, 0, 2], 8765, SyscallResult::Ok(0), UDP)),
+            // A resolver's connected socket: the answer came back from it.
+            (7, connect([127, 0, 0, 53], 53, SyscallResult::Ok(0), UDP)),
+            (7, answer("a.test", 0, &[[10, 0, 0, 1]])),
+            // A client that sends on its connected socket.
+            (8, connect([10, 0, 0, 3], 9000, SyscallResult::Ok(0), UDP)),
+            (8, EventKind::Send { addr: inet([10, 0, 0, 3], 9000) }),
+        ]);
+        let peers: Vec<_> = n.outbound.iter().map(|p| (p.pid, p.address.as_str(), p.port, p.result.clone(), p.count)).collect();
+        assert_eq!(
+            peers,
+            [(7, "127.0.0.53", 53, PeerResult::Connected, 1), (8, "10.0.0.3", 9000, PeerResult::Sent, 2)]
+        );
+        let probes: Vec<_> = n.probes.iter().map(|p| (p.pid, p.address.as_str(), p.port)).collect();
+        assert_eq!(probes, [(7, "10.0.0.1", 8765), (7, "10.0.0.2", 8765)]);
+    }
+
+    #[test]
     fn a_connect_in_progress_takes_the_result_that_comes_later_for_its_process_and_address() {
         let pending = SyscallResult::Err(Errno(115));
         let result = |ip, port, result| EventKind::ConnectResult { addr: inet(ip, port), result };
@@ -415,6 +573,17 @@ mod tests {
             (7, EventKind::ConnectResult { addr: inet([10, 0, 0, 1], 443), result: SyscallResult::Err(Errno(111)) }),
         ]);
         assert_eq!((n.outbound[0].count, n.outbound[0].result.clone()), (2, PeerResult::Connected));
+    }
+
+    #[test]
+    fn connect_errors_map_to_their_results() {
+        let err = |e| connect_result(SyscallResult::Err(Errno(e)));
+        assert_eq!(err(111), PeerResult::Refused);
+        assert_eq!(err(110), PeerResult::TimedOut);
+        assert_eq!(err(113), PeerResult::Unreachable { error: "EHOSTUNREACH".into() });
+        assert_eq!(err(101), PeerResult::Unreachable { error: "ENETUNREACH".into() });
+        assert_eq!(err(115), PeerResult::InProgress);
+        assert_eq!(err(13), PeerResult::Failed { error: "EACCES".into() });
     }
 
     #[test]
@@ -476,6 +645,7 @@ mod tests {
             |port, socket| EventKind::Bind { addr: inet([0, 0, 0, 0], port), result: SyscallResult::Ok(0), socket };
         let n = fold(&[
             (7, connect([10, 0, 0, 1], 53, SyscallResult::Ok(0), Some(SocketKind::Datagram))),
+            (7, EventKind::Send { addr: inet([10, 0, 0, 1], 53) }),
             (7, connect([10, 0, 0, 1], 80, SyscallResult::Ok(0), None)),
             (7, bind(5353, Some(SocketKind::Datagram))),
             (7, bind(8080, TCP)),

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use runglass_model::receipt::{
-    Action, Actor, FileKind, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus, Severity, UnixRole,
+    Action, Actor, ChangeKind, FileKind, FileState, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus, Severity, UnixRole,
 };
 use runglass_model::{ByteString, command_line};
 
@@ -22,10 +22,15 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
         docker_wildcard_port(receipt),
         engine_socket(receipt),
         executable_created(receipt),
+        dependency_executables(receipt),
         setuid_set(receipt),
+        capabilities_set(receipt),
+        io_uring(receipt),
         download_executed(receipt),
         package_global_install(receipt),
         secrets_read(receipt, ctx),
+        super::git_risk::hook_changed(receipt),
+        super::git_risk::config_runs_program(receipt),
     ]
     .into_iter()
     .flatten()
@@ -36,7 +41,7 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
     Risk { level, notes }
 }
 
-fn note(
+pub(super) fn note(
     id: &str,
     severity: Severity,
     title: &str,
@@ -57,7 +62,7 @@ fn note(
 /// Evidence lists stay short; the receipt has the full lists.
 const MAX_EVIDENCE: usize = 20;
 
-fn capped(mut evidence: Vec<String>) -> Vec<String> {
+pub(super) fn capped(mut evidence: Vec<String>) -> Vec<String> {
     if evidence.len() > MAX_EVIDENCE {
         let more = evidence.len() - MAX_EVIDENCE;
         evidence.truncate(MAX_EVIDENCE);
@@ -77,7 +82,7 @@ fn who(r: &Receipt, pid: u32, process: u32, exec: Option<u32>) -> String {
 }
 
 /// `pid N (command)` for an actor, or nothing.
-fn actor(r: &Receipt, actor: Option<&Actor>) -> String {
+pub(super) fn actor(r: &Receipt, actor: Option<&Actor>) -> String {
     actor.map(|a| who(r, a.pid, a.process, a.exec)).unwrap_or_default()
 }
 
@@ -196,16 +201,51 @@ fn engine_socket(r: &Receipt) -> Option<RiskNote> {
     })
 }
 
+/// One changed path of the receipt, inside the working directory or outside it, as the
+/// file rules look at it: its full path, and its states. Paths left as they were
+/// (`unchanged`) are not changes.
+struct Changed<'a> {
+    /// As the receipt names it: relative to the root inside, absolute outside.
+    path: &'a ByteString,
+    full: Vec<u8>,
+    before: Option<&'a FileState>,
+    after: Option<&'a FileState>,
+    by: &'a [Actor],
+}
+
+fn changed(r: &Receipt) -> impl Iterator<Item = Changed<'_>> {
+    let inside = r.files.changes.iter().filter(|c| c.change != ChangeKind::Unchanged).map(|c| Changed {
+        path: &c.path,
+        full: join_root(&r.files.root, &c.path),
+        before: c.before.as_ref(),
+        after: c.after.as_ref(),
+        by: &c.by,
+    });
+    let outside = r.files.outside.iter().filter(|o| o.change != ChangeKind::Unchanged).map(|o| Changed {
+        path: &o.path,
+        full: o.path.as_bytes().to_vec(),
+        before: o.before.as_ref(),
+        after: o.after.as_ref(),
+        by: &o.by,
+    });
+    inside.chain(outside)
+}
+
+/// A regular file that can be run now and could not before (a new one, or one made
+/// executable).
+fn became_executable(c: &Changed) -> Option<u32> {
+    let after = c.after.filter(|a| a.kind == FileKind::File && a.mode & 0o111 != 0)?;
+    let was_exec = c.before.is_some_and(|b| b.kind == FileKind::File && b.mode & 0o111 != 0);
+    (!was_exec).then_some(after.mode)
+}
+
 fn executable_created(r: &Receipt) -> Option<RiskNote> {
-    let evidence: Vec<String> = r
-        .files
-        .changes
-        .iter()
-        .filter_map(|c| {
-            let after = c.after.as_ref().filter(|a| a.kind == FileKind::File && a.mode & 0o111 != 0)?;
-            let was_exec = c.before.as_ref().is_some_and(|b| b.kind == FileKind::File && b.mode & 0o111 != 0);
-            (!was_exec).then(|| format!("{} ({:o})", c.path.shell_word(), after.mode))
-        })
+    let dependency_bins = dependency_bin_dirs(r);
+    // git init and clone write their sample hooks executable; they are inert until renamed.
+    let sample_hook = |c: &Changed| c.full.ends_with(b".sample") && c.full.windows(12).any(|w| w == b"/.git/hooks/");
+    let evidence: Vec<String> = changed(r)
+        .filter(|c| !in_any(&c.full, &dependency_bins) && !sample_hook(c))
+        .filter_map(|c| became_executable(&c).map(|mode| format!("{} ({mode:o})", c.path.shell_word())))
         .collect();
     (!evidence.is_empty()).then(|| {
         note(
@@ -219,14 +259,104 @@ fn executable_created(r: &Receipt) -> Option<RiskNote> {
     })
 }
 
-fn setuid_set(r: &Receipt) -> Option<RiskNote> {
-    let evidence: Vec<String> = r
-        .files
-        .changes
-        .iter()
+/// The directories whose programs a project's dependencies put on its PATH: every
+/// `node_modules/.bin`, and the `bin` of each virtualenv the receipt shows (one holding a
+/// `pyvenv.cfg` the command wrote, one a process ran python or pip from, or one named
+/// `.venv` or `venv`).
+fn dependency_bin_dirs(r: &Receipt) -> Vec<Vec<u8>> {
+    let mut venvs: Vec<Vec<u8>> = Vec::new();
+    let mut add = |dir: &[u8]| {
+        if !venvs.iter().any(|v| v == dir) {
+            venvs.push(dir.to_vec());
+        }
+    };
+    for c in changed(r) {
+        if let Some(dir) = c.full.strip_suffix(b"/pyvenv.cfg") {
+            add(dir);
+        }
+    }
+    for exec in r.processes.iter().flat_map(|p| &p.execs) {
+        let path = exec.path.as_bytes();
+        let name = file_name(path);
+        if (name.starts_with(b"python") || name.starts_with(b"pip"))
+            && let Some(bin) = parent(path)
+            && let Some(venv) = bin.strip_suffix(b"/bin").filter(|v| !v.is_empty() && !is_system_prefix(v))
+        {
+            add(venv);
+        }
+    }
+    let mut dirs: Vec<Vec<u8>> = venvs.into_iter().map(|v| [&v[..], b"/bin"].concat()).collect();
+    for c in changed(r) {
+        for (at, _) in c.full.windows(18).enumerate().filter(|(_, w)| *w == b"/node_modules/.bin") {
+            let dir = c.full[..at + 18].to_vec();
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+        let in_named_venv = c.full.windows(10).position(|w| w == b"/.venv/bin").or_else(|| c.full.windows(9).position(|w| w == b"/venv/bin"));
+        if let Some(at) = in_named_venv {
+            let len = if c.full[at..].starts_with(b"/.venv/bin") { 10 } else { 9 };
+            let dir = c.full[..at + len].to_vec();
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+    }
+    dirs
+}
+
+/// `/usr`, `/usr/local`, `/` and the like: a python there is the system's, not a virtualenv's.
+fn is_system_prefix(dir: &[u8]) -> bool {
+    matches!(dir, b"/usr" | b"/usr/local" | b"/opt" | b"") || dir.starts_with(b"/usr/lib") || dir == b"/"
+}
+
+fn parent(path: &[u8]) -> Option<&[u8]> {
+    path.iter().rposition(|&b| b == b'/').map(|at| &path[..at])
+}
+
+/// Whether `path` lies directly in one of `dirs`.
+fn in_any(path: &[u8], dirs: &[Vec<u8>]) -> bool {
+    parent(path).is_some_and(|p| dirs.iter().any(|d| d == p))
+}
+
+/// New programs on a project's PATH: what `npx`, npm scripts and an activated virtualenv
+/// run by name, so a package can shadow a common command there.
+fn dependency_executables(r: &Receipt) -> Option<RiskNote> {
+    let dirs = dependency_bin_dirs(r);
+    let evidence: Vec<String> = changed(r)
+        .filter(|c| in_any(&c.full, &dirs))
         .filter_map(|c| {
-            let after = c.after.as_ref().filter(|a| a.mode & 0o6000 != 0)?;
-            let before = c.before.as_ref().map_or(0, |b| b.mode & 0o6000);
+            let after = c.after?;
+            let new_link = after.kind == FileKind::Symlink && c.before.is_none_or(|b| b.target != after.target);
+            match became_executable(&c) {
+                Some(mode) => Some(format!("{} ({mode:o})", c.path.shell_word())),
+                None if new_link => Some(format!("{} -> {}", c.path.shell_word(), after.target.as_ref().map(|t| t.shell_word()).unwrap_or_default())),
+                None => None,
+            }
+        })
+        .collect();
+    (!evidence.is_empty()).then(|| {
+        note(
+            "dependency-executables",
+            Severity::Medium,
+            "New programs in a dependency's bin directory",
+            format!(
+                "{} program(s) were added to node_modules/.bin or a virtualenv's bin, which npm scripts, npx and an \
+                 activated virtualenv run by name.",
+                evidence.len()
+            ),
+            capped(evidence),
+            "Check that each program belongs to a package you meant to install; a name like `git` or `node` there \
+             shadows the real one.",
+        )
+    })
+}
+
+fn setuid_set(r: &Receipt) -> Option<RiskNote> {
+    let evidence: Vec<String> = changed(r)
+        .filter_map(|c| {
+            let after = c.after.filter(|a| a.mode & 0o6000 != 0)?;
+            let before = c.before.map_or(0, |b| b.mode & 0o6000);
             (after.mode & 0o6000 & !before != 0).then(|| format!("{} ({:o})", c.path.shell_word(), after.mode))
         })
         .collect();
@@ -238,6 +368,55 @@ fn setuid_set(r: &Receipt) -> Option<RiskNote> {
             "A program that runs with its owner's or group's privileges was made.".into(),
             capped(evidence),
             "Remove the bits (chmod u-s,g-s) unless the program must have them.",
+        )
+    })
+}
+
+/// File capabilities (what setcap writes in `security.capability`) given to a file: it has
+/// them now, and it did not exist before, had none (where its attributes were read before),
+/// or the trace saw an attribute set on it.
+fn capabilities_set(r: &Receipt) -> Option<RiskNote> {
+    let evidence: Vec<String> = changed(r)
+        .filter(|c| c.after.is_some_and(FileState::has_capabilities))
+        .filter(|c| match c.before {
+            None => true,
+            Some(b) => (b.xattrs.is_some() && !b.has_capabilities()) || c.by.iter().any(|a| a.action == Action::SetXattr),
+        })
+        .map(|c| c.path.shell_word())
+        .collect();
+    (!evidence.is_empty()).then(|| {
+        note(
+            "file-capabilities",
+            Severity::High,
+            "File capabilities set",
+            "A program was given capabilities (security.capability): it runs with root's powers in those areas, \
+             whoever starts it."
+                .into(),
+            capped(evidence),
+            "Check with `getcap`; remove them with `setcap -r` unless the program must have them.",
+        )
+    })
+}
+
+/// Processes that set up an io_uring: what they did through it is not in the receipt.
+fn io_uring(r: &Receipt) -> Option<RiskNote> {
+    let evidence: Vec<String> = r
+        .observation
+        .io_uring
+        .iter()
+        .map(|u| format!("{} at {} ms", who(r, u.pid, u.process, u.exec), u.at_ms))
+        .collect();
+    (!evidence.is_empty()).then(|| {
+        note(
+            "io-uring",
+            Severity::Medium,
+            "Work done through io_uring is not in this receipt",
+            "A process set up an io_uring: files it opened or wrote and connections it made through the ring pass \
+             neither seccomp nor ptrace, so this receipt cannot list them. Changes inside the working directory still \
+             show in the snapshots."
+                .into(),
+            capped(evidence),
+            "Treat the file and network lists as incomplete for these processes.",
         )
     })
 }
@@ -501,12 +680,38 @@ fn place(path: &[u8], home: Option<&[u8]>) -> Place {
     }
     if let Some(rel) = &in_home
         && rel.starts_with('.')
-        && !rel.starts_with(".cache/")
+        && !HOME_CACHES.iter().any(|cache| rel.starts_with(cache))
     {
         return Place::HomeDotfile;
     }
     Place::Elsewhere
 }
+
+/// Directories under `$HOME` where package managers and build tools keep downloads, caches
+/// and logs: written by every install, and configuration of nothing.
+const HOME_CACHES: &[&str] = &[
+    ".cache/",
+    ".npm/_cacache/",
+    ".npm/_logs/",
+    ".npm/_npx/",
+    ".node-gyp/",
+    ".yarn/cache/",
+    ".yarn/berry/cache/",
+    ".pnpm-store/",
+    ".local/share/pnpm/store/",
+    ".bun/install/cache/",
+    ".cargo/registry/",
+    ".cargo/git/",
+    ".gradle/caches/",
+    ".gradle/wrapper/dists/",
+    ".m2/repository/",
+    ".ivy2/cache/",
+    ".nuget/packages/",
+    ".composer/cache/",
+    ".gem/specs/",
+    ".local/share/virtualenv/",
+    ".local/state/",
+];
 
 /// Writes outside the working directory, one note per kind of place, plus shell startup
 /// files changed inside it (a repository of dotfiles).
@@ -514,7 +719,7 @@ fn sensitive_writes(r: &Receipt, ctx: &RiskContext) -> Vec<RiskNote> {
     use std::os::unix::ffi::OsStrExt;
     let home = ctx.home.map(|h| h.as_os_str().as_bytes());
     let mut by_place: std::collections::BTreeMap<Place, Vec<String>> = Default::default();
-    for o in &r.files.outside {
+    for o in r.files.outside.iter().filter(|o| o.change != ChangeKind::Unchanged) {
         let actions: Vec<&str> = o.by.iter().map(|a| a.action.as_str()).collect();
         let last = actor(r, o.ended_by());
         by_place.entry(place(o.path.as_bytes(), home)).or_default().push(format!(
@@ -523,7 +728,16 @@ fn sensitive_writes(r: &Receipt, ctx: &RiskContext) -> Vec<RiskNote> {
             dedup(actions).join(", ")
         ));
     }
-    for c in &r.files.changes {
+    // A path made and removed within the run counts only where the place itself matters.
+    for t in &r.files.transient {
+        let full = if t.inside { join_root(&r.files.root, &t.path) } else { t.path.as_bytes().to_vec() };
+        let p = place(&full, home);
+        if p.note().1 == Severity::High {
+            let last = actor(r, t.by.last());
+            by_place.entry(p).or_default().push(format!("{} (made and removed again) by {last}", ByteString(full).shell_word()));
+        }
+    }
+    for c in r.files.changes.iter().filter(|c| c.change != ChangeKind::Unchanged) {
         let full = join_root(&r.files.root, &c.path);
         let p = place(&full, home);
         if matches!(p, Place::ShellStartup | Place::Ssh) {
@@ -601,6 +815,43 @@ fn secrets_read(r: &Receipt, ctx: &RiskContext) -> Option<RiskNote> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use runglass_model::receipt::IoUringUse;
+
+    /// A real deep-mode receipt (the renderers' fixture).
+    fn fixture() -> Receipt {
+        runglass_model::receipt_json::parse(include_bytes!("../../../render/tests/fixtures/receipt.json")).unwrap()
+    }
+
+    fn ids(r: &Receipt) -> Vec<String> {
+        assess(r, &RiskContext { home: None }).notes.into_iter().map(|n| n.id).collect()
+    }
+
+    #[test]
+    fn an_io_uring_is_a_medium_note_naming_the_process_and_time() {
+        let mut r = fixture();
+        assert!(!ids(&r).contains(&"io-uring".to_string()));
+        r.observation.io_uring.push(IoUringUse { pid: r.processes[1].pid, process: 1, exec: None, at_ms: 42 });
+        let risk = assess(&r, &RiskContext { home: None });
+        let note = risk.notes.iter().find(|n| n.id == "io-uring").expect("an io-uring note");
+        assert_eq!(note.severity, Severity::Medium);
+        assert!(note.evidence[0].contains(&format!("pid {}", r.processes[1].pid)) && note.evidence[0].ends_with("at 42 ms"));
+    }
+
+    #[test]
+    fn capabilities_count_only_where_they_are_new() {
+        let mut r = fixture();
+        let i = r.files.changes.iter().position(|c| c.before.is_some() && c.after.is_some()).unwrap();
+        let caps = Some(vec![ByteString::from("security.capability")]);
+        let c = &mut r.files.changes[i];
+        c.by.clear();
+        c.after.as_mut().unwrap().xattrs = caps.clone();
+        c.before.as_mut().unwrap().xattrs = None;
+        assert!(!ids(&r).contains(&"file-capabilities".to_string()), "attributes before not read: not claimed new");
+        r.files.changes[i].before.as_mut().unwrap().xattrs = Some(Vec::new());
+        assert!(ids(&r).contains(&"file-capabilities".to_string()), "none before, some after");
+        r.files.changes[i].before.as_mut().unwrap().xattrs = caps;
+        assert!(!ids(&r).contains(&"file-capabilities".to_string()), "had them already");
+    }
 
     #[test]
     fn places_outside_the_working_directory() {
@@ -615,6 +866,11 @@ mod tests {
         assert!(place(b"/usr/local/bin/tool", home) == Place::System);
         assert!(place(b"/home/u/.gitconfig", home) == Place::HomeDotfile);
         assert!(place(b"/home/u/.cache/pip/x", home) == Place::Elsewhere);
+        assert!(place(b"/home/u/.npm/_cacache/index-v5/28/af/x", home) == Place::Elsewhere, "a package cache is not configuration");
+        assert!(place(b"/home/u/.npm/_logs/x-debug-0.log", home) == Place::Elsewhere);
+        assert!(place(b"/home/u/.npmrc", home) == Place::HomeDotfile);
+        assert!(place(b"/home/u/.cargo/config.toml", home) == Place::HomeDotfile);
+        assert!(place(b"/home/u/.cargo/registry/cache/x.crate", home) == Place::Elsewhere);
         assert!(place(b"/tmp/x", home) == Place::Elsewhere);
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use runglass_model::ByteString;
-use runglass_model::receipt::{FileChange, FileKind, FileState, OutsideChange, Receipt};
+use runglass_model::receipt::{ChangeKind, FileChange, FileKind, FileState, OutsideChange, Receipt, Source};
 use rustix::fs::FileType;
 
 use super::confine::{Refusal, Root, check_plain};
@@ -80,16 +80,32 @@ pub struct Change<'r> {
     pub outside: bool,
     pub before: Option<&'r FileState>,
     pub after: Option<&'r FileState>,
+    /// Why this change cannot be undone whatever the tree looks like, when that is so.
+    pub cannot: Option<&'static str>,
 }
 
-/// The receipt's changes inside its root.
+/// The receipt's changes inside its root; paths left as they were need no undoing.
 pub fn inside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
-    r.files.changes.iter().map(|c: &FileChange| Change {
+    r.files.changes.iter().filter(|c| c.change != ChangeKind::Unchanged).map(|c: &FileChange| Change {
         path: &c.path,
         outside: false,
         before: c.before.as_ref(),
         after: c.after.as_ref(),
+        cannot: cannot_undo(c.seen_by == Source::Trace && !c.captured, c.content_changed || c.mode_changed, c.owner_changed || c.xattrs_changed),
     })
+}
+
+/// Why a change cannot be undone: its state before is not known (a change the trace saw in
+/// a directory the snapshots skip, with no capture), or all that changed is what revert does
+/// not restore (owner, extended attributes).
+fn cannot_undo(before_unknown: bool, content_or_mode: bool, owner_or_xattrs: bool) -> Option<&'static str> {
+    if before_unknown {
+        Some("before-state not captured: the trace saw this change, but could not record what was there before")
+    } else if owner_or_xattrs && !content_or_mode {
+        Some("revert does not restore owners or extended attributes; only content, mode, times and symlinks")
+    } else {
+        None
+    }
 }
 
 /// The receipt's changes outside its root whose before-state was captured at the system
@@ -97,11 +113,12 @@ pub fn inside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
 /// states describe the file the link leads to, which a walk that never follows a symlink
 /// does not reach.
 pub fn outside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
-    r.files.outside.iter().filter(|o| o.captured && !o.followed).map(|o| Change {
+    r.files.outside.iter().filter(|o| o.captured && !o.followed && o.change != ChangeKind::Unchanged).map(|o| Change {
         path: &o.path,
         outside: true,
         before: o.before.as_ref(),
         after: o.after.as_ref(),
+        cannot: cannot_undo(false, o.content_changed || o.mode_changed, o.owner_changed || o.xattrs_changed),
     })
 }
 
@@ -175,11 +192,14 @@ pub fn plan<'r>(
                 (Some(_), Some(_)) => Undo::Restore,
             };
             let resumed = resuming.contains(&(c.outside, c.path.as_bytes().to_vec()));
-            let verdict = match roots.root(c.outside) {
-                Some(root) => {
+            let verdict = match (c.cannot, roots.root(c.outside)) {
+                (Some(why), _) => Verdict::Refused(why.to_string()),
+                (None, Some(root)) => {
                     verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason()))
                 }
-                None => Verdict::Refused("refused: outside the working directory (add --include-outside)".into()),
+                (None, None) => {
+                    Verdict::Refused("refused: outside the working directory (add --include-outside)".into())
+                }
             };
             Step {
                 path: c.path.clone(),
@@ -196,7 +216,7 @@ pub fn plan<'r>(
 /// Checks a step again against the tree as it is now, just before acting on it.
 pub fn recheck(step: &Step, roots: &Roots, blobs: &BlobStore, resumed: bool) -> Verdict {
     let c =
-        Change { path: &step.path, outside: step.outside, before: step.before.as_ref(), after: step.after.as_ref() };
+        Change { path: &step.path, outside: step.outside, before: step.before.as_ref(), after: step.after.as_ref(), cannot: None };
     match roots.root(step.outside) {
         Some(root) => verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason())),
         None => Verdict::Refused("refused: outside the working directory".into()),

@@ -67,7 +67,13 @@ pub fn answer(data: &Path, id: &str, dir: &Path, query: &str, form: RevertForm) 
 }
 
 fn head(r: &Receipt) -> RevertHead<'_> {
-    RevertHead { id: &r.id, command: &r.command.display, root: &r.files.root }
+    RevertHead {
+        id: &r.id,
+        command: &r.command.display,
+        root: &r.files.root,
+        git: r.git.as_ref(),
+        reverts_git_refs: runglass_render::git_lines::reverts_git_refs(&r.files),
+    }
 }
 
 fn preview(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -> ResponseBox {

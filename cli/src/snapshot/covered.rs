@@ -1,8 +1,10 @@
 //! Which paths a snapshot speaks for. A path absent from a manifest was not there only if
 //! the snapshot looked for it: its directory was walked (the root, or a directory the
 //! manifest lists and could read) and the ignore rules do not skip it. Anywhere else (in
-//! `.git`, `node_modules`, a directory that could not be read, or a path `.runglassignore`
-//! skips) the snapshot says nothing, and only the trace can tell what happened there.
+//! `.git/objects`, `.git/index`, `node_modules`, a directory that could not be read, or a
+//! path `.runglassignore` skips) the snapshot says nothing, and only the trace can tell what
+//! happened there. `.git` itself is walked (for its hooks, `info/` and `config`), so a path
+//! skipped directly in it, such as `.git/index`, is in no skipped directory.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -28,14 +30,20 @@ impl Manifest {
         rules.skips(path, false).is_none() && rules.skips(path, true).is_none()
     }
 
-    /// The outermost directory on the way to `rel` that this snapshot did not walk (the
-    /// skipped directory that holds it, such as `node_modules`), if there is one.
+    /// The skipped place that holds `rel`, which reports group its changes under: the
+    /// outermost directory on the way to it that this snapshot did not walk (`node_modules`),
+    /// or, for what lies in a `.git` directory (walked only for its hooks, `info/` and
+    /// `config`), that `.git` directory, so that a commit's objects, refs, logs and index are
+    /// one group. None for a path in a walked directory other than `.git`.
     pub fn skipped_dir_of<'a>(&self, rel: &'a [u8]) -> Option<&'a [u8]> {
-        rel.iter()
-            .enumerate()
-            .filter(|&(_, &b)| b == b'/')
-            .map(|(at, _)| &rel[..at])
-            .find(|dir| !self.walked(dir))
+        let parent = |p: &'a [u8]| p.iter().rposition(|&b| b == b'/').map(|at| &p[..at]);
+        let in_git = |p: &'a [u8]| parent(p).filter(|dir| dir.rsplit(|&b| b == b'/').next() == Some(&b".git"[..]));
+        let unwalked =
+            rel.iter().enumerate().filter(|&(_, &b)| b == b'/').map(|(at, _)| &rel[..at]).find(|dir| !self.walked(dir));
+        match unwalked {
+            Some(dir) => in_git(dir).or(Some(dir)),
+            None => in_git(rel),
+        }
     }
 
     /// Whether the directory `rel` (empty: the root) was listed by this snapshot.

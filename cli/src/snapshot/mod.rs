@@ -11,8 +11,8 @@
 //!
 //! Skipped: the runglass data directory (always), what `.runglassignore` at the root ignores
 //! (gitignore syntax, negation included) and the default dependency and cache directories
-//! listed in [`rules`] (`.git`, `node_modules`, `target`, `__pycache__`, `.venv`, ...), which
-//! `.runglassignore` can re-include with `!name/`.
+//! listed in [`rules`] (`.git` but its hooks, `info/` and `config`; `node_modules`, `target`,
+//! `__pycache__`, `.venv`, ...), which `.runglassignore` can re-include with `!name/`.
 
 mod cache;
 mod compare;

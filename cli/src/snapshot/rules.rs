@@ -8,6 +8,13 @@
 //! and `.cache`. Build outputs such as `dist` or `build` are not skipped: they are often the
 //! very thing a command was run to make. Rules of `.runglassignore` are checked first, so
 //! `!target/` there re-includes a default.
+//!
+//! Of a `.git` directory (at any depth) the snapshots keep what git runs or obeys: `hooks/`,
+//! `info/` (attributes, excludes), `config` and `config.worktree`. Everything else in it
+//! (objects, refs, the index, logs) is skipped entry by entry; git's own reading of the
+//! repository (`crate::git`) covers commits and refs. A `.git` file (a linked work tree's or
+//! a submodule's pointer) is an ordinary file. Re-including all of `.git` takes `!.git/**`,
+//! since `!.git/` only re-includes the directory, not the entries the defaults skip in it.
 
 use std::fs::OpenOptions;
 use std::io::Read;
@@ -24,9 +31,14 @@ const IGNORE_FILE_MAX: u64 = 1024 * 1024;
 /// How the defaults are named in reports.
 pub(super) const DEFAULTS_SOURCE: &str = "defaults";
 
-/// Directory-only patterns (a file named `target` is kept).
+/// Directory-only patterns (a file named `target` is kept), and in `.git` every entry but
+/// the few where code gets run or redirected (later lines win, as in a gitignore file).
 const DEFAULTS: &[&str] = &[
-    ".git/",
+    "**/.git/*",
+    "!**/.git/hooks",
+    "!**/.git/info",
+    "!**/.git/config",
+    "!**/.git/config.worktree",
     ".hg/",
     ".svn/",
     ".jj/",

@@ -112,8 +112,38 @@ fn default_directories_are_pruned_and_count_once() {
     f.write("pkg/__pycache__/m.pyc", b"x");
     f.write("target", b"a file named like a default directory is kept");
     let m = f.take(&opts());
-    assert_eq!(paths(&m), ["app", "pkg", "target"]);
+    assert_eq!(paths(&m), [".git", "app", "pkg", "target"]);
     assert_eq!(m.stats.ignored, 4);
+}
+
+#[test]
+fn of_a_git_directory_only_hooks_config_and_info_are_walked_at_any_depth() {
+    let f = Fixture::new();
+    for repo in ["", "vendor/lib/"] {
+        f.write(format!("{repo}.git/HEAD"), b"ref: refs/heads/main\n");
+        f.write(format!("{repo}.git/objects/ab/cdef"), b"x");
+        f.write(format!("{repo}.git/hooks/pre-commit"), b"#!/bin/sh\n");
+        f.write(format!("{repo}.git/info/attributes"), b"* filter=x\n");
+        f.write(format!("{repo}.git/config"), b"[core]\n");
+    }
+    let m = f.take(&opts());
+    let kept = [".git", ".git/config", ".git/hooks", ".git/hooks/pre-commit", ".git/info", ".git/info/attributes"];
+    let nested = kept.map(|p| format!("vendor/lib/{p}"));
+    let mut expected: Vec<&str> = kept.to_vec();
+    expected.extend(["vendor", "vendor/lib"]);
+    expected.extend(nested.iter().map(String::as_str));
+    assert_eq!(paths(&m), expected);
+    // HEAD and objects/ of each: skipped, and said to be.
+    assert_eq!(m.stats.ignored, 4);
+    let rules = Rules::load(&f.root);
+    assert!(m.covers(b".git/hooks/post-checkout", &rules), "a hook absent from the manifest was looked for");
+    assert!(!m.covers(b".git/HEAD", &rules) && !m.covers(b".git/objects/ab/cdef", &rules));
+    // Reports group what lies in a .git directory under it, and the rest under the directory skipped.
+    assert_eq!(m.skipped_dir_of(b".git/objects/ab/cdef"), Some(&b".git"[..]));
+    assert_eq!(m.skipped_dir_of(b".git/HEAD"), Some(&b".git"[..]));
+    assert_eq!(m.skipped_dir_of(b"vendor/lib/.git/refs/heads/main"), Some(&b"vendor/lib/.git"[..]));
+    assert_eq!(m.skipped_dir_of(b"node_modules/x/index.js"), Some(&b"node_modules"[..]));
+    assert_eq!(m.skipped_dir_of(b"vendor/new.txt"), None);
 }
 
 #[test]

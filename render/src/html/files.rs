@@ -5,14 +5,14 @@ use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
 
 use maud::{Markup, html};
-use runglass_model::receipt::{Aspect, ChangeKind, Diff, FileChange, FileKind, FileState, Receipt};
+use runglass_model::receipt::{Actor, Aspect, ChangeKind, Diff, FileChange, FileKind, FileState, OutsideChange, Receipt};
 use runglass_model::{ByteString, Pid};
 
 use super::diff;
 use super::observation::unseen_note;
 use super::parts::{actor, actors, count, frame, path};
 use super::{Served, revert};
-use crate::text::{outside_after, outside_before, size};
+use crate::text::{kind_counts, metadata_changes, outside_after, outside_before, outside_metadata_changes, size};
 
 /// This many text diffs are open when the page loads, so a reader sees changes without a
 /// click; the rest are closed to keep a big run's page scannable.
@@ -25,9 +25,14 @@ const MAX_CELL_ACTORS: usize = 5;
 
 pub(super) fn section(r: &Receipt, served: Served) -> Markup {
     let changes = &r.files.changes;
-    let figure = format!("{} in {}", count(changes.len(), "change", "changes"), r.files.root.escaped());
+    let counted = r.files.counted_changes().count();
+    let figure = format!("{} in {}", count(counted, "change", "changes"), r.files.root.escaped());
+    // Each entry keeps its index in `files.changes`: the process tree links to `#file-N`.
+    let walked: Vec<(usize, &FileChange)> =
+        changes.iter().enumerate().filter(|(_, c)| c.change != ChangeKind::Unchanged && c.skipped_dir.is_none()).collect();
+    let opens = open_flags(walked.iter().map(|(_, c)| *c));
     let body = html! {
-        @if changes.is_empty() {
+        @if counted == 0 {
             @match unseen_note(r, Aspect::Files) {
                 Some(note) => (note),
                 None => p.quiet { "No file changed in the working directory." },
@@ -40,21 +45,100 @@ pub(super) fn section(r: &Receipt, served: Served) -> Markup {
                 output {}
             }
             div #file-list {
-                @for (i, (c, open)) in changes.iter().zip(open_flags(changes)).enumerate() {
-                    (change(r, i, c, open, served))
+                @for ((i, c), open) in walked.iter().zip(opens) {
+                    (change(r, *i, c, open, served))
                 }
             }
+            (skipped(r, served))
         }
+        (not_counted(r))
         (outside(r))
         (reads(r))
     };
     frame("files", "Files", Some(figure), body)
 }
 
+/// The changes the trace saw in directories the snapshots skip, one closed group per
+/// directory (a `node_modules` can hold thousands), with its counts in the summary line.
+fn skipped(r: &Receipt, served: Served) -> Markup {
+    // Grouped here with each change's index, as `Files::skipped_groups` groups them.
+    let mut groups: Vec<(&ByteString, Vec<(usize, &FileChange)>)> = Vec::new();
+    for (i, c) in r.files.changes.iter().enumerate().filter(|(_, c)| c.change != ChangeKind::Unchanged) {
+        let Some(dir) = &c.skipped_dir else { continue };
+        match groups.iter_mut().find(|(d, _)| *d == dir) {
+            Some((_, list)) => list.push((i, c)),
+            None => groups.push((dir, vec![(i, c)])),
+        }
+    }
+    html! {
+        @for (dir, changes) in &groups {
+            details.skipped {
+                summary {
+                    code.path { (dir.escaped()) "/" } " "
+                    span.muted { "skipped by the snapshots, seen by the trace: " }
+                    (kind_counts(changes.iter().map(|(_, c)| c.change)))
+                }
+                div.file-list {
+                    @for (i, c) in changes { (change(r, *i, c, false, served)) }
+                }
+            }
+        }
+    }
+}
+
+/// What is folded away rather than counted: paths made and removed again within the run,
+/// and paths opened for writing and left as they were. Closed, shown on request.
+fn not_counted(r: &Receipt) -> Markup {
+    let f = &r.files;
+    let unchanged_inside: Vec<&FileChange> = f.changes.iter().filter(|c| c.change == ChangeKind::Unchanged).collect();
+    let unchanged_outside: Vec<&OutsideChange> = f.outside.iter().filter(|c| c.change == ChangeKind::Unchanged).collect();
+    let unchanged = unchanged_inside.len() + unchanged_outside.len();
+    if f.transient.is_empty() && unchanged == 0 {
+        return html! {};
+    }
+    let actions = |by: &[Actor]| by.iter().map(|a| a.action.as_str()).collect::<Vec<_>>().join(", ");
+    let shown_by = |by: &[Actor]| distinct_actors(by.iter().map(|a| (a.pid, r.command_of(a.process, a.exec))));
+    html! {
+        details.noise #not-counted {
+            summary {
+                h3 { "Not counted as changes" } " "
+                span.muted {
+                    (count(f.transient.len(), "path made and removed again", "paths made and removed again"))
+                    @if unchanged > 0 { ", " (count(unchanged, "path left as it was", "paths left as they were")) }
+                }
+            }
+            div.table-scroll {
+                table {
+                    thead { tr { th { "Path" } th { "What happened" } th { "By" } } }
+                    tbody {
+                        @for t in &f.transient {
+                            tr {
+                                td { (path(&t.path)) @if !t.inside { " " span.tag { "outside" } } }
+                                td { "made and removed again: " (actions(&t.by)) }
+                                td { (shown_by(&t.by)) }
+                            }
+                        }
+                        @for c in &unchanged_inside {
+                            tr { td { (path(&c.path)) } td { "left as it was: " (actions(&c.by)) } td { (shown_by(&c.by)) } }
+                        }
+                        @for c in &unchanged_outside {
+                            tr {
+                                td { (path(&c.path)) " " span.tag { "outside" } }
+                                td { "left as it was: " (actions(&c.by)) }
+                                td { (shown_by(&c.by)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Which changes start open: the first [`OPEN_DIFFS`] that have a text diff to show.
-fn open_flags(changes: &[FileChange]) -> impl Iterator<Item = bool> + '_ {
+fn open_flags<'a>(changes: impl Iterator<Item = &'a FileChange> + 'a) -> impl Iterator<Item = bool> + 'a {
     let mut texts = 0;
-    changes.iter().map(move |c| {
+    changes.map(move |c| {
         let text = matches!(c.diff, Diff::Text { .. });
         texts += usize::from(text);
         text && texts <= OPEN_DIFFS
@@ -63,13 +147,7 @@ fn open_flags(changes: &[FileChange]) -> impl Iterator<Item = bool> + '_ {
 
 fn change(r: &Receipt, i: usize, c: &FileChange, open: bool, served: Served) -> Markup {
     let cap_bytes = r.files.snapshot.cap_bytes;
-    let kind = match c.change {
-        ChangeKind::Created => "created",
-        ChangeKind::Modified => "modified",
-        ChangeKind::Deleted => "deleted",
-        ChangeKind::TypeChanged => "type-changed",
-        ChangeKind::Unchanged => "unchanged",
-    };
+    let kind = kind_class(c.change);
     html! {
         details.file id={ "file-" (i) } open[open] {
             summary {
@@ -85,6 +163,17 @@ fn change(r: &Receipt, i: usize, c: &FileChange, open: bool, served: Served) -> 
                 (diff::body(c, cap_bytes))
             }
         }
+    }
+}
+
+/// The CSS class of a change's kind.
+fn kind_class(change: ChangeKind) -> &'static str {
+    match change {
+        ChangeKind::Created => "created",
+        ChangeKind::Modified => "modified",
+        ChangeKind::Deleted => "deleted",
+        ChangeKind::TypeChanged => "type-changed",
+        ChangeKind::Unchanged => "unchanged",
     }
 }
 
@@ -105,6 +194,9 @@ fn figures(c: &FileChange) -> Markup {
             }
             @if c.mode_changed {
                 span.tag { "mode " (format!("{:o} → {:o}", mode(&c.before), mode(&c.after))) }
+            }
+            @for m in metadata_changes(c).into_iter().filter(|m| !m.starts_with("mode ")) {
+                span.tag { (m) }
             }
             @if let Some(kind @ (FileKind::Dir | FileKind::Symlink | FileKind::Other)) = kind {
                 span.tag { (kind_name(kind)) }
@@ -178,7 +270,8 @@ fn kind_name(kind: FileKind) -> &'static str {
 }
 
 fn outside(r: &Receipt) -> Markup {
-    let outside = &r.files.outside;
+    let outside: Vec<(usize, &OutsideChange)> =
+        r.files.outside.iter().enumerate().filter(|(_, c)| c.change != ChangeKind::Unchanged).collect();
     html! {
         h3 #outside { "Outside the working directory" }
         @if outside.is_empty() {
@@ -189,14 +282,20 @@ fn outside(r: &Receipt) -> Markup {
         } @else {
             div.table-scroll {
                 table {
-                    thead { tr { th { "Path" } th { "What happened" } th { "Before" } th { "After" } th { "By" } } }
+                    thead {
+                        tr { th { "Path" } th { "Change" } th { "What happened" } th { "Before" } th { "After" } th { "By" } }
+                    }
                     tbody {
-                        @for (i, c) in outside.iter().enumerate() {
+                        @for (i, c) in &outside {
                             tr id={ "outside-" (i) } {
                                 td { (path(&c.path)) }
+                                td { span class={ "kind " (kind_class(c.change)) } { (c.change.as_str()) } }
                                 td { (c.by.iter().map(|a| a.action.as_str()).collect::<Vec<_>>().join(", ")) }
                                 td { (outside_before(c)) }
-                                td { (outside_after(c)) }
+                                td {
+                                    (outside_after(c))
+                                    @for m in outside_metadata_changes(c) { br; span.tag { (m) } }
+                                }
                                 td { (distinct_actors(c.by.iter().map(|a| (a.pid, r.command_of(a.process, a.exec))))) }
                             }
                         }

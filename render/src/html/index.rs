@@ -40,7 +40,7 @@ impl IndexEntry {
             exit_code: r.outcome.exit_code,
             mode: r.mode,
             risk: r.risk.level,
-            files_changed: r.files.changes.len() + r.files.outside.len(),
+            files_changed: r.files.changed_count(),
             processes: r.processes.len(),
         }
     }

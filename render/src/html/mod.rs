@@ -11,6 +11,7 @@ mod attribution;
 mod diff;
 mod docker;
 mod files;
+mod git;
 mod index;
 mod message;
 mod network;
@@ -64,6 +65,7 @@ fn receipt_page(r: &Receipt, served: Served) -> String {
         main {
             (summary::risk(r))
             (files::section(r, served))
+            (git::section(r))
             (processes::section(r, &changed))
             (network::section(r))
             (docker::section(r))

@@ -13,7 +13,7 @@ use super::parts::{actor, frame, path};
 pub(super) fn section(r: &Receipt) -> Markup {
     let n = &r.network;
     let body = html! {
-        @if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() {
+        @if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() && n.probes.is_empty() {
             @match unseen_note(r, Aspect::Network) {
                 Some(note) => (note),
                 None => p.quiet { "No network activity was seen." },
@@ -131,6 +131,31 @@ pub(super) fn section(r: &Receipt) -> Markup {
                                 }
                                 td.num { (u.count) }
                                 td { (actor(u.pid, r.command_of(u.process, u.exec))) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !n.probes.is_empty() {
+            details.noise {
+                summary {
+                    h3 { "Address probes " span.figure { (n.probes.len()) } } " "
+                    span.muted { "UDP sockets connected to an address with no datagram seen going there: how resolvers rank addresses. \
+                     Not counted as peers (a send(2) or write(2) on such a socket is not seen)." }
+                }
+                div.table-scroll {
+                    table {
+                        thead { tr { th { "Address" } th.num { "Port" } th.num { "Count" } th { "When" } th { "By" } } }
+                        tbody {
+                            @for p in &n.probes {
+                                tr {
+                                    td.addr { code { (p.address) } }
+                                    td.num { (p.port) }
+                                    td.num { (p.count) }
+                                    td.when { "at " (p.first_ms) " ms" }
+                                    td { (actor(p.pid, r.command_of(p.process, p.exec))) }
+                                }
                             }
                         }
                     }

@@ -9,9 +9,10 @@
 
 use maud::{Markup, html};
 use runglass_model::ByteString;
-use runglass_model::receipt::Receipt;
+use runglass_model::receipt::{GitInfo, Receipt};
 
 use super::parts::{count, path};
+use crate::git_lines;
 use super::{Forms, document};
 
 /// The id of the receipt page's revert form, which every file's button submits.
@@ -52,6 +53,11 @@ pub struct RevertHead<'a> {
     pub command: &'a str,
     /// The working directory its changes are relative to.
     pub root: &'a ByteString,
+    /// The repository, whose commits and refs a revert does not undo.
+    pub git: Option<&'a GitInfo>,
+    /// The receipt's changes include git's files of HEAD and the refs (see
+    /// [`git_lines::reverts_git_refs`]).
+    pub reverts_git_refs: bool,
 }
 
 /// How a row reads at a glance.
@@ -123,6 +129,7 @@ pub fn revert_preview(
                 strong { "Nothing has been changed." }
             }
             @for note in notes { p.note { (note) } }
+            (git_note(head))
             @if unlisted > 0 {
                 form.note method="post" action="revert" {
                     (carried(&RevertChoice { outside: true, ..choice.clone() }))
@@ -157,6 +164,7 @@ pub fn revert_confirm(head: &RevertHead, rows: &[RevertRow], choice: &RevertChoi
             } @else {
                 p { "About to revert " (count(rows.len(), "change", "changes")) ":" }
                 (table(rows, false, PLANNED))
+                (git_note(head))
                 p.note {
                     "Each path is checked again first: if one was changed since the receipt, nothing is touched \
                      and you are asked what to do."
@@ -219,10 +227,25 @@ pub fn revert_done(
                 }
             }
             @if !rows.is_empty() && !matches!(stop, Some(RevertStop::Blocked { .. })) { (table(rows, false, DONE)) }
+            (git_note(head))
             (back())
         }
     };
     document(&format!("Revert {} · runglass", head.id), None, Forms::SameOrigin, body)
+}
+
+/// What a revert leaves in git, and the commands that would undo it; nothing when the
+/// command moved no commit, branch or tag.
+fn git_note(head: &RevertHead) -> Markup {
+    let Some(g) = head.git else { return html! {} };
+    let Some(note) = git_lines::revert_note(g, head.reverts_git_refs) else { return html! {} };
+    html! {
+        div.git-undo {
+            p.note { (note) }
+            @let commands = git_lines::undo_commands(g);
+            @if !commands.is_empty() { pre.commands { code { (commands.join("\n")) } } }
+        }
+    }
 }
 
 fn top(head: &RevertHead, title: &str) -> Markup {

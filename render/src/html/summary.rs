@@ -8,6 +8,7 @@ use runglass_model::receipt::{Aspect, ChangeKind, Receipt};
 
 use super::observation::observed;
 use super::parts::{frame, severity_badge, status_badge};
+use crate::git_lines;
 use crate::text::{ci_build, ci_run_url, duration, exit_text, shorten};
 
 /// A risk note lists this many pieces of evidence; the receipt has the rest.
@@ -46,8 +47,11 @@ pub(super) fn header(r: &Receipt) -> Markup {
                 @if let Some(g) = &r.git {
                     dt { "git" }
                     dd {
-                        (g.branch.as_deref().unwrap_or("detached HEAD")) " @ "
-                        code { (g.commit.as_deref().map_or("no commits", |c| c.get(..12).unwrap_or(c))) }
+                        code { (git_lines::head_before(g)) }
+                        @if let Some(after) = git_lines::head_after(g) {
+                            " → " code { (after) }
+                            @if let Some(how) = git_lines::head_move(g) { " " a href="#git" { "(" (how) ")" } }
+                        }
                         span.muted {
                             " in " (g.root.escaped())
                             (if g.dirty_before { " · uncommitted changes before" } else { " · clean before" })
@@ -76,7 +80,7 @@ struct Count {
 }
 
 pub(super) fn counts(r: &Receipt) -> Markup {
-    let changes = |kind| Some(r.files.changes.iter().filter(|c| c.change == kind).count());
+    let changes = |kind| Some(r.files.count_of(kind));
     let seen = |aspect, value: Option<usize>| value.filter(|_| observed(r, aspect));
     let hosts: BTreeSet<&str> = r.network.outbound.iter().map(|p| p.host.as_deref().unwrap_or(&p.address)).collect();
     let ports: BTreeSet<u16> = r.network.listening.iter().map(|l| l.port).collect();
@@ -91,7 +95,7 @@ pub(super) fn counts(r: &Receipt) -> Markup {
     figures.extend([
         Count {
             label: "outside the cwd",
-            value: seen(Aspect::FilesOutside, Some(r.files.outside.len())),
+            value: seen(Aspect::FilesOutside, Some(r.files.counted_outside().count())),
             href: "#outside",
         },
         Count { label: "processes", value: seen(Aspect::Processes, Some(r.processes.len())), href: "#processes" },
@@ -123,9 +127,10 @@ pub(super) fn counts(r: &Receipt) -> Markup {
 
 /// Links to the sections, for a long page.
 pub(super) fn contents() -> Markup {
-    const SECTIONS: [(&str, &str); 8] = [
+    const SECTIONS: [(&str, &str); 9] = [
         ("#risk", "Risk"),
         ("#files", "Files"),
+        ("#git", "Git"),
         ("#processes", "Processes"),
         ("#network", "Network"),
         ("#docker", "Docker"),

@@ -102,6 +102,33 @@ pub enum Call {
     Chmod,
     Fchmodat,
     Fchmodat2,
+    /// fchmod and ftruncate act on a descriptor: the path is what it refers to.
+    Fchmod,
+    Ftruncate,
+    /// i386's ftruncate64: the length is split over two argument registers.
+    Ftruncate64,
+    Chown,
+    Lchown,
+    Fchown,
+    Fchownat,
+    /// i386's original chown, lchown and fchown, with 16-bit ids (0xffff: unchanged);
+    /// its `chown32` family is [`Call::Chown`] and the rest.
+    Chown16,
+    Lchown16,
+    Fchown16,
+    Setxattr,
+    Lsetxattr,
+    Fsetxattr,
+    /// Linux 6.13: setxattr and removexattr relative to a directory fd, with AT_ flags.
+    Setxattrat,
+    Removexattr,
+    Lremovexattr,
+    Fremovexattr,
+    Removexattrat,
+    Mknod,
+    Mknodat,
+    /// From here on the process can do through the ring what no stop shows.
+    IoUringSetup,
     Connect,
     Bind,
     Listen,

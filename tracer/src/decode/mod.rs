@@ -39,11 +39,14 @@ impl Syscall {
         self.args[i] as u32
     }
 
-    /// Argument `i` as a user-space pointer of this ABI.
+    /// Argument `i` as a user-space pointer of this ABI. The i386 entry uses only the low
+    /// 32 bits of each register; x32 calls get the whole register, as native ones do (an
+    /// x32 program's pointers fit in 32 bits, but a 64-bit program may make x32 calls with
+    /// any pointer, and the kernel follows it).
     pub fn ptr(&self, i: usize) -> u64 {
         match self.abi {
-            Abi::X86_64 => self.args[i],
-            Abi::I386 | Abi::X32 => self.args[i] & 0xffff_ffff,
+            Abi::X86_64 | Abi::X32 => self.args[i],
+            Abi::I386 => self.args[i] & 0xffff_ffff,
         }
     }
 }
@@ -61,13 +64,30 @@ pub enum Entry {
 #[derive(Clone, Debug)]
 pub enum Pending {
     Exec { path: ByteString, argv: Vec<ByteString>, cwd: ByteString },
-    Open { path: ByteString, flags: OpenFlags, mode: u32 },
-    File { op: FileOp, path: ByteString },
+    Open {
+        path: ByteString,
+        flags: OpenFlags,
+        mode: u32,
+        /// The path as named, when it led elsewhere.
+        named: Option<ByteString>,
+        /// The open follows a symlink at `path` (for the before-state).
+        follow: bool,
+        /// Ask the new descriptor where the open led (the lookup went its own way).
+        check_fd: bool,
+    },
+    File {
+        op: FileOp,
+        path: ByteString,
+        named: Option<ByteString>,
+        /// The call follows a symlink at `path` (for the before-state).
+        follow: bool,
+    },
     Connect { addr: SockAddr, fd: i32 },
     Bind { addr: SockAddr, fd: i32 },
     Listen { fd: i64 },
     /// A recvfrom with a source-address buffer: a DNS answer when it came from port 53.
     Recvfrom(net::Recvfrom),
+    IoUringSetup,
     /// getsockopt(fd, SOL_SOCKET, SO_ERROR, optval, ...): the error the process reads, at
     /// `optval`, is the result of the connect in progress on `fd` (see
     /// [`crate::connect_results`]). Makes no event of its own.
@@ -88,8 +108,10 @@ impl Pending {
     pub fn finish(self, caller: Caller, result: SyscallResult) -> Option<EventKind> {
         Some(match self {
             Pending::Exec { path, argv, cwd } => EventKind::Exec { path, argv, cwd, former_tid: None, result },
-            Pending::Open { path, flags, mode } => EventKind::Open { path, flags, mode, result, named: None },
-            Pending::File { op, path } => EventKind::File { op, path, result, named: None },
+            Pending::Open { path, flags, mode, named, check_fd, .. } => {
+                files::finish_open(caller.tid, path, flags, mode, named, check_fd, result)
+            }
+            Pending::File { op, path, named, .. } => EventKind::File { op, path, result, named },
             Pending::Connect { addr, fd } => {
                 let (socket, _) = net::socket_facts(caller.pid, fd, result, None);
                 EventKind::Connect { socket, addr, result }
@@ -101,6 +123,7 @@ impl Pending {
             }
             Pending::Listen { fd } => EventKind::Listen { addr: procnet::local_addr(caller.tid, fd), result },
             Pending::Recvfrom(recv) => return recv.finish(caller, result),
+            Pending::IoUringSetup => EventKind::IoUringSetup { result },
             Pending::SoError { .. } => return None,
         })
     }
@@ -118,10 +141,12 @@ impl Pending {
     }
 }
 
-/// Decodes `sc`, made by thread `tid`, at its seccomp stop.
-pub fn on_entry(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
+/// Decodes `sc`, made by thread `tid` of process `pid`, at its seccomp stop.
+pub fn on_entry(mem: &Memory, pid: Tid, tid: Tid, sc: &Syscall) -> Entry {
     match sc.call {
         Call::Execve | Call::Execveat => Entry::AwaitExit(exec::decode(mem, tid, sc)),
+        // Only the result matters: the ring's own work is out of sight from here on.
+        Call::IoUringSetup => Entry::AwaitExit(Pending::IoUringSetup),
         Call::Connect
         | Call::Bind
         | Call::Listen
@@ -130,16 +155,7 @@ pub fn on_entry(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
         | Call::Sendmmsg
         | Call::Recvfrom
         | Call::Getsockopt
-        | Call::Socketcall => net::decode(mem, tid, sc),
-        _ => Entry::AwaitExit(files::decode(mem, tid, sc)),
-    }
-}
-
-/// Reads a path argument and makes it absolute against `dirfd` (AT_FDCWD: the cwd).
-/// An unreadable pointer yields an empty path; the call's own result (EFAULT) says why.
-fn path_arg(mem: &Memory, tid: Tid, dirfd: i64, ptr: u64) -> ByteString {
-    match mem.read_cstr(tid, ptr, crate::memory::MAX_PATH) {
-        Ok(raw) => ByteString(crate::paths::resolve(tid, dirfd, &raw)),
-        Err(_) => ByteString::default(),
+        | Call::Socketcall => net::decode(mem, pid, tid, sc),
+        _ => files::decode(mem, pid, tid, sc),
     }
 }

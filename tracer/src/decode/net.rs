@@ -18,9 +18,9 @@ const MAX_DNS_MESSAGE: usize = 65_535;
 /// sendmmsg handles at most this many messages per call (UIO_MAXIOV).
 const MAX_MMSG: usize = 1024;
 
-pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
+pub fn decode(mem: &Memory, pid: Tid, tid: Tid, sc: &Syscall) -> Entry {
     match sc.call {
-        Call::Socketcall => socketcall(mem, tid, sc),
+        Call::Socketcall => socketcall(mem, pid, tid, sc),
         Call::Connect => match read_addr(mem, tid, sc.ptr(1), sc.args[2]) {
             Some(addr) => Entry::AwaitExit(Pending::Connect { addr, fd: sc.int(0) as i32 }),
             None => Entry::Done(Vec::new()),
@@ -43,14 +43,28 @@ pub fn decode(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
         }
         Call::Getsockopt => Entry::Done(Vec::new()),
         Call::Sendto => Entry::Done(read_addr(mem, tid, sc.ptr(4), sc.args[5]).map(send).into_iter().collect()),
-        Call::Sendmsg => Entry::Done(msghdr_addr(mem, tid, sc.abi, sc.ptr(1)).map(send).into_iter().collect()),
+        Call::Sendmsg => {
+            let peer = || connected_peer(pid, sc.int(0) as i32);
+            Entry::Done(match msghdr_name(mem, tid, sc.abi, sc.ptr(1)) {
+                Some(MsgName::Given(addr)) => addr.map(send).into_iter().collect(),
+                Some(MsgName::Absent) => peer().map(send).into_iter().collect(),
+                None => Vec::new(),
+            })
+        }
         Call::Sendmmsg => {
             let layout = Msghdr::of(sc.abi);
             let count = (sc.args[2] as u32 as usize).min(MAX_MMSG);
             let mut events: Vec<EventKind> = Vec::new();
+            // Asked at most once per call: every message without an address goes to it.
+            let mut peer: Option<Option<SockAddr>> = None;
             for i in 0..count {
                 let at = sc.ptr(1).wrapping_add((i * layout.mmsg_size) as u64);
-                if let Some(ev) = msghdr_addr(mem, tid, sc.abi, at).map(send) {
+                let addr = match msghdr_name(mem, tid, sc.abi, at) {
+                    Some(MsgName::Given(addr)) => addr,
+                    Some(MsgName::Absent) => peer.get_or_insert_with(|| connected_peer(pid, sc.int(0) as i32)).clone(),
+                    None => None,
+                };
+                if let Some(ev) = addr.map(send) {
                     // A batch to one peer is one fact, not hundreds.
                     if !events.contains(&ev) {
                         events.push(ev);
@@ -146,7 +160,16 @@ impl Msghdr {
     }
 }
 
-fn msghdr_addr(mem: &Memory, tid: Tid, abi: Abi, msg: u64) -> Option<runglass_model::SockAddr> {
+/// The destination a message header gives.
+enum MsgName {
+    /// An address (None: one that could not be read or parsed).
+    Given(Option<SockAddr>),
+    /// No address (msg_name NULL): the message goes to the socket's peer.
+    Absent,
+}
+
+/// The destination in the message header at `msg`; None when the header cannot be read.
+fn msghdr_name(mem: &Memory, tid: Tid, abi: Abi, msg: u64) -> Option<MsgName> {
     let layout = Msghdr::of(abi);
     let head = mem.read_exact(tid, msg, layout.name_len_offset + 4).ok()?;
     let name = match layout.word {
@@ -155,12 +178,30 @@ fn msghdr_addr(mem: &Memory, tid: Tid, abi: Abi, msg: u64) -> Option<runglass_mo
     };
     let off = layout.name_len_offset;
     let len = u32::from_le_bytes(head[off..off + 4].try_into().ok()?);
-    read_addr(mem, tid, name, u64::from(len))
+    if name == 0 {
+        return Some(MsgName::Absent);
+    }
+    Some(MsgName::Given(read_addr(mem, tid, name, u64::from(len))))
+}
+
+/// The peer of the connected datagram socket at `fd` of process `pid`: where a message
+/// sent without an address goes (glibc's resolver sends its queries so, with sendmmsg). A
+/// stream socket's messages are traffic on a connection already recorded, and the peers
+/// of netlink sockets and of unnamed unix sockets (a socketpair) are no one to list: None.
+fn connected_peer(pid: Tid, fd: i32) -> Option<SockAddr> {
+    let socket = sys::socket_of(pid, fd).ok()?;
+    if SocketKind::from_so_type(sys::socket_type(&socket).ok()?) != SocketKind::Datagram {
+        return None;
+    }
+    match sockaddr::parse(&sys::socket_peer(&socket).ok()?)? {
+        SockAddr::UnixUnnamed | SockAddr::Other { .. } => None,
+        peer => Some(peer),
+    }
 }
 
 /// i386 socketcall(call, unsigned long *args): read the argument block, then decode as
 /// the direct call.
-fn socketcall(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
+fn socketcall(mem: &Memory, pid: Tid, tid: Tid, sc: &Syscall) -> Entry {
     let (call, nargs) = match sc.u32(0) {
         socketcall::BIND => (Call::Bind, 3),
         socketcall::CONNECT => (Call::Connect, 3),
@@ -183,6 +224,6 @@ fn socketcall(mem: &Memory, tid: Tid, sc: &Syscall) -> Entry {
         // The filter cannot look into the argument block: recvfrom without an address
         // stops here too, and needs no exit stop.
         Call::Recvfrom if args[4] == 0 => Entry::Done(Vec::new()),
-        _ => decode(mem, tid, &Syscall { abi: Abi::I386, call, args }),
+        _ => decode(mem, pid, tid, &Syscall { abi: Abi::I386, call, args }),
     }
 }
