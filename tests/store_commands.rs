@@ -177,3 +177,31 @@ fn demo_makes_a_receipt_worth_reading() {
     let v = runglass(data.path()).args(["validate", "latest"]).output().unwrap();
     assert!(v.status.success(), "{}", stderr(&v));
 }
+
+/// A receipt written by runglass before receipt format 2 (actors with copied argv) is read,
+/// reported, validated and exported as today's format.
+#[test]
+fn a_format_1_receipt_in_the_store_still_reads_in_every_command() {
+    let data = tempfile::tempdir().unwrap();
+    let old = include_str!("../fuzz/seeds/receipt_json/deep-mode.json");
+    let id = serde_json::from_str::<Value>(old).unwrap()["id"].as_str().unwrap().to_string();
+    let dir = data.path().join("receipts").join(&id);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("receipt.json"), old).unwrap();
+
+    let report = runglass(data.path()).args(["report", &id]).output().unwrap();
+    assert!(report.status.success(), "{}", stderr(&report));
+    // The copied argv became a reference to the process, and reads back as that command.
+    assert!(stdout(&report).contains("by 8824 (sh -c"), "{}", stdout(&report));
+    let json = runglass(data.path()).args(["report", &id, "--print-json"]).output().unwrap();
+    let r: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(r["format_version"], 2);
+    assert_eq!(r["files"]["changes"][0]["by"][0]["process"], 0);
+    assert!(r["files"]["changes"][0]["by"][0].get("argv").is_none());
+    let v = runglass(data.path()).args(["validate", &id]).output().unwrap();
+    assert!(!stderr(&v).contains("error"), "{}", stderr(&v));
+    let out = tempfile::tempdir().unwrap();
+    let export = runglass(data.path()).args(["export", &id, "--html", "--markdown", "--output"]).arg(out.path()).output().unwrap();
+    assert!(export.status.success(), "{}", stderr(&export));
+    assert!(std::fs::read_to_string(out.path().join("receipt.html")).unwrap().contains("outside.txt"));
+}

@@ -141,7 +141,8 @@ pub fn observation(s: &Seen) -> Observation {
                 "Every connect, bind, listen and addressed send, and the result of every non-blocking connect. Host \
                  names come from the DNS answers the tree received over UDP (recvfrom) and from its hosts file; \
                  lookups over TCP, DNS over TLS or HTTPS, and resolvers that read answers with read(2) or recvmsg(2) \
-                 leave peers unnamed.{ring}"
+                 leave peers unnamed. A UDP socket connected with no datagram seen going out is an address probe, not \
+                 a peer (sends with send(2) or write(2) are not seen).{ring}"
             )),
         ));
     } else {
