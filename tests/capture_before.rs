@@ -160,7 +160,8 @@ fn a_shell_append_through_a_symlink_lists_and_captures_the_file_it_leads_to() {
     assert_eq!(bashrc["change"], "modified", "{bashrc:#}");
     assert_eq!(bashrc["by"][0]["action"], "wrote");
     // The symlink itself did not change.
-    let listed: Vec<&str> = r["files"]["outside"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    let listed: Vec<&str> =
+        r["files"]["outside"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
     assert!(!listed.contains(&h.join(".bashrc").to_str().unwrap()), "{listed:?}");
 }
 
@@ -185,7 +186,10 @@ fn a_deep_run_stores_only_the_contents_of_files_that_changed_and_still_diffs_the
     let r = latest_json(d);
     // What the snapshots skip, the trace sees: its state before is captured, so it can be undone.
     let ignored = change(&r, "target/ignored.o");
-    assert_eq!((&ignored["change"], &ignored["seen_by"], &ignored["captured"]), (&json!("modified"), &json!("trace"), &json!(true)));
+    assert_eq!(
+        (&ignored["change"], &ignored["seen_by"], &ignored["captured"]),
+        (&json!("modified"), &json!("trace"), &json!(true))
+    );
     assert_eq!(ignored["skipped_dir"], "target");
     assert_eq!(std::fs::read(blob_path(d, &hex(b"build output\n"))).unwrap(), b"build output\n");
     let edited = change(&r, "edited.txt");

@@ -17,7 +17,10 @@ use serde_json::{Value, json};
 const PYTHON: &str = "/usr/bin/python3";
 
 fn on_path(program: &str) -> bool {
-    std::process::Command::new("sh").args(["-c", &format!("command -v {program}")]).output().is_ok_and(|o| o.status.success())
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn run_deep(data: &Path, work: &Path, command: &[&str]) -> Output {
@@ -31,7 +34,12 @@ fn peers_at(receipt: &Value, port: u16) -> Vec<Value> {
 }
 
 fn timeline_texts(receipt: &Value) -> Vec<String> {
-    receipt["timeline"]["entries"].as_array().unwrap().iter().map(|e| e["text"].as_str().unwrap_or("").to_string()).collect()
+    receipt["timeline"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 #[test]

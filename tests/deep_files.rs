@@ -74,12 +74,19 @@ fn a_write_through_a_symlink_lists_the_file_it_reached_and_revert_restores_it() 
     assert_eq!(target["after"]["blake3"], hex(b"x\n"));
     // The O_CREAT through a dangling link made the file it points to.
     let created = outside(&r, &e.join("created"));
-    assert_eq!((&created["change"], &created["captured"], &created["before"]), (&"created".into(), &true.into(), &Value::Null));
+    assert_eq!(
+        (&created["change"], &created["captured"], &created["before"]),
+        (&"created".into(), &true.into(), &Value::Null)
+    );
     // The links themselves did not change, in the working directory or anywhere else.
     assert_eq!(r["files"]["changes"].as_array().unwrap().len(), 0, "{:#}", r["files"]["changes"]);
     assert_eq!(r["files"]["outside"].as_array().unwrap().len(), 2, "{:#}", r["files"]["outside"]);
 
-    let out = runglass(data.path()).current_dir(work.path()).args(["revert", "latest", "--include-outside", "--apply"]).output().unwrap();
+    let out = runglass(data.path())
+        .current_dir(work.path())
+        .args(["revert", "latest", "--include-outside", "--apply"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(e.join("target")).unwrap(), b"old\n");
     assert!(!e.join("created").exists());
@@ -97,7 +104,17 @@ fn calls_through_proc_self_fd_dev_fd_and_proc_pid_are_listed_at_the_files_they_r
 
     // Every file the fixture made, by its own name: none by a /proc or /dev/fd alias, and
     // the directory symlink on the way of `dirlink/through-dir` resolved.
-    let made = ["elsewhere", "elsewhere/existing", "elsewhere/created", "elsewhere/through-dir", "lnk", "lnk2", "dirlink", "renamed", "via-root"];
+    let made = [
+        "elsewhere",
+        "elsewhere/existing",
+        "elsewhere/created",
+        "elsewhere/through-dir",
+        "lnk",
+        "lnk2",
+        "dirlink",
+        "renamed",
+        "via-root",
+    ];
     assert_eq!(listed(&r, "outside", &d), set(&made), "{:#}", r["files"]["outside"]);
     assert_eq!(listed(&r, "transient", &d), set(&["dangling", "via-cwd"]), "{:#}", r["files"]["transient"]);
     let text = r["files"].to_string();
@@ -142,10 +159,17 @@ fn owner_attribute_mode_size_and_node_changes_are_listed_with_their_states_befor
     assert_eq!((&f["change"], &f["captured"]), (&"modified".into(), &true.into()), "{f:#}");
     let (before, after) = (&f["before"], &f["after"]);
     assert_eq!((&before["mode"], &before["size"]), (&0o644.into(), &6.into()), "{f:#}");
-    assert_eq!((&after["mode"], &after["size"]), (&0o640.into(), &3.into()), "fchmod and ftruncate on a descriptor: {f:#}");
+    assert_eq!(
+        (&after["mode"], &after["size"]),
+        (&0o640.into(), &3.into()),
+        "fchmod and ftruncate on a descriptor: {f:#}"
+    );
     assert_eq!(before["xattrs"], serde_json::json!(["user.before"]));
     assert_eq!(after["xattrs"], serde_json::json!(["user.before", "user.runglass"]), "{f:#}");
-    assert_eq!((&f["mode_changed"], &f["content_changed"], &f["xattrs_changed"]), (&true.into(), &true.into(), &true.into()));
+    assert_eq!(
+        (&f["mode_changed"], &f["content_changed"], &f["xattrs_changed"]),
+        (&true.into(), &true.into(), &true.into())
+    );
     let did = actions(f);
     for action in ["chown", "set_xattr", "remove_xattr", "chmod", "truncated"] {
         assert!(did.contains(action), "{action} in {did:?}");
@@ -160,7 +184,11 @@ fn owner_attribute_mode_size_and_node_changes_are_listed_with_their_states_befor
     assert!(!text.contains("pipe:") && !text.contains("\"\""), "{text}");
     if root {
         let g = outside(&r, &d.join("g"));
-        assert_eq!((&g["before"]["uid"], &g["after"]["uid"], &g["after"]["gid"]), (&0.into(), &1.into(), &1.into()), "{g:#}");
+        assert_eq!(
+            (&g["before"]["uid"], &g["after"]["uid"], &g["after"]["gid"]),
+            (&0.into(), &1.into(), &1.into()),
+            "{g:#}"
+        );
         assert_eq!((&g["owner_changed"], &g["content_changed"]), (&true.into(), &false.into()), "{g:#}");
     }
 }
@@ -171,17 +199,27 @@ fn files_below_a_directory_deeper_than_path_max_are_listed_by_their_absolute_pat
     let work = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().canonicalize().unwrap();
-    run_deep(data.path(), work.path(), runglass_fixtures::path("deep_cwd"), &[d.as_os_str(), std::ffi::OsStr::new("25")]);
+    run_deep(
+        data.path(),
+        work.path(),
+        runglass_fixtures::path("deep_cwd"),
+        &[d.as_os_str(), std::ffi::OsStr::new("25")],
+    );
     let r = latest_json(data.path());
     let deep = (0..25).fold(d.clone(), |at, _| at.join("d".repeat(200)));
     assert!(deep.as_os_str().len() > 4096);
     let file = outside(&r, &deep.join("deep-file"));
-    assert_eq!((&file["change"], &file["captured"], &file["exists_after"]), (&"created".into(), &true.into(), &true.into()), "{file:#}");
+    assert_eq!(
+        (&file["change"], &file["captured"], &file["exists_after"]),
+        (&"created".into(), &true.into(), &true.into()),
+        "{file:#}"
+    );
     assert_eq!(file["after"]["blake3"], hex(b"deep\n"));
     let made = outside(&r, &deep.join("deep-dir"));
     assert_eq!((&made["change"], &made["after"]["kind"]), (&"created".into(), &"dir".into()));
     // Every level is listed, each by its absolute path.
-    let outside_paths: Vec<&str> = r["files"]["outside"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    let outside_paths: Vec<&str> =
+        r["files"]["outside"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
     assert_eq!(outside_paths.len(), 27, "25 levels, the file and the directory: {outside_paths:?}");
     assert!(outside_paths.iter().all(|p| p.starts_with(d.to_str().unwrap())));
     assert_eq!(r["files"]["transient"].as_array().unwrap().len(), 0);

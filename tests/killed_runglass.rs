@@ -32,10 +32,15 @@ fn assert_observation_ended_early(receipt: &Value) {
         assert_eq!(c["confidence"], "partial", "{c:#}");
         assert!(c["note"].as_str().unwrap().contains("until runglass stopped"), "{c:#}");
     }
-    let limits: Vec<&str> = receipt["observation"]["limits"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
-    let ended = limits.iter().find(|l| l.starts_with("Observation ended early")).unwrap_or_else(|| panic!("{limits:#?}"));
+    let limits: Vec<&str> =
+        receipt["observation"]["limits"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    let ended =
+        limits.iter().find(|l| l.starts_with("Observation ended early")).unwrap_or_else(|| panic!("{limits:#?}"));
     assert!(ended.contains(" ms into the run"), "{ended}");
-    assert!(!limits.iter().any(|l| l.contains("still running when the command ended")), "nothing outlived it: {limits:#?}");
+    assert!(
+        !limits.iter().any(|l| l.contains("still running when the command ended")),
+        "nothing outlived it: {limits:#?}"
+    );
 
     let processes = receipt["processes"].as_array().unwrap();
     assert_eq!(processes.len(), 1, "{processes:#?}");

@@ -415,9 +415,7 @@ fn deep_mode_names_each_peer_by_the_lookup_that_found_it() {
         json!({"protocol": protocol, "host": host, "host_from": from, "result": result, "argv": argv, "count": 1,
                "seen_by": "trace"})
     };
-    let looked_up = |address: Ipv4Addr, argv: Value| {
-        json!({"addresses": [address.to_string()], "status": "answered", "server": h.server(), "argv": argv})
-    };
+    let looked_up = |address: Ipv4Addr, argv: Value| json!({"addresses": [address.to_string()], "status": "answered", "server": h.server(), "argv": argv});
     for (file, name, address, port, protocol, result, extra) in [
         ("api.out", "api.rg.test", API, p.api, "tcp", "connected", &[][..]),
         ("udp.out", "udp.rg.test", UDP, p.udp, "udp", "sent", &["udp"][..]),
@@ -580,11 +578,16 @@ fn normal_mode_names_peers_from_the_hosts_file_only_and_says_dns_needs_deep() {
 fn address_probes_are_listed_apart_not_as_peers() {
     let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let program = "import socket; socket.getaddrinfo(None, 8765, flags=socket.AI_PASSIVE, type=socket.SOCK_STREAM)";
-    let out = runglass(data.path()).current_dir(work.path()).args(["run", "--deep", "--", PYTHON, "-c", program]).output().unwrap();
+    let out = runglass(data.path())
+        .current_dir(work.path())
+        .args(["run", "--deep", "--", PYTHON, "-c", program])
+        .output()
+        .unwrap();
     assert_ran(&out);
     let r = latest_json(data.path());
     assert_eq!(rows(&r, "outbound"), &[] as &[Value], "no traffic: {:#}", r["network"]);
-    let probes: Vec<(&str, &Value)> = rows(&r, "probes").iter().map(|p| (p["address"].as_str().unwrap(), &p["port"])).collect();
+    let probes: Vec<(&str, &Value)> =
+        rows(&r, "probes").iter().map(|p| (p["address"].as_str().unwrap(), &p["port"])).collect();
     assert_eq!(probes, [("::", &json!(8765)), ("0.0.0.0", &json!(8765))], "{:#}", r["network"]);
     assert!(stderr(&out).contains("0 peer(s)"), "{}", stderr(&out));
 }

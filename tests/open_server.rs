@@ -472,9 +472,15 @@ fn a_receipt_still_running_cannot_be_reverted() {
 #[test]
 fn the_served_revert_pages_say_commits_are_not_undone_and_give_the_git_commands() {
     let (data, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let identity = [("GIT_AUTHOR_NAME", "t"), ("GIT_AUTHOR_EMAIL", "t@t"), ("GIT_COMMITTER_NAME", "t"), ("GIT_COMMITTER_EMAIL", "t@t")];
+    let identity = [
+        ("GIT_AUTHOR_NAME", "t"),
+        ("GIT_AUTHOR_EMAIL", "t@t"),
+        ("GIT_COMMITTER_NAME", "t"),
+        ("GIT_COMMITTER_EMAIL", "t@t"),
+    ];
     let git = |args: &[&str]| {
-        let out = std::process::Command::new("git").current_dir(work.path()).args(args).envs(identity).output().unwrap();
+        let out =
+            std::process::Command::new("git").current_dir(work.path()).args(args).envs(identity).output().unwrap();
         assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };

@@ -100,9 +100,11 @@ fn files_made_and_removed_again_are_transient_not_changes_inside_and_outside() {
     for path in ["tmpf".to_string(), format!("{s}/d/f"), format!("{s}/d"), format!("{s}/a.tmp")] {
         assert!(transient.contains(&path), "{path} in {transient:?}");
     }
-    let changes: Vec<&str> = r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    let changes: Vec<&str> =
+        r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
     assert_eq!(changes, ["kept.txt"]);
-    let outside_paths: Vec<&str> = r["files"]["outside"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
+    let outside_paths: Vec<&str> =
+        r["files"]["outside"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
     assert_eq!(outside_paths, [format!("{s}/a").as_str()], "only the renamed file is a change outside");
     assert_eq!(outside(&r, &format!("{s}/a")).unwrap()["change"], "created");
     let line = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -134,7 +136,11 @@ fn an_o_tmpfile_file_is_the_name_linkat_gives_it_not_a_write_to_its_directory() 
     let r = latest_json(data.path());
     let named = format!("{}/named", s.display());
     assert_eq!(outside(&r, &named).unwrap_or_else(|| panic!("{:#}", r["files"]))["change"], "created");
-    assert!(outside(&r, &s.display().to_string()).is_none(), "the directory was not written: {:#}", r["files"]["outside"]);
+    assert!(
+        outside(&r, &s.display().to_string()).is_none(),
+        "the directory was not written: {:#}",
+        r["files"]["outside"]
+    );
 }
 
 #[test]
@@ -239,7 +245,11 @@ fn a_commit_in_deep_mode_lists_what_git_wrote_in_dot_git_as_one_group() {
     assert!(preview.contains("puts HEAD and the branches back"), "{preview}");
     let apply = runglass(data.path()).args(["revert", "latest", "--apply"]).current_dir(w).output().unwrap();
     assert!(apply.status.success(), "{}{}", String::from_utf8_lossy(&apply.stdout), stderr(&apply));
-    let head = std::process::Command::new("git").args(["rev-parse", "--verify", "-q", "HEAD"]).current_dir(w).output().unwrap();
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "-q", "HEAD"])
+        .current_dir(w)
+        .output()
+        .unwrap();
     assert!(!head.status.success(), "no commit after the revert: {}", String::from_utf8_lossy(&head.stdout));
     // git init's sample hooks are not new programs to look at.
     let init = run_script(data.path(), w, &[], "git init -q again");

@@ -45,7 +45,8 @@ fn an_unwritable_data_directory_is_one_line_and_nothing_runs() {
     let blocker = data.path().join("file");
     std::fs::write(&blocker, "").unwrap();
     let work = tempfile::tempdir().unwrap();
-    let out = runglass(&blocker).current_dir(work.path()).args(["run", "--deep", "--", "touch", "ran"]).output().unwrap();
+    let out =
+        runglass(&blocker).current_dir(work.path()).args(["run", "--deep", "--", "touch", "ran"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -75,7 +76,8 @@ fn sigint_to_the_whole_group_does_not_kill_runglass_first() {
     let script = "trap 'exit 7' INT; touch started; while :; do sleep 0.05; done";
     let mut cmd = runglass(data.path());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.current_dir(work.path()).args(["trace", "--", "sh", "-c", script]).stderr(Stdio::null()).spawn().unwrap();
+    let mut child =
+        cmd.current_dir(work.path()).args(["trace", "--", "sh", "-c", script]).stderr(Stdio::null()).spawn().unwrap();
     wait_for(&work.path().join("started"), Duration::from_secs(10));
     // Like Ctrl-C: the signal reaches every process of the foreground group.
     nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
@@ -121,7 +123,8 @@ fn a_daemon_outlives_the_command_unharmed_and_is_reported() {
     loop {
         let later = if later_log.exists() { read_log(&later_log) } else { Vec::new() };
         let saw_open = later.iter().any(|e| matches!(&e.kind, EventKind::Open { path, .. } if path.0 == late_file));
-        let saw_exit = later.iter().any(|e| e.pid.to_string() == daemon_pid && matches!(e.kind, EventKind::Exit { .. }));
+        let saw_exit =
+            later.iter().any(|e| e.pid.to_string() == daemon_pid && matches!(e.kind, EventKind::Exit { .. }));
         if saw_open && saw_exit {
             break;
         }
@@ -182,7 +185,11 @@ fn a_read_file_swapped_for_a_fifo_neither_hangs_the_receipt_nor_gets_a_hash() {
     let read = |name: &str| {
         let path = work.path().canonicalize().unwrap().join(name);
         let reads = receipt["files"]["reads"].as_array().unwrap();
-        reads.iter().find(|r| r["path"] == path.to_str().unwrap()).cloned().unwrap_or_else(|| panic!("{name} in {reads:?}"))
+        reads
+            .iter()
+            .find(|r| r["path"] == path.to_str().unwrap())
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {reads:?}"))
     };
     assert!(read("input")["blake3"].is_null() && read("input")["size"].is_null(), "{}", read("input"));
     assert_eq!(read("kept")["blake3"], blake3::hash(b"kept\n").to_hex().as_str());
@@ -212,7 +219,11 @@ fn a_log_the_disk_cannot_take_loses_events_never_the_command() {
     }
     let out = cmd.current_dir(work.path()).output().unwrap();
     let err = common::stderr(&out);
-    assert_eq!(std::fs::read_to_string(work.path().join("after")).unwrap(), "done\n", "the command ran to its end: {err}");
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("after")).unwrap(),
+        "done\n",
+        "the command ran to its end: {err}"
+    );
     assert!(work.path().join("f2000").exists());
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -224,7 +235,8 @@ fn a_missing_program_fails_to_start_with_127_as_in_normal_mode_and_a_non_executa
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("not-executable"), "").unwrap();
     std::fs::write(work.path().join("no-interpreter"), "#!/nonexistent/runglass-interpreter\n").unwrap();
-    std::fs::set_permissions(work.path().join("no-interpreter"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(work.path().join("no-interpreter"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
     for (program, code, says) in [
         ("/nonexistent/cmd", 127, "command not found"),
         ("no-such-runglass-command", 127, "command not found"),
@@ -233,7 +245,13 @@ fn a_missing_program_fails_to_start_with_127_as_in_normal_mode_and_a_non_executa
     ] {
         for mode in [&["--deep"][..], &[]] {
             let data = tempfile::tempdir().unwrap();
-            let out = runglass(data.path()).current_dir(work.path()).arg("run").args(mode).args(["--", program]).output().unwrap();
+            let out = runglass(data.path())
+                .current_dir(work.path())
+                .arg("run")
+                .args(mode)
+                .args(["--", program])
+                .output()
+                .unwrap();
             let err = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(code), "{program} {mode:?}: {err}");
             assert!(err.contains(says), "{program} {mode:?}: {err}");

@@ -60,11 +60,15 @@ fn assert_file_changes(r: &Value) {
     assert_eq!(change(r, "name-a.txt")["change"], "deleted");
     assert_eq!(change(r, "name-b.txt")["change"], "created");
     assert_eq!(change(r, "sub/dir/f.txt")["change"], "created");
-    let paths: Vec<&str> = r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> =
+        r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
     if r["mode"] == "deep" {
         // The snapshots skip node_modules; the trace saw the write there.
         let dep = change(r, "node_modules/dep.js");
-        assert_eq!((&dep["change"], &dep["seen_by"], &dep["skipped_dir"]), (&json!("modified"), &json!("trace"), &json!("node_modules")));
+        assert_eq!(
+            (&dep["change"], &dep["seen_by"], &dep["skipped_dir"]),
+            (&json!("modified"), &json!("trace"), &json!("node_modules"))
+        );
         assert_eq!((&dep["before"]["size"], &dep["after"]["size"]), (&json!(2), &json!(8)), "{dep:#}");
     } else {
         assert!(!paths.iter().any(|p| p.starts_with("node_modules")), "node_modules is ignored by default: {paths:?}");
@@ -92,7 +96,8 @@ fn assert_common(r: &Value, work: &Path, mode: &str) {
     assert_eq!(root["argv"][0], "sh");
     assert!(root["parent"].is_null());
     assert_eq!(root["exit"]["code"], 0);
-    let kinds: Vec<&str> = r["timeline"]["entries"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        r["timeline"]["entries"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"phase"), "{kinds:?}");
     assert!(!r["observation"]["coverage"].as_array().unwrap().is_empty());
 }
@@ -110,7 +115,8 @@ fn normal_mode_receipt_records_every_kind_of_change() {
     assert_common(&r, work.path(), "normal");
     assert_file_changes(&r);
     assert_eq!(r["processes"][0]["seen_by"], "polling");
-    let processes = r["observation"]["coverage"].as_array().unwrap().iter().find(|c| c["aspect"] == "processes").unwrap();
+    let processes =
+        r["observation"]["coverage"].as_array().unwrap().iter().find(|c| c["aspect"] == "processes").unwrap();
     assert_eq!(processes["confidence"], "partial");
     // The captured streams are files of the receipt directory.
     let dir = &receipts(data.path())[0];
@@ -145,16 +151,26 @@ fn deep_mode_attributes_changes_and_sees_writes_outside_the_working_directory() 
     assert_eq!(created["by"][0]["pid"], r["processes"][0]["pid"]);
     assert_eq!(change(&r, "old.txt")["by"][0]["action"], "removed");
 
-    let outside_paths: Vec<&str> = r["files"]["outside"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
+    let outside_paths: Vec<&str> =
+        r["files"]["outside"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
     let bashrc = home.path().join(".bashrc");
     let elsewhere = outside.path().join("elsewhere.txt");
     assert!(outside_paths.contains(&bashrc.to_str().unwrap()), "{outside_paths:?}");
     assert!(outside_paths.contains(&elsewhere.to_str().unwrap()), "{outside_paths:?}");
-    let by_child = r["files"]["outside"].as_array().unwrap().iter().find(|o| o["path"] == elsewhere.to_str().unwrap()).unwrap();
-    assert_eq!(command_of(&r, &by_child["by"][0]), serde_json::json!(["sh", "-c", format!("echo out > {}/elsewhere.txt", outside.path().display())]));
+    let by_child =
+        r["files"]["outside"].as_array().unwrap().iter().find(|o| o["path"] == elsewhere.to_str().unwrap()).unwrap();
+    assert_eq!(
+        command_of(&r, &by_child["by"][0]),
+        serde_json::json!(["sh", "-c", format!("echo out > {}/elsewhere.txt", outside.path().display())])
+    );
     assert_ne!(by_child["by"][0]["pid"], r["processes"][0]["pid"], "a child process wrote it");
 
-    let shell = r["risk"]["notes"].as_array().unwrap().iter().find(|n| n["id"] == "shell-startup-changed").expect("a shell startup note");
+    let shell = r["risk"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "shell-startup-changed")
+        .expect("a shell startup note");
     assert_eq!(shell["severity"], "high");
     assert_eq!(r["risk"]["level"], "high");
 }
@@ -176,15 +192,22 @@ fn deep_mode_sees_writes_that_leave_the_working_directory_by_dot_dot_or_a_symlin
     let r = latest_json(data.path());
     let outside = r["files"]["outside"].as_array().unwrap();
     let find = |p: &Path| {
-        outside.iter().find(|o| o["path"] == p.to_str().unwrap()).unwrap_or_else(|| panic!("{} in {outside:#?}", p.display()))
+        outside
+            .iter()
+            .find(|o| o["path"] == p.to_str().unwrap())
+            .unwrap_or_else(|| panic!("{} in {outside:#?}", p.display()))
     };
     let up = find(&base_path.join("up.txt"));
-    assert_eq!((&up["exists_after"], &up["captured"], &up["before"]), (&Value::Bool(true), &Value::Bool(true), &Value::Null));
+    assert_eq!(
+        (&up["exists_after"], &up["captured"], &up["before"]),
+        (&Value::Bool(true), &Value::Bool(true), &Value::Null)
+    );
     let old = find(&elsewhere.join("old.txt"));
     assert_eq!(old["by"][0]["action"], "wrote");
     assert_eq!(old["captured"], true, "the before-state is keyed by the same real path: {old:#}");
     assert_eq!(outside.len(), 2, "{outside:#?}");
-    let inside: Vec<&str> = r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    let inside: Vec<&str> =
+        r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
     assert_eq!(inside, ["sub.txt"]);
 }
 
@@ -234,7 +257,9 @@ fn timeout_ends_the_whole_tree_and_says_so() {
         // No sleep of the tree survives the timeout.
         for p in r["processes"].as_array().unwrap() {
             let alive = Path::new(&format!("/proc/{}", p["pid"])).exists()
-                && std::fs::read_to_string(format!("/proc/{}/cmdline", p["pid"])).unwrap_or_default().starts_with("sleep\u{0}30\u{0}");
+                && std::fs::read_to_string(format!("/proc/{}/cmdline", p["pid"]))
+                    .unwrap_or_default()
+                    .starts_with("sleep\u{0}30\u{0}");
             assert!(!alive, "pid {} still runs", p["pid"]);
         }
     }
@@ -248,7 +273,13 @@ fn a_missing_command_fails_to_start_with_127_and_a_receipt() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     for args in [&[][..], &["--deep"][..]] {
-        let out = runglass(data.path()).current_dir(work.path()).arg("run").args(args).args(["--", "no-such-runglass-command"]).output().unwrap();
+        let out = runglass(data.path())
+            .current_dir(work.path())
+            .arg("run")
+            .args(args)
+            .args(["--", "no-such-runglass-command"])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(127));
         assert!(stderr(&out).contains("no-such-runglass-command"), "{}", stderr(&out));
         let r = latest_json(data.path());
@@ -289,10 +320,16 @@ fn ignore_rules_follow_gitignore_with_negation() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join(".runglassignore"), "*.log\n!keep.log\nbuild/\n").unwrap();
-    let out = run_script(data.path(), work.path(), &[], "echo a > x.log; echo b > keep.log; mkdir build; echo c > build/out; echo d > y.txt");
+    let out = run_script(
+        data.path(),
+        work.path(),
+        &[],
+        "echo a > x.log; echo b > keep.log; mkdir build; echo c > build/out; echo d > y.txt",
+    );
     assert!(out.status.success());
     let r = latest_json(data.path());
-    let paths: Vec<&str> = r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    let paths: Vec<&str> =
+        r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["keep.log", "y.txt"]);
 }
 
@@ -304,7 +341,10 @@ fn a_command_cannot_hide_what_it_makes_by_writing_runglassignore() {
         let script = "printf '.runglassignore\\npayload.sh\\n' > .runglassignore; echo evil > payload.sh";
         let out = run_script(data.path(), work.path(), mode, script);
         assert!(out.status.success(), "{}", stderr(&out));
-        assert_eq!(std::fs::read_to_string(work.path().join(".runglassignore")).unwrap(), ".runglassignore\npayload.sh\n");
+        assert_eq!(
+            std::fs::read_to_string(work.path().join(".runglassignore")).unwrap(),
+            ".runglassignore\npayload.sh\n"
+        );
         let r = latest_json(data.path());
         let paths: Vec<&str> =
             r["files"]["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
@@ -367,7 +407,8 @@ fn a_program_the_command_plants_as_git_fsmonitor_is_never_run_by_runglass() {
 fn a_wildcard_listener_is_seen_in_both_modes_and_noted() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let script = "python3 -c 'import socket, time; s = socket.socket(); s.bind((\"0.0.0.0\", 0)); s.listen(); time.sleep(0.5)'";
+    let script =
+        "python3 -c 'import socket, time; s = socket.socket(); s.bind((\"0.0.0.0\", 0)); s.listen(); time.sleep(0.5)'";
     for args in [&[][..], &["--deep"][..]] {
         let out = run_script(data.path(), work.path(), args, script);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -405,7 +446,12 @@ fn bad_input_gets_one_line_errors() {
         assert!(stderr(&out).contains("current directory cannot be read"), "{}", stderr(&out));
     }
     // A bad snapshot cap names the variable.
-    let out = runglass(data.path()).current_dir(work.path()).env("RUNGLASS_MAX_SNAPSHOT_BYTES", "lots").args(["run", "--", "true"]).output().unwrap();
+    let out = runglass(data.path())
+        .current_dir(work.path())
+        .env("RUNGLASS_MAX_SNAPSHOT_BYTES", "lots")
+        .args(["run", "--", "true"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("RUNGLASS_MAX_SNAPSHOT_BYTES"), "{}", stderr(&out));
     assert!(receipts(data.path()).is_empty(), "nothing ran, nothing was recorded");
@@ -416,7 +462,8 @@ fn a_runglass_killed_mid_run_is_recovered_as_interrupted() {
     let data = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     for args in [&["run"][..], &["run", "--deep"][..]] {
-        let mut child = common::spawn_started(data.path(), work.path(), args, "echo partial; touch started; exec sleep 30");
+        let mut child =
+            common::spawn_started(data.path(), work.path(), args, "echo partial; touch started; exec sleep 30");
         child.kill().unwrap();
         child.wait().unwrap();
         std::fs::remove_file(work.path().join("started")).unwrap();
@@ -426,7 +473,9 @@ fn a_runglass_killed_mid_run_is_recovered_as_interrupted() {
         assert_eq!(rows[0]["status"], "interrupted", "{args:?}: {rows:#}");
         let r = latest_json(data.path());
         assert_eq!(r["outcome"]["status"], "interrupted");
-        assert!(r["observation"]["limits"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("recovered")));
+        assert!(
+            r["observation"]["limits"].as_array().unwrap().iter().any(|l| l.as_str().unwrap().contains("recovered"))
+        );
         assert_eq!(r["output"]["stdout"]["head"], "partial\n");
         let _ = std::process::Command::new("pkill").args(["-f", "sleep 30"]).status();
     }

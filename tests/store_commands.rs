@@ -169,7 +169,8 @@ fn demo_makes_a_receipt_worth_reading() {
     let out = runglass(data.path()).arg("demo").output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let r = common::latest_json(data.path());
-    let kinds: Vec<&str> = r["files"]["changes"].as_array().unwrap().iter().map(|c| c["change"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        r["files"]["changes"].as_array().unwrap().iter().map(|c| c["change"].as_str().unwrap()).collect();
     for k in ["created", "modified", "deleted"] {
         assert!(kinds.contains(&k), "{kinds:?}");
     }
@@ -201,7 +202,11 @@ fn a_format_1_receipt_in_the_store_still_reads_in_every_command() {
     let v = runglass(data.path()).args(["validate", &id]).output().unwrap();
     assert!(!stderr(&v).contains("error"), "{}", stderr(&v));
     let out = tempfile::tempdir().unwrap();
-    let export = runglass(data.path()).args(["export", &id, "--html", "--markdown", "--output"]).arg(out.path()).output().unwrap();
+    let export = runglass(data.path())
+        .args(["export", &id, "--html", "--markdown", "--output"])
+        .arg(out.path())
+        .output()
+        .unwrap();
     assert!(export.status.success(), "{}", stderr(&export));
     assert!(std::fs::read_to_string(out.path().join("receipt.html")).unwrap().contains("outside.txt"));
 }

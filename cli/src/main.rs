@@ -5,19 +5,19 @@
 
 mod args;
 mod blobs;
-mod commands;
 mod browser;
 mod capture;
 mod ci;
+mod commands;
 mod deep;
 mod docker;
 mod formats;
 mod git;
+mod github;
 mod host_names;
+mod hosts_file;
 mod log_sink;
 mod manual;
-mod github;
-mod hosts_file;
 mod normal;
 mod output;
 mod poll;

@@ -73,7 +73,9 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         last_ns = last_ns.max(event.time_ns);
         match &event.kind {
             EventKind::Spawn { kind: runglass_model::CloneKind::Root, .. } => root_pid = Some(event.pid),
-            EventKind::Exit { status } if Some(event.pid) == root_pid && event.pid == event.tid => root_exit = Some(*status),
+            EventKind::Exit { status } if Some(event.pid) == root_pid && event.pid == event.tid => {
+                root_exit = Some(*status)
+            }
             _ => {}
         }
         folder.observe(&event);

@@ -253,15 +253,13 @@ fn watch(
         let _ = dog_tx.send(pid);
     };
     let (result, polling, limits, survivors) = match how {
-        How::Deep { opts, capture } => {
-            match deep::run_with_hook(cmd, opts, Some(Box::new(capture)), sink, on_start) {
-                Ok(o) => {
-                    let survivors = o.survivors.into_iter().map(|s| (s.pid as u32, s.argv)).collect();
-                    (Ok(o.status), None, Vec::new(), survivors)
-                }
-                Err(e) => (Err(e), None, Vec::new(), Vec::new()),
+        How::Deep { opts, capture } => match deep::run_with_hook(cmd, opts, Some(Box::new(capture)), sink, on_start) {
+            Ok(o) => {
+                let survivors = o.survivors.into_iter().map(|s| (s.pid as u32, s.argv)).collect();
+                (Ok(o.status), None, Vec::new(), survivors)
             }
-        }
+            Err(e) => (Err(e), None, Vec::new(), Vec::new()),
+        },
         How::Normal => match normal::run(cmd, sink, on_start) {
             Ok(o) => (Ok(o.status), Some(o.polling), o.limits, o.survivors),
             Err(e) => (Err(e), None, Vec::new(), Vec::new()),

@@ -221,24 +221,47 @@ pub enum FileOp {
     Unlink,
     Rmdir,
     /// rename/renameat/renameat2 from `path` to `to`.
-    Rename { to: ByteString, flags: u32 },
+    Rename {
+        to: ByteString,
+        flags: u32,
+    },
     /// A hard link `to` made for the existing `path`.
-    Link { to: ByteString },
+    Link {
+        to: ByteString,
+    },
     /// A symbolic link made at `path`, holding `target` exactly as given (not resolved).
-    Symlink { target: ByteString },
-    Mkdir { mode: u32 },
-    Truncate { length: i64 },
-    Chmod { mode: u32 },
+    Symlink {
+        target: ByteString,
+    },
+    Mkdir {
+        mode: u32,
+    },
+    Truncate {
+        length: i64,
+    },
+    Chmod {
+        mode: u32,
+    },
     /// chown/lchown/fchown/fchownat: the new owner and group (None: left as it was, -1).
-    Chown { uid: Option<u32>, gid: Option<u32> },
+    Chown {
+        uid: Option<u32>,
+        gid: Option<u32>,
+    },
     /// setxattr and its l/f/at variants: an extended attribute set (`security.capability`
     /// is what setcap writes).
-    SetXattr { name: ByteString },
+    SetXattr {
+        name: ByteString,
+    },
     /// removexattr and its l/f/at variants.
-    RemoveXattr { name: ByteString },
+    RemoveXattr {
+        name: ByteString,
+    },
     /// mknod/mknodat: a fifo, socket or device node made at `path` (`mode` includes the
     /// file type bits).
-    Mknod { mode: u32, dev: u64 },
+    Mknod {
+        mode: u32,
+        dev: u64,
+    },
 }
 
 /// The outcome of a system call.
@@ -256,11 +279,7 @@ pub enum SyscallResult {
 impl SyscallResult {
     /// From a raw kernel return value (negative errno on failure).
     pub fn from_raw(rval: i64) -> Self {
-        if (-4095..0).contains(&rval) {
-            SyscallResult::Err(Errno(-rval as i32))
-        } else {
-            SyscallResult::Ok(rval)
-        }
+        if (-4095..0).contains(&rval) { SyscallResult::Err(Errno(-rval as i32)) } else { SyscallResult::Ok(rval) }
     }
 
     pub fn is_ok(&self) -> bool {
@@ -446,10 +465,38 @@ impl fmt::Display for ExitStatus {
 /// The conventional name of a Linux signal number (`SIGTERM`), or `signal N`.
 pub fn signal_name(signal: i32) -> String {
     const NAMES: [&str; 32] = [
-        "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-        "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
-        "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-        "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
     ];
     match usize::try_from(signal).ok().and_then(|i| NAMES.get(i)) {
         Some(name) if signal > 0 => (*name).to_string(),

@@ -784,14 +784,18 @@ pub enum PeerResult {
     /// No answer in time (ETIMEDOUT).
     TimedOut,
     /// No route to the network or host (ENETUNREACH, EHOSTUNREACH), by name.
-    Unreachable { error: String },
+    Unreachable {
+        error: String,
+    },
     /// A non-blocking connect still pending when its process exited or tracing ended.
     Pending,
     /// A non-blocking connect (EINPROGRESS) whose result runglass did not learn (receipts
     /// before format 2).
     InProgress,
     /// Another error, by name.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
     /// A datagram was sent to it.
     Sent,
     /// Polling saw an open socket to it, or the trace saw a connect whose result it

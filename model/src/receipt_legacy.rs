@@ -153,7 +153,11 @@ mod tests {
         upgrade_v1(&mut v);
         assert_eq!(v["format_version"], 2);
         let by = &v["files"]["changes"][0]["by"];
-        assert_eq!((&by[0]["process"], &by[0]["exec"]), (&json!(1), &Value::Null), "before its exec: the parent's program");
+        assert_eq!(
+            (&by[0]["process"], &by[0]["exec"]),
+            (&json!(1), &Value::Null),
+            "before its exec: the parent's program"
+        );
         assert_eq!((&by[1]["process"], &by[1]["exec"]), (&json!(1), &json!(0)));
         assert!(by[0].get("argv").is_none());
         assert_eq!((&v["processes"][1]["parent_process"], &v["processes"][1]["parent_exec"]), (&json!(0), &json!(0)));

@@ -8,8 +8,8 @@ use std::fmt::Write;
 use runglass_model::command_line;
 use runglass_model::receipt::{Diff, Receipt, RunStatus};
 
-use crate::{docker_lines, git_lines};
 use crate::text::{ci_build, ci_run_url, duration, lookup_answer, metadata_changes, named_peer, outcome};
+use crate::{docker_lines, git_lines};
 
 /// At most this many lines of failing output.
 const FAILING_LINES: usize = 20;

@@ -277,7 +277,9 @@ mod tests {
             target: None,
             capped: false,
             stored: true,
-            gid: None, uid: None, xattrs: None,
+            gid: None,
+            uid: None,
+            xattrs: None,
         };
         let kept = ev(EventKind::Before { path: "/h/.bashrc".into(), followed: true, state: Some(state) });
         assert_eq!(

@@ -10,16 +10,16 @@ pub(crate) mod escape;
 
 use std::fmt::Write;
 
+use runglass_model::ByteString;
 use runglass_model::receipt::{
     Actor, ChangeKind, Diff, FileChange, FileKind, FileState, NameSource, Receipt, Stream, UnixRole,
 };
-use runglass_model::ByteString;
 
-use crate::{docker_lines, git_lines, process_tree};
 use crate::text::{
     ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, mode_change, outcome, outside_after,
     outside_before, outside_metadata_changes, short_command, socket_address,
 };
+use crate::{docker_lines, git_lines, process_tree};
 use escape::{cell_code, code, fenced, html, text};
 
 /// At most this many rows per table; the receipt has the rest.
@@ -147,8 +147,7 @@ fn not_counted(o: &mut String, r: &Receipt) {
     }
     let mut parts = Vec::new();
     if !f.transient.is_empty() {
-        let examples: Vec<String> =
-            f.transient.iter().take(3).map(|t| code(&t.path.escaped())).collect();
+        let examples: Vec<String> = f.transient.iter().take(3).map(|t| code(&t.path.escaped())).collect();
         parts.push(format!("{} path(s) made and removed again (e.g. {})", f.transient.len(), examples.join(", ")));
     }
     if unchanged > 0 {
@@ -301,7 +300,12 @@ fn reads(o: &mut String, r: &Receipt) {
     for f in r.files.reads.iter().take(MAX_ROWS) {
         let size = f.size.map(|s| s.to_string()).unwrap_or_default();
         let hash = f.blake3.as_deref().map(|h| cell_code(h.get(..16).unwrap_or(h))).unwrap_or_default();
-        let _ = writeln!(o, "| {} | {size} | {hash} | {} |", cell_code(&f.path.escaped()), actors(r, f.by.last(), f.by.len()));
+        let _ = writeln!(
+            o,
+            "| {} | {size} | {hash} | {} |",
+            cell_code(&f.path.escaped()),
+            actors(r, f.by.last(), f.by.len())
+        );
     }
     more(o, r.files.reads.len(), MAX_ROWS);
 }
@@ -367,14 +371,24 @@ fn docker(o: &mut String, r: &Receipt) {
 fn network(o: &mut String, r: &Receipt) {
     let n = &r.network;
     let _ = writeln!(o, "\n## Network\n");
-    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() && n.probes.is_empty() {
+    if n.outbound.is_empty()
+        && n.listening.is_empty()
+        && n.unix.is_empty()
+        && n.lookups.is_empty()
+        && n.probes.is_empty()
+    {
         let _ = writeln!(o, "None seen.");
         return;
     }
     if !n.probes.is_empty() {
-        let shown: Vec<String> = n.probes.iter().take(5).map(|p| cell_code(&socket_address(&p.address, p.port))).collect();
+        let shown: Vec<String> =
+            n.probes.iter().take(5).map(|p| cell_code(&socket_address(&p.address, p.port))).collect();
         let more = if n.probes.len() > 5 { format!(", ... {} more", n.probes.len() - 5) } else { String::new() };
-        let _ = writeln!(o, "Address probes, not counted as peers (UDP connects with no datagram seen): {}{more}\n", shown.join(", "));
+        let _ = writeln!(
+            o,
+            "Address probes, not counted as peers (UDP connects with no datagram seen): {}{more}\n",
+            shown.join(", ")
+        );
     }
     if !n.outbound.is_empty() {
         let _ = writeln!(o, "Outbound:\n\n| Protocol | Peer | Result | Times | By |\n|---|---|---|---|---|");
@@ -411,7 +425,14 @@ fn network(o: &mut String, r: &Receipt) {
         for l in n.lookups.iter().take(MAX_ROWS) {
             let by = format!("{} {}", l.pid, cell_code(&short_command(r.command_of(l.process, l.exec), SHORT_COMMAND)));
             let answer = lookup_answer(l);
-            let _ = writeln!(o, "| {} | {} | {} | {} | {by} |", cell_code(&l.name), text(&answer), cell_code(&l.server), l.count);
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {by} |",
+                cell_code(&l.name),
+                text(&answer),
+                cell_code(&l.server),
+                l.count
+            );
         }
         more(o, n.lookups.len(), MAX_ROWS);
     }
@@ -429,7 +450,6 @@ fn network(o: &mut String, r: &Receipt) {
         more(o, n.unix.len(), MAX_ROWS);
     }
 }
-
 
 fn timeline(o: &mut String, r: &Receipt) {
     let entries = &r.timeline.entries;

@@ -77,7 +77,8 @@ mod tests {
             exit: None,
             outlived_command: false,
             seen_by: Source::Trace,
-            parent_exec: None, parent_process: None,
+            parent_exec: None,
+            parent_process: None,
         }
     }
 

@@ -10,9 +10,9 @@ use std::fmt::Write;
 
 use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, Receipt, Severity};
 
-use crate::{docker_lines, git_lines};
 use crate::markdown::escape::{code, text};
 use crate::text::{duration, mode_change, outcome};
+use crate::{docker_lines, git_lines};
 
 /// Risk notes listed; the full receipt has the rest.
 const MAX_NOTES: usize = 5;
@@ -64,9 +64,12 @@ fn counts(o: &mut String, r: &Receipt) {
     let _ = writeln!(o, "{}", row(columns.iter().map(|(_, n)| n.to_string()).collect()));
     let groups = r.files.skipped_groups();
     if !groups.is_empty() {
-        let lines: Vec<String> =
-            groups.iter().map(|(dir, changes)| format!("{}: {}", code(&cut(&format!("{}/", dir.escaped()))), changes.len())).collect();
-        let _ = writeln!(o, "\nIn directories the snapshots skip (seen by the trace, counted above): {}", lines.join(", "));
+        let lines: Vec<String> = groups
+            .iter()
+            .map(|(dir, changes)| format!("{}: {}", code(&cut(&format!("{}/", dir.escaped()))), changes.len()))
+            .collect();
+        let _ =
+            writeln!(o, "\nIn directories the snapshots skip (seen by the trace, counted above): {}", lines.join(", "));
     }
     // What the command did in git, when it did anything there.
     if let Some(g) = r.git.as_ref().filter(|g| git_lines::changed(g)) {

@@ -9,11 +9,11 @@ use std::fmt::Write;
 use runglass_model::ByteString;
 use runglass_model::receipt::{Actor, ChangeKind, Diff, FileChange, Receipt, UnixRole};
 
-use crate::{docker_lines, git_lines, process_tree};
 use crate::text::{
-    ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, named_peer, outside_after, outside_before, outside_metadata_changes,
-    short_command, socket_address,
+    ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, named_peer, outside_after,
+    outside_before, outside_metadata_changes, short_command, socket_address,
 };
+use crate::{docker_lines, git_lines, process_tree};
 
 /// At most this many rows per list; the receipt has the rest.
 const MAX_ROWS: usize = 50;
@@ -164,7 +164,13 @@ fn change_line(o: &mut String, r: &Receipt, c: &FileChange, indent: &str) {
     let metadata = metadata_changes(c);
     let metadata = if metadata.is_empty() { String::new() } else { format!(" ({})", metadata.join(", ")) };
     let by = ended_by(r, c.ended_by());
-    let _ = writeln!(o, "{indent}{} {:<9} {}{detail}{metadata}{by}", mark(c.change), c.change.as_str(), c.path.shell_word());
+    let _ = writeln!(
+        o,
+        "{indent}{} {:<9} {}{detail}{metadata}{by}",
+        mark(c.change),
+        c.change.as_str(),
+        c.path.shell_word()
+    );
 }
 
 /// `  by PID (command)` for the process that left a path as it ended.
@@ -229,7 +235,12 @@ fn docker(o: &mut String, r: &Receipt) {
 
 fn network(o: &mut String, r: &Receipt) {
     let n = &r.network;
-    if n.outbound.is_empty() && n.listening.is_empty() && n.unix.is_empty() && n.lookups.is_empty() && n.probes.is_empty() {
+    if n.outbound.is_empty()
+        && n.listening.is_empty()
+        && n.unix.is_empty()
+        && n.lookups.is_empty()
+        && n.probes.is_empty()
+    {
         return;
     }
     let _ = writeln!(o, "\nNetwork");

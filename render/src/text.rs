@@ -230,7 +230,6 @@ pub fn named_peer(p: &Peer) -> String {
     }
 }
 
-
 /// `GitHub Actions, owner/name, pull request #12, commit 0123456789ab` (what is known of it).
 /// The names come from the CI's environment: control characters are shown escaped.
 pub fn ci_build(ci: &CiBuild) -> String {
@@ -278,7 +277,9 @@ mod tests {
             target: None,
             capped: false,
             stored: true,
-            gid: None, uid: None, xattrs: None,
+            gid: None,
+            uid: None,
+            xattrs: None,
         };
         let link = FileState { kind: FileKind::Symlink, target: Some("x\ny".into()), stored: false, ..file.clone() };
         let mut c = OutsideChange {

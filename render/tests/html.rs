@@ -115,7 +115,10 @@ fn hostile_argv_and_output_stay_escaped() {
     assert!(html.contains("&lt;/pre&gt;&lt;script&gt;alert(2)&lt;/script&gt;"));
     assert!(html.contains(r"\u{1b}[31mred\u{7}\xff"), "control bytes show escaped");
     assert!(!html.contains('\x1b') && !html.contains('\x07'));
-    assert!(html.contains(r"/home/me/shop/&lt;script&gt;alert(1)&lt;/script&gt;\u{1b}[2J"), "a mount path from the engine");
+    assert!(
+        html.contains(r"/home/me/shop/&lt;script&gt;alert(1)&lt;/script&gt;\u{1b}[2J"),
+        "a mount path from the engine"
+    );
 }
 
 #[test]
@@ -317,7 +320,13 @@ fn a_receipt_without_changes_offers_no_revert() {
 }
 
 fn revert_head(root: &ByteString) -> RevertHead<'_> {
-    RevertHead { id: "20261121T045024Z-sh-install-sh", command: "sh install.sh", root, git: None, reverts_git_refs: false }
+    RevertHead {
+        id: "20261121T045024Z-sh-install-sh",
+        command: "sh install.sh",
+        root,
+        git: None,
+        reverts_git_refs: false,
+    }
 }
 
 fn row(path: &[u8], action: &str, note: &str, tone: Tone, pick: Option<bool>) -> RevertRow {

@@ -100,7 +100,13 @@ impl ConnectResults {
         let id = self.by_fd.remove(&(pid, fd))?;
         let open = self.open.remove(&id)?;
         self.order(Order::Forget(id));
-        Some(Learnt { pid, tid: open.tid, addr: open.addr, result: SyscallResult::Err(Errno(error)), at: Instant::now() })
+        Some(Learnt {
+            pid,
+            tid: open.tid,
+            addr: open.addr,
+            result: SyscallResult::Err(Errno(error)),
+            at: Instant::now(),
+        })
     }
 
     /// Process `pid` made a child process, which shares its sockets.
@@ -112,7 +118,8 @@ impl ConnectResults {
 
     /// Process `pid` ended: each of its connects is settled as it stands.
     pub fn exited(&mut self, pid: Tid) {
-        let ids: Vec<WatchId> = self.open.iter().filter(|(_, o)| o.pid == pid && !o.settling).map(|(id, _)| *id).collect();
+        let ids: Vec<WatchId> =
+            self.open.iter().filter(|(_, o)| o.pid == pid && !o.settling).map(|(id, _)| *id).collect();
         for id in ids {
             // Nobody else holds the socket unless a child inherited it (or it was passed
             // on, which is rare enough to be a stated limit): its error is ours to read.

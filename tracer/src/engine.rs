@@ -133,7 +133,12 @@ impl Tracer {
         tracer.first_stop = Some(first);
         let me = nix::unistd::getpid().as_raw();
         let my_tid = nix::unistd::gettid().as_raw();
-        tracer.emit(sink, child.pid, child.pid, EventKind::Spawn { parent: me as u32, parent_tid: my_tid as u32, kind: CloneKind::Root });
+        tracer.emit(
+            sink,
+            child.pid,
+            child.pid,
+            EventKind::Spawn { parent: me as u32, parent_tid: my_tid as u32, kind: CloneKind::Root },
+        );
         tracer.child = Some(child);
         Ok(tracer)
     }
@@ -345,7 +350,12 @@ impl Tracer {
     fn emit_learnt(&self, sink: &mut dyn EventSink, learnt: Learnt) {
         let Learnt { pid, tid, addr, result, at } = learnt;
         let time_ns = at.saturating_duration_since(self.start).as_nanos() as u64;
-        sink.event(Event { time_ns, pid: pid as u32, tid: tid as u32, kind: EventKind::ConnectResult { addr, result } });
+        sink.event(Event {
+            time_ns,
+            pid: pid as u32,
+            tid: tid as u32,
+            kind: EventKind::ConnectResult { addr, result },
+        });
     }
 
     /// Tracing ends: every connect still in progress gets its result as it stands.
@@ -504,8 +514,7 @@ impl Tracer {
         let Ok(msg) = sys::event_msg(parent_tid) else { return Resume::Cont(0) };
         let child = msg as Tid;
         let parent = self.tasks[&parent_tid].tgid;
-        let is_thread =
-            how == NewTask::Clone && Path::new(&format!("/proc/{parent}/task/{child}")).exists();
+        let is_thread = how == NewTask::Clone && Path::new(&format!("/proc/{parent}/task/{child}")).exists();
         let (kind, tgid) = match how {
             NewTask::Fork => (CloneKind::Fork, child),
             NewTask::Vfork => (CloneKind::Vfork, child),
@@ -554,7 +563,11 @@ impl Tracer {
             },
             // The entry was not seen (the task was adopted mid-exec): ask /proc.
             None => EventKind::Exec {
-                path: ByteString(std::fs::read_link(format!("/proc/{tid}/exe")).map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default()),
+                path: ByteString(
+                    std::fs::read_link(format!("/proc/{tid}/exe"))
+                        .map(|p| p.into_os_string().into_encoded_bytes())
+                        .unwrap_or_default(),
+                ),
                 argv: tracee::cmdline(tid).into_iter().map(ByteString).collect(),
                 cwd: ByteString(crate::paths::cwd(tid).unwrap_or_default()),
                 former_tid: (former != tid).then_some(former as u32),

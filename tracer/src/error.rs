@@ -27,7 +27,9 @@ pub enum Error {
         "seccomp filters are not permitted here ({0}); deep mode needs seccomp-bpf: allow it (e.g. docker run --security-opt seccomp=unconfined) or run without --deep"
     )]
     SeccompRefused(Errno),
-    #[error("this kernel lacks PTRACE_GET_SYSCALL_INFO ({0}); deep mode needs Linux 5.3 or newer, or run without --deep")]
+    #[error(
+        "this kernel lacks PTRACE_GET_SYSCALL_INFO ({0}); deep mode needs Linux 5.3 or newer, or run without --deep"
+    )]
     KernelTooOld(Errno),
     #[error("{what}: {errno}")]
     Sys { what: String, errno: Errno },

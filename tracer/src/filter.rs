@@ -66,7 +66,12 @@ enum Target {
 #[derive(Clone, Copy, Debug)]
 enum Insn {
     Load(u32),
-    Jump { op: u16, k: u32, yes: Target, no: Target },
+    Jump {
+        op: u16,
+        k: u32,
+        yes: Target,
+        no: Target,
+    },
     /// An unconditional jump (32-bit offset): how one section reaches another.
     Always(Label),
     Ret(u32),
@@ -293,7 +298,9 @@ mod tests {
         let so_error = [3, libc::SOL_SOCKET as u64, libc::SO_ERROR as u64, 0x7ffc_0000, 0x7ffc_0010, 0];
         let so_type = [3, libc::SOL_SOCKET as u64, libc::SO_TYPE as u64, 0x7ffc_0000, 0x7ffc_0010, 0];
         let tcp_info = [3, libc::IPPROTO_TCP as u64, libc::SO_ERROR as u64, 0x7ffc_0000, 0x7ffc_0010, 0];
-        for (abi, arch) in [(Abi::X86_64, AUDIT_ARCH_X86_64), (Abi::X32, AUDIT_ARCH_X86_64), (Abi::I386, AUDIT_ARCH_I386)] {
+        for (abi, arch) in
+            [(Abi::X86_64, AUDIT_ARCH_X86_64), (Abi::X32, AUDIT_ARCH_X86_64), (Abi::I386, AUDIT_ARCH_I386)]
+        {
             let n = nr(abi, Call::Getsockopt);
             assert_eq!(run(&prog, arch, n, so_error), TRACE, "{abi:?}");
             assert_eq!(run(&prog, arch, n, so_type), ALLOW, "{abi:?}");
@@ -307,7 +314,8 @@ mod tests {
     fn io_uring_setup_stops_in_every_table_and_io_uring_enter_never() {
         let prog = build(FilterOptions { reads: false });
         assert!(prog.len() <= 4096, "BPF_MAXINSNS: {}", prog.len());
-        for (arch, nr) in [(AUDIT_ARCH_X86_64, 425), (AUDIT_ARCH_I386, 425), (AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 425)] {
+        for (arch, nr) in [(AUDIT_ARCH_X86_64, 425), (AUDIT_ARCH_I386, 425), (AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | 425)]
+        {
             assert_eq!(run(&prog, arch, nr, [0; 6]), TRACE, "io_uring_setup {arch:#x} {nr:#x}");
             assert_eq!(run(&prog, arch, nr + 1, [0; 6]), ALLOW, "io_uring_enter {arch:#x} {nr:#x}");
         }
@@ -317,10 +325,22 @@ mod tests {
     fn owner_xattr_mknod_and_descriptor_calls_stop_with_their_abi_numbers() {
         let prog = build(FilterOptions { reads: false });
         let x86_64 = [
-            (92, Call::Chown), (94, Call::Lchown), (93, Call::Fchown), (260, Call::Fchownat),
-            (188, Call::Setxattr), (189, Call::Lsetxattr), (190, Call::Fsetxattr), (463, Call::Setxattrat),
-            (197, Call::Removexattr), (198, Call::Lremovexattr), (199, Call::Fremovexattr), (466, Call::Removexattrat),
-            (91, Call::Fchmod), (77, Call::Ftruncate), (133, Call::Mknod), (259, Call::Mknodat),
+            (92, Call::Chown),
+            (94, Call::Lchown),
+            (93, Call::Fchown),
+            (260, Call::Fchownat),
+            (188, Call::Setxattr),
+            (189, Call::Lsetxattr),
+            (190, Call::Fsetxattr),
+            (463, Call::Setxattrat),
+            (197, Call::Removexattr),
+            (198, Call::Lremovexattr),
+            (199, Call::Fremovexattr),
+            (466, Call::Removexattrat),
+            (91, Call::Fchmod),
+            (77, Call::Ftruncate),
+            (133, Call::Mknod),
+            (259, Call::Mknodat),
         ];
         for (n, call) in x86_64 {
             assert_eq!(Abi::X86_64.call(n), Some(call));
@@ -329,11 +349,26 @@ mod tests {
             assert_eq!(run(&prog, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | n as u32, [0; 6]), TRACE, "x32 {call:?}");
         }
         let i386 = [
-            (182, Call::Chown16), (16, Call::Lchown16), (95, Call::Fchown16),
-            (212, Call::Chown), (198, Call::Lchown), (207, Call::Fchown), (298, Call::Fchownat),
-            (226, Call::Setxattr), (227, Call::Lsetxattr), (228, Call::Fsetxattr), (463, Call::Setxattrat),
-            (235, Call::Removexattr), (236, Call::Lremovexattr), (237, Call::Fremovexattr), (466, Call::Removexattrat),
-            (94, Call::Fchmod), (93, Call::Ftruncate), (194, Call::Ftruncate64), (14, Call::Mknod), (297, Call::Mknodat),
+            (182, Call::Chown16),
+            (16, Call::Lchown16),
+            (95, Call::Fchown16),
+            (212, Call::Chown),
+            (198, Call::Lchown),
+            (207, Call::Fchown),
+            (298, Call::Fchownat),
+            (226, Call::Setxattr),
+            (227, Call::Lsetxattr),
+            (228, Call::Fsetxattr),
+            (463, Call::Setxattrat),
+            (235, Call::Removexattr),
+            (236, Call::Lremovexattr),
+            (237, Call::Fremovexattr),
+            (466, Call::Removexattrat),
+            (94, Call::Fchmod),
+            (93, Call::Ftruncate),
+            (194, Call::Ftruncate64),
+            (14, Call::Mknod),
+            (297, Call::Mknodat),
         ];
         for (n, call) in i386 {
             assert_eq!(Abi::I386.call(n), Some(call));

@@ -47,9 +47,7 @@ pub fn magic_target(link: &[u8]) -> Result<Vec<u8>, Errno> {
 
 /// The target of the symlink at `link`; EINVAL when it is not one.
 pub fn readlink(link: &[u8]) -> Result<Vec<u8>, Errno> {
-    std::fs::read_link(OsStr::from_bytes(link))
-        .map(|p| p.into_os_string().into_vec())
-        .map_err(|e| errno_of(&e))
+    std::fs::read_link(OsStr::from_bytes(link)).map(|p| p.into_os_string().into_vec()).map_err(|e| errno_of(&e))
 }
 
 fn errno_of(e: &std::io::Error) -> Errno {
@@ -103,9 +101,8 @@ fn climb(dir: &[u8]) -> Result<Vec<u8>, Errno> {
 /// inode in a directory entry is the covered one for a mount point, so entries are first
 /// matched by it and then, failing that, each is looked at.
 fn entry_named(parent: &std::path::Path, dev: u64, ino: u64) -> Result<Vec<u8>, Errno> {
-    let is_it = |name: &OsStr| {
-        std::fs::symlink_metadata(parent.join(name)).is_ok_and(|m| (m.dev(), m.ino()) == (dev, ino))
-    };
+    let is_it =
+        |name: &OsStr| std::fs::symlink_metadata(parent.join(name)).is_ok_and(|m| (m.dev(), m.ino()) == (dev, ino));
     let entries: Vec<std::fs::DirEntry> =
         std::fs::read_dir(parent).map_err(|e| errno_of(&e))?.filter_map(Result::ok).collect();
     let by_inode = entries.iter().find(|e| e.ino() == ino && is_it(&e.file_name()));

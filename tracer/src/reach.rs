@@ -53,8 +53,7 @@ pub fn reach(pid: Tid, tid: Tid, named: Vec<u8>, follow: bool) -> Reached {
 /// could reach: a pipe, socket or anonymous inode (`pipe:[N]`), or a file removed since
 /// it was opened (`/tmp/x (deleted)`, a memfd), unless a file of that very name exists.
 pub fn unnamed(target: &[u8]) -> bool {
-    !target.starts_with(b"/")
-        || (target.ends_with(b" (deleted)") && paths::readlink(target) == Err(Errno::ENOENT))
+    !target.starts_with(b"/") || (target.ends_with(b" (deleted)") && paths::readlink(target) == Err(Errno::ENOENT))
 }
 
 /// Paths that go through /proc (or /dev/fd, /dev/stdin..., which lead there): only a

@@ -34,7 +34,8 @@ pub fn reachable(path: &Path) -> io::Result<Reachable> {
     if bytes.len() <= MAX_WHOLE {
         return Ok(Reachable { path: path.to_path_buf(), _parent: None });
     }
-    let split = bytes.iter().rposition(|&b| b == b'/').ok_or_else(|| io::Error::from_raw_os_error(libc::ENAMETOOLONG))?;
+    let split =
+        bytes.iter().rposition(|&b| b == b'/').ok_or_else(|| io::Error::from_raw_os_error(libc::ENAMETOOLONG))?;
     let (parent, name) = (&bytes[..split.max(1)], &bytes[split + 1..]);
     let dir = open_dir_in_pieces(parent)?;
     let path = through(&dir, name);
@@ -58,7 +59,11 @@ fn open_dir_in_pieces(path: &[u8]) -> io::Result<File> {
             rest.len()
         } else {
             // The last separator within the limit; a single name is at most 255 bytes.
-            rest[..MAX_WHOLE].iter().rposition(|&b| b == b'/').filter(|&at| at > 0).ok_or_else(|| io::Error::from_raw_os_error(libc::ENAMETOOLONG))?
+            rest[..MAX_WHOLE]
+                .iter()
+                .rposition(|&b| b == b'/')
+                .filter(|&at| at > 0)
+                .ok_or_else(|| io::Error::from_raw_os_error(libc::ENAMETOOLONG))?
         };
         let (piece, after) = rest.split_at(cut);
         let next = match &dir {

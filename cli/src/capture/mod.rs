@@ -184,7 +184,8 @@ mod tests {
             target: None,
             capped: false,
             stored: false,
-            gid: None, uid: None,
+            gid: None,
+            uid: None,
         };
         let entries: BTreeMap<Vec<u8>, Entry> = [
             (b"src".to_vec(), entry(FileKind::Dir)),

@@ -17,8 +17,8 @@ use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use runglass_model::{ByteString, PathState};
 use runglass_model::receipt::FileKind;
+use runglass_model::{ByteString, PathState};
 
 use super::long_path::reachable;
 use crate::blobs::BlobStore;
@@ -101,7 +101,8 @@ const XATTR_LIST_MAX: usize = 64 * 1024;
 /// attributes has none.
 pub fn xattr_names(path: &Path, follow: bool) -> Option<Vec<ByteString>> {
     let mut buf = vec![0u8; XATTR_LIST_MAX];
-    let listed = if follow { rustix::fs::listxattr(path, &mut buf[..]) } else { rustix::fs::llistxattr(path, &mut buf[..]) };
+    let listed =
+        if follow { rustix::fs::listxattr(path, &mut buf[..]) } else { rustix::fs::llistxattr(path, &mut buf[..]) };
     let len = match listed {
         Ok(len) => len,
         Err(rustix::io::Errno::OPNOTSUPP) => 0,
@@ -156,7 +157,10 @@ fn state_of(meta: &Metadata) -> PathState {
 }
 
 enum Content {
-    Read { hash: blake3::Hash, stored: bool },
+    Read {
+        hash: blake3::Hash,
+        stored: bool,
+    },
     /// It grew past the cap after it was looked at.
     OverCap,
     /// It could not be opened or read, or it is no longer the file looked at.
@@ -205,10 +209,7 @@ fn read_capped(path: &Path, meta: &Metadata, follow: bool, cap: u64) -> io::Resu
 /// Opens the regular file `meta` describes, refusing anything else found at `path` now.
 fn open_same(path: &Path, meta: &Metadata, follow: bool) -> io::Result<File> {
     let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | nofollow)
-        .open(path)?;
+    let file = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | nofollow).open(path)?;
     let now = file.metadata()?;
     if !now.is_file() || now.dev() != meta.dev() || now.ino() != meta.ino() {
         return Err(io::Error::other("replaced while it was examined"));

@@ -83,7 +83,8 @@ fn row(r: &Receipt) -> Row<'_> {
 fn keep(r: &Receipt, args: &ListArgs) -> bool {
     if let Some(q) = &args.query {
         let q = q.to_lowercase();
-        let hay = [r.id.to_lowercase(), r.command.display.to_lowercase(), r.command.cwd.to_string_lossy().to_lowercase()];
+        let hay =
+            [r.id.to_lowercase(), r.command.display.to_lowercase(), r.command.cwd.to_string_lossy().to_lowercase()];
         if !hay.iter().any(|h| h.contains(&q)) {
             return false;
         }

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use runglass_model::receipt::{Mode, Receipt};
 use runglass_model::command_line;
+use runglass_model::receipt::{Mode, Receipt};
 
 use crate::args::RunArgs;
 use crate::blobs::BlobStore;
@@ -58,9 +58,8 @@ pub fn report(s: &Session) {
 /// Writes the receipt's page beside it and opens it from disk. Failing here costs the
 /// reader a page, not the receipt, so problems are reported and the run's status stands.
 fn open_page(data: &Path, dir: &Path, receipt: &Receipt) {
-    let opened = BlobStore::open(&data.join("blobs")).and_then(|blobs| {
-        Source { receipt, dir, blobs: &blobs }.write_file(Format::Html, dir)
-    });
+    let opened = BlobStore::open(&data.join("blobs"))
+        .and_then(|blobs| Source { receipt, dir, blobs: &blobs }.write_file(Format::Html, dir));
     let result = opened.map_err(|e| format!("{e:#}")).and_then(|page| {
         let url = browser::file_url(&page);
         eprintln!("runglass: opening {url}");

@@ -21,7 +21,11 @@ struct LinePrinter {
 
 impl EventSink for LinePrinter {
     fn event(&mut self, event: Event) {
-        let line = if self.json { runglass_render::event_line::json(&event) } else { runglass_render::event_line::text(&event) };
+        let line = if self.json {
+            runglass_render::event_line::json(&event)
+        } else {
+            runglass_render::event_line::text(&event)
+        };
         let _ = writeln!(self.out, "{line}");
     }
 
@@ -33,7 +37,8 @@ impl EventSink for LinePrinter {
 pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("creating {}; check the directory exists and is writable", path.display()))?,
+            File::create(path)
+                .with_context(|| format!("creating {}; check the directory exists and is writable", path.display()))?,
         )),
         None => Box::new(std::io::stderr()),
     };
@@ -42,9 +47,10 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let (root_tx, root_rx) = crossbeam_channel::bounded(1);
     let forwarder = Forwarder::start(root_rx, false)?;
     let cmd = runglass_tracer::Command::new(&args.command[0]).args(&args.command[1..]);
-    let outcome = deep::run_forwarded(cmd, DeepOptions { reads: args.reads, keeper_log: None }, &mut printer, move |pid| {
-        let _ = root_tx.send(pid);
-    });
+    let outcome =
+        deep::run_forwarded(cmd, DeepOptions { reads: args.reads, keeper_log: None }, &mut printer, move |pid| {
+            let _ = root_tx.send(pid);
+        });
     forwarder.stop();
     printer.flush();
     let outcome = outcome?;

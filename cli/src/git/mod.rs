@@ -102,7 +102,8 @@ impl Before {
             limits.push("configuration changes: not compared, since only one of the two readings was made".into());
         }
         let home = std::env::var_os("HOME").map(PathBuf::from);
-        let hooks_dir = after.config.as_deref().map(|a| config::hooks_dir(a, &self.top, &self.common_dir, home.as_deref()));
+        let hooks_dir =
+            after.config.as_deref().map(|a| config::hooks_dir(a, &self.top, &self.common_dir, home.as_deref()));
         if let Some(hooks) = &hooks_dir
             && !Path::new(std::ffi::OsStr::from_bytes(hooks)).starts_with(&self.dir)
         {

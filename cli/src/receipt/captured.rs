@@ -38,7 +38,9 @@ impl Captured {
         if let EventKind::Before { path, followed, state } = &event.kind {
             // A later capture of the same path (the background tracer's, say) comes after
             // the command's own changes: only the first is the state before it.
-            self.first.entry(self.real.of(path.as_bytes())).or_insert_with(|| Before { followed: *followed, state: state.clone() });
+            self.first
+                .entry(self.real.of(path.as_bytes()))
+                .or_insert_with(|| Before { followed: *followed, state: state.clone() });
         }
     }
 
@@ -84,7 +86,9 @@ mod tests {
             target: None,
             capped: false,
             stored: true,
-            gid: None, uid: None, xattrs: None,
+            gid: None,
+            uid: None,
+            xattrs: None,
         };
         let kind = EventKind::Before { path: path.into(), followed: false, state: Some(state) };
         Event { time_ns: 0, pid: 1, tid: 1, kind }

@@ -76,7 +76,11 @@ pub fn observation(s: &Seen) -> Observation {
             let mut note = format!("Snapshots before and after, by content hash; {attribution}.");
             if snap.ignored > 0 {
                 note.push_str(&format!(" {} ignored entries were not compared.", snap.ignored));
-                limits.push(format!("{} entries matched the ignore rules ({}) and were not compared.", snap.ignored, snap.ignore_sources.join(", ")));
+                limits.push(format!(
+                    "{} entries matched the ignore rules ({}) and were not compared.",
+                    snap.ignored,
+                    snap.ignore_sources.join(", ")
+                ));
             }
             if !snap.capped.is_empty() {
                 limits.push(format!(
@@ -107,7 +111,12 @@ pub fn observation(s: &Seen) -> Observation {
             limits.push("File changes inside the working directory were not compared by snapshot (no after-snapshot); the trace's are listed.".into());
         }
         None => {
-            coverage.push(cov(Aspect::Files, None, Confidence::None, "No after-snapshot was taken: runglass did not see the end of the run."));
+            coverage.push(cov(
+                Aspect::Files,
+                None,
+                Confidence::None,
+                "No after-snapshot was taken: runglass did not see the end of the run.",
+            ));
             limits.push("File changes inside the working directory were not compared (no after-snapshot).".into());
         }
     }
@@ -125,7 +134,12 @@ pub fn observation(s: &Seen) -> Observation {
             ),
         ));
         if s.reads {
-            coverage.push(cov(Aspect::Reads, Some(Source::Trace), traced, &until("Every successful read-only open, hashed when the receipt was made.")));
+            coverage.push(cov(
+                Aspect::Reads,
+                Some(Source::Trace),
+                traced,
+                &until("Every successful read-only open, hashed when the receipt was made."),
+            ));
         } else {
             coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read were not traced (use --reads)."));
         }
@@ -146,8 +160,18 @@ pub fn observation(s: &Seen) -> Observation {
             )),
         ));
     } else {
-        coverage.push(cov(Aspect::FilesOutside, None, Confidence::None, "Changes outside the working directory are seen only in deep mode (--deep)."));
-        coverage.push(cov(Aspect::Reads, None, Confidence::None, "Files read are seen only in deep mode (--deep --reads)."));
+        coverage.push(cov(
+            Aspect::FilesOutside,
+            None,
+            Confidence::None,
+            "Changes outside the working directory are seen only in deep mode (--deep).",
+        ));
+        coverage.push(cov(
+            Aspect::Reads,
+            None,
+            Confidence::None,
+            "Files read are seen only in deep mode (--deep --reads).",
+        ));
         coverage.push(cov(
             Aspect::Network,
             Some(Source::Polling),
@@ -160,12 +184,27 @@ pub fn observation(s: &Seen) -> Observation {
     }
 
     if s.output_cut_short {
-        coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Partial, "Captured until the command ended; a process that outlived it kept writing."));
+        coverage.push(cov(
+            Aspect::Output,
+            Some(Source::Capture),
+            Confidence::Partial,
+            "Captured until the command ended; a process that outlived it kept writing.",
+        ));
         limits.push("Output written after the command ended (by processes it left running) was not captured.".into());
     } else if s.recovered.is_some() {
-        coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Partial, "Captured until runglass stopped."));
+        coverage.push(cov(
+            Aspect::Output,
+            Some(Source::Capture),
+            Confidence::Partial,
+            "Captured until runglass stopped.",
+        ));
     } else {
-        coverage.push(cov(Aspect::Output, Some(Source::Capture), Confidence::Complete, "Everything the command wrote to stdout and stderr."));
+        coverage.push(cov(
+            Aspect::Output,
+            Some(Source::Capture),
+            Confidence::Complete,
+            "Everything the command wrote to stdout and stderr.",
+        ));
     }
 
     coverage.push(docker_coverage(s.docker));
@@ -183,7 +222,10 @@ pub fn observation(s: &Seen) -> Observation {
         (None, _) => {}
     }
     if s.survivors > 0 {
-        limits.push(format!("{} process(es) were still running when the command ended; their later actions are not in this receipt.", s.survivors));
+        limits.push(format!(
+            "{} process(es) were still running when the command ended; their later actions are not in this receipt.",
+            s.survivors
+        ));
     }
     if s.timeline_omitted > 0 {
         limits.push(format!("{} timeline entries from the middle of the run are left out.", s.timeline_omitted));

@@ -167,10 +167,23 @@ mod tests {
         fa.observe(&ev(open("/dev/null", 0o1)), argv);
         fa.observe(&ev(open("/w/.data/receipts/x", 0o1)), argv);
         fa.observe(
-            &ev(EventKind::File { op: FileOp::Rename { to: "/w/b".into(), flags: 0 }, path: "/tmp/a".into(), result: SyscallResult::Ok(0), named: None }),
+            &ev(EventKind::File {
+                op: FileOp::Rename { to: "/w/b".into(), flags: 0 },
+                path: "/tmp/a".into(),
+                result: SyscallResult::Ok(0),
+                named: None,
+            }),
             argv,
         );
-        fa.observe(&ev(EventKind::File { op: FileOp::Unlink, path: "/w/gone".into(), result: SyscallResult::Err(runglass_model::Errno(2)), named: None }), argv);
+        fa.observe(
+            &ev(EventKind::File {
+                op: FileOp::Unlink,
+                path: "/w/gone".into(),
+                result: SyscallResult::Err(runglass_model::Errno(2)),
+                named: None,
+            }),
+            argv,
+        );
         fa.observe(&ev(EventKind::Spawn { parent: 1, parent_tid: 1, kind: CloneKind::Fork }), argv);
 
         assert_eq!(fa.inside[&b"out.txt"[..]][0].action, Action::Truncated);
@@ -215,7 +228,15 @@ mod tests {
         };
         fa.observe(&ev(tmpfile), who);
         let link = FileOp::Link { to: "/var/lib/x/new".into() };
-        fa.observe(&ev(EventKind::File { op: link, path: "/tmp/#123 (deleted)".into(), result: SyscallResult::Ok(0), named: None }), who);
+        fa.observe(
+            &ev(EventKind::File {
+                op: link,
+                path: "/tmp/#123 (deleted)".into(),
+                result: SyscallResult::Ok(0),
+                named: None,
+            }),
+            who,
+        );
         let paths: Vec<&[u8]> = fa.outside.keys().map(Vec::as_slice).collect();
         assert_eq!(paths, [&b"/var/lib/x/new"[..]]);
         assert_eq!(fa.outside[&b"/var/lib/x/new"[..]][0].action, Action::Linked);

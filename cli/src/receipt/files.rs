@@ -59,7 +59,9 @@ pub fn fold(actions: &FileActions, captured: &Captured, seen: &Snapshots) -> Fol
         }
         match trace_change(rel, by, captured, seen, &mut budget) {
             Some(Fate::Change(change)) => changes.push(*change),
-            Some(Fate::Transient) => transient.push(TransientPath { path: rel.clone().into(), inside: true, by: by.clone() }),
+            Some(Fate::Transient) => {
+                transient.push(TransientPath { path: rel.clone().into(), inside: true, by: by.clone() })
+            }
             None => {}
         }
     }
@@ -148,7 +150,16 @@ fn trace_change<'a>(
         Known::Yes(state) => state,
         Known::No => None,
     };
-    let diff = trace_diff(rel, kind, flags.content, before.as_ref(), after.as_ref(), captured.blobs(), skipped.as_ref(), budget);
+    let diff = trace_diff(
+        rel,
+        kind,
+        flags.content,
+        before.as_ref(),
+        after.as_ref(),
+        captured.blobs(),
+        skipped.as_ref(),
+        budget,
+    );
     Some(Fate::Change(Box::new(FileChange {
         path: rel.into(),
         change: kind,
@@ -227,10 +238,9 @@ fn trace_diff(
         }
         let hash = state.blake3.as_deref().and_then(|h| blake3::Hash::from_hex(h).ok());
         match (hash, blobs) {
-            (Some(hash), Some(blobs)) if state.stored => blobs
-                .read(&hash, state.size)
-                .map(Some)
-                .map_err(|e| Diff::Unavailable { reason: format!("{e:#}") }),
+            (Some(hash), Some(blobs)) if state.stored => {
+                blobs.read(&hash, state.size).map(Some).map_err(|e| Diff::Unavailable { reason: format!("{e:#}") })
+            }
             _ => Err(Diff::Unavailable { reason: missing.to_string() }),
         }
     };
@@ -316,7 +326,9 @@ fn classify(before: &Known, after: Option<&FileState>, by: &[Actor]) -> Class {
         (Known::Yes(None), Some(_)) => Class::Change(ChangeKind::Created, all),
         (Known::Yes(Some(b)), Some(a)) => compare(b, a),
         (Known::No, after) => {
-            let made = by.first().is_some_and(|a| matches!(a.action, Action::Mkdir | Action::Symlinked | Action::Mknod | Action::Linked));
+            let made = by.first().is_some_and(|a| {
+                matches!(a.action, Action::Mkdir | Action::Symlinked | Action::Mknod | Action::Linked)
+            });
             match (made, after) {
                 (true, None) => Class::Transient,
                 (false, None) => Class::Change(ChangeKind::Deleted, all),
@@ -330,7 +342,10 @@ fn classify(before: &Known, after: Option<&FileState>, by: &[Actor]) -> Class {
 /// Two states of one path.
 fn compare(b: &FileState, a: &FileState) -> Class {
     if b.kind != a.kind {
-        return Class::Change(ChangeKind::TypeChanged, Differs { content: true, mode: b.mode != a.mode, ..Differs::default() });
+        return Class::Change(
+            ChangeKind::TypeChanged,
+            Differs { content: true, mode: b.mode != a.mode, ..Differs::default() },
+        );
     }
     let content = match a.kind {
         FileKind::File => match (&b.blake3, &a.blake3) {
@@ -446,7 +461,10 @@ mod tests {
         assert_eq!(kind(classify(&Known::Yes(None), Some(&a), &by)), Some(ChangeKind::Created));
         assert_eq!(kind(classify(&Known::Yes(Some(a.clone())), None, &by)), Some(ChangeKind::Deleted));
         assert_eq!(kind(classify(&Known::Yes(Some(a.clone())), Some(&a), &by)), Some(ChangeKind::Unchanged));
-        assert_eq!(kind(classify(&Known::Yes(Some(a.clone())), Some(&file("bb", 0o644)), &by)), Some(ChangeKind::Modified));
+        assert_eq!(
+            kind(classify(&Known::Yes(Some(a.clone())), Some(&file("bb", 0o644)), &by)),
+            Some(ChangeKind::Modified)
+        );
         let chowned = FileState { uid: Some(0), ..a.clone() };
         let Class::Change(ChangeKind::Modified, differs) = classify(&Known::Yes(Some(a.clone())), Some(&chowned), &by)
         else {

@@ -23,8 +23,7 @@ use std::sync::Arc;
 use runglass_model::log::LogHeader;
 use runglass_model::receipt::{
     Artifacts, CiBuild, CommandInfo, Docker, FileChange, Files, GitInfo, IoUringUse, Mode, Outcome, Output, Process,
-    Receipt,
-    RECEIPT_FORMAT_VERSION, SnapshotSummary, Source, Timing,
+    RECEIPT_FORMAT_VERSION, Receipt, SnapshotSummary, Source, Timing,
 };
 use runglass_model::{ByteString, Event, EventKind, SyscallResult, command_line};
 
@@ -224,7 +223,10 @@ fn io_uring_limits(uses: &[IoUringUse], processes: &[Process]) -> Vec<String> {
         })
         .collect();
     if uses.len() > MAX_IO_URING_LIMITS {
-        limits.push(format!("{} more io_uring setups are listed in observation.io_uring.", uses.len() - MAX_IO_URING_LIMITS));
+        limits.push(format!(
+            "{} more io_uring setups are listed in observation.io_uring.",
+            uses.len() - MAX_IO_URING_LIMITS
+        ));
     }
     limits
 }

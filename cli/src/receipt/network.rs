@@ -162,10 +162,14 @@ impl NetworkTable {
         let Some((address, port)) = endpoint(addr) else { return };
         let name = self.name_of(pid, addr);
         let seq = self.udp_connects.len();
-        let pending = self
-            .udp_connects
-            .entry((pid, address, port))
-            .or_insert_with(|| UdpConnect { seq, who: who(), name: None, first_ms: at, last_ms: at, count: 0 });
+        let pending = self.udp_connects.entry((pid, address, port)).or_insert_with(|| UdpConnect {
+            seq,
+            who: who(),
+            name: None,
+            first_ms: at,
+            last_ms: at,
+            count: 0,
+        });
         pending.count += 1;
         pending.last_ms = at;
         if name.is_some() {
@@ -284,14 +288,7 @@ impl NetworkTable {
         }
     }
 
-    fn listener(
-        &mut self,
-        protocol: Protocol,
-        addr: &SockAddr,
-        pid: Pid,
-        at: u64,
-        who: impl FnOnce() -> Who,
-    ) {
+    fn listener(&mut self, protocol: Protocol, addr: &SockAddr, pid: Pid, at: u64, who: impl FnOnce() -> Who) {
         let (address, port) = match addr {
             SockAddr::Inet { ip, port } => (ip.to_string(), *port),
             SockAddr::Inet6 { ip, port, .. } => (ip.to_string(), *port),
@@ -355,7 +352,15 @@ impl NetworkTable {
         for ((pid, address, port), c) in pending {
             if !self.traffic.contains(&(pid, address.clone(), port)) {
                 let Who { process, exec, .. } = c.who;
-                self.network.probes.push(Probe { address, port, pid, process, exec, first_ms: c.first_ms, count: c.count });
+                self.network.probes.push(Probe {
+                    address,
+                    port,
+                    pid,
+                    process,
+                    exec,
+                    first_ms: c.first_ms,
+                    count: c.count,
+                });
                 continue;
             }
             let key = (Protocol::Udp, c.name.as_ref().map(|(host, _)| host.clone()), address.clone(), port, pid);
@@ -506,7 +511,11 @@ mod tests {
             (9, connect([10, 0, 0, 9], 443, SyscallResult::Ok(0), TCP)),
         ]);
         let rows: Vec<_> = n.outbound.iter().map(|p| (p.pid, p.host.as_deref())).collect();
-        assert_eq!(rows, [(7, Some("mine.test")), (9, Some("theirs.test"))], "a process with no answer of its own: the latest");
+        assert_eq!(
+            rows,
+            [(7, Some("mine.test")), (9, Some("theirs.test"))],
+            "a process with no answer of its own: the latest"
+        );
     }
 
     #[test]
@@ -523,7 +532,8 @@ mod tests {
             (8, connect([10, 0, 0, 3], 9000, SyscallResult::Ok(0), UDP)),
             (8, EventKind::Send { addr: inet([10, 0, 0, 3], 9000) }),
         ]);
-        let peers: Vec<_> = n.outbound.iter().map(|p| (p.pid, p.address.as_str(), p.port, p.result.clone(), p.count)).collect();
+        let peers: Vec<_> =
+            n.outbound.iter().map(|p| (p.pid, p.address.as_str(), p.port, p.result.clone(), p.count)).collect();
         assert_eq!(
             peers,
             [(7, "127.0.0.53", 53, PeerResult::Connected, 1), (8, "10.0.0.3", 9000, PeerResult::Sent, 2)]

@@ -6,7 +6,8 @@
 use std::path::Path;
 
 use runglass_model::receipt::{
-    Action, Actor, ChangeKind, FileKind, FileState, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus, Severity, UnixRole,
+    Action, Actor, ChangeKind, FileKind, FileState, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus,
+    Severity, UnixRole,
 };
 use runglass_model::{ByteString, command_line};
 
@@ -129,7 +130,9 @@ fn wildcard_listen(r: &Receipt) -> Option<RiskNote> {
         .listening
         .iter()
         .filter(|l| l.wildcard)
-        .map(|l| format!("{} port {} on {} by {}", l.protocol.as_str(), l.port, l.address, who(r, l.pid, l.process, l.exec)))
+        .map(|l| {
+            format!("{} port {} on {} by {}", l.protocol.as_str(), l.port, l.address, who(r, l.pid, l.process, l.exec))
+        })
         .collect();
     (!evidence.is_empty()).then(|| {
         note(
@@ -293,7 +296,11 @@ fn dependency_bin_dirs(r: &Receipt) -> Vec<Vec<u8>> {
                 dirs.push(dir);
             }
         }
-        let in_named_venv = c.full.windows(10).position(|w| w == b"/.venv/bin").or_else(|| c.full.windows(9).position(|w| w == b"/venv/bin"));
+        let in_named_venv = c
+            .full
+            .windows(10)
+            .position(|w| w == b"/.venv/bin")
+            .or_else(|| c.full.windows(9).position(|w| w == b"/venv/bin"));
         if let Some(at) = in_named_venv {
             let len = if c.full[at..].starts_with(b"/.venv/bin") { 10 } else { 9 };
             let dir = c.full[..at + len].to_vec();
@@ -330,7 +337,11 @@ fn dependency_executables(r: &Receipt) -> Option<RiskNote> {
             let new_link = after.kind == FileKind::Symlink && c.before.is_none_or(|b| b.target != after.target);
             match became_executable(&c) {
                 Some(mode) => Some(format!("{} ({mode:o})", c.path.shell_word())),
-                None if new_link => Some(format!("{} -> {}", c.path.shell_word(), after.target.as_ref().map(|t| t.shell_word()).unwrap_or_default())),
+                None if new_link => Some(format!(
+                    "{} -> {}",
+                    c.path.shell_word(),
+                    after.target.as_ref().map(|t| t.shell_word()).unwrap_or_default()
+                )),
                 None => None,
             }
         })
@@ -380,7 +391,9 @@ fn capabilities_set(r: &Receipt) -> Option<RiskNote> {
         .filter(|c| c.after.is_some_and(FileState::has_capabilities))
         .filter(|c| match c.before {
             None => true,
-            Some(b) => (b.xattrs.is_some() && !b.has_capabilities()) || c.by.iter().any(|a| a.action == Action::SetXattr),
+            Some(b) => {
+                (b.xattrs.is_some() && !b.has_capabilities()) || c.by.iter().any(|a| a.action == Action::SetXattr)
+            }
         })
         .map(|c| c.path.shell_word())
         .collect();
@@ -734,7 +747,10 @@ fn sensitive_writes(r: &Receipt, ctx: &RiskContext) -> Vec<RiskNote> {
         let p = place(&full, home);
         if p.note().1 == Severity::High {
             let last = actor(r, t.by.last());
-            by_place.entry(p).or_default().push(format!("{} (made and removed again) by {last}", ByteString(full).shell_word()));
+            by_place
+                .entry(p)
+                .or_default()
+                .push(format!("{} (made and removed again) by {last}", ByteString(full).shell_word()));
         }
     }
     for c in r.files.changes.iter().filter(|c| c.change != ChangeKind::Unchanged) {
@@ -834,7 +850,9 @@ mod tests {
         let risk = assess(&r, &RiskContext { home: None });
         let note = risk.notes.iter().find(|n| n.id == "io-uring").expect("an io-uring note");
         assert_eq!(note.severity, Severity::Medium);
-        assert!(note.evidence[0].contains(&format!("pid {}", r.processes[1].pid)) && note.evidence[0].ends_with("at 42 ms"));
+        assert!(
+            note.evidence[0].contains(&format!("pid {}", r.processes[1].pid)) && note.evidence[0].ends_with("at 42 ms")
+        );
     }
 
     #[test]
@@ -866,7 +884,10 @@ mod tests {
         assert!(place(b"/usr/local/bin/tool", home) == Place::System);
         assert!(place(b"/home/u/.gitconfig", home) == Place::HomeDotfile);
         assert!(place(b"/home/u/.cache/pip/x", home) == Place::Elsewhere);
-        assert!(place(b"/home/u/.npm/_cacache/index-v5/28/af/x", home) == Place::Elsewhere, "a package cache is not configuration");
+        assert!(
+            place(b"/home/u/.npm/_cacache/index-v5/28/af/x", home) == Place::Elsewhere,
+            "a package cache is not configuration"
+        );
         assert!(place(b"/home/u/.npm/_logs/x-debug-0.log", home) == Place::Elsewhere);
         assert!(place(b"/home/u/.npmrc", home) == Place::HomeDotfile);
         assert!(place(b"/home/u/.cargo/config.toml", home) == Place::HomeDotfile);

@@ -121,10 +121,9 @@ fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(Ti
             };
             (TimelineKind::Network, format!("connect {}: {how}", peer(addr)))
         }
-        EventKind::IoUringSetup { result } if ok(result) => (
-            TimelineKind::File,
-            "set up an io_uring: its file and network operations are not seen".to_string(),
-        ),
+        EventKind::IoUringSetup { result } if ok(result) => {
+            (TimelineKind::File, "set up an io_uring: its file and network operations are not seen".to_string())
+        }
         EventKind::HandedOff { .. } => (TimelineKind::Exit, "still running after the command ended".to_string()),
         _ => return None,
     })

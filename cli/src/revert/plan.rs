@@ -91,7 +91,11 @@ pub fn inside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
         outside: false,
         before: c.before.as_ref(),
         after: c.after.as_ref(),
-        cannot: cannot_undo(c.seen_by == Source::Trace && !c.captured, c.content_changed || c.mode_changed, c.owner_changed || c.xattrs_changed),
+        cannot: cannot_undo(
+            c.seen_by == Source::Trace && !c.captured,
+            c.content_changed || c.mode_changed,
+            c.owner_changed || c.xattrs_changed,
+        ),
     })
 }
 
@@ -215,8 +219,13 @@ pub fn plan<'r>(
 
 /// Checks a step again against the tree as it is now, just before acting on it.
 pub fn recheck(step: &Step, roots: &Roots, blobs: &BlobStore, resumed: bool) -> Verdict {
-    let c =
-        Change { path: &step.path, outside: step.outside, before: step.before.as_ref(), after: step.after.as_ref(), cannot: None };
+    let c = Change {
+        path: &step.path,
+        outside: step.outside,
+        before: step.before.as_ref(),
+        after: step.after.as_ref(),
+        cannot: None,
+    };
     match roots.root(step.outside) {
         Some(root) => verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason())),
         None => Verdict::Refused("refused: outside the working directory".into()),

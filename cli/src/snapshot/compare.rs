@@ -70,7 +70,9 @@ struct Sides<'a> {
 
 fn change(s: &Sides, b: Option<&Entry>, a: Option<&Entry>, budget: &mut Budget) -> Option<FileChange> {
     let owner_changed = match (b, a) {
-        (Some(b), Some(a)) => b.uid.zip(a.uid).is_some_and(|(x, y)| x != y) || b.gid.zip(a.gid).is_some_and(|(x, y)| x != y),
+        (Some(b), Some(a)) => {
+            b.uid.zip(a.uid).is_some_and(|(x, y)| x != y) || b.gid.zip(a.gid).is_some_and(|(x, y)| x != y)
+        }
         _ => false,
     };
     let (kind, content_changed, mode_changed) = match (b, a) {

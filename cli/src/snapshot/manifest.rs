@@ -80,7 +80,21 @@ mod v1 {
                 .into_iter()
                 .map(|(path, e)| {
                     let Entry { kind, size, mode, mtime_ns, ctime_ns, ino, dev, hash, target, capped, stored } = e;
-                    let e = EntryV2 { kind, size, mode, mtime_ns, ctime_ns, ino, dev, hash, target, capped, stored, uid: None, gid: None };
+                    let e = EntryV2 {
+                        kind,
+                        size,
+                        mode,
+                        mtime_ns,
+                        ctime_ns,
+                        ino,
+                        dev,
+                        hash,
+                        target,
+                        capped,
+                        stored,
+                        uid: None,
+                        gid: None,
+                    };
                     (path, e)
                 })
                 .collect();

@@ -40,13 +40,7 @@ use anyhow::bail;
 use runglass_model::receipt::{FileKind, FileState};
 use serde::{Deserialize, Serialize};
 
-pub use {
-    cache::StatCache,
-    compare::compare,
-    dryrun::dry_run,
-    rules::Rules,
-    take::take,
-};
+pub use {cache::StatCache, compare::compare, dryrun::dry_run, rules::Rules, take::take};
 
 /// The environment variable that sets the per-file cap, in bytes.
 pub const CAP_ENV: &str = "RUNGLASS_MAX_SNAPSHOT_BYTES";

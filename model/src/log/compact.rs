@@ -500,7 +500,9 @@ mod tests {
             target: Some(odd.clone()),
             capped: false,
             stored: false,
-            gid: None, uid: None, xattrs: None,
+            gid: None,
+            uid: None,
+            xattrs: None,
         };
         let kinds = vec![
             EventKind::Spawn { parent: 1, parent_tid: 1, kind: CloneKind::Root },
@@ -539,16 +541,36 @@ mod tests {
                 result: SyscallResult::Ok(0),
                 named: None,
             },
-            EventKind::File { op: FileOp::Link { to: odd.clone() }, path: odd.clone(), result: SyscallResult::Unknown, named: None },
+            EventKind::File {
+                op: FileOp::Link { to: odd.clone() },
+                path: odd.clone(),
+                result: SyscallResult::Unknown,
+                named: None,
+            },
             EventKind::File {
                 op: FileOp::Symlink { target: "../x".into() },
                 path: "y".into(),
                 result: SyscallResult::Ok(0),
                 named: None,
             },
-            EventKind::File { op: FileOp::Truncate { length: -1 }, path: "z".into(), result: SyscallResult::Ok(0), named: None },
-            EventKind::File { op: FileOp::Mkdir { mode: 0o755 }, path: "d/".into(), result: SyscallResult::Ok(0), named: None },
-            EventKind::File { op: FileOp::Chmod { mode: 0o4755 }, path: "f".into(), result: SyscallResult::Ok(0), named: None },
+            EventKind::File {
+                op: FileOp::Truncate { length: -1 },
+                path: "z".into(),
+                result: SyscallResult::Ok(0),
+                named: None,
+            },
+            EventKind::File {
+                op: FileOp::Mkdir { mode: 0o755 },
+                path: "d/".into(),
+                result: SyscallResult::Ok(0),
+                named: None,
+            },
+            EventKind::File {
+                op: FileOp::Chmod { mode: 0o4755 },
+                path: "f".into(),
+                result: SyscallResult::Ok(0),
+                named: None,
+            },
             EventKind::File { op: FileOp::Unlink, path: "f".into(), result: SyscallResult::Ok(0), named: None },
             EventKind::File { op: FileOp::Rmdir, path: "d".into(), result: SyscallResult::Ok(0), named: None },
             EventKind::File {
@@ -569,8 +591,18 @@ mod tests {
                 result: SyscallResult::Ok(0),
                 named: None,
             },
-            EventKind::File { op: FileOp::RemoveXattr { name: odd.clone() }, path: "f".into(), result: SyscallResult::Err(Errno(61)), named: None },
-            EventKind::File { op: FileOp::Mknod { mode: 0o10644, dev: u64::MAX }, path: "p".into(), result: SyscallResult::Ok(0), named: None },
+            EventKind::File {
+                op: FileOp::RemoveXattr { name: odd.clone() },
+                path: "f".into(),
+                result: SyscallResult::Err(Errno(61)),
+                named: None,
+            },
+            EventKind::File {
+                op: FileOp::Mknod { mode: 0o10644, dev: u64::MAX },
+                path: "p".into(),
+                result: SyscallResult::Ok(0),
+                named: None,
+            },
             EventKind::Open {
                 path: "/elsewhere/target".into(),
                 flags: OpenFlags(0o1101),
@@ -586,7 +618,11 @@ mod tests {
             EventKind::Exit { status: ExitStatus::Code(0) },
             EventKind::Exit { status: ExitStatus::Code(-3) },
             EventKind::Exit { status: ExitStatus::Signal { signal: 9, core_dumped: true } },
-            EventKind::Connect { addr: SockAddr::Unix { path: odd.clone() }, result: SyscallResult::Ok(0), socket: None },
+            EventKind::Connect {
+                addr: SockAddr::Unix { path: odd.clone() },
+                result: SyscallResult::Ok(0),
+                socket: None,
+            },
             EventKind::DnsAnswer {
                 server: SockAddr::Inet { ip: [127, 0, 0, 53].into(), port: 53 },
                 name: "a.test".into(),
@@ -675,7 +711,13 @@ mod tests {
                 0,
                 1,
                 1,
-                EventKind::Open { path: path.into(), flags: OpenFlags(1), mode: 0, result: SyscallResult::Ok(3), named: None },
+                EventKind::Open {
+                    path: path.into(),
+                    flags: OpenFlags(1),
+                    mode: 0,
+                    result: SyscallResult::Ok(3),
+                    named: None,
+                },
             )
         };
         let long_dir = "/home/someone/projects/a-fairly-long-directory-name/src/";

@@ -135,7 +135,9 @@ impl From<KindV4> for EventKind {
             KindV4::HandedOff { keeper } => EventKind::HandedOff { keeper },
             KindV4::Adopted => EventKind::Adopted,
             KindV4::Gone => EventKind::Gone,
-            KindV4::Before { path, followed, state } => EventKind::Before { path, followed, state: state.map(Into::into) },
+            KindV4::Before { path, followed, state } => {
+                EventKind::Before { path, followed, state: state.map(Into::into) }
+            }
         }
     }
 }
@@ -156,7 +158,10 @@ mod tests {
         Open,
         #[allow(dead_code)]
         File,
-        Connect { addr: SockAddr, result: SyscallResult },
+        Connect {
+            addr: SockAddr,
+            result: SyscallResult,
+        },
     }
 
     #[test]

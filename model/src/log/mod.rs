@@ -137,10 +137,7 @@ impl LogWriter {
     /// Flushes and fsyncs the log.
     pub fn finish(mut self) -> Result<(), LogError> {
         self.flush()?;
-        self.out
-            .get_ref()
-            .sync_all()
-            .map_err(|source| LogError::Io { path: self.path.clone(), source })
+        self.out.get_ref().sync_all().map_err(|source| LogError::Io { path: self.path.clone(), source })
     }
 
     /// Writes one frame: the payload's length, then the payload.
@@ -359,13 +356,7 @@ mod tests {
         for i in 0..n {
             w.append(&event(i)).unwrap();
         }
-        w.append(&Event {
-            time_ns: 9,
-            pid: 1,
-            tid: 1,
-            kind: EventKind::Exit { status: ExitStatus::Code(0) },
-        })
-        .unwrap();
+        w.append(&Event { time_ns: 9, pid: 1, tid: 1, kind: EventKind::Exit { status: ExitStatus::Code(0) } }).unwrap();
         w.finish().unwrap();
         path
     }
@@ -495,7 +486,9 @@ mod tests {
             target: None,
             capped: false,
             stored: true,
-            gid: None, uid: None, xattrs: None,
+            gid: None,
+            uid: None,
+            xattrs: None,
         };
         let before = |state| Event {
             time_ns: 1,

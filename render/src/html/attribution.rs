@@ -65,8 +65,14 @@ mod tests {
 
     #[test]
     fn each_process_gets_its_files_once_with_every_distinct_action() {
-        let mut files =
-            Files { root: "/p".into(), changes: vec![], outside: vec![], reads: vec![], snapshot: Default::default(), transient: Vec::new() };
+        let mut files = Files {
+            root: "/p".into(),
+            changes: vec![],
+            outside: vec![],
+            reads: vec![],
+            snapshot: Default::default(),
+            transient: Vec::new(),
+        };
         let outside = |by| OutsideChange {
             path: "/etc/x".into(),
             by,

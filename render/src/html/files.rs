@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::os::unix::ffi::OsStrExt;
 
 use maud::{Markup, html};
-use runglass_model::receipt::{Actor, Aspect, ChangeKind, Diff, FileChange, FileKind, FileState, OutsideChange, Receipt};
+use runglass_model::receipt::{
+    Actor, Aspect, ChangeKind, Diff, FileChange, FileKind, FileState, OutsideChange, Receipt,
+};
 use runglass_model::{ByteString, Pid};
 
 use super::diff;
@@ -28,8 +30,11 @@ pub(super) fn section(r: &Receipt, served: Served) -> Markup {
     let counted = r.files.counted_changes().count();
     let figure = format!("{} in {}", count(counted, "change", "changes"), r.files.root.escaped());
     // Each entry keeps its index in `files.changes`: the process tree links to `#file-N`.
-    let walked: Vec<(usize, &FileChange)> =
-        changes.iter().enumerate().filter(|(_, c)| c.change != ChangeKind::Unchanged && c.skipped_dir.is_none()).collect();
+    let walked: Vec<(usize, &FileChange)> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.change != ChangeKind::Unchanged && c.skipped_dir.is_none())
+        .collect();
     let opens = open_flags(walked.iter().map(|(_, c)| *c));
     let body = html! {
         @if counted == 0 {
@@ -91,7 +96,8 @@ fn skipped(r: &Receipt, served: Served) -> Markup {
 fn not_counted(r: &Receipt) -> Markup {
     let f = &r.files;
     let unchanged_inside: Vec<&FileChange> = f.changes.iter().filter(|c| c.change == ChangeKind::Unchanged).collect();
-    let unchanged_outside: Vec<&OutsideChange> = f.outside.iter().filter(|c| c.change == ChangeKind::Unchanged).collect();
+    let unchanged_outside: Vec<&OutsideChange> =
+        f.outside.iter().filter(|c| c.change == ChangeKind::Unchanged).collect();
     let unchanged = unchanged_inside.len() + unchanged_outside.len();
     if f.transient.is_empty() && unchanged == 0 {
         return html! {};

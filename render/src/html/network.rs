@@ -170,7 +170,9 @@ fn result(result: &PeerResult) -> Markup {
     let tone = match result {
         PeerResult::Connected | PeerResult::Sent => "ok",
         PeerResult::InProgress | PeerResult::Pending | PeerResult::Open => "muted",
-        PeerResult::Refused | PeerResult::TimedOut | PeerResult::Unreachable { .. } | PeerResult::Failed { .. } => "bad",
+        PeerResult::Refused | PeerResult::TimedOut | PeerResult::Unreachable { .. } | PeerResult::Failed { .. } => {
+            "bad"
+        }
     };
     let text = result.describe();
     html! { span class={ "end " (tone) } { (text) } }

@@ -83,7 +83,13 @@ pub(super) fn actors(r: &Receipt, by: &[Actor]) -> Markup {
 /// How a process ended, coloured: a clean exit, a failure, or still running.
 pub(super) fn process_end(p: &Process) -> Markup {
     let tone = match (p.exit, p.outlived_command) {
-        (Some(e), _) => if e.shell_code() == 0 { "ok" } else { "bad" },
+        (Some(e), _) => {
+            if e.shell_code() == 0 {
+                "ok"
+            } else {
+                "bad"
+            }
+        }
         (None, true) => "warn",
         (None, false) => "muted",
     };

@@ -7,8 +7,8 @@
 //! tree, and so is the page's nesting of elements.
 
 use maud::{Markup, html};
-use runglass_model::receipt::{Aspect, Receipt};
 use runglass_model::command_line;
+use runglass_model::receipt::{Aspect, Receipt};
 
 use super::attribution::{ChangedBy, Target, Touch};
 use super::observation::unseen_note;

@@ -12,8 +12,8 @@ use runglass_model::ByteString;
 use runglass_model::receipt::{GitInfo, Receipt};
 
 use super::parts::{count, path};
-use crate::git_lines;
 use super::{Forms, document};
+use crate::git_lines;
 
 /// The id of the receipt page's revert form, which every file's button submits.
 const FORM_ID: &str = "revert";

@@ -122,7 +122,9 @@ pub fn decode(mem: &Memory, pid: Tid, tid: Tid, sc: &Syscall) -> Entry {
         Call::Symlinkat => file(FileOp::Symlink { target: c.text(0, MAX_PATH) }, at(sc.int(1), 2, false), false),
         Call::Mkdir => file(FileOp::Mkdir { mode: sc.u32(1) }, at(AT_FDCWD, 0, false), false),
         Call::Mkdirat => file(FileOp::Mkdir { mode: sc.u32(2) }, at(sc.int(0), 1, false), false),
-        Call::Mknod => file(FileOp::Mknod { mode: sc.u32(1), dev: u64::from(sc.u32(2)) }, at(AT_FDCWD, 0, false), false),
+        Call::Mknod => {
+            file(FileOp::Mknod { mode: sc.u32(1), dev: u64::from(sc.u32(2)) }, at(AT_FDCWD, 0, false), false)
+        }
         Call::Mknodat => {
             file(FileOp::Mknod { mode: sc.u32(2), dev: u64::from(sc.u32(3)) }, at(sc.int(0), 1, false), false)
         }
@@ -197,7 +199,12 @@ fn rename(from: Target, to: Target, flags: u32) -> Entry {
 /// A hard link `to` for `old`. An unnamed `old` (linkat of an O_TMPFILE descriptor) is
 /// kept as the kernel names it: the new name is the change.
 fn link(old: Target, to: Target) -> Entry {
-    Entry::AwaitExit(Pending::File { op: FileOp::Link { to: to.path }, path: old.path, named: old.named, follow: false })
+    Entry::AwaitExit(Pending::File {
+        op: FileOp::Link { to: to.path },
+        path: old.path,
+        named: old.named,
+        follow: false,
+    })
 }
 
 fn chown(uid: Option<u32>, gid: Option<u32>) -> FileOp {

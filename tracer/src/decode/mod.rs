@@ -63,7 +63,11 @@ pub enum Entry {
 /// A call decoded at entry, waiting for its result.
 #[derive(Clone, Debug)]
 pub enum Pending {
-    Exec { path: ByteString, argv: Vec<ByteString>, cwd: ByteString },
+    Exec {
+        path: ByteString,
+        argv: Vec<ByteString>,
+        cwd: ByteString,
+    },
     Open {
         path: ByteString,
         flags: OpenFlags,
@@ -82,16 +86,27 @@ pub enum Pending {
         /// The call follows a symlink at `path` (for the before-state).
         follow: bool,
     },
-    Connect { addr: SockAddr, fd: i32 },
-    Bind { addr: SockAddr, fd: i32 },
-    Listen { fd: i64 },
+    Connect {
+        addr: SockAddr,
+        fd: i32,
+    },
+    Bind {
+        addr: SockAddr,
+        fd: i32,
+    },
+    Listen {
+        fd: i64,
+    },
     /// A recvfrom with a source-address buffer: a DNS answer when it came from port 53.
     Recvfrom(net::Recvfrom),
     IoUringSetup,
     /// getsockopt(fd, SOL_SOCKET, SO_ERROR, optval, ...): the error the process reads, at
     /// `optval`, is the result of the connect in progress on `fd` (see
     /// [`crate::connect_results`]). Makes no event of its own.
-    SoError { fd: i32, optval: u64 },
+    SoError {
+        fd: i32,
+        optval: u64,
+    },
 }
 
 /// The task a finishing call belongs to, still stopped at the call's exit.

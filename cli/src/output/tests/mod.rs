@@ -52,7 +52,10 @@ fn exit_code(pid: Pid) -> i32 {
 /// `finish(GRACE)`, failing the test instead of hanging when it does not return.
 fn finish(capture: Capture) -> CaptureResult {
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || tx.send(capture.finish(GRACE)));
+    // The receiver gives up after PATIENCE; a result sent later has nowhere to go.
+    std::thread::spawn(move || {
+        let _ = tx.send(capture.finish(GRACE));
+    });
     rx.recv_timeout(PATIENCE).expect("finish() did not return").expect("finish() failed")
 }
 
