@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use runglass_model::receipt::CiProvider;
+
 use crate::formats::Format;
 
 #[derive(Debug, Parser)]
@@ -170,6 +172,18 @@ pub enum Provider {
     Gitlab,
     /// Any other CI: the repository and commit of the clone's origin on GitHub, if any.
     Generic,
+}
+
+impl Provider {
+    /// The provider asked for; `None` for auto (the one the environment shows).
+    pub fn chosen(self) -> Option<CiProvider> {
+        match self {
+            Provider::Auto => None,
+            Provider::Github => Some(CiProvider::Github),
+            Provider::Gitlab => Some(CiProvider::Gitlab),
+            Provider::Generic => Some(CiProvider::Generic),
+        }
+    }
 }
 
 /// A receipt: `latest`, an id from `runglass list`, or a unique prefix of one.

@@ -6,11 +6,11 @@ use runglass_model::receipt::{CiProvider, Mode};
 
 use crate::args::CiArgs;
 use crate::blobs::BlobStore;
-use crate::ci::artifact_dir::ArtifactDir;
-use crate::ci::{provider, step_summary};
 use crate::commands::run::{current_dir, report};
 use crate::formats::{Format, Source};
-use crate::github::detect::process_env;
+use crate::integrations::ci_artifacts::ArtifactDir;
+use crate::integrations::ci_build::{self, process_env};
+use crate::integrations::step_summary;
 use crate::session::{self, SessionOptions};
 use crate::store;
 
@@ -20,10 +20,10 @@ pub fn run(args: CiArgs) -> anyhow::Result<u8> {
     // its receipt cannot be written.
     let out = ArtifactDir::check(&args.output)?;
     let formats = chosen(&args.format);
-    if let Some(line) = provider::mismatch(args.provider, &process_env) {
+    if let Some(line) = ci_build::mismatch(args.provider.chosen(), &process_env) {
         eprintln!("runglass: warning: {line}");
     }
-    let ci = provider::build(args.provider, &cwd, &process_env);
+    let ci = ci_build::build(args.provider.chosen(), &cwd, &process_env);
     let data = store::data_dir()?;
     let opts = SessionOptions {
         command: args.command,

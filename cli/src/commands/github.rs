@@ -3,15 +3,17 @@
 //! runglass commented there before.
 
 use anyhow::{Context, anyhow, bail};
+use runglass_model::receipt::{CiBuild, CiProvider};
 
 use crate::args::{GithubCommand, GithubCommentArgs, GithubDetectArgs};
 use crate::commands::validate;
-use crate::github::api::Api;
-use crate::github::comment::{self, Posted, Target};
-use crate::github::detect::{self, Detected, Source};
-use crate::github::endpoint::{DEFAULT_API_URL, Endpoint};
-use crate::github::repo::Repo;
-use crate::github::token::{self, Token};
+use crate::integrations::ci_build;
+use crate::integrations::github::api::Api;
+use crate::integrations::github::comment::{self, Posted};
+use crate::integrations::github::endpoint::{DEFAULT_API_URL, Endpoint};
+use crate::integrations::github::repo::Repo;
+use crate::integrations::github::target::Target;
+use crate::integrations::github::token::{self, Token};
 use crate::store::catalog;
 
 pub fn run(command: GithubCommand) -> anyhow::Result<u8> {
@@ -22,13 +24,30 @@ pub fn run(command: GithubCommand) -> anyhow::Result<u8> {
 }
 
 fn detect(args: GithubDetectArgs) -> anyhow::Result<u8> {
-    let build = detect_here()?;
+    let found = detect_here()?;
+    let source = found.as_ref().map(|b| source_of(b.provider));
+    let build = found.unwrap_or(CiBuild {
+        provider: CiProvider::Generic,
+        repository: None,
+        pull_request: None,
+        commit: None,
+        run_url: None,
+        server_url: None,
+    });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&build)?);
+        let shown = serde_json::json!({
+            "source": source,
+            "repository": build.repository,
+            "pull_request": build.pull_request,
+            "commit": build.commit,
+            "run_url": build.run_url,
+            "server_url": build.server_url,
+        });
+        println!("{}", serde_json::to_string_pretty(&shown)?);
         return Ok(0);
     }
     let or_none = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    println!("source        {}", or_none(build.source.map(|s| s.as_str().to_string())));
+    println!("source        {}", or_none(source.map(str::to_string)));
     println!("repository    {}", or_none(build.repository));
     println!("pull request  {}", or_none(build.pull_request.map(|n| n.to_string())));
     println!("commit        {}", or_none(build.commit));
@@ -41,7 +60,7 @@ fn comment(args: GithubCommentArgs) -> anyhow::Result<u8> {
     let api_url = args.api_url.clone().or_else(|| std::env::var("GITHUB_API_URL").ok().filter(|u| !u.is_empty()));
     let endpoint = Endpoint::parse(api_url.as_deref().unwrap_or(DEFAULT_API_URL))?;
     let build = detect_here()?;
-    let target = match target(&args, &build)? {
+    let target = match target(&args, build.as_ref())? {
         Commentable::On(target) => target,
         Commentable::Skip(why) => {
             eprintln!("runglass: {why}; not commenting");
@@ -50,7 +69,7 @@ fn comment(args: GithubCommentArgs) -> anyhow::Result<u8> {
     };
     let path = validate::locate(&args.receipt)?;
     let receipt = catalog::load(&path)?;
-    let body = comment::body(&target, &runglass_render::summary_md::summary(&receipt), build.run_url.as_deref());
+    let body = comment::body(&target, &runglass_render::summary_md::summary(&receipt), build.as_ref().and_then(|b| b.run_url.as_deref()));
     if args.dry_run {
         print_plan(&endpoint, &target, &body);
         return Ok(0);
@@ -68,9 +87,21 @@ fn comment(args: GithubCommentArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn detect_here() -> anyhow::Result<Detected> {
+/// The build here: the CI environment's, else the clone's origin; `None` when neither
+/// says anything.
+fn detect_here() -> anyhow::Result<Option<CiBuild>> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    Ok(detect::detect(&cwd))
+    Ok(ci_build::detect(&cwd))
+}
+
+/// Where `github detect` says the facts came from: outside CI, a generic build's facts are
+/// those of the clone's origin on github.com.
+fn source_of(provider: CiProvider) -> &'static str {
+    match provider {
+        CiProvider::Github => "github_actions",
+        CiProvider::Gitlab => "gitlab_ci",
+        CiProvider::Generic => "git_remote",
+    }
 }
 
 /// What `comment` is to do.
@@ -81,10 +112,10 @@ enum Commentable {
 }
 
 /// The pull request to comment on: --repo and --pr, what detection found for the rest.
-fn target(args: &GithubCommentArgs, build: &Detected) -> anyhow::Result<Commentable> {
+fn target(args: &GithubCommentArgs, build: Option<&CiBuild>) -> anyhow::Result<Commentable> {
     // GitLab's project and merge request are not GitHub's.
-    let on_github = matches!(build.source, Some(Source::GithubActions | Source::GitRemote));
-    let detected = match build.repository.as_deref().filter(|_| on_github) {
+    let build = build.filter(|b| b.provider != CiProvider::Gitlab);
+    let detected = match build.and_then(|b| b.repository.as_deref()) {
         Some(r) => Some(Repo::parse(r).context("the detected repository")?),
         None => None,
     };
@@ -97,7 +128,7 @@ fn target(args: &GithubCommentArgs, build: &Detected) -> anyhow::Result<Commenta
         },
     };
     // A detected pull request is only the given repository's when that is the detected one.
-    let pr = args.pr.or(build.pull_request.filter(|_| detected.as_ref() == Some(&repo)));
+    let pr = args.pr.or(build.and_then(|b| b.pull_request).filter(|_| detected.as_ref() == Some(&repo)));
     match pr {
         Some(pr) => Ok(Commentable::On(Target { repo, pr })),
         None if args.auto => Ok(Commentable::Skip(format!("this build of {repo} is not for a pull request"))),

@@ -3,7 +3,7 @@
 
 use anyhow::anyhow;
 
-use super::comment::Target;
+use super::target::Target;
 use super::http::Refused;
 
 /// The part of posting a comment that failed.
@@ -50,7 +50,7 @@ pub fn refusal(err: anyhow::Error, action: Action, target: &Target) -> anyhow::E
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::github::repo::Repo;
+    use crate::integrations::github::repo::Repo;
 
     fn explain(status: u16, rate_limited: bool, action: Action) -> String {
         let refused = Refused { status, message: "Nope".into(), rate_limited, attempts: 3 };

@@ -2,24 +2,9 @@
 //! pull request, the receipt's compact summary, a link to the CI run) and posting it, as a
 //! new comment or by updating the one posted before.
 
-use std::fmt;
-
 use super::api::{Api, Comment, User};
 use super::explain::{Action, refusal};
-use super::repo::Repo;
-
-/// A pull request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
-    pub repo: Repo,
-    pub pr: u64,
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", self.repo, self.pr)
-    }
-}
+use super::target::Target;
 
 pub enum Posted {
     Created(Comment),
@@ -79,6 +64,7 @@ fn link_destination(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::integrations::github::repo::Repo;
 
     fn target() -> Target {
         Target { repo: Repo::parse("acme/widgets").unwrap(), pr: 7 }

@@ -1,60 +1,49 @@
-//! Which repository, pull request, commit and CI run this is, from the CI environment
-//! (GitHub Actions, GitLab CI) or, outside CI, from the clone's remote `origin`.
+//! The CI build a receipt records: which repository, pull request (GitLab: merge request),
+//! commit and run this is, from GitHub Actions' or GitLab CI's variables or, outside CI,
+//! from the clone's remote `origin` on github.com. The result is the receipt's own
+//! [`CiBuild`].
 //!
 //! Detection never fails: what cannot be found is `None`, and a build that is not for a
 //! pull request simply has no `pull_request`.
 
 use std::path::Path;
 
-use serde::Serialize;
+use runglass_model::receipt::{CiBuild, CiProvider};
 
-use super::remote;
+use super::github::remote;
 
-/// Where the facts came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    GithubActions,
-    GitlabCi,
-    /// A github.com URL in `git remote get-url origin` (and HEAD for the commit).
-    GitRemote,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::GithubActions => "github_actions",
-            Source::GitlabCi => "gitlab_ci",
-            Source::GitRemote => "git_remote",
-        }
+/// The build the user chose (`None`: the one the environment shows, else a generic build),
+/// reading variables through `var` (the process environment, or a map in tests) and, for a
+/// generic build, the clone at `dir`.
+pub fn build(choice: Option<CiProvider>, dir: &Path, var: &dyn Fn(&str) -> Option<String>) -> CiBuild {
+    match choice {
+        None => from_env(var).unwrap_or_else(|| generic(dir)),
+        Some(CiProvider::Github) => github_actions(var),
+        Some(CiProvider::Gitlab) => gitlab_ci(var),
+        Some(CiProvider::Generic) => generic(dir),
     }
 }
 
-/// The build runglass runs in. Serialized as is into `github detect --json`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Detected {
-    /// Where the rest came from; `None` when nothing was found.
-    pub source: Option<Source>,
-    /// `owner/name` on GitHub; the project path on GitLab (`group/subgroup/name`).
-    pub repository: Option<String>,
-    /// The pull request (GitLab: merge request IID) the build is for; `None` for other builds.
-    pub pull_request: Option<u64>,
-    /// The commit built: GITHUB_SHA (for a pull request, GitHub's test merge commit),
-    /// CI_COMMIT_SHA, or the clone's HEAD.
-    pub commit: Option<String>,
-    /// The page of this CI run (pipeline on GitLab).
-    pub run_url: Option<String>,
-    /// The forge's web address: GITHUB_SERVER_URL, CI_SERVER_URL, or https://github.com.
-    pub server_url: Option<String>,
+/// When the chosen provider's own marker variable is missing, the facts it reads are
+/// probably too: a line for stderr saying so.
+pub fn mismatch(choice: Option<CiProvider>, var: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let (marker, name) = match choice? {
+        CiProvider::Github => ("GITHUB_ACTIONS", "github"),
+        CiProvider::Gitlab => ("GITLAB_CI", "gitlab"),
+        CiProvider::Generic => return None,
+    };
+    (var(marker).as_deref() != Some("true"))
+        .then(|| format!("--provider {name}, but {marker} is not \"true\": the build's facts may be missing"))
 }
 
-/// The build of the process environment, else of the clone at `dir`.
-pub fn detect(dir: &Path) -> Detected {
-    ci(&process_env).or_else(|| git_remote(dir)).unwrap_or_default()
+/// The build of the process environment, else of the clone at `dir`; `None` when neither
+/// says anything.
+pub fn detect(dir: &Path) -> Option<CiBuild> {
+    from_env(&process_env).or_else(|| git_remote(dir))
 }
 
 /// The CI run described by the environment `var` reads (the process's, or a map in tests).
-pub fn ci(var: &dyn Fn(&str) -> Option<String>) -> Option<Detected> {
+pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Option<CiBuild> {
     let var = non_empty(var);
     if var("GITHUB_ACTIONS").as_deref() == Some("true") {
         Some(github_actions(&var))
@@ -65,26 +54,39 @@ pub fn ci(var: &dyn Fn(&str) -> Option<String>) -> Option<Detected> {
     }
 }
 
-/// A clone whose `origin` is on github.com: its repository and HEAD.
-pub fn git_remote(dir: &Path) -> Option<Detected> {
-    let (repo, head) = remote::origin(dir)?;
-    Some(Detected {
-        source: Some(Source::GitRemote),
-        repository: Some(repo.to_string()),
-        commit: head,
-        server_url: Some("https://github.com".into()),
-        ..Detected::default()
+/// A build no provider variables describe: what the clone's origin and HEAD say.
+fn generic(dir: &Path) -> CiBuild {
+    git_remote(dir).unwrap_or(CiBuild {
+        provider: CiProvider::Generic,
+        repository: None,
+        pull_request: None,
+        commit: None,
+        run_url: None,
+        server_url: None,
     })
 }
 
-/// The process environment, as [`ci`] reads it. Non-UTF-8 values are treated as unset:
+/// A clone whose `origin` is on github.com: its repository and HEAD.
+pub fn git_remote(dir: &Path) -> Option<CiBuild> {
+    let (repo, head) = remote::origin(dir)?;
+    Some(CiBuild {
+        provider: CiProvider::Generic,
+        repository: Some(repo.to_string()),
+        pull_request: None,
+        commit: head,
+        run_url: None,
+        server_url: Some("https://github.com".into()),
+    })
+}
+
+/// The process environment, as [`from_env`] reads it. Non-UTF-8 values are treated as unset:
 /// none of the variables read can be valid so.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
 /// A GitHub Actions run (`runglass ci --provider github` asks for this one).
-pub fn github_actions(var: &dyn Fn(&str) -> Option<String>) -> Detected {
+pub fn github_actions(var: &dyn Fn(&str) -> Option<String>) -> CiBuild {
     let var = non_empty(var);
     let repository = var("GITHUB_REPOSITORY");
     let server = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
@@ -102,8 +104,8 @@ pub fn github_actions(var: &dyn Fn(&str) -> Option<String>) -> Detected {
     let pull_request = var("GITHUB_EVENT_PATH")
         .and_then(|path| event_pull_request(Path::new(&path)))
         .or_else(|| var("GITHUB_REF").and_then(|r| ref_pull_request(&r)));
-    Detected {
-        source: Some(Source::GithubActions),
+    CiBuild {
+        provider: CiProvider::Github,
         repository,
         pull_request,
         commit: var("GITHUB_SHA"),
@@ -113,10 +115,10 @@ pub fn github_actions(var: &dyn Fn(&str) -> Option<String>) -> Detected {
 }
 
 /// A GitLab CI pipeline.
-pub fn gitlab_ci(var: &dyn Fn(&str) -> Option<String>) -> Detected {
+pub fn gitlab_ci(var: &dyn Fn(&str) -> Option<String>) -> CiBuild {
     let var = non_empty(var);
-    Detected {
-        source: Some(Source::GitlabCi),
+    CiBuild {
+        provider: CiProvider::Gitlab,
         repository: var("CI_PROJECT_PATH"),
         pull_request: var("CI_MERGE_REQUEST_IID").and_then(|n| n.parse().ok()),
         commit: var("CI_COMMIT_SHA"),
@@ -155,9 +157,9 @@ mod tests {
 
     use super::*;
 
-    fn ci_of(vars: &[(&str, &str)]) -> Option<Detected> {
+    fn ci_of(vars: &[(&str, &str)]) -> Option<CiBuild> {
         let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        ci(&|name| map.get(name).cloned())
+        from_env(&|name| map.get(name).cloned())
     }
 
     #[test]
@@ -221,7 +223,7 @@ mod tests {
             ("CI_SERVER_URL", "https://gitlab.example"),
         ])
         .unwrap();
-        assert_eq!(d.source, Some(Source::GitlabCi));
+        assert_eq!(d.provider, CiProvider::Gitlab);
         assert_eq!(d.repository.as_deref(), Some("group/sub/widgets"));
         assert_eq!(d.pull_request, Some(5));
         assert_eq!(d.run_url.as_deref(), Some("https://gitlab.example/group/sub/widgets/-/pipelines/7"));
@@ -241,5 +243,64 @@ mod tests {
         assert_eq!(ref_pull_request("refs/heads/pull/3/merge"), None);
         assert_eq!(ref_pull_request("refs/pull/x/merge"), None);
         assert_eq!(ref_pull_request("refs/pull/3/other"), None);
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn auto_takes_github_actions_facts_when_its_variables_are_set() {
+        let var = env(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REPOSITORY", "octo/site"),
+            ("GITHUB_SHA", "0123456789abcdef"),
+            ("GITHUB_REF", "refs/pull/42/merge"),
+            ("GITHUB_RUN_ID", "7"),
+        ]);
+        let ci = build(None, Path::new("/nonexistent"), &var);
+        assert_eq!(ci.provider, CiProvider::Github);
+        assert_eq!(ci.repository.as_deref(), Some("octo/site"));
+        assert_eq!(ci.pull_request, Some(42));
+        assert_eq!(ci.commit.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(ci.run_url.as_deref(), Some("https://github.com/octo/site/actions/runs/7"));
+    }
+
+    #[test]
+    fn auto_takes_gitlab_merge_request_facts() {
+        let var = env(&[
+            ("GITLAB_CI", "true"),
+            ("CI_PROJECT_PATH", "group/sub/app"),
+            ("CI_MERGE_REQUEST_IID", "9"),
+            ("CI_PIPELINE_URL", "https://gitlab.example/group/sub/app/-/pipelines/5"),
+        ]);
+        let ci = build(None, Path::new("/nonexistent"), &var);
+        assert_eq!(ci.provider, CiProvider::Gitlab);
+        assert_eq!(ci.repository.as_deref(), Some("group/sub/app"));
+        assert_eq!(ci.pull_request, Some(9));
+        assert_eq!(ci.run_url.as_deref(), Some("https://gitlab.example/group/sub/app/-/pipelines/5"));
+    }
+
+    #[test]
+    fn auto_without_provider_variables_is_generic_and_claims_nothing() {
+        let ci = build(None, Path::new("/nonexistent"), &env(&[("CI", "true")]));
+        assert_eq!(ci, CiBuild {
+            provider: CiProvider::Generic,
+            repository: None,
+            pull_request: None,
+            commit: None,
+            run_url: None,
+            server_url: None
+        });
+    }
+
+    #[test]
+    fn a_chosen_provider_is_kept_even_where_the_environment_shows_another() {
+        let var = env(&[("GITLAB_CI", "true"), ("CI_PROJECT_PATH", "g/app"), ("GITHUB_REPOSITORY", "o/n")]);
+        let ci = build(Some(CiProvider::Github), Path::new("/nonexistent"), &var);
+        assert_eq!((ci.provider, ci.repository.as_deref()), (CiProvider::Github, Some("o/n")));
+        assert!(mismatch(Some(CiProvider::Github), &var).is_some_and(|m| m.contains("GITHUB_ACTIONS")));
+        assert_eq!(mismatch(Some(CiProvider::Gitlab), &var), None);
     }
 }
