@@ -5,6 +5,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
+
 /// Starts a browser on `url` without waiting for it; an error says what to do instead.
 pub fn open(url: &str) -> Result<(), String> {
     for candidate in candidates() {
@@ -43,16 +45,11 @@ fn candidates() -> Vec<String> {
 /// The `file://` URL of an absolute path, with every byte a URL cannot hold as-is
 /// percent-encoded.
 pub fn file_url(path: &Path) -> String {
-    let mut url = String::from("file://");
-    for &b in path.as_os_str().as_bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            url.push(b as char);
-        } else {
-            url.push_str(&format!("%{b:02X}"));
-        }
-    }
-    url
+    format!("file://{}", percent_encode(path.as_os_str().as_bytes(), PATH_BYTES))
 }
+
+/// Bytes a `file://` URL's path holds as they are: RFC 3986's unreserved ones and `/`.
+const PATH_BYTES: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 #[cfg(test)]
 mod tests {

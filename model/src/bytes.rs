@@ -122,7 +122,7 @@ impl Serialize for ByteString {
                 use serde::ser::SerializeMap;
                 let mut map = s.serialize_map(Some(2))?;
                 map.serialize_entry("lossy", &self.to_string_lossy())?;
-                map.serialize_entry("hex", &hex_encode(&self.0))?;
+                map.serialize_entry("hex", &hex::encode(&self.0))?;
                 map.end()
             }
         }
@@ -189,7 +189,8 @@ impl<'de> Visitor<'de> for ByteStringVisitor {
             if key == "hex" {
                 let text: String = map.next_value()?;
                 bytes = Some(
-                    hex_decode(&text)
+                    hex::decode(&text)
+                        .ok()
                         .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Str(&text), &"hexadecimal digits"))?,
                 );
             } else {
@@ -200,16 +201,6 @@ impl<'de> Visitor<'de> for ByteStringVisitor {
     }
 }
 
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
-}
 
 #[cfg(test)]
 mod tests {

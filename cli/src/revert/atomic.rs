@@ -34,7 +34,7 @@ fn temp_name(prefix: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("reading random bytes for a temporary name: {e}"))?;
     let mut name = prefix.to_vec();
-    name.extend(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>().bytes());
+    name.extend(hex::encode(bytes).bytes());
     Ok(name)
 }
 

@@ -6,6 +6,7 @@
 
 use std::io::Read;
 
+use percent_encoding::percent_decode;
 use runglass_model::ByteString;
 
 use crate::revert::apply::Conflicts;
@@ -122,42 +123,23 @@ fn one(name: &str, value: &str) -> Result<bool, BadForm> {
     }
 }
 
-/// Undoes URL encoding: `+` is a space, `%XX` a byte.
+/// Undoes URL encoding: `+` is a space, `%XX` a byte. A `%` not followed by two hex
+/// digits (which the pages never write) is refused rather than passed through.
 fn decode(text: &[u8]) -> Result<Vec<u8>, BadForm> {
-    let mut out = Vec::with_capacity(text.len());
-    let mut bytes = text.iter();
-    while let Some(&b) = bytes.next() {
-        out.push(match b {
-            b'+' => b' ',
-            b'%' => {
-                let (hi, lo) = (bytes.next().copied(), bytes.next().copied());
-                match (hi.and_then(hex_digit), lo.and_then(hex_digit)) {
-                    (Some(hi), Some(lo)) => (hi << 4) | lo,
-                    _ => return Err(malformed("a % in the form is not followed by two hex digits".into())),
-                }
-            }
-            b => b,
-        });
+    let escapes_whole = text
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b != b'%' || text.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)));
+    if !escapes_whole {
+        return Err(malformed("a % in the form is not followed by two hex digits".into()));
     }
-    Ok(out)
+    let spaced: Vec<u8> = text.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    Ok(percent_decode(&spaced).collect())
 }
 
 /// A path field's bytes from their hex.
 fn hex(text: &[u8]) -> Result<Vec<u8>, BadForm> {
-    let bad = || malformed(format!("path must be hex, not {:?}", String::from_utf8_lossy(text)));
-    if !text.len().is_multiple_of(2) {
-        return Err(bad());
-    }
-    text.chunks(2)
-        .map(|pair| match (hex_digit(pair[0]), hex_digit(pair[1])) {
-            (Some(hi), Some(lo)) => Ok((hi << 4) | lo),
-            _ => Err(bad()),
-        })
-        .collect()
-}
-
-fn hex_digit(b: u8) -> Option<u8> {
-    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    hex::decode(text).map_err(|_| malformed(format!("path must be hex, not {:?}", String::from_utf8_lossy(text))))
 }
 
 #[cfg(test)]

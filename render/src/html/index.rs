@@ -3,6 +3,7 @@
 //! its changes and to delete it.
 
 use maud::html;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use runglass_model::ByteString;
 use runglass_model::receipt::{Mode, Receipt, RunStatus, Severity};
 
@@ -120,18 +121,13 @@ pub fn index(entries: &[IndexEntry], actions: bool) -> String {
     document("Receipts · runglass", None, Forms::SameOrigin, body)
 }
 
-/// A URL path segment for `text`: every byte but the unreserved ones (RFC 3986) as `%XX`,
-/// so an id can never add a path separator, a query or a fragment.
+/// Every byte but RFC 3986's unreserved ones (letters, digits, `-._~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// A URL path segment for `text`: every byte but the unreserved ones as `%XX`, so an id
+/// can never add a path separator, a query or a fragment.
 fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, NOT_UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ const FORM_ID: &str = "revert";
 
 /// A path as a form value: its bytes in lowercase hex, so any name survives the round trip.
 pub fn path_value(path: &ByteString) -> String {
-    path.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(path.as_bytes())
 }
 
 /// The receipt page's form to revert all its changes (its button asks for a preview).
