@@ -1,8 +1,8 @@
-//! The /proc/net/{tcp,tcp6,unix} table parsers. The first byte of the input picks the
-//! inode to look for (so that the fuzzer can make lines match); the rest is the table,
-//! as text (lossily) for `find_inet` and as raw bytes for `find_unix` and `unix_lines`
-//! (polling's reader). No table may make them panic, and every unix line read must read
-//! back the same when the kernel writes it again.
+//! The /proc/net table parsers (`tracer::proc_net`, read for listen(2) in deep mode and by
+//! normal mode's poller). The first byte of the input picks the inode to look for (so that
+//! the fuzzer can make lines match); the rest is the table, as a unix table and as an inet
+//! one. No table may make them panic, and every unix line read must read back the same
+//! when the kernel writes it again.
 //!
 //! The same bytes also make the lines the kernel writes for one socket of that inode: a
 //! unix socket named by the input's first line (a tracee's own bytes), and TCP sockets at
@@ -14,7 +14,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
 use runglass_model::{ByteString, SockAddr};
-use runglass_tracer::decode::procnet::{UnixLine, find_inet, find_unix, unix_line, unix_lines};
+use runglass_tracer::proc_net::{TcpState, UnixLine, inet_lines, unix_line, unix_lines};
 
 const UNIX_HEADER: &[u8] = b"Num       RefCount Protocol Flags    Type St Inode Path\n";
 const TCP_HEADER: &str =
@@ -27,12 +27,8 @@ fuzz_target!(|data: &[u8]| {
     // Small inodes are easy for the fuzzer to spell in the table; 255 stands for the
     // largest one, to probe the edge of the u64 parse.
     let inode = if selector == u8::MAX { u64::MAX } else { u64::from(selector) };
-    let text = String::from_utf8_lossy(table);
-    if let Some(addr) = find_inet(&text, inode) {
-        let _ = addr.to_string();
-    }
-    if let Some(addr) = find_unix(table, inode) {
-        let _ = addr.to_string();
+    for line in inet_lines(table) {
+        let _ = (line.local.to_string(), line.remote.to_string(), line.tcp_state());
     }
     for line in unix_lines(table) {
         let rewritten = kernel_unix_line(&line);
@@ -47,7 +43,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let socket = UnixLine { inode, listening: selector & 1 != 0, connected: selector & 2 != 0, name };
     let written = [UNIX_HEADER, &kernel_unix_line(&socket), b"\n"].concat();
-    assert_eq!(find_unix(&written, inode), Some(socket.name.unwrap_or(SockAddr::UnixUnnamed)), "the unix socket");
+    let found: Vec<UnixLine> = unix_lines(&written).collect();
+    assert_eq!(found, [socket], "the unix socket");
 
     let mut octets = [0u8; 18];
     let n = table.len().min(18);
@@ -61,7 +58,8 @@ fuzz_target!(|data: &[u8]| {
             "{TCP_HEADER}   0: {ip_hex}:{port:04X} {ip_hex}:0000 0A 00000000:00000000 00:00000000 00000000  \
              1000        0 {inode} 1 0000000000000000 100 0 0 10 0\n"
         );
-        assert_eq!(find_inet(&written, inode), Some(addr), "{written}");
+        let found: Vec<_> = inet_lines(written.as_bytes()).map(|l| (l.inode, l.tcp_state(), l.local)).collect();
+        assert_eq!(found, [(inode, Some(TcpState::Listen), addr)], "{written}");
     }
 });
 
@@ -83,8 +81,5 @@ fn kernel_unix_line(line: &UnixLine) -> Vec<u8> {
 /// An address in network order as the TCP tables show it: each 32-bit word as the host
 /// (little-endian) reads it, in hex (tcp4_seq_show's `%08X` of a `__be32`).
 fn hex_words(octets: &[u8]) -> String {
-    octets
-        .chunks_exact(4)
-        .map(|w| format!("{:08X}", u32::from_le_bytes(w.try_into().expect("4 bytes"))))
-        .collect()
+    octets.chunks_exact(4).map(|w| format!("{:08X}", u32::from_le_bytes(w.try_into().expect("4 bytes")))).collect()
 }

@@ -11,7 +11,7 @@ mod children;
 mod interval;
 #[cfg(test)]
 mod overhead;
-mod procnet;
+mod socket_verdict;
 pub mod reap;
 mod sockets;
 #[cfg(test)]

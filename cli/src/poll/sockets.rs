@@ -17,7 +17,7 @@ use std::os::unix::ffi::OsStrExt;
 use runglass_model::{EventKind, Pid, SocketKind, SyscallResult};
 
 use super::children::read_at_start;
-use super::procnet::{Report, Tables};
+use super::socket_verdict::{Report, Tables};
 
 #[derive(Clone, Copy, Default)]
 struct Holding {

@@ -3,13 +3,12 @@
 //! At the seccomp stop (syscall entry) the arguments are read from registers and tracee
 //! memory ([`on_entry`]); calls whose result matters are completed at the syscall-exit
 //! stop ([`Pending::finish`]). One file per family: exec, files, net; the bytes a call
-//! carries are parsed by their own modules: sockaddr, dns, procnet.
+//! carries are parsed by their own modules: sockaddr and dns (the socket tables of /proc/net are `crate::proc_net`).
 
 pub mod dns;
 mod exec;
 mod files;
 mod net;
-pub mod procnet;
 pub mod sockaddr;
 
 pub use files::changes;
@@ -136,7 +135,7 @@ impl Pending {
                 let (socket, chosen) = net::socket_facts(caller.pid, fd, result, Some(&addr));
                 EventKind::Bind { socket, addr: chosen.unwrap_or(addr), result }
             }
-            Pending::Listen { fd } => EventKind::Listen { addr: procnet::local_addr(caller.tid, fd), result },
+            Pending::Listen { fd } => EventKind::Listen { addr: net::listen_addr(caller.tid, fd), result },
             Pending::Recvfrom(recv) => return recv.finish(caller, result),
             Pending::IoUringSetup => EventKind::IoUringSetup { result },
             Pending::SoError { .. } => return None,

@@ -8,6 +8,7 @@ use super::sockaddr::{self, MAX_SOCKADDR};
 use super::{Caller, Entry, Pending, Syscall, dns};
 use crate::arch::{Abi, Call, socketcall};
 use crate::memory::Memory;
+use crate::proc_net::SocketTables;
 use crate::sys::{self, Tid};
 
 /// DNS servers answer from this port.
@@ -201,6 +202,15 @@ fn connected_peer(pid: Tid, fd: i32) -> Option<SockAddr> {
 
 /// i386 socketcall(call, unsigned long *args): read the argument block, then decode as
 /// the direct call.
+/// The local address of socket `fd` of thread `tid`, for listen(2): the socket was bound
+/// earlier (perhaps by another process, perhaps to port 0), so it is looked up by its
+/// inode in the tables of the caller's network namespace.
+pub fn listen_addr(tid: Tid, fd: i64) -> Option<SockAddr> {
+    let link = crate::paths::fd_path(tid, fd).ok()?;
+    let inode = std::str::from_utf8(link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?).ok()?.parse().ok()?;
+    SocketTables::read(u32::try_from(tid).ok()?).local_addr(inode)
+}
+
 fn socketcall(mem: &Memory, pid: Tid, tid: Tid, sc: &Syscall) -> Entry {
     let (call, nargs) = match sc.u32(0) {
         socketcall::BIND => (Call::Bind, 3),
