@@ -10,6 +10,7 @@ pub mod bytes;
 pub mod event;
 pub mod host_name;
 pub mod log;
+pub mod path_bytes;
 pub mod receipt;
 pub mod receipt_json;
 pub mod receipt_legacy;

@@ -10,6 +10,7 @@
 use std::fmt::Write;
 
 use runglass_model::ByteString;
+use runglass_model::path_bytes::is_plain_relative;
 use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, FileState, Receipt};
 
 use crate::patch_name::{label, name};
@@ -58,7 +59,7 @@ fn reverse_change(c: &FileChange, full: &dyn Fn(&FileChange) -> Option<String>) 
     }
     // Snapshot paths never climb out; a receipt edited to say otherwise gets no patch entry.
     let path = c.path.as_bytes();
-    if path.is_empty() || path.starts_with(b"/") || path.split(|&b| b == b'/').any(|part| part == b"..") {
+    if !is_plain_relative(path) {
         return Err("not a path inside the working directory".into());
     }
     match c.after.as_ref().or(c.before.as_ref()).map(|s| s.kind) {

@@ -16,6 +16,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{DirEntryExt, MetadataExt, OpenOptionsExt};
 
 use nix::errno::Errno;
+use runglass_model::path_bytes::{join, normalize};
 
 use crate::sys::Tid;
 
@@ -125,44 +126,9 @@ pub fn resolve(tid: Tid, dirfd: i64, path: &[u8]) -> Vec<u8> {
     }
 }
 
-/// `base/rel`, with `.` components and repeated slashes dropped.
-pub fn join(base: &[u8], rel: &[u8]) -> Vec<u8> {
-    let mut joined = Vec::with_capacity(base.len() + 1 + rel.len());
-    joined.extend_from_slice(base);
-    joined.push(b'/');
-    joined.extend_from_slice(rel);
-    normalize(&joined)
-}
-
-/// Drops `.` components, empty components and a trailing slash (keeps `..`, since a
-/// symlink may stand before it).
-pub fn normalize(path: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(path.len());
-    for part in path.split(|&b| b == b'/') {
-        if part.is_empty() || part == b"." {
-            continue;
-        }
-        out.push(b'/');
-        out.extend_from_slice(part);
-    }
-    if out.is_empty() {
-        out.push(b'/');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn joins_and_cleans_without_touching_dotdot() {
-        assert_eq!(join(b"/home/u", b"./a//b/"), b"/home/u/a/b");
-        assert_eq!(join(b"/", b"x"), b"/x");
-        assert_eq!(join(b"/a/b", b"../c"), b"/a/b/../c");
-        assert_eq!(normalize(b"//"), b"/");
-        assert_eq!(join(b"/t", b"\xff name\n"), b"/t/\xff name\n");
-    }
 
     #[test]
     fn a_directory_deeper_than_path_max_is_named_by_climbing_from_it() {

@@ -386,7 +386,7 @@ fn odd_file_names_are_kept_byte_for_byte() {
         let mut want = p(dir.path(), "");
         want.push(b'/');
         want.extend_from_slice(name);
-        let want = runglass_tracer::paths::normalize(&want);
+        let want = runglass_model::path_bytes::normalize(&want);
         assert!(opens.contains(&want), "{:?} in {opens:?}", ByteString(want.clone()));
     }
 }

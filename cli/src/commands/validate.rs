@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use runglass_model::Receipt;
+use runglass_model::path_bytes::is_plain_relative;
 use runglass_model::receipt::FileState;
 
 use crate::args::ValidateArgs;
@@ -93,7 +94,7 @@ fn check(r: &Receipt, dir: &Path) -> (Vec<String>, Vec<String>) {
     }
     for c in &r.files.changes {
         let path = c.path.as_bytes();
-        if path.is_empty() || path.starts_with(b"/") || path.split(|&b| b == b'/').any(|part| part == b".." || part == b".") {
+        if !is_plain_relative(path) {
             errors.push(format!("file change path {} is not a plain relative path", c.path.shell_word()));
         }
     }

@@ -11,6 +11,8 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
+use runglass_model::path_bytes::resolve_dot_dot;
+
 #[derive(Default)]
 pub struct RealPaths {
     /// Canonical form of each parent directory seen (None: it could not be resolved).
@@ -25,12 +27,12 @@ impl RealPaths {
             None => return path.to_vec(),
         };
         if name.is_empty() || name == b"." || name == b".." {
-            return canonical(path).unwrap_or_else(|| lexical(path));
+            return canonical(path).unwrap_or_else(|| resolve_dot_dot(path));
         }
         let real_parent = self.parents.entry(parent.to_vec()).or_insert_with(|| canonical(parent));
         match real_parent {
             Some(dir) => join(dir, name),
-            None => lexical(path),
+            None => resolve_dot_dot(path),
         }
     }
 }
@@ -45,29 +47,6 @@ fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
         out.push(b'/');
     }
     out.extend_from_slice(name);
-    out
-}
-
-/// `..` and `.` removed by the text alone (for directories that no longer exist).
-fn lexical(path: &[u8]) -> Vec<u8> {
-    let mut parts: Vec<&[u8]> = Vec::new();
-    for part in path.split(|&b| b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => {
-                parts.pop();
-            }
-            _ => parts.push(part),
-        }
-    }
-    let mut out = Vec::with_capacity(path.len());
-    for part in parts {
-        out.push(b'/');
-        out.extend_from_slice(part);
-    }
-    if out.is_empty() {
-        out.push(b'/');
-    }
     out
 }
 
@@ -90,11 +69,5 @@ mod tests {
         assert_eq!(real.of(&b("proj/link")), b("proj/link"), "the last component is named, not followed");
         assert_eq!(real.of(&b("proj/gone/../../x")), b("x"), "a missing directory falls back to the text");
         assert_eq!(real.of(b"/f"), b"/f");
-    }
-
-    #[test]
-    fn lexical_normalization_never_climbs_above_the_root() {
-        assert_eq!(lexical(b"/a/../../b/./c/"), b"/b/c");
-        assert_eq!(lexical(b"/.."), b"/");
     }
 }

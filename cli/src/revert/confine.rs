@@ -8,6 +8,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use runglass_model::path_bytes::is_plain_relative;
 use rustix::io::Errno;
 
 use super::atomic::Spot;
@@ -137,10 +138,7 @@ impl Root {
 /// A receipt's path must be relative, and made of plain names: no `.`, `..` or empty
 /// component, no NUL.
 pub fn check_plain(rel: &[u8]) -> Result<(), Refusal> {
-    let plain = !rel.is_empty()
-        && !rel.contains(&0)
-        && rel.split(|&b| b == b'/').all(|part| !part.is_empty() && part != b"." && part != b"..");
-    if plain { Ok(()) } else { Err(Refusal::NotPlain) }
+    if is_plain_relative(rel) { Ok(()) } else { Err(Refusal::NotPlain) }
 }
 
 #[cfg(test)]
