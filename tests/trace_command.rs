@@ -31,7 +31,8 @@ fn json_lines_go_to_the_output_file_and_parse() {
     let events = dir.path().join("events.jsonl");
     let target = dir.path().join("made");
     let script = format!("echo hi > '{}'; exit 3", target.display());
-    let out = runglass().args(["trace", "--json", "-o"]).arg(&events).args(["--", "sh", "-c", &script]).output().unwrap();
+    let out =
+        runglass().args(["trace", "--json", "-o"]).arg(&events).args(["--", "sh", "-c", &script]).output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).is_empty(), "with -o nothing goes to stderr: {}", stderr(&out));
     let text = std::fs::read_to_string(&events).unwrap();
@@ -82,7 +83,25 @@ fn refused_ptrace_is_one_line_naming_the_fix() {
     let (code, err) = trace_where_refused("ptrace");
     assert_eq!(code, Some(1));
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("runglass: ptrace is not permitted here") && err.contains("without --deep"), "{err}");
+    assert!(err.starts_with("runglass: ptrace is not permitted here") && err.contains("SYS_PTRACE"), "{err}");
+    // trace has no untraced mode: the way round it is `runglass run` without --deep.
+    assert!(err.trim_end().ends_with("or record without tracing: `runglass run` without --deep"), "{err}");
+}
+
+#[test]
+fn run_deep_where_ptrace_is_refused_offers_the_untraced_run() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(fixture("deny_syscall"))
+        .arg("ptrace")
+        .arg(env!("CARGO_BIN_EXE_runglass"))
+        .args(["run", "--deep", "--", "true"])
+        .env("RUNGLASS_DATA_HOME", data.path())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("runglass: ptrace is not permitted here"), "{err}");
+    assert!(err.lines().next().unwrap().ends_with("; or run without --deep"), "{err}");
 }
 
 #[test]

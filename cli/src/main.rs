@@ -37,6 +37,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    let trace_command = matches!(cli.command, args::Command::Trace(_));
     let result = match cli.command {
         args::Command::Trace(a) => commands::trace::run(a),
         args::Command::Run(a) => commands::run::run(a),
@@ -60,7 +61,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("runglass: {err:#}");
+            eprintln!("runglass: {err:#}{}", commands::untraced_remedy(&err, trace_command));
             ExitCode::from(commands::error_exit_code(&err))
         }
     }

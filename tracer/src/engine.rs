@@ -12,12 +12,12 @@ use crate::arch::Abi;
 use crate::before_change::BeforeChange;
 use crate::connect_results::{ConnectResults, Learnt};
 use crate::decode::{self, Caller, Entry, Pending, Syscall};
-use crate::error::Error;
+use crate::error::{Error, Subject};
 use crate::filter::FilterOptions;
 use crate::memory::Memory;
 use crate::sink::EventSink;
 use crate::spawn::Command;
-use crate::sys::{self, ChildStep, ForkedChild, SyscallInfo, Tid};
+use crate::sys::{self, ForkedChild, SyscallInfo, Tid};
 use crate::tracee::{self, Early, Resume, Task};
 use crate::wait::{self, NewTask, Stop};
 
@@ -89,7 +89,7 @@ impl Tracer {
     /// and exec. Events start with the root's `Spawn`, sent to `sink`.
     pub fn spawn(cmd: &Command, opts: Options, sink: &mut dyn EventSink) -> Result<Tracer, Error> {
         let spec = cmd.child_spec(Some(FilterOptions { reads: opts.reads }))?;
-        let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", e))?;
+        let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", Subject::program(cmd.program()), e))?;
         if let Err(errno) = sys::seize(child.pid) {
             // A tracer that follows runglass's forks got the child first.
             let outer = tracee::tracer_of(child.pid);
@@ -101,16 +101,17 @@ impl Tracer {
         }
         if let Err(errno) = sys::release(&child) {
             sys::kill_and_reap(child.pid);
-            return Err(Error::sys("starting the command", errno));
+            return Err(Error::sys("starting the command", Subject::Pid(child.pid), errno));
         }
         // The child's first stop is its exec (the filter is in place) or its exit (it
         // could not install the filter): only the first is a trace worth reporting.
-        let first = sys::wait_one(child.pid).map_err(|e| Error::sys("waiting for the command to start", e))?;
+        let first = sys::wait_one(child.pid)
+            .map_err(|e| Error::sys("waiting for the command to start", Subject::Pid(child.pid), e))?;
         let first = Stop::decode(child.pid, first);
         if let Stop::Exited { .. } = first {
             return Err(match sys::read_child_error(&child) {
-                Some(report) => child_error(report, cmd.program()),
-                None => Error::sys("starting the command", Errno::ECHILD),
+                Some(report) => Error::from_child(report, cmd.program()),
+                None => Error::sys("starting the command", Subject::Pid(child.pid), Errno::ECHILD),
             });
         }
         let mut tracer = Tracer::empty(opts);
@@ -123,8 +124,8 @@ impl Tracer {
                 // The exec failed: the command never started, and the child said why.
                 None => {
                     return Err(match sys::read_child_error(&child) {
-                        Some(report) => child_error(report, cmd.program()),
-                        None => Error::sys("starting the command", Errno::ECHILD),
+                        Some(report) => Error::from_child(report, cmd.program()),
+                        None => Error::sys("starting the command", Subject::Pid(child.pid), Errno::ECHILD),
                     });
                 }
             },
@@ -148,11 +149,13 @@ impl Tracer {
     /// event, whose event `run` sends), or None when the exec failed and the child exited.
     fn exec_root(&mut self, pid: Tid, sink: &mut dyn EventSink) -> Result<Option<Stop>, Error> {
         let resume = self.on_seccomp(pid, sink)?;
-        let resumed = |resume: Resume| resume.apply(pid).map_err(|e| Error::sys("starting the command", e));
+        let resumed =
+            |resume: Resume| resume.apply(pid).map_err(|e| Error::sys("starting the command", Subject::Pid(pid), e));
         sink.flush();
         resumed(resume)?;
         loop {
-            let status = sys::wait_one(pid).map_err(|e| Error::sys("waiting for the command to start", e))?;
+            let status =
+                sys::wait_one(pid).map_err(|e| Error::sys("waiting for the command to start", Subject::Pid(pid), e))?;
             match Stop::decode(pid, status) {
                 // A failed exec returns; the child then reports why and exits.
                 Stop::SyscallExit(_) => {
@@ -261,7 +264,7 @@ impl Tracer {
                     self.tasks.clear();
                     break;
                 }
-                Err(errno) => return Err(Error::sys("waiting for traced processes", errno)),
+                Err(errno) => return Err(Error::sys("waiting for traced processes", self.tree(), errno)),
             }
         }
         if self.tasks.is_empty() {
@@ -279,7 +282,7 @@ impl Tracer {
                 Ok(Some(stop)) => self.step(stop, sink)?,
                 Ok(None) => {}
                 Err(Errno::ECHILD) => break,
-                Err(errno) => return Err(Error::sys("waiting for traced processes", errno)),
+                Err(errno) => return Err(Error::sys("waiting for traced processes", self.tree(), errno)),
             }
         }
         self.finish_connects(sink);
@@ -310,7 +313,7 @@ impl Tracer {
                 Ok(Some(stop)) => stop,
                 Ok(None) => continue,
                 Err(Errno::ECHILD) => break,
-                Err(errno) => return Err(Error::sys("waiting for traced processes", errno)),
+                Err(errno) => return Err(Error::sys("waiting for traced processes", self.tree(), errno)),
             };
             let tid = stop.tid();
             let detach_with = match stop {
@@ -403,7 +406,7 @@ impl Tracer {
         // What this stop produced is kept before the tracee (or, after an exit, its
         // parent, which the kernel is now telling) can act on it.
         sink.flush();
-        resume.apply(tid).map_err(|e| Error::sys(format!("resuming pid {tid}"), e))
+        resume.apply(tid).map_err(|e| Error::sys("resuming", Subject::Pid(tid), e))
     }
 
     fn task(&mut self, tid: Tid) -> &mut Task {
@@ -589,26 +592,18 @@ impl Tracer {
         self.connects.so_error(tgid, fd, error)
     }
 
+    /// The traced tree, as errors name it.
+    fn tree(&self) -> Subject {
+        Subject::Tree(self.root.unwrap_or_default())
+    }
+
     /// After the root exited: if it never reached exec, say why.
     fn check_child_error(&mut self) -> Result<(), Error> {
         let Some(child) = self.child.take() else { return Ok(()) };
         match sys::read_child_error(&child) {
             None => Ok(()),
-            Some(report) => Err(child_error(report, &self.program)),
+            Some(report) => Err(Error::from_child(report, &self.program)),
         }
-    }
-}
-
-/// The error for a child that stopped short of running the command.
-pub(crate) fn child_error((step, errno): (ChildStep, Errno), program: &std::ffi::OsStr) -> Error {
-    match step {
-        ChildStep::Seccomp => Error::SeccompRefused(errno),
-        // No such program: a shell says "not found" and exits 127.
-        ChildStep::Exec if errno == Errno::ENOENT => Error::CommandNotFound(program.to_owned()),
-        ChildStep::Exec => Error::CannotExecute { program: program.to_owned(), errno },
-        ChildStep::Interpreter => Error::InterpreterNotFound(program.to_owned()),
-        ChildStep::Terminal => Error::sys("giving the command its terminal", errno),
-        step => Error::sys(format!("preparing the command ({step:?})"), errno),
     }
 }
 

@@ -36,7 +36,7 @@ pub mod wait;
 
 pub use before_change::{BeforeChange, Change};
 pub use engine::{Options, Survivor, Tracer};
-pub use error::Error;
+pub use error::{Error, Subject};
 pub use sink::EventSink;
 pub use spawn::Command;
 pub use sys::Tid;

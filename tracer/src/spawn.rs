@@ -6,7 +6,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::{Error, Subject};
 use crate::filter;
 use crate::sys::{self, ChildSpec};
 
@@ -69,17 +69,17 @@ impl Command {
     /// set-up step.
     pub fn spawn_untraced(&self) -> Result<u32, Error> {
         let spec = self.child_spec(None)?;
-        let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", e))?;
+        let child = sys::fork_child(&spec).map_err(|e| Error::sys("fork", Subject::program(self.program()), e))?;
         if let Err(errno) = sys::release(&child) {
             sys::kill_and_reap(child.pid);
-            return Err(Error::sys("starting the command", errno));
+            return Err(Error::sys("starting the command", Subject::Pid(child.pid), errno));
         }
         // The error pipe reads EOF once the child exec'd, or a report if it failed.
         match sys::read_child_error(&child) {
             None => Ok(child.pid as u32),
             Some(report) => {
                 sys::kill_and_reap(child.pid);
-                Err(crate::engine::child_error(report, self.program()))
+                Err(Error::from_child(report, self.program()))
             }
         }
     }
@@ -96,8 +96,13 @@ impl Command {
         let path_var = env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
         let program = resolve_program(&self.program, path_var.as_deref(), self.cwd.as_deref())?;
         let cstr = |s: &OsStr| {
-            CString::new(s.as_bytes())
-                .map_err(|_| Error::sys(format!("{:?} contains a NUL byte", s), nix::errno::Errno::EINVAL))
+            CString::new(s.as_bytes()).map_err(|_| {
+                Error::sys(
+                    format!("{s:?} contains a NUL byte"),
+                    Subject::program(&self.program),
+                    nix::errno::Errno::EINVAL,
+                )
+            })
         };
         let mut argv = vec![cstr(&self.program)?];
         for a in &self.args {
@@ -109,7 +114,13 @@ impl Command {
                 let mut kv = k.clone().into_vec();
                 kv.push(b'=');
                 kv.extend_from_slice(v.as_bytes());
-                CString::new(kv).map_err(|_| Error::sys("environment holds a NUL byte", nix::errno::Errno::EINVAL))
+                CString::new(kv).map_err(|_| {
+                    Error::sys(
+                        "the environment holds a NUL byte",
+                        Subject::program(&self.program),
+                        nix::errno::Errno::EINVAL,
+                    )
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(ChildSpec {

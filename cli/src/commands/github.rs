@@ -69,7 +69,11 @@ fn comment(args: GithubCommentArgs) -> anyhow::Result<u8> {
     };
     let path = validate::locate(&args.receipt)?;
     let receipt = catalog::load(&path)?;
-    let body = comment::body(&target, &runglass_render::summary_md::summary(&receipt), build.as_ref().and_then(|b| b.run_url.as_deref()));
+    let body = comment::body(
+        &target,
+        &runglass_render::summary_md::summary(&receipt),
+        build.as_ref().and_then(|b| b.run_url.as_deref()),
+    );
     if args.dry_run {
         print_plan(&endpoint, &target, &body);
         return Ok(0);

@@ -36,3 +36,14 @@ pub fn error_exit_code(err: &anyhow::Error) -> u8 {
         _ => 1,
     }
 }
+
+/// What to do instead when tracing cannot work here (no ptrace, no seccomp, an old kernel,
+/// another tracer): record without it. The tracer's own message names the cause and how
+/// to allow tracing; only the CLI knows its flags. `trace` has no untraced mode of its own.
+pub fn untraced_remedy(err: &anyhow::Error, trace_command: bool) -> &'static str {
+    match err.downcast_ref::<runglass_tracer::Error>() {
+        Some(e) if e.is_environment() && trace_command => "; or record without tracing: `runglass run` without --deep",
+        Some(e) if e.is_environment() => "; or run without --deep",
+        _ => "",
+    }
+}

@@ -285,14 +285,17 @@ mod tests {
     #[test]
     fn auto_without_provider_variables_is_generic_and_claims_nothing() {
         let ci = build(None, Path::new("/nonexistent"), &env(&[("CI", "true")]));
-        assert_eq!(ci, CiBuild {
-            provider: CiProvider::Generic,
-            repository: None,
-            pull_request: None,
-            commit: None,
-            run_url: None,
-            server_url: None
-        });
+        assert_eq!(
+            ci,
+            CiBuild {
+                provider: CiProvider::Generic,
+                repository: None,
+                pull_request: None,
+                commit: None,
+                run_url: None,
+                server_url: None
+            }
+        );
     }
 
     #[test]

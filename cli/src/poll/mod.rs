@@ -11,8 +11,8 @@ mod children;
 mod interval;
 #[cfg(test)]
 mod overhead;
-mod socket_verdict;
 pub mod reap;
+mod socket_verdict;
 mod sockets;
 #[cfg(test)]
 mod tests;

@@ -3,8 +3,8 @@
 
 use anyhow::anyhow;
 
-use super::target::Target;
 use super::http::Refused;
+use super::target::Target;
 
 /// The part of posting a comment that failed.
 #[derive(Clone, Copy, Debug)]

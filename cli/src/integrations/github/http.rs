@@ -85,10 +85,8 @@ impl<'t> Http<'t> {
             let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
             let link = header("link");
             let rate_limited = header("x-ratelimit-remaining").as_deref() == Some("0");
-            let answer = response
-                .body_mut()
-                .read_to_vec()
-                .with_context(|| format!("reading the answer to {method} {url}"))?;
+            let answer =
+                response.body_mut().read_to_vec().with_context(|| format!("reading the answer to {method} {url}"))?;
             let text = String::from_utf8_lossy(&answer).into_owned();
             if (200..300).contains(&status) {
                 return Ok(Answer { link, body: text });

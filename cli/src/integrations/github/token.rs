@@ -100,9 +100,7 @@ fn looks_like_token(word: &str) -> bool {
         return true;
     }
     let alnum_run = word.split(|c: char| !c.is_ascii_alphanumeric()).map(str::len).max().unwrap_or(0);
-    alnum_run >= SECRET_RUN
-        && word.bytes().any(|b| b.is_ascii_digit())
-        && word.bytes().any(|b| b.is_ascii_alphabetic())
+    alnum_run >= SECRET_RUN && word.bytes().any(|b| b.is_ascii_digit()) && word.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 #[cfg(test)]
