@@ -166,9 +166,11 @@ pub fn socket_of(pid: Tid, fd: i32) -> Result<OwnedFd, Errno> {
     // SAFETY: pidfd_open takes no memory arguments; a non-negative result is a new
     // descriptor, owned from here on.
     let pidfd = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
+    // SAFETY: `pidfd` was just returned by the kernel and nothing else owns it.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
     // SAFETY: no memory arguments; the result is a new descriptor of ours, owned as above.
     let copy = Errno::result(unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), fd, 0) })?;
+    // SAFETY: `copy` was just returned by the kernel and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(copy as RawFd) })
 }
 
@@ -342,7 +344,8 @@ unsafe fn child_after_fork(
     go: RawFd,
     errors: RawFd,
 ) -> ! {
-    // SAFETY (whole body): async-signal-safe libc calls on valid pointers in a child.
+    // SAFETY: the whole body makes async-signal-safe libc calls, on the valid pointers
+    // the caller guarantees, in a freshly forked child.
     unsafe {
         let fail = |step: ChildStep| -> ! {
             let errno = *libc::__errno_location();
