@@ -29,7 +29,7 @@ pub fn run(args: RevertArgs) -> anyhow::Result<u8> {
         bail!("receipt {} records no change of {}; see `runglass report {}`", r.id, show(&args.file), r.id);
     }
     if !args.apply {
-        return preview(r, &target.preview(&chosen), &args);
+        return preview(r, &target.preview(&chosen)?, &args);
     }
 
     let conflicts = match (args.skip_changed, args.force) {

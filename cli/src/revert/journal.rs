@@ -19,6 +19,37 @@ use super::plan::Step;
 
 const FILE: &str = "revert-journal.jsonl";
 
+/// The journal's format, on its first line (`{"journal_format":1}`). A journal without
+/// that line was written before formats were numbered; its entries are read the same.
+const FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    journal_format: u32,
+}
+
+/// The journal was written by a newer runglass, whose entries this one cannot be sure to
+/// read: finishing that revert is the newer runglass's job.
+#[derive(Debug)]
+pub struct TooNew {
+    pub path: PathBuf,
+    pub format: u32,
+}
+
+impl std::fmt::Display for TooNew {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the revert journal {} is format {}, newer than this runglass reads ({FORMAT}): finish the revert with \
+             the runglass that began it, or remove the journal if no revert of this receipt is running",
+            self.path.display(),
+            self.format
+        )
+    }
+}
+
+impl std::error::Error for TooNew {}
+
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Entry {
@@ -49,10 +80,11 @@ pub struct Journal {
 
 /// Whether an apply of the receipt in `dir` was interrupted, and which steps it left
 /// unfinished (for a preview, which takes no lock).
-pub fn unfinished(dir: &Path) -> Option<HashSet<(bool, Vec<u8>)>> {
-    let file = File::open(dir.join(FILE)).ok()?;
-    let began = file.metadata().is_ok_and(|m| m.len() > 0);
-    began.then(|| read(&file))
+pub fn unfinished(dir: &Path) -> anyhow::Result<Option<HashSet<(bool, Vec<u8>)>>> {
+    let path = dir.join(FILE);
+    let Ok(file) = File::open(&path) else { return Ok(None) };
+    let read = read(&file, &path)?;
+    Ok(read.began.then_some(read.open))
 }
 
 impl Journal {
@@ -71,9 +103,15 @@ impl Journal {
             Err(Errno::WOULDBLOCK) => return Err(Busy.into()),
             Err(e) => return Err(e).with_context(|| format!("locking the revert journal {}", path.display())),
         }
-        let interrupted = file.metadata().map(|m| m.len() > 0).unwrap_or(false);
-        let unfinished = read(&file);
-        Ok(Journal { file, path, unfinished, interrupted })
+        let empty = file.metadata().is_ok_and(|m| m.len() == 0);
+        let read = read(&file, &path)?;
+        let mut journal = Journal { file, path, unfinished: read.open, interrupted: read.began };
+        if empty {
+            let mut line = serde_json::to_vec(&Header { journal_format: FORMAT }).context("encoding the journal header")?;
+            line.push(b'\n');
+            journal.write(&line)?;
+        }
+        Ok(journal)
     }
 
     pub fn interrupted(&self) -> bool {
@@ -100,16 +138,39 @@ impl Journal {
     fn append(&mut self, entry: Entry) -> anyhow::Result<()> {
         let mut line = serde_json::to_vec(&entry).context("encoding a journal entry")?;
         line.push(b'\n');
-        // One write per entry, so a kill leaves at most a torn last line, which is skipped.
-        self.file.write_all(&line).with_context(|| format!("writing the revert journal {}", self.path.display()))
+        self.write(&line)
+    }
+
+    /// One write per line, so a kill leaves at most a torn last line, which is skipped.
+    fn write(&mut self, line: &[u8]) -> anyhow::Result<()> {
+        self.file.write_all(line).with_context(|| format!("writing the revert journal {}", self.path.display()))
     }
 }
 
-fn read(file: &File) -> HashSet<(bool, Vec<u8>)> {
+/// What a journal says of the apply that wrote it.
+struct Read {
+    /// It began a step (so it was interrupted, if the journal is still there).
+    began: bool,
+    /// The steps it started and did not finish.
+    open: HashSet<(bool, Vec<u8>)>,
+}
+
+/// The journal at `path`; refused when a newer runglass wrote it.
+fn read(file: &File, path: &Path) -> Result<Read, TooNew> {
     let mut open = HashSet::new();
-    for line in BufReader::new(file).split(b'\n').map_while(Result::ok) {
+    let mut began = false;
+    for (n, line) in BufReader::new(file).split(b'\n').map_while(Result::ok).enumerate() {
+        if n == 0
+            && let Ok(header) = serde_json::from_slice::<Header>(&line)
+        {
+            if header.journal_format > FORMAT {
+                return Err(TooNew { path: path.to_owned(), format: header.journal_format });
+            }
+            continue;
+        }
         match serde_json::from_slice::<Entry>(&line) {
             Ok(Entry::Start { path, outside }) => {
+                began = true;
                 open.insert((outside, path.0));
             }
             Ok(Entry::Done { path, outside }) => {
@@ -118,7 +179,7 @@ fn read(file: &File) -> HashSet<(bool, Vec<u8>)> {
             Err(_) => {}
         }
     }
-    open
+    Ok(Read { began, open })
 }
 
 #[cfg(test)]
@@ -156,9 +217,36 @@ mod tests {
         let j = Journal::open(dir.path()).unwrap();
         assert!(j.interrupted());
         assert_eq!(j.unfinished(), &HashSet::from([(false, b"b".to_vec())]));
-        assert_eq!(unfinished(dir.path()), Some(HashSet::from([(false, b"b".to_vec())])));
+        assert_eq!(unfinished(dir.path()).unwrap(), Some(HashSet::from([(false, b"b".to_vec())])));
         j.finish().unwrap();
-        assert_eq!(unfinished(dir.path()), None);
+        assert_eq!(unfinished(dir.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_journal_names_its_format_and_one_of_a_newer_runglass_is_refused_with_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
+        assert_eq!(text, "{\"journal_format\":1}\n");
+        drop(j);
+        // Killed before its first step: nothing to finish, so not interrupted.
+        assert!(!Journal::open(dir.path()).unwrap().interrupted());
+        assert_eq!(unfinished(dir.path()).unwrap(), None);
+
+        std::fs::write(dir.path().join(FILE), "{\"journal_format\":2}\n{\"start\":{\"path\":\"a\",\"outside\":false}}\n")
+            .unwrap();
+        let err = Journal::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("is format 2, newer than this runglass reads (1)") && err.contains("finish the revert"), "{err}");
+        assert!(unfinished(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_journal_from_before_formats_were_numbered_reads_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE), "{\"start\":{\"path\":\"a\",\"outside\":false}}\n").unwrap();
+        let j = Journal::open(dir.path()).unwrap();
+        assert!(j.interrupted());
+        assert_eq!(j.unfinished(), &HashSet::from([(false, b"a".to_vec())]));
     }
 
     #[test]

@@ -56,11 +56,11 @@ impl Target {
     }
 
     /// What undoing the chosen changes would do, path by path. Touches nothing.
-    pub fn preview(&self, chosen: &dyn Fn(&Change) -> bool) -> Preview {
-        let unfinished = journal::unfinished(&self.dir);
+    pub fn preview(&self, chosen: &dyn Fn(&Change) -> bool) -> anyhow::Result<Preview> {
+        let unfinished = journal::unfinished(&self.dir)?;
         let steps =
             plan::plan(self.changes(chosen), &self.roots, &self.blobs, unfinished.as_ref().unwrap_or(&HashSet::new()));
-        Preview { steps, interrupted: unfinished.is_some() }
+        Ok(Preview { steps, interrupted: unfinished.is_some() })
     }
 
     /// Undoes the chosen changes, or none of them when the gate stops it (see

@@ -60,8 +60,8 @@ pub fn answer(data: &Path, id: &str, dir: &Path, query: &str, form: RevertForm) 
     let target = Target::open(data, dir, receipt, form.outside)?;
     let chosen = |c: &Change| form.all || form.paths.iter().any(|p| p == c.path);
     match stage {
-        Stage::Preview => Ok(preview(&target, &chosen, &form)),
-        Stage::Confirm => Ok(confirm(&target, &chosen, &form)),
+        Stage::Preview => preview(&target, &chosen, &form),
+        Stage::Confirm => confirm(&target, &chosen, &form),
         Stage::Apply => apply(&target, &chosen, &form),
     }
 }
@@ -76,9 +76,9 @@ fn head(r: &Receipt) -> RevertHead<'_> {
     }
 }
 
-fn preview(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -> ResponseBox {
+fn preview(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -> anyhow::Result<ResponseBox> {
     let r = &target.receipt;
-    let p = target.preview(chosen);
+    let p = target.preview(chosen)?;
     let mut rows: Vec<RevertRow> = p.steps.iter().map(|s| step_row(s, true)).collect();
     let mut notes = Vec::new();
     if p.interrupted {
@@ -99,17 +99,17 @@ fn preview(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm)
     let unlisted = if form.all && !form.outside { r.files.outside.len() } else { 0 };
     let choice = RevertChoice { all: form.all, paths: form.paths.clone(), outside: form.outside };
     let body = html::revert_preview(&head(r), &rows, &notes, &choice, unlisted);
-    respond(200, HTML, body.into_bytes())
+    Ok(respond(200, HTML, body.into_bytes()))
 }
 
-fn confirm(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -> ResponseBox {
+fn confirm(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -> anyhow::Result<ResponseBox> {
     let r = &target.receipt;
-    let steps = target.preview(chosen).steps;
+    let steps = target.preview(chosen)?.steps;
     let rows: Vec<RevertRow> = steps.iter().map(|s| step_row(s, false)).collect();
     // The apply posts the paths this page names, even after a preview of "all", so that
     // what it reverts is exactly what the reader confirmed.
     let choice = RevertChoice { all: false, paths: steps.into_iter().map(|s| s.path).collect(), outside: form.outside };
-    respond(200, HTML, html::revert_confirm(&head(r), &rows, &choice).into_bytes())
+    Ok(respond(200, HTML, html::revert_confirm(&head(r), &rows, &choice).into_bytes()))
 }
 
 fn apply(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -> anyhow::Result<ResponseBox> {
