@@ -19,6 +19,9 @@ use super::plan::Step;
 
 const FILE: &str = "revert-journal.jsonl";
 
+/// Steps started and not finished, as (outside the root, path).
+pub type Unfinished = HashSet<(bool, Vec<u8>)>;
+
 /// The journal's format, on its first line (`{"journal_format":1}`). A journal without
 /// that line was written before formats were numbered; its entries are read the same.
 const FORMAT: u32 = 1;
@@ -73,14 +76,14 @@ pub struct Journal {
     file: File,
     path: PathBuf,
     /// Steps an earlier, interrupted apply started and did not finish.
-    unfinished: HashSet<(bool, Vec<u8>)>,
+    unfinished: Unfinished,
     /// Whether an earlier apply was interrupted.
     interrupted: bool,
 }
 
 /// Whether an apply of the receipt in `dir` was interrupted, and which steps it left
 /// unfinished (for a preview, which takes no lock).
-pub fn unfinished(dir: &Path) -> anyhow::Result<Option<HashSet<(bool, Vec<u8>)>>> {
+pub fn unfinished(dir: &Path) -> anyhow::Result<Option<Unfinished>> {
     let path = dir.join(FILE);
     let Ok(file) = File::open(&path) else { return Ok(None) };
     let read = read(&file, &path)?;
@@ -118,7 +121,7 @@ impl Journal {
         self.interrupted
     }
 
-    pub fn unfinished(&self) -> &HashSet<(bool, Vec<u8>)> {
+    pub fn unfinished(&self) -> &Unfinished {
         &self.unfinished
     }
 
@@ -152,7 +155,7 @@ struct Read {
     /// It began a step (so it was interrupted, if the journal is still there).
     began: bool,
     /// The steps it started and did not finish.
-    open: HashSet<(bool, Vec<u8>)>,
+    open: Unfinished,
 }
 
 /// The journal at `path`; refused when a newer runglass wrote it.
