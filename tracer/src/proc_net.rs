@@ -17,42 +17,20 @@ const UNIX_ACCEPTCON: u32 = 0x10000;
 /// `SS_CONNECTED` in the St column of /proc/net/unix.
 const UNIX_CONNECTED: u8 = 3;
 
-/// A TCP socket's state, as the `st` column of /proc/net/tcp numbers it (include/net/tcp_states.h).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TcpState {
-    Established,
-    SynSent,
-    SynRecv,
-    FinWait1,
-    FinWait2,
-    TimeWait,
-    Close,
-    CloseWait,
-    LastAck,
-    Listen,
-    Closing,
-    NewSynRecv,
-}
-
-impl TcpState {
-    fn from_code(code: u8) -> Option<TcpState> {
-        use TcpState::*;
-        let all = [
-            Established,
-            SynSent,
-            SynRecv,
-            FinWait1,
-            FinWait2,
-            TimeWait,
-            Close,
-            CloseWait,
-            LastAck,
-            Listen,
-            Closing,
-            NewSynRecv,
-        ];
-        all.get(usize::from(code).checked_sub(1)?).copied()
-    }
+/// A TCP socket's state: the `st` column of /proc/net/tcp (include/net/tcp_states.h).
+pub mod tcp_state {
+    pub const ESTABLISHED: u8 = 1;
+    pub const SYN_SENT: u8 = 2;
+    pub const SYN_RECV: u8 = 3;
+    pub const FIN_WAIT1: u8 = 4;
+    pub const FIN_WAIT2: u8 = 5;
+    pub const TIME_WAIT: u8 = 6;
+    pub const CLOSE: u8 = 7;
+    pub const CLOSE_WAIT: u8 = 8;
+    pub const LAST_ACK: u8 = 9;
+    pub const LISTEN: u8 = 10;
+    pub const CLOSING: u8 = 11;
+    pub const NEW_SYN_RECV: u8 = 12;
 }
 
 /// One line of /proc/net/tcp, tcp6, udp or udp6.
@@ -62,16 +40,9 @@ pub struct InetLine {
     pub local: SockAddr,
     /// Port 0 when not connected.
     pub remote: SockAddr,
-    /// The `st` column: a [`TcpState`] code for TCP (UDP uses 7, "close", for unconnected
+    /// The `st` column: a [`tcp_state`] for TCP (UDP uses 7, "close", for unconnected
     /// sockets and 1 for connected ones).
     pub state: u8,
-}
-
-impl InetLine {
-    /// The TCP state of a line of the tcp tables.
-    pub fn tcp_state(&self) -> Option<TcpState> {
-        TcpState::from_code(self.state)
-    }
 }
 
 /// One socket of /proc/net/unix.
@@ -228,7 +199,7 @@ mod tests {
         match &tables.by_inode[&inode_of(tcp.as_raw_fd())] {
             Socket::Tcp(line) => {
                 assert_eq!(line.local.to_string(), tcp_addr.to_string());
-                assert_eq!(line.tcp_state(), Some(TcpState::Listen));
+                assert_eq!(line.state, tcp_state::LISTEN);
             }
             other => panic!("{other:?}"),
         }
@@ -252,9 +223,9 @@ mod tests {
         let lines: Vec<InetLine> = inet_lines(tcp).collect();
         assert_eq!(lines.len(), 2);
         assert_eq!((lines[0].inode, lines[0].local.to_string()), (4242, "127.0.0.1:8080".into()));
-        assert_eq!(lines[0].tcp_state(), Some(TcpState::Listen));
+        assert_eq!(lines[0].state, tcp_state::LISTEN);
         assert_eq!((lines[1].inode, lines[1].local.to_string()), (77, "[::1]:80".into()));
-        assert_eq!(lines[1].tcp_state(), Some(TcpState::Established));
+        assert_eq!(lines[1].state, tcp_state::ESTABLISHED);
     }
 
     #[test]

@@ -26,14 +26,7 @@ pub fn run(command: GithubCommand) -> anyhow::Result<u8> {
 fn detect(args: GithubDetectArgs) -> anyhow::Result<u8> {
     let found = detect_here()?;
     let source = found.as_ref().map(|b| source_of(b.provider));
-    let build = found.unwrap_or(CiBuild {
-        provider: CiProvider::Generic,
-        repository: None,
-        pull_request: None,
-        commit: None,
-        run_url: None,
-        server_url: None,
-    });
+    let build = found.unwrap_or_else(ci_build::unknown);
     if args.json {
         let shown = serde_json::json!({
             "source": source,

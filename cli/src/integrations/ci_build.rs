@@ -56,14 +56,19 @@ pub fn from_env(var: &dyn Fn(&str) -> Option<String>) -> Option<CiBuild> {
 
 /// A build no provider variables describe: what the clone's origin and HEAD say.
 fn generic(dir: &Path) -> CiBuild {
-    git_remote(dir).unwrap_or(CiBuild {
+    git_remote(dir).unwrap_or_else(unknown)
+}
+
+/// A generic build of which nothing is known.
+pub fn unknown() -> CiBuild {
+    CiBuild {
         provider: CiProvider::Generic,
         repository: None,
         pull_request: None,
         commit: None,
         run_url: None,
         server_url: None,
-    })
+    }
 }
 
 /// A clone whose `origin` is on github.com: its repository and HEAD.

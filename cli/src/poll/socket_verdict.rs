@@ -5,7 +5,8 @@ use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use runglass_model::{Pid, SockAddr};
-use runglass_tracer::proc_net::{InetLine, Socket, SocketTables, TcpState, UnixLine};
+use runglass_tracer::proc_net::tcp_state::*;
+use runglass_tracer::proc_net::{InetLine, Socket, SocketTables, UnixLine};
 
 /// A fact about a socket that polling reports, once per process and socket.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -55,7 +56,7 @@ impl Tables {
             .by_inode
             .values()
             .filter_map(|s| match s {
-                Socket::Tcp(line) if line.tcp_state() == Some(TcpState::Listen) => ip_port(&line.local),
+                Socket::Tcp(line) if line.state == LISTEN => ip_port(&line.local),
                 _ => None,
             })
             .collect();
@@ -74,25 +75,19 @@ impl Tables {
     }
 
     fn tcp_verdict(&self, line: &InetLine) -> Verdict {
-        let Some(state) = line.tcp_state() else { return Verdict::pending(None) };
-        match state {
-            TcpState::Listen => Verdict::settled(Some(Report::Listen(line.local.clone()))),
+        match line.state {
+            LISTEN => Verdict::settled(Some(Report::Listen(line.local.clone()))),
             // Half-open connections to one of our listeners, not sockets of a process.
-            TcpState::SynRecv | TcpState::NewSynRecv => Verdict::settled(None),
-            TcpState::Established
-            | TcpState::SynSent
-            | TcpState::FinWait1
-            | TcpState::FinWait2
-            | TcpState::CloseWait
-            | TcpState::LastAck
-            | TcpState::Closing => {
+            SYN_RECV | NEW_SYN_RECV => Verdict::settled(None),
+            ESTABLISHED | SYN_SENT | FIN_WAIT1 | FIN_WAIT2 | CLOSE_WAIT | LAST_ACK | CLOSING => {
                 if self.accepted(&line.local) {
                     Verdict::settled(None)
                 } else {
                     Verdict::settled(Some(Report::Connect(line.remote.clone())))
                 }
             }
-            TcpState::TimeWait | TcpState::Close => Verdict::pending(None),
+            // TIME_WAIT, CLOSE, and codes this kernel's headers do not have yet.
+            _ => Verdict::pending(None),
         }
     }
 
@@ -161,10 +156,6 @@ mod tests {
     fn tcp(inode: u64, local: &str, remote: &str, state: u8) -> (u64, Socket) {
         (inode, Socket::Tcp(InetLine { inode, local: inet(local), remote: inet(remote), state }))
     }
-
-    /// `st` codes of include/net/tcp_states.h.
-    const ESTABLISHED: u8 = 1;
-    const LISTEN: u8 = 10;
 
     #[test]
     fn unix_verdicts_report_listeners_and_bound_paths_only() {
