@@ -1,4 +1,5 @@
-//! `runglass validate`: structure errors fail; missing artifacts and blobs warn.
+//! `runglass validate`: structure errors fail (a name that leads out of the receipt's
+//! directory among them); missing artifacts and blobs warn.
 //!
 //! A receipt is checked where it lies: in the store (artifacts beside receipt.json, stored
 //! contents in the blob store) or exported (`runglass ci`'s directory or an unpacked bundle:
@@ -13,6 +14,7 @@ use runglass_model::receipt::FileState;
 use crate::args::ValidateArgs;
 use crate::blobs::BlobStore;
 use crate::formats::{ARTIFACTS_DIR, METADATA_FILE, artifact_entry, content_entry, safe_name};
+use crate::store::receipt_files::{self, ReceiptDir};
 use crate::store::{self, catalog};
 
 /// Where the receipt's files are.
@@ -97,15 +99,23 @@ fn check(r: &Receipt, dir: &Path) -> (Vec<String>, Vec<String>) {
             errors.push(format!("file change path {} is not a plain relative path", c.path.shell_word()));
         }
     }
-    for file in r.artifact_files() {
-        let at = match layout {
-            Layout::Store => dir.join(file),
-            Layout::Exported => dir.join(ARTIFACTS_DIR).join(artifact_entry(file)),
-        };
-        if file.contains('/') || file.starts_with('.') {
-            errors.push(format!("artifact name {file:?} is not a plain file name"));
-        } else if !at.is_file() {
-            warnings.push(format!("artifact {file} is missing: no {}", at.display()));
+    // A name that could lead out of the receipt's directory is an error, whatever is on disk.
+    let names_outside = receipt_files::problems(r);
+    let confined = names_outside.is_empty();
+    errors.extend(names_outside);
+    if confined {
+        let store_dir = (layout == Layout::Store).then(|| ReceiptDir::open(dir));
+        for (_, file) in receipt_files::named_files(r) {
+            let found = match &store_dir {
+                Some(Ok(d)) => d.open_file(file).map(|f| f.is_some()),
+                Some(Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+                None => Ok(dir.join(ARTIFACTS_DIR).join(artifact_entry(file)).is_file()),
+            };
+            match found {
+                Ok(true) => {}
+                Ok(false) => warnings.push(format!("artifact {file} is missing from {}", dir.display())),
+                Err(e) => errors.push(format!("{e:#}")),
+            }
         }
     }
     let blobs = match layout {

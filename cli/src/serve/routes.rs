@@ -25,6 +25,7 @@ use super::revert;
 use crate::blobs::BlobStore;
 use crate::formats::{Format, Source};
 use crate::recover;
+use crate::store::receipt_files::{self, ReceiptDir};
 use crate::store::{self, lock};
 
 pub(super) const HTML: &str = "text/html; charset=utf-8";
@@ -130,9 +131,8 @@ impl Site {
             Some(format) => Ok(respond(200, format.content_type(), source.text(format).into_bytes())),
             None => match output_stream(&receipt, file) {
                 Some(name) => {
-                    let path = dir.join(name);
-                    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-                    Ok(respond(200, TEXT, bytes))
+                    receipt_files::ensure_confined(&receipt)?;
+                    Ok(respond(200, TEXT, ReceiptDir::open(dir)?.read(name)?))
                 }
                 None => Ok(not_found()),
             },
