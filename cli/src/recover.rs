@@ -103,6 +103,9 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         rules: None,
         snapshot: SnapshotSummary::default(),
         root,
+        // The directory the run started in is not in the event log: revert of a recovered
+        // receipt relies on its walk from `/` alone (docs/revert.md).
+        root_id: None,
         git: None,
         ci: None,
         docker: None,

@@ -155,11 +155,11 @@ impl Site {
     }
 
     /// The directory of receipt `id`, when `id` is a plain name of one (runglass makes ids
-    /// of URL-safe characters; anything else in a URL is not one of ours).
+    /// of URL-safe characters; anything else in a URL is not one of ours) and no symlink.
     fn receipt_dir(&self, id: &str) -> Option<PathBuf> {
         let plain = !id.is_empty() && !id.starts_with('.') && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         let dir = store::receipts_dir(&self.data).join(id);
-        (plain && dir.is_dir()).then_some(dir)
+        (plain && std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir())).then_some(dir)
     }
 }
 

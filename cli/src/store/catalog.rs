@@ -87,7 +87,8 @@ pub fn resolve(data: &Path, spec: &str) -> anyhow::Result<PathBuf> {
         bail!("{spec:?} is not a receipt id; see `runglass list` for the ids");
     }
     let exact = receipts.join(spec);
-    if exact.is_dir() {
+    // A symlink in the store is not a receipt (`scan` passes them over too).
+    if std::fs::symlink_metadata(&exact).is_ok_and(|m| m.is_dir()) {
         return Ok(exact);
     }
     let matches: Vec<Listed> = scan(data)?.into_iter().filter(|l| l.id.starts_with(spec)).collect();
