@@ -2,7 +2,8 @@
 //! stream called `/etc/passwd` or `../../../etc/passwd`, a symlink planted in the
 //! receipt's directory, an id that climbs): `runglass open` does not serve those files,
 //! `export` and its bundle refuse the receipt, and `validate` calls it invalid, naming the
-//! field.
+//! field. The server's revert refuses a receipt whose root was edited, as the command does
+//! (tests/revert_apply.rs).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -49,9 +50,22 @@ fn plant_stdout_symlink(dir: &Path) {
 
 /// GET `path` from the server on `port` over a raw socket: (status, body).
 fn get(port: u16, path: &str) -> (u16, String) {
+    exchange(port, &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"))
+}
+
+/// POST the form `body` to `path`, from the server's own origin: (status, body).
+fn post(port: u16, path: &str, body: &str) -> (u16, String) {
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nConnection: close\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    exchange(port, &format!("{head}{body}"))
+}
+
+fn exchange(port: u16, req: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     stream.write_all(req.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
@@ -180,4 +194,20 @@ fn validate_calls_a_symlink_planted_in_a_receipts_directory_an_error() {
     let v = validate(data.path(), &dir);
     assert_eq!(v.status.code(), Some(1), "{}", stderr(&v));
     assert!(stderr(&v).contains("error: refusing to read") && stderr(&v).contains("symlink"), "{}", stderr(&v));
+}
+
+#[test]
+fn the_servers_revert_refuses_a_receipt_whose_root_was_edited_to_another_directory() {
+    let (data, work, dir) = one_receipt();
+    let victim = tempfile::tempdir().unwrap();
+    let victim_root = victim.path().canonicalize().unwrap();
+    std::fs::write(victim_root.join("made.txt"), "more\n").unwrap();
+    edit(&dir, |r| r["files"]["root"] = victim_root.to_str().unwrap().into());
+    let server = common::open_server(data.path(), &[]);
+    let (port, base) = address(&server);
+    let (status, body) = post(port, &format!("{base}r/{}/revert?apply=1", id_of(&dir)), "all=1&conflicts=force");
+    assert_ne!(status, 200, "{body}");
+    assert!(body.contains("refusing to revert") && body.contains("not the directory the command ran in"), "{body}");
+    assert!(victim_root.join("made.txt").exists(), "the server's revert deleted a file of the edited root");
+    assert!(work.path().join("made.txt").exists(), "nor was the real root touched");
 }
