@@ -201,7 +201,7 @@ mod tests {
         std::fs::write(dir.join("stdout"), "out").unwrap();
         std::fs::write(base.path().join("secret"), "s").unwrap();
         std::os::unix::fs::symlink(base.path().join("secret"), dir.join("stderr")).unwrap();
-        rustix::fs::mkfifoat(rustix::fs::CWD, &dir.join("transcript"), Mode::from_raw_mode(0o600)).unwrap();
+        rustix::fs::mkfifoat(rustix::fs::CWD, dir.join("transcript"), Mode::from_raw_mode(0o600)).unwrap();
         std::os::unix::fs::symlink(&dir, base.path().join("linked")).unwrap();
 
         let d = ReceiptDir::open(&dir).unwrap();
