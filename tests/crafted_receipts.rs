@@ -211,3 +211,29 @@ fn the_servers_revert_refuses_a_receipt_whose_root_was_edited_to_another_directo
     assert!(victim_root.join("made.txt").exists(), "the server's revert deleted a file of the edited root");
     assert!(work.path().join("made.txt").exists(), "nor was the real root touched");
 }
+
+#[test]
+fn a_receipt_json_planted_as_a_symlink_in_the_store_is_not_read() {
+    let (data, _work, dir) = one_receipt();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let planted = elsewhere.path().join("receipt.json");
+    std::fs::rename(dir.join("receipt.json"), &planted).unwrap();
+    std::os::unix::fs::symlink(&planted, dir.join("receipt.json")).unwrap();
+    let out = runglass(data.path()).args(["report", &id_of(&dir)]).output().unwrap();
+    assert_ne!(out.status.code(), Some(0), "the planted receipt was read: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr(&out).contains("symlink"), "{}", stderr(&out));
+}
+
+#[test]
+fn recovering_an_interrupted_receipt_does_not_read_output_through_a_planted_symlink() {
+    let (data, _work, dir) = one_receipt();
+    // As runglass leaves a run it did not live to finish: the event log, no receipt.
+    std::fs::remove_file(dir.join("receipt.json")).unwrap();
+    plant_stdout_symlink(&dir);
+    let out = runglass(data.path()).args(["report", &id_of(&dir), "--print-json"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(PASSWD_ROOT), "the recovered receipt holds /etc/passwd: {text}");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let recovered: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(recovered["outcome"]["status"], "interrupted", "{}", recovered["outcome"]);
+}

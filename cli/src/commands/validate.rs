@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use runglass_model::Receipt;
 use runglass_model::receipt::FileState;
 
@@ -57,7 +58,8 @@ pub fn locate(spec: &str) -> anyhow::Result<PathBuf> {
         if !as_path.exists() {
             anyhow::bail!("{spec} does not exist; give a receipt directory, a receipt.json, an id, or latest");
         }
-        return Ok(as_path.to_path_buf());
+        // A symlink given here is followed: the user named it (inside the directory, none is).
+        return as_path.canonicalize().with_context(|| format!("resolving {spec}"));
     }
     let data = store::data_dir()?;
     catalog::resolve(&data, spec)
