@@ -20,7 +20,10 @@ pub enum BundleContent {
     Bytes(Vec<u8>),
     /// Opened and streamed when the bundle is written, rather than loaded. The caller
     /// opens it (and decides what may be opened); `label` names it in errors.
-    File { label: String, open: Opener },
+    File {
+        label: String,
+        open: Opener,
+    },
 }
 
 /// How a bundled file is opened when its turn comes.
@@ -128,8 +131,7 @@ impl Read for Exact<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n == 0 && self.left > 0 && !buf.is_empty() {
-            let msg =
-                format!("reading {}: it shrank by {} bytes while being bundled", self.source, self.left);
+            let msg = format!("reading {}: it shrank by {} bytes while being bundled", self.source, self.left);
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, msg));
         }
         self.left -= n as u64;

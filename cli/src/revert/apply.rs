@@ -3,7 +3,6 @@
 //! skip or force), then every step in an order that works for nested trees, each one
 //! checked again just before it is taken and recorded in the journal.
 
-
 use anyhow::{Context, bail};
 use runglass_model::ByteString;
 use runglass_model::receipt::{FileKind, FileState};
