@@ -237,3 +237,21 @@ fn recovering_an_interrupted_receipt_does_not_read_output_through_a_planted_syml
     let recovered: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(recovered["outcome"]["status"], "interrupted", "{}", recovered["outcome"]);
 }
+
+#[test]
+fn a_symlink_in_the_receipts_folder_is_not_a_receipt() {
+    let (data, _work, dir) = one_receipt();
+    // A receipt directory outside the store, reached through a link planted in it.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join("outside");
+    std::fs::rename(&dir, &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, &dir).unwrap();
+    let id = id_of(&dir);
+
+    let report = runglass(data.path()).args(["report", &id]).output().unwrap();
+    assert_ne!(report.status.code(), Some(0), "{}", String::from_utf8_lossy(&report.stdout));
+    let server = common::open_server(data.path(), &[]);
+    let (port, base) = address(&server);
+    let (status, body) = get(port, &format!("{base}r/{id}/stdout"));
+    assert_eq!(status, 404, "{body}");
+}
