@@ -1,8 +1,9 @@
 //! `runglass revert --apply` on real trees changed by real runs: the tree ends byte for
 //! byte (content, modes, symlinks, file times) as it was before the command; changes made
 //! since the receipt stop it, or are left or overwritten as asked; crafted receipts and
-//! symlinks planted after the run never lead it anywhere else; and an apply killed with
-//! SIGKILL is finished by running it again.
+//! symlinks planted after the run (inside the root or above it) never lead it anywhere
+//! else, nor a receipt whose root was edited; and an apply killed with SIGKILL is finished
+//! by running it again.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -349,4 +350,66 @@ fn files_outside_the_working_directory_written_by_a_traced_command_are_reverted_
     assert!(preview.contains(".bashrc") && preview.contains("safe"), "{preview}");
     let text = applied(data.path(), work.path(), &["--include-outside"]);
     assert_eq!(tree(h), before, "{text}");
+}
+
+/// A real run in `root` that deletes `gone.txt`, whose receipt revert can undo.
+fn deleting_run(data: &Path, root: &Path) {
+    std::fs::create_dir_all(root).unwrap();
+    std::fs::write(root.join("gone.txt"), "keep me\n").unwrap();
+    let out = run_script(data, root, &[], "rm gone.txt");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// The one line a refused revert prints, after asserting it failed and printed only that.
+fn refused(out: &Output) -> String {
+    assert_ne!(out.status.code(), Some(0), "revert must refuse: {}", String::from_utf8_lossy(&out.stdout));
+    let err = stderr(out);
+    assert_eq!(err.lines().count(), 1, "one clear line: {err}");
+    assert!(err.starts_with("runglass: refusing to revert: "), "{err}");
+    err
+}
+
+#[test]
+fn revert_refuses_a_symlink_planted_above_the_receipts_root_and_touches_the_other_tree_not() {
+    let (data, base) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let base = base.path().canonicalize().unwrap();
+    let root = base.join("x/proj");
+    deleting_run(data.path(), &root);
+    // The root's parent moved away, and a symlink to another tree put in its place.
+    std::fs::rename(base.join("x"), base.join("moved")).unwrap();
+    std::fs::create_dir_all(base.join("other/proj")).unwrap();
+    std::os::unix::fs::symlink(base.join("other"), base.join("x")).unwrap();
+
+    let err = refused(&revert(data.path(), &base, &["latest", "--apply"]));
+    assert!(err.contains(&format!("{} on the way to the receipt's root", base.join("x").display())), "{err}");
+    assert!(err.contains("is a symlink now"), "{err}");
+    assert!(!base.join("other/proj/gone.txt").exists(), "revert recreated the file in the other tree");
+    refused(&revert(data.path(), &base, &["latest"]));
+}
+
+#[test]
+fn revert_refuses_a_receipt_whose_root_was_edited_to_another_directory() {
+    let (data, base) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let base = base.path().canonicalize().unwrap();
+    deleting_run(data.path(), &base.join("proj"));
+    let victim = base.join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let receipt_json = receipts(data.path()).pop().unwrap().join("receipt.json");
+    let mut receipt: serde_json::Value = serde_json::from_slice(&std::fs::read(&receipt_json).unwrap()).unwrap();
+    receipt["files"]["root"] = victim.to_str().unwrap().into();
+    std::fs::write(&receipt_json, serde_json::to_vec(&receipt).unwrap()).unwrap();
+
+    let err = refused(&revert(data.path(), &base, &["latest", "--apply"]));
+    assert!(err.contains("is not the directory the command ran in"), "{err}");
+    assert!(!victim.join("gone.txt").exists(), "revert recreated the file in the edited root");
+    assert!(receipt["files"]["root_id"]["ino"].is_u64(), "the run recorded its root's identity: {}", receipt["files"]);
+}
+
+#[test]
+fn revert_of_an_untouched_root_still_restores_what_the_command_deleted() {
+    let (data, base) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let root = base.path().canonicalize().unwrap().join("x/proj");
+    deleting_run(data.path(), &root);
+    applied(data.path(), &root, &["latest"]);
+    assert_eq!(std::fs::read_to_string(root.join("gone.txt")).unwrap(), "keep me\n");
 }

@@ -6,6 +6,9 @@
 //! concurrent run or a crash never leaves a partial blob under a hash name. Blobs are not
 //! fsynced (that would cost one sync per file); reading verifies the hash instead, so a blob
 //! damaged by a power loss is an error, never wrong data.
+//!
+//! A blob is named by a parsed [`blake3::Hash`], never by a string from a receipt, and
+//! opened without following a symlink at its name.
 
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
@@ -17,6 +20,7 @@ use tempfile::NamedTempFile;
 /// Read and write in chunks of this size when streaming.
 const CHUNK: usize = 128 * 1024;
 
+#[derive(Clone)]
 pub struct BlobStore {
     dir: PathBuf,
 }
@@ -97,7 +101,7 @@ impl BlobStore {
     /// A blob larger than `limit` is an error too, so a caller's memory stays bounded.
     pub fn read(&self, hash: &blake3::Hash, limit: u64) -> anyhow::Result<Vec<u8>> {
         let path = self.path(hash);
-        let file = File::open(&path).with_context(|| format!("reading blob {}", path.display()))?;
+        let file = self.open_blob(hash)?;
         let mut content = Vec::new();
         file.take(limit.saturating_add(1))
             .read_to_end(&mut content)
@@ -109,6 +113,18 @@ impl BlobStore {
             bail!("blob {} is damaged: its content no longer matches its hash; delete it", path.display());
         }
         Ok(content)
+    }
+
+    /// Opens the blob of `hash` for reading, refusing a symlink in its place. Its content is
+    /// not verified: [`BlobStore::read`] does that.
+    pub fn open_blob(&self, hash: &blake3::Hash) -> anyhow::Result<File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.path(hash);
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .with_context(|| format!("reading blob {}", path.display()))
     }
 
     /// Deletes blobs not in `keep` and older than `min_age` (younger ones may belong to a

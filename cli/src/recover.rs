@@ -103,6 +103,9 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         rules: None,
         snapshot: SnapshotSummary::default(),
         root,
+        // The directory the run started in is not in the event log: revert of a recovered
+        // receipt relies on its walk from `/` alone (docs/revert.md).
+        root_id: None,
         git: None,
         ci: None,
         docker: None,
@@ -127,7 +130,8 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
 
 /// The output files a killed run left, as the receipt's output.
 fn output_files(dir: &Path) -> Output {
-    let stream = |name: &str| stream_from_file(&dir.join(name), name).ok();
+    let dir = store::receipt_files::ReceiptDir::open(dir).ok();
+    let stream = |name: &str| stream_from_file(dir.as_ref()?.open_file(name).ok()??, name).ok();
     if let Some(t) = stream("transcript") {
         return Output { capture: CaptureMode::Pty, stdout: None, stderr: None, transcript: Some(t) };
     }
@@ -137,8 +141,7 @@ fn output_files(dir: &Path) -> Output {
 }
 
 /// An output file as a finished run would have kept it: the same excerpt, read through.
-fn stream_from_file(path: &Path, name: &str) -> std::io::Result<Stream> {
-    let mut file = std::fs::File::open(path)?;
+fn stream_from_file(mut file: std::fs::File, name: &str) -> std::io::Result<Stream> {
     let mut excerpt = Excerpt::new();
     let mut buf = vec![0; 64 * 1024];
     loop {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use runglass_model::log::{LogHeader, LogReader, LogWriter, Observer};
-use runglass_model::receipt::{Artifacts, CiBuild, Mode, Outcome, RunStatus};
+use runglass_model::receipt::{Artifacts, CiBuild, DirId, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, ExitStatus, Receipt};
 
 use crate::blobs::BlobStore;
@@ -79,6 +79,12 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let dir = store::create_receipt_dir(&data, &command)?;
     let _lock = RunLock::acquire(&dir)?;
+    // Which directory the root is, before the command can move it: revert checks it.
+    let root_id = {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&cwd).with_context(|| format!("reading {}", cwd.display()))?;
+        DirId { dev: meta.dev(), ino: meta.ino() }
+    };
     let progress = std::io::stderr().is_terminal();
     let deep = mode == Mode::Deep;
     exclude.push(data.clone());
@@ -191,6 +197,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         rules: Some(rules),
         snapshot: summary,
         root: cwd.clone(),
+        root_id: Some(root_id),
         git,
         ci,
         docker: Some(docker),

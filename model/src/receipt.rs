@@ -243,10 +243,23 @@ pub enum Source {
     Capture,
 }
 
+/// A directory's identity on this machine: its device and inode numbers (`st_dev`,
+/// `st_ino`), as stat(2) gives them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct DirId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Files {
     /// The directory that was snapshotted (the command's cwd).
     pub root: ByteString,
+    /// Which directory `root` was when the command started (device and inode): revert
+    /// refuses a root that is another directory now (docs/revert.md). Absent in receipts of
+    /// older runglass versions and in receipts recovered after runglass was killed.
+    #[serde(default)]
+    pub root_id: Option<DirId>,
     /// Changes inside `root`, by path.
     pub changes: Vec<FileChange>,
     /// Changes outside `root`, from the trace (deep mode only), by path.

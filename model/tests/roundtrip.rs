@@ -405,14 +405,18 @@ fn snapshot_summary() -> impl Strategy<Value = SnapshotSummary> {
 
 fn files() -> impl Strategy<Value = Files> {
     let lists = (vec(file_change(), 0..3), vec(outside_change(), 0..2), vec(file_read(), 0..2), vec(transient_path(), 0..2));
-    (bytes(), lists, snapshot_summary()).prop_map(|(root, (changes, outside, reads, transient), snapshot)| Files {
-        root,
-        changes,
-        outside,
-        reads,
-        transient,
-        snapshot,
-    })
+    let root_id = option::of((any::<u64>(), any::<u64>()).prop_map(|(dev, ino)| DirId { dev, ino }));
+    (bytes(), root_id, lists, snapshot_summary()).prop_map(
+        |(root, root_id, (changes, outside, reads, transient), snapshot)| Files {
+            root,
+            root_id,
+            changes,
+            outside,
+            reads,
+            transient,
+            snapshot,
+        },
+    )
 }
 
 fn protocol() -> impl Strategy<Value = Protocol> {

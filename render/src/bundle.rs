@@ -6,7 +6,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
 
 use runglass_model::Receipt;
 
@@ -19,8 +18,22 @@ pub struct BundleFile {
 
 pub enum BundleContent {
     Bytes(Vec<u8>),
-    /// Read when the bundle is written, streamed rather than loaded.
-    File(PathBuf),
+    /// Opened and streamed when the bundle is written, rather than loaded. The caller
+    /// opens it (and decides what may be opened); `label` names it in errors.
+    File {
+        label: String,
+        open: Opener,
+    },
+}
+
+/// How a bundled file is opened when its turn comes.
+pub type Opener = Box<dyn Fn() -> io::Result<File>>;
+
+impl BundleContent {
+    /// A file the caller opens with `open` when the bundle is written.
+    pub fn file(label: impl Into<String>, open: impl Fn() -> io::Result<File> + 'static) -> BundleContent {
+        BundleContent::File { label: label.into(), open: Box::new(open) }
+    }
 }
 
 /// The receipt's formats, rendered by the caller, so this module does not depend on them.
@@ -61,11 +74,11 @@ pub fn write_bundle(r: &Receipt, formats: &Rendered, files: &[BundleFile], out: 
         let path = format!("{top}/artifacts/{}", f.name);
         match &f.content {
             BundleContent::Bytes(bytes) => append(&mut tar, &path, mtime, bytes.len() as u64, bytes.as_slice())?,
-            BundleContent::File(source) => {
-                let context = |e: io::Error| io::Error::new(e.kind(), format!("reading {}: {e}", source.display()));
-                let file = File::open(source).map_err(context)?;
+            BundleContent::File { label, open } => {
+                let context = |e: io::Error| io::Error::new(e.kind(), format!("reading {label}: {e}"));
+                let file = open().map_err(context)?;
                 let len = file.metadata().map_err(context)?.len();
-                let reader = Exact { inner: file.take(len), left: len, source };
+                let reader = Exact { inner: file.take(len), left: len, source: label };
                 append(&mut tar, &path, mtime, len, reader)?;
             }
         }
@@ -111,15 +124,14 @@ fn check_name(name: &str, nested: bool) -> io::Result<()> {
 struct Exact<'a> {
     inner: io::Take<File>,
     left: u64,
-    source: &'a Path,
+    source: &'a str,
 }
 
 impl Read for Exact<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n == 0 && self.left > 0 && !buf.is_empty() {
-            let msg =
-                format!("reading {}: it shrank by {} bytes while being bundled", self.source.display(), self.left);
+            let msg = format!("reading {}: it shrank by {} bytes while being bundled", self.source, self.left);
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, msg));
         }
         self.left -= n as u64;

@@ -560,7 +560,10 @@ fn bundle_holds_every_format_and_artifact_under_one_directory() {
     let log = dir.0.join("events.log");
     fs::write(&log, b"event bytes").expect("writing an artifact");
     let files = [
-        BundleFile { name: "events.log".into(), content: BundleContent::File(log) },
+        BundleFile {
+            name: "events.log".into(),
+            content: BundleContent::file(log.display().to_string(), move || fs::File::open(&log)),
+        },
         BundleFile { name: "blobs/ab/cd".into(), content: BundleContent::Bytes(b"blob".to_vec()) },
     ];
     let r = fixture();
@@ -600,7 +603,8 @@ fn bundle_holds_every_format_and_artifact_under_one_directory() {
 
 #[test]
 fn bundle_error_names_an_artifact_it_cannot_read() {
-    let files = [BundleFile { name: "gone".into(), content: BundleContent::File("/nonexistent/events.log".into()) }];
+    let gone = "/nonexistent/events.log";
+    let files = [BundleFile { name: "gone".into(), content: BundleContent::file(gone, move || fs::File::open(gone)) }];
     let err = write_bundle(&fixture(), &rendered(), &files, Vec::new()).expect_err("a missing file");
     assert!(err.to_string().starts_with("reading /nonexistent/events.log: "), "{err}");
 }

@@ -16,6 +16,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
     let data = store::data_dir()?;
     let dir = catalog::resolve(&data, &args.receipt)?;
     let receipt = recover::load_or_recover(&data, &dir)?;
+    // Its id names the files written, its artifact names the files read.
+    store::receipt_files::ensure_confined(&receipt)?;
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let out_dir = args.output.unwrap_or_else(|| PathBuf::from(format!("runglass-receipt-{}", receipt.id)));
     std::fs::create_dir_all(&out_dir)

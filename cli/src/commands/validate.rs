@@ -1,4 +1,5 @@
-//! `runglass validate`: structure errors fail; missing artifacts and blobs warn.
+//! `runglass validate`: structure errors fail (a name that leads out of the receipt's
+//! directory among them); missing artifacts and blobs warn.
 //!
 //! A receipt is checked where it lies: in the store (artifacts beside receipt.json, stored
 //! contents in the blob store) or exported (`runglass ci`'s directory or an unpacked bundle:
@@ -7,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use runglass_model::Receipt;
 use runglass_model::path_bytes::is_plain_relative;
 use runglass_model::receipt::FileState;
@@ -14,6 +16,7 @@ use runglass_model::receipt::FileState;
 use crate::args::ValidateArgs;
 use crate::blobs::BlobStore;
 use crate::formats::{ARTIFACTS_DIR, METADATA_FILE, artifact_entry, content_entry, safe_name};
+use crate::store::receipt_files::{self, ReceiptDir};
 use crate::store::{self, catalog};
 
 /// Where the receipt's files are.
@@ -56,7 +59,8 @@ pub fn locate(spec: &str) -> anyhow::Result<PathBuf> {
         if !as_path.exists() {
             anyhow::bail!("{spec} does not exist; give a receipt directory, a receipt.json, an id, or latest");
         }
-        return Ok(as_path.to_path_buf());
+        // A symlink given here is followed: the user named it (inside the directory, none is).
+        return as_path.canonicalize().with_context(|| format!("resolving {spec}"));
     }
     let data = store::data_dir()?;
     catalog::resolve(&data, spec)
@@ -98,15 +102,23 @@ fn check(r: &Receipt, dir: &Path) -> (Vec<String>, Vec<String>) {
             errors.push(format!("file change path {} is not a plain relative path", c.path.shell_word()));
         }
     }
-    for file in r.artifact_files() {
-        let at = match layout {
-            Layout::Store => dir.join(file),
-            Layout::Exported => dir.join(ARTIFACTS_DIR).join(artifact_entry(file)),
-        };
-        if file.contains('/') || file.starts_with('.') {
-            errors.push(format!("artifact name {file:?} is not a plain file name"));
-        } else if !at.is_file() {
-            warnings.push(format!("artifact {file} is missing: no {}", at.display()));
+    // A name that could lead out of the receipt's directory is an error, whatever is on disk.
+    let names_outside = receipt_files::problems(r);
+    let confined = names_outside.is_empty();
+    errors.extend(names_outside);
+    if confined {
+        let store_dir = (layout == Layout::Store).then(|| ReceiptDir::open(dir));
+        for (_, file) in receipt_files::named_files(r) {
+            let found = match &store_dir {
+                Some(Ok(d)) => d.open_file(file).map(|f| f.is_some()),
+                Some(Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+                None => Ok(dir.join(ARTIFACTS_DIR).join(artifact_entry(file)).is_file()),
+            };
+            match found {
+                Ok(true) => {}
+                Ok(false) => warnings.push(format!("artifact {file} is missing from {}", dir.display())),
+                Err(e) => errors.push(format!("{e:#}")),
+            }
         }
     }
     let blobs = match layout {

@@ -4,7 +4,11 @@
 //!
 //! Names inside the archive come from the receipt's paths, which came from the command:
 //! they are shown escaped, and a path that could climb out of its folder (`..`, absolute,
-//! empty components) is left out and listed in metadata.json instead.
+//! empty components) is left out and listed in metadata.json instead. The files of the
+//! receipt's directory are opened by [`store::receipt_files`]'s rules, stored contents
+//! by their hash.
+
+use std::sync::Arc;
 
 use runglass_model::receipt::{Diff, FileChange, FileKind, FileState};
 use runglass_model::ByteString;
@@ -13,6 +17,7 @@ use serde_json::json;
 
 use super::{Source, full_diffs};
 use crate::store;
+use crate::store::receipt_files::{self, ReceiptDir};
 
 /// The folder beside the formats that holds these files, in a bundle and in `runglass ci`'s
 /// directory.
@@ -20,14 +25,22 @@ pub const ARTIFACTS_DIR: &str = "artifacts";
 /// Its file of facts about the receipt; also what marks a directory as an exported receipt.
 pub const METADATA_FILE: &str = "metadata.json";
 
-pub fn collect(src: &Source) -> Vec<BundleFile> {
+/// The artifacts of `src`; an error when the receipt names a file outside its directory.
+pub fn collect(src: &Source) -> anyhow::Result<Vec<BundleFile>> {
     let r = src.receipt;
+    receipt_files::ensure_confined(r)?;
+    let dir = Arc::new(ReceiptDir::open(src.dir)?);
     let mut files = Vec::new();
     let mut skipped = Vec::new();
-    for name in r.artifact_files() {
-        let path = src.dir.join(name);
-        if path.is_file() {
-            files.push(BundleFile { name: artifact_entry(name), content: BundleContent::File(path) });
+    for (_, name) in receipt_files::named_files(r) {
+        if dir.open_file(name)?.is_some() {
+            let (opener, owned) = (dir.clone(), name.to_string());
+            let label = dir.path().join(name).display().to_string();
+            let open = move || {
+                let found = opener.open_file(&owned).map_err(std::io::Error::other)?;
+                found.ok_or_else(|| std::io::ErrorKind::NotFound.into())
+            };
+            files.push(BundleFile { name: artifact_entry(name), content: BundleContent::file(label, open) });
         }
     }
     for change in &r.files.changes {
@@ -39,8 +52,10 @@ pub fn collect(src: &Source) -> Vec<BundleFile> {
             files.push(BundleFile { name: format!("diffs/{rel}.diff"), content: BundleContent::Bytes(diff.into_bytes()) });
         }
         for (side, state) in [("before", &change.before), ("after", &change.after)] {
-            if let Some(blob) = stored_blob(src, state.as_ref()) {
-                files.push(BundleFile { name: content_entry(side, &rel), content: BundleContent::File(blob) });
+            if let Some(hash) = stored_blob(src, state.as_ref()) {
+                let (blobs, label) = (src.blobs.clone(), src.blobs.path(&hash).display().to_string());
+                let open = move || blobs.open_blob(&hash).map_err(std::io::Error::other);
+                files.push(BundleFile { name: content_entry(side, &rel), content: BundleContent::file(label, open) });
             }
         }
     }
@@ -62,7 +77,7 @@ pub fn collect(src: &Source) -> Vec<BundleFile> {
     let mut metadata = serde_json::to_vec_pretty(&metadata).unwrap_or_default();
     metadata.push(b'\n');
     files.push(BundleFile { name: METADATA_FILE.into(), content: BundleContent::Bytes(metadata) });
-    files
+    Ok(files)
 }
 
 /// Where a file of the receipt's directory goes under artifacts/: the snapshots in their
@@ -96,11 +111,12 @@ fn diff_text(src: &Source, change: &FileChange) -> Option<String> {
     }
 }
 
-fn stored_blob(src: &Source, state: Option<&FileState>) -> Option<std::path::PathBuf> {
+/// The hash of the state's content, when the store holds it.
+fn stored_blob(src: &Source, state: Option<&FileState>) -> Option<blake3::Hash> {
     let state = state?;
     if state.kind != FileKind::File || !state.stored {
         return None;
     }
     let hash = blake3::Hash::from_hex(state.blake3.as_deref()?).ok()?;
-    src.blobs.contains(&hash).then(|| src.blobs.path(&hash))
+    src.blobs.contains(&hash).then_some(hash)
 }

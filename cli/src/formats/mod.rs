@@ -111,7 +111,8 @@ impl<'a> Source<'a> {
 
     /// The files of the bundle's artifacts/ folder: output, event logs, metadata, diffs,
     /// snapshots and stored contents (see `bundle_files`).
-    pub fn artifacts(&self) -> Vec<BundleFile> {
+    /// An error when the receipt names a file outside its directory.
+    pub fn artifacts(&self) -> anyhow::Result<Vec<BundleFile>> {
         bundle_files::collect(self)
     }
 
@@ -126,7 +127,7 @@ impl<'a> Source<'a> {
             json: &json,
             reverse_patch: &reverse_patch,
         };
-        let files = self.artifacts();
+        let files = self.artifacts()?;
         bundle::write_bundle(self.receipt, &rendered, &files, out)
             .with_context(|| format!("writing the bundle of receipt {}", self.receipt.id))
     }

@@ -106,14 +106,17 @@ fn fill(dir: &Path, source: &Source, formats: &[Format]) -> anyhow::Result<()> {
         out.flush().with_context(|| format!("writing {}", path.display()))?;
     }
     let artifacts = dir.join(ARTIFACTS_DIR);
-    for file in source.artifacts() {
+    for file in source.artifacts()? {
         let path = artifacts.join(&file.name);
         if let Some(folder) = path.parent() {
             std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
         }
         match &file.content {
             BundleContent::Bytes(bytes) => put(&path, bytes)?,
-            BundleContent::File(from) => copy(from, &path)?,
+            BundleContent::File { label, open } => {
+                let from = open().with_context(|| format!("reading {label}"))?;
+                copy(from, label, &path)?
+            }
         }
     }
     Ok(())
@@ -124,10 +127,9 @@ fn put(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Copies the content only: store files are private (0600), the copy gets the usual mode.
-fn copy(from: &Path, to: &Path) -> anyhow::Result<()> {
-    let mut src = File::open(from).with_context(|| format!("reading {}", from.display()))?;
+fn copy(mut src: File, label: &str, to: &Path) -> anyhow::Result<()> {
     let mut dst = File::create(to).with_context(|| format!("creating {}", to.display()))?;
-    std::io::copy(&mut src, &mut dst).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    std::io::copy(&mut src, &mut dst).with_context(|| format!("copying {label} to {}", to.display()))?;
     Ok(())
 }
 

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use runglass_model::log::LogHeader;
 use runglass_model::receipt::{
-    Artifacts, CiBuild, CommandInfo, Docker, FileChange, Files, GitInfo, IoUringUse, Mode, Outcome, Output, Process,
+    Artifacts, CiBuild, CommandInfo, DirId, Docker, FileChange, Files, GitInfo, IoUringUse, Mode, Outcome, Output, Process,
     RECEIPT_FORMAT_VERSION, Receipt, SnapshotSummary, Source, Timing,
 };
 use runglass_model::{ByteString, Event, EventKind, SyscallResult, command_line};
@@ -58,6 +58,8 @@ pub struct RunFacts {
     pub snapshot: SnapshotSummary,
     /// The canonical directory that was snapshotted.
     pub root: PathBuf,
+    /// Which directory it was when the command started (None: not known, as in a recovered run).
+    pub root_id: Option<DirId>,
     pub git: Option<GitInfo>,
     /// The CI build (`runglass ci`).
     pub ci: Option<CiBuild>,
@@ -148,6 +150,7 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
     let folded = files::fold(&actions, &captured, &seen);
     let files = Files {
         root: ByteString(facts.root.as_os_str().as_bytes().to_vec()),
+        root_id: facts.root_id,
         changes: folded.changes,
         outside: folded.outside,
         transient: folded.transient,

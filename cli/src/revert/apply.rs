@@ -3,8 +3,6 @@
 //! skip or force), then every step in an order that works for nested trees, each one
 //! checked again just before it is taken and recorded in the journal.
 
-use std::fs::File;
-
 use anyhow::{Context, bail};
 use runglass_model::ByteString;
 use runglass_model::receipt::{FileKind, FileState};
@@ -167,9 +165,7 @@ impl Apply<'_> {
                 let hash = before.blake3.as_deref().and_then(|h| blake3::Hash::from_hex(h).ok());
                 match hash.filter(|h| before.stored && self.blobs.contains(h)) {
                     Some(hash) => {
-                        let blob = self.blobs.path(&hash);
-                        let mut content =
-                            File::open(&blob).with_context(|| format!("reading blob {}", blob.display()))?;
+                        let mut content = self.blobs.open_blob(&hash)?;
                         atomic::put_file(
                             spot,
                             &mut content,

@@ -1,11 +1,19 @@
-//! Where revert refuses a path. Every path a receipt names is walked from the receipt's
-//! root one component at a time with O_NOFOLLOW, so neither a `..` in a crafted receipt
-//! nor a directory swapped for a symlink since the run can lead revert anywhere else, and
-//! no symlink is ever followed on the way to a file or at its end.
+//! Where revert refuses a path. The receipt's root is opened from `/` one component at a
+//! time with O_NOFOLLOW, and must be the directory the run recorded (its device and
+//! inode), so neither a symlink planted above the root nor a `root` edited in the receipt
+//! leads revert to another tree. Every path a receipt names is then walked from the root
+//! the same way, so neither a `..` in a crafted receipt nor a directory swapped for a
+//! symlink since the run can lead revert anywhere else, and no symlink is ever followed on
+//! the way to a file or at its end.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use runglass_model::receipt::DirId;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use runglass_model::path_bytes::is_plain_relative;
@@ -54,9 +62,56 @@ pub struct Now {
 const DIR_FLAGS: OFlags = OFlags::PATH.union(OFlags::DIRECTORY).union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 impl Root {
-    pub fn open(root: &Path) -> anyhow::Result<Root> {
-        let fd = rustix::fs::open(root, DIR_FLAGS, Mode::empty())
-            .map_err(|e| anyhow::anyhow!("opening the receipt's root {}: {e}", root.display()))?;
+    /// Opens the absolute directory `root` from `/`, one component at a time, following no
+    /// symlink on the way; with `recorded`, it must be that directory (its device and
+    /// inode). Each refusal is one line saying why.
+    pub fn open(root: &Path, recorded: Option<DirId>) -> anyhow::Result<Root> {
+        let bytes = root.as_os_str().as_bytes();
+        let parts: Vec<&[u8]> = bytes.split(|&b| b == b'/').filter(|p| !p.is_empty()).collect();
+        if !bytes.starts_with(b"/") || bytes.contains(&0) || parts.iter().any(|p| *p == b"." || *p == b"..") {
+            bail!("refusing to revert: the receipt's root {} is not a plain absolute path", root.display());
+        }
+        let mut fd = rustix::fs::open("/", DIR_FLAGS, Mode::empty())
+            .map_err(|e| anyhow::anyhow!("opening / on the way to the receipt's root: {e}"))?;
+        let mut reached = PathBuf::from("/");
+        for part in parts {
+            reached.push(OsStr::from_bytes(part));
+            fd = match rustix::fs::openat(fd.as_fd(), part, DIR_FLAGS, Mode::empty()) {
+                Ok(next) => next,
+                Err(Errno::NOTDIR) | Err(Errno::LOOP) => {
+                    let what = match rustix::fs::statat(fd.as_fd(), part, AtFlags::SYMLINK_NOFOLLOW) {
+                        Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => "is a symlink",
+                        _ => "is not a directory",
+                    };
+                    bail!(
+                        "refusing to revert: {} on the way to the receipt's root {} {what} now, and revert follows no                          symlink there",
+                        reached.display(),
+                        root.display()
+                    );
+                }
+                Err(Errno::NOENT) => {
+                    bail!(
+                        "refusing to revert: the receipt's root {} is gone ({} does not exist)",
+                        root.display(),
+                        reached.display()
+                    )
+                }
+                Err(e) => bail!("opening the receipt's root {}: {}: {e}", root.display(), reached.display()),
+            };
+        }
+        if let Some(id) = recorded {
+            let st = rustix::fs::fstat(&fd)
+                .map_err(|e| anyhow::anyhow!("reading the receipt's root {}: {e}", root.display()))?;
+            let (dev, ino) = (st.st_dev as u64, st.st_ino as u64);
+            if (dev, ino) != (id.dev, id.ino) {
+                bail!(
+                    "refusing to revert: {} is not the directory the command ran in (the receipt records device {} inode                      {}, it is device {dev} inode {ino} now); the receipt's root was edited or the directory replaced",
+                    root.display(),
+                    id.dev,
+                    id.ino
+                );
+            }
+        }
         Ok(Root { fd })
     }
 
@@ -155,6 +210,41 @@ mod tests {
         }
     }
 
+    fn dir_id(path: &Path) -> DirId {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).unwrap();
+        DirId { dev: meta.dev(), ino: meta.ino() }
+    }
+
+    #[test]
+    fn a_root_is_opened_from_the_top_without_a_symlink_and_must_be_the_recorded_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let base = tmp.path().canonicalize().unwrap();
+        let (root, other) = (base.join("x/proj"), base.join("other/proj"));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&other).unwrap();
+        let id = dir_id(&root);
+        assert!(Root::open(&root, Some(id)).is_ok());
+        assert!(Root::open(Path::new("/"), None).is_ok());
+
+        let err = |root: &Path, id| format!("{:#}", Root::open(root, id).err().expect("a refusal"));
+        let edited = err(&other, Some(id));
+        assert!(
+            edited.starts_with("refusing to revert: ") && edited.contains("not the directory the command ran in"),
+            "{edited}"
+        );
+        assert!(!edited.contains('\n'), "one line: {edited}");
+        assert!(err(&base.join("x/../other/proj"), None).contains("not a plain absolute path"));
+        assert!(err(Path::new("x/proj"), None).contains("not a plain absolute path"));
+
+        std::fs::rename(base.join("x"), base.join("moved")).unwrap();
+        std::os::unix::fs::symlink(base.join("other"), base.join("x")).unwrap();
+        let planted = err(&root, None);
+        let above = base.join("x");
+        assert!(planted.contains(&format!("{} on the way to the receipt's root", above.display())), "{planted}");
+        assert!(planted.contains("is a symlink now"), "{planted}");
+    }
+
     #[test]
     fn a_directory_swapped_for_a_symlink_is_refused_and_a_final_symlink_is_not_followed() {
         let base = tempfile::tempdir().unwrap();
@@ -165,7 +255,7 @@ mod tests {
         std::fs::write(root.join("real/f"), "f").unwrap();
         std::os::unix::fs::symlink(&outside, root.join("swapped")).unwrap();
         std::os::unix::fs::symlink(outside.join("secret"), root.join("link")).unwrap();
-        let r = Root::open(&root).unwrap();
+        let r = Root::open(&root, None).unwrap();
 
         assert_eq!(r.now(b"real/f").unwrap().unwrap().kind, FileType::RegularFile);
         assert_eq!(r.now(b"swapped/secret"), Err(Refusal::SymlinkOnTheWay));

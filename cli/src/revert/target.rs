@@ -43,8 +43,8 @@ impl Target {
     /// With `include_outside`, changes outside the working directory may be reverted too.
     pub fn open(data: &Path, dir: &Path, receipt: Receipt, include_outside: bool) -> anyhow::Result<Target> {
         let blobs = BlobStore::open(&data.join("blobs"))?;
-        let inside = Root::open(receipt.files.root.as_path())?;
-        let outside = if include_outside { Some(Root::open(Path::new("/"))?) } else { None };
+        let inside = Root::open(receipt.files.root.as_path(), receipt.files.root_id)?;
+        let outside = if include_outside { Some(Root::open(Path::new("/"), None)?) } else { None };
         Ok(Target { receipt, dir: dir.to_path_buf(), blobs, roots: Roots { inside, outside } })
     }
 

@@ -25,6 +25,7 @@ use super::revert;
 use crate::blobs::BlobStore;
 use crate::formats::{Format, Source};
 use crate::recover;
+use crate::store::receipt_files::{self, ReceiptDir};
 use crate::store::{self, lock};
 
 pub(super) const HTML: &str = "text/html; charset=utf-8";
@@ -130,9 +131,8 @@ impl Site {
             Some(format) => Ok(respond(200, format.content_type(), source.text(format).into_bytes())),
             None => match output_stream(&receipt, file) {
                 Some(name) => {
-                    let path = dir.join(name);
-                    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-                    Ok(respond(200, TEXT, bytes))
+                    receipt_files::ensure_confined(&receipt)?;
+                    Ok(respond(200, TEXT, ReceiptDir::open(dir)?.read(name)?))
                 }
                 None => Ok(not_found()),
             },
@@ -155,11 +155,11 @@ impl Site {
     }
 
     /// The directory of receipt `id`, when `id` is a plain name of one (runglass makes ids
-    /// of URL-safe characters; anything else in a URL is not one of ours).
+    /// of URL-safe characters; anything else in a URL is not one of ours) and no symlink.
     fn receipt_dir(&self, id: &str) -> Option<PathBuf> {
         let plain = !id.is_empty() && !id.starts_with('.') && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         let dir = store::receipts_dir(&self.data).join(id);
-        (plain && dir.is_dir()).then_some(dir)
+        (plain && std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir())).then_some(dir)
     }
 }
 

@@ -63,10 +63,14 @@ fn slot_of(dir: &Path) -> Slot {
     }
 }
 
-/// Loads `receipt.json` from a receipt directory (or the file itself), checking its format.
+/// Loads `receipt.json` from a receipt directory (never through a symlink there: see
+/// [`super::receipt_files`]) or the file itself, checking its format.
 pub fn load(path: &Path) -> anyhow::Result<Receipt> {
-    let file = if path.is_dir() { path.join(RECEIPT_FILE) } else { path.to_path_buf() };
-    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let (file, bytes) = if path.is_dir() {
+        (path.join(RECEIPT_FILE), super::receipt_files::ReceiptDir::open(path)?.read(RECEIPT_FILE)?)
+    } else {
+        (path.to_path_buf(), std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+    };
     receipt_json::parse(&bytes).with_context(|| format!("{} is not a valid receipt", file.display()))
 }
 
@@ -87,7 +91,8 @@ pub fn resolve(data: &Path, spec: &str) -> anyhow::Result<PathBuf> {
         bail!("{spec:?} is not a receipt id; see `runglass list` for the ids");
     }
     let exact = receipts.join(spec);
-    if exact.is_dir() {
+    // A symlink in the store is not a receipt (`scan` passes them over too).
+    if std::fs::symlink_metadata(&exact).is_ok_and(|m| m.is_dir()) {
         return Ok(exact);
     }
     let matches: Vec<Listed> = scan(data)?.into_iter().filter(|l| l.id.starts_with(spec)).collect();

@@ -11,12 +11,16 @@
 //! <data>/blobs/        file contents by BLAKE3, shared by all receipts
 //! <data>/cache/        the snapshot stat caches
 //! ```
+//!
+//! A file a receipt names is read only through [`receipt_files`]: a plain name, inside the
+//! receipt's directory, no symlink followed.
 
 pub mod atomic;
 mod blob_refs;
 pub mod catalog;
 pub mod durable;
 pub mod lock;
+pub mod receipt_files;
 
 use std::ffi::OsString;
 use std::os::unix::fs::DirBuilderExt;

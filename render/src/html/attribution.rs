@@ -67,6 +67,7 @@ mod tests {
     fn each_process_gets_its_files_once_with_every_distinct_action() {
         let mut files = Files {
             root: "/p".into(),
+            root_id: None,
             changes: vec![],
             outside: vec![],
             reads: vec![],
