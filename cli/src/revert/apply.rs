@@ -132,11 +132,11 @@ impl Apply<'_> {
             other => return Ok(Outcome::Skipped(other.text())),
         }
         let root = self.roots.root(step.outside).context("no root for this path")?;
-        let Some(spot) = root.spot(step.rel()).map_err(|r| anyhow::anyhow!(r.reason()))? else {
+        let Some(spot) = root.spot(step.rel())? else {
             bail!("its directory is gone");
         };
         journal.start(step)?;
-        let now = root.now(step.rel()).map_err(|r| anyhow::anyhow!(r.reason()))?;
+        let now = root.now(step.rel())?;
         let outcome = match &step.before {
             None => remove(&spot, now)?,
             Some(before) => {
@@ -203,11 +203,11 @@ impl Apply<'_> {
         let Some(before) = step.before.as_ref() else { return Ok(()) };
         let root = self.roots.root(step.outside).context("no root for this path")?;
         let rel = step.rel();
-        match root.now(rel).map_err(|r| anyhow::anyhow!(r.reason()))? {
+        match root.now(rel)? {
             Some(now) if now.kind == FileType::Directory => {}
             _ => bail!("the directory revert made is gone"),
         }
-        let spot = root.spot(rel).map_err(|r| anyhow::anyhow!(r.reason()))?.context("its directory is gone")?;
+        let spot = root.spot(rel)?.context("its directory is gone")?;
         atomic::set_dir_mode(&spot, before.mode)?;
         journal.done(step)
     }

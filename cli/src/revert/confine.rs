@@ -15,32 +15,40 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use runglass_model::receipt::DirId;
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use runglass_model::path_bytes::is_plain_relative;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::atomic::Spot;
 
-/// Why a path cannot be touched.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why revert will not touch a path, whatever the tree looks like now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// Not a plain relative path: empty, absolute, with `.`, `..` or empty components, or
     /// holding a NUL byte.
+    #[error("refused: not a plain path inside the receipt's root")]
     NotPlain,
     /// A directory on its way is now a symlink.
+    #[error("refused: a directory on its way has been replaced by a symlink")]
     SymlinkOnTheWay,
     /// Something on the way could not be looked at.
+    #[error("refused: its directory cannot be read ({0})")]
     Unreadable(Errno),
-}
-
-impl Refusal {
-    pub fn reason(&self) -> String {
-        match self {
-            Refusal::NotPlain => "refused: not a plain path inside the receipt's root".into(),
-            Refusal::SymlinkOnTheWay => "refused: a directory on its way has been replaced by a symlink".into(),
-            Refusal::Unreadable(e) => format!("refused: its directory cannot be read ({e})"),
-        }
-    }
+    /// The trace saw the change in a directory the snapshots skip, with no capture.
+    #[error("before-state not captured: the trace saw this change, but could not record what was there before")]
+    BeforeNotCaptured,
+    /// All that changed is what revert does not restore.
+    #[error("revert does not restore owners or extended attributes; only content, mode, times and symlinks")]
+    OwnerOrXattrsOnly,
+    /// A change outside the root, and the revert was not asked to include those.
+    #[error("refused: outside the working directory (add --include-outside)")]
+    OutsideNotIncluded,
+    /// A change outside the root that normal mode saw, with no before-state.
+    #[error("before-state not captured (only deep mode captures it)")]
+    OutsideNotCaptured,
+    /// A change outside the root made through a symlink.
+    #[error("refused: it was changed through a symlink, which revert never follows")]
+    ThroughSymlink,
 }
 
 /// The receipt's root, held open: every path is resolved beneath it.

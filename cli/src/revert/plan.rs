@@ -57,7 +57,7 @@ pub enum Verdict {
     ChangedSince(String),
     /// The before-content is not at hand.
     NotStored(String),
-    Refused(String),
+    Refused(Refusal),
 }
 
 impl Verdict {
@@ -67,7 +67,7 @@ impl Verdict {
             Verdict::AlreadyReverted => "already reverted".into(),
             Verdict::ChangedSince(how) => format!("changed since the receipt ({how})"),
             Verdict::NotStored(why) => format!("before-content not stored ({why})"),
-            Verdict::Refused(why) => why.clone(),
+            Verdict::Refused(why) => why.to_string(),
         }
     }
 }
@@ -81,7 +81,7 @@ pub struct Change<'r> {
     pub before: Option<&'r FileState>,
     pub after: Option<&'r FileState>,
     /// Why this change cannot be undone whatever the tree looks like, when that is so.
-    pub cannot: Option<&'static str>,
+    pub cannot: Option<Refusal>,
 }
 
 /// The receipt's changes inside its root; paths left as they were need no undoing.
@@ -102,11 +102,11 @@ pub fn inside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
 /// Why a change cannot be undone: its state before is not known (a change the trace saw in
 /// a directory the snapshots skip, with no capture), or all that changed is what revert does
 /// not restore (owner, extended attributes).
-fn cannot_undo(before_unknown: bool, content_or_mode: bool, owner_or_xattrs: bool) -> Option<&'static str> {
+fn cannot_undo(before_unknown: bool, content_or_mode: bool, owner_or_xattrs: bool) -> Option<Refusal> {
     if before_unknown {
-        Some("before-state not captured: the trace saw this change, but could not record what was there before")
+        Some(Refusal::BeforeNotCaptured)
     } else if owner_or_xattrs && !content_or_mode {
-        Some("revert does not restore owners or extended attributes; only content, mode, times and symlinks")
+        Some(Refusal::OwnerOrXattrsOnly)
     } else {
         None
     }
@@ -127,10 +127,10 @@ pub fn outside(r: &Receipt) -> impl Iterator<Item = Change<'_>> {
 }
 
 /// Why an outside change cannot be reverted at all (None: it can be planned).
-pub fn outside_unplanned(o: &OutsideChange) -> Option<&'static str> {
+pub fn outside_unplanned(o: &OutsideChange) -> Option<Refusal> {
     match (o.captured, o.followed) {
-        (false, _) => Some("before-state not captured (only deep mode captures it)"),
-        (true, true) => Some("refused: it was changed through a symlink, which revert never follows"),
+        (false, _) => Some(Refusal::OutsideNotCaptured),
+        (true, true) => Some(Refusal::ThroughSymlink),
         (true, false) => None,
     }
 }
@@ -197,13 +197,9 @@ pub fn plan<'r>(
             };
             let resumed = resuming.contains(&(c.outside, c.path.as_bytes().to_vec()));
             let verdict = match (c.cannot, roots.root(c.outside)) {
-                (Some(why), _) => Verdict::Refused(why.to_string()),
-                (None, Some(root)) => {
-                    verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason()))
-                }
-                (None, None) => {
-                    Verdict::Refused("refused: outside the working directory (add --include-outside)".into())
-                }
+                (Some(why), _) => Verdict::Refused(why),
+                (None, Some(root)) => verdict(c, root, blobs, resumed).unwrap_or_else(Verdict::Refused),
+                (None, None) => Verdict::Refused(Refusal::OutsideNotIncluded),
             };
             Step {
                 path: c.path.clone(),
@@ -227,8 +223,8 @@ pub fn recheck(step: &Step, roots: &Roots, blobs: &BlobStore, resumed: bool) -> 
         cannot: None,
     };
     match roots.root(step.outside) {
-        Some(root) => verdict(c, root, blobs, resumed).unwrap_or_else(|refusal| Verdict::Refused(refusal.reason())),
-        None => Verdict::Refused("refused: outside the working directory".into()),
+        Some(root) => verdict(c, root, blobs, resumed).unwrap_or_else(Verdict::Refused),
+        None => Verdict::Refused(Refusal::OutsideNotIncluded),
     }
 }
 

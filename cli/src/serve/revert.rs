@@ -90,7 +90,7 @@ fn preview(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm)
             plan::outside_unplanned(c).map(|why| RevertRow {
                 path: c.path.clone(),
                 action: "-".into(),
-                note: why.into(),
+                note: why.to_string(),
                 tone: Tone::Bad,
                 pick: None,
             })
