@@ -24,6 +24,7 @@ pub mod error;
 pub mod filter;
 pub mod memory;
 pub mod paths;
+pub mod privileges;
 pub mod reach;
 pub mod sink;
 pub mod socket_poller;
