@@ -97,11 +97,8 @@ fn file_op() -> impl Strategy<Value = FileOp> {
 fn sock_addr() -> impl Strategy<Value = SockAddr> {
     prop_oneof![
         (any::<[u8; 4]>(), any::<u16>()).prop_map(|(ip, port)| SockAddr::Inet { ip: Ipv4Addr::from(ip), port }),
-        (any::<[u8; 16]>(), any::<u16>(), any::<u32>()).prop_map(|(ip, port, scope_id)| SockAddr::Inet6 {
-            ip: Ipv6Addr::from(ip),
-            port,
-            scope_id
-        }),
+        (any::<[u8; 16]>(), any::<u16>(), any::<u32>())
+            .prop_map(|(ip, port, scope_id)| SockAddr::Inet6 { ip: Ipv6Addr::from(ip), port, scope_id }),
         bytes().prop_map(|path| SockAddr::Unix { path }),
         bytes().prop_map(|name| SockAddr::UnixAbstract { name }),
         Just(SockAddr::UnixUnnamed),
@@ -110,15 +107,7 @@ fn sock_addr() -> impl Strategy<Value = SockAddr> {
 }
 
 fn path_state() -> impl Strategy<Value = PathState> {
-    let content = (
-        file_kind(),
-        any::<u64>(),
-        any::<u32>(),
-        any::<i64>(),
-        option::of(text()),
-        option::of(bytes()),
-        any::<[bool; 2]>(),
-    );
+    let content = (file_kind(), any::<u64>(), any::<u32>(), any::<i64>(), option::of(text()), option::of(bytes()), any::<[bool; 2]>());
     let owner = (option::of(any::<u32>()), option::of(any::<u32>()), option::of(vec(bytes(), 0..3)));
     (content, owner).prop_map(|((kind, size, mode, mtime_ns, blake3, target, [capped, stored]), (uid, gid, xattrs))| {
         PathState { kind, size, mode, mtime_ns, blake3, target, capped, stored, uid, gid, xattrs }
@@ -128,13 +117,11 @@ fn path_state() -> impl Strategy<Value = PathState> {
 /// Every variant of [`EventKind`], each with arbitrary fields.
 fn event_kind() -> impl Strategy<Value = EventKind> {
     prop_oneof![
-        (any::<u32>(), any::<u32>(), clone_kind()).prop_map(|(parent, parent_tid, kind)| EventKind::Spawn {
-            parent,
-            parent_tid,
-            kind
-        }),
-        (bytes(), argv(), bytes(), option::of(any::<u32>()), syscall_result())
-            .prop_map(|(path, argv, cwd, former_tid, result)| EventKind::Exec { path, argv, cwd, former_tid, result }),
+        (any::<u32>(), any::<u32>(), clone_kind())
+            .prop_map(|(parent, parent_tid, kind)| EventKind::Spawn { parent, parent_tid, kind }),
+        (bytes(), argv(), bytes(), option::of(any::<u32>()), syscall_result()).prop_map(
+            |(path, argv, cwd, former_tid, result)| EventKind::Exec { path, argv, cwd, former_tid, result }
+        ),
         (bytes(), any::<u32>(), any::<u32>(), syscall_result(), option::of(bytes())).prop_map(
             |(path, flags, mode, result, named)| EventKind::Open { path, flags: OpenFlags(flags), mode, result, named }
         ),
@@ -142,11 +129,8 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
             .prop_map(|(op, path, result, named)| EventKind::File { op, path, result, named }),
         (sock_addr(), syscall_result(), option::of(socket_kind()))
             .prop_map(|(addr, result, socket)| EventKind::Connect { addr, result, socket }),
-        (sock_addr(), syscall_result(), option::of(socket_kind())).prop_map(|(addr, result, socket)| EventKind::Bind {
-            addr,
-            result,
-            socket
-        }),
+        (sock_addr(), syscall_result(), option::of(socket_kind()))
+            .prop_map(|(addr, result, socket)| EventKind::Bind { addr, result, socket }),
         (option::of(sock_addr()), syscall_result()).prop_map(|(addr, result)| EventKind::Listen { addr, result }),
         sock_addr().prop_map(|addr| EventKind::Send { addr }),
         any::<i32>().prop_map(|signal| EventKind::Signal { signal }),
@@ -154,11 +138,8 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         any::<u32>().prop_map(|keeper| EventKind::HandedOff { keeper }),
         Just(EventKind::Adopted),
         Just(EventKind::Gone),
-        (bytes(), any::<bool>(), option::of(path_state())).prop_map(|(path, followed, state)| EventKind::Before {
-            path,
-            followed,
-            state
-        }),
+        (bytes(), any::<bool>(), option::of(path_state()))
+            .prop_map(|(path, followed, state)| EventKind::Before { path, followed, state }),
         (sock_addr(), text(), any::<u8>(), vec(ip_addr(), 0..3))
             .prop_map(|(server, name, rcode, addrs)| EventKind::DnsAnswer { server, name, rcode, addrs }),
         (ip_addr(), text()).prop_map(|(addr, name)| EventKind::HostsName { addr, name }),
@@ -247,13 +228,8 @@ fn outcome() -> impl Strategy<Value = Outcome> {
 }
 
 fn stream() -> impl Strategy<Value = Stream> {
-    (text(), any::<u64>(), bytes(), bytes(), any::<bool>()).prop_map(|(file, bytes, head, tail, truncated)| Stream {
-        file,
-        bytes,
-        head,
-        tail,
-        truncated,
-    })
+    (text(), any::<u64>(), bytes(), bytes(), any::<bool>())
+        .prop_map(|(file, bytes, head, tail, truncated)| Stream { file, bytes, head, tail, truncated })
 }
 
 fn output() -> impl Strategy<Value = Output> {
@@ -437,8 +413,7 @@ fn snapshot_summary() -> impl Strategy<Value = SnapshotSummary> {
 }
 
 fn files() -> impl Strategy<Value = Files> {
-    let lists =
-        (vec(file_change(), 0..3), vec(outside_change(), 0..2), vec(file_read(), 0..2), vec(transient_path(), 0..2));
+    let lists = (vec(file_change(), 0..3), vec(outside_change(), 0..2), vec(file_read(), 0..2), vec(transient_path(), 0..2));
     (bytes(), lists, snapshot_summary()).prop_map(|(root, (changes, outside, reads, transient), snapshot)| Files {
         root,
         changes,
@@ -469,10 +444,7 @@ fn peer() -> impl Strategy<Value = Peer> {
     let address = (protocol(), text(), any::<u16>(), option::of(text()), option::of(name_source));
     let activity = (any::<u32>(), process_ref(), result, any::<[u64; 3]>(), source());
     (address, activity).prop_map(
-        |(
-            (protocol, address, port, host, host_from),
-            (pid, (process, exec), result, [first_ms, last_ms, count], seen_by),
-        )| Peer {
+        |((protocol, address, port, host, host_from), (pid, (process, exec), result, [first_ms, last_ms, count], seen_by))| Peer {
             protocol,
             address,
             port,
@@ -514,15 +486,7 @@ fn listener() -> impl Strategy<Value = Listener> {
 fn unix_socket() -> impl Strategy<Value = UnixSocket> {
     let role = prop_oneof![Just(UnixRole::Connected), Just(UnixRole::Bound), Just(UnixRole::Listening)];
     (bytes(), role, any::<u32>(), process_ref(), any::<u64>(), source()).prop_map(
-        |(path, role, pid, (process, exec), count, seen_by)| UnixSocket {
-            path,
-            role,
-            pid,
-            process,
-            exec,
-            count,
-            seen_by,
-        },
+        |(path, role, pid, (process, exec), count, seen_by)| UnixSocket { path, role, pid, process, exec, count, seen_by },
     )
 }
 
@@ -549,15 +513,7 @@ fn lookup() -> impl Strategy<Value = Lookup> {
 
 fn probe() -> impl Strategy<Value = Probe> {
     (text(), any::<u16>(), any::<u32>(), process_ref(), any::<[u64; 2]>()).prop_map(
-        |(address, port, pid, (process, exec), [first_ms, count])| Probe {
-            address,
-            port,
-            pid,
-            process,
-            exec,
-            first_ms,
-            count,
-        },
+        |(address, port, pid, (process, exec), [first_ms, count])| Probe { address, port, pid, process, exec, first_ms, count },
     )
 }
 
@@ -582,19 +538,15 @@ fn container_state() -> impl Strategy<Value = ContainerState> {
     );
     let mount = (text(), text(), text(), any::<bool>())
         .prop_map(|(destination, kind, source, read_write)| DockerMount { destination, kind, source, read_write });
-    (text(), vec(port, 0..2), vec(mount, 0..2)).prop_map(|(state, ports, mounts)| ContainerState {
-        state,
-        ports,
-        mounts,
-    })
+    (text(), vec(port, 0..2), vec(mount, 0..2))
+        .prop_map(|(state, ports, mounts)| ContainerState { state, ports, mounts })
 }
 
 fn docker() -> impl Strategy<Value = Docker> {
     let states = (option::of(container_state()), option::of(container_state()));
-    let container =
-        (docker_change(), text(), text(), text(), states).prop_map(|(change, id, name, image, (before, after))| {
-            ContainerChange { change, id, name, image, before, after }
-        });
+    let container = (docker_change(), text(), text(), text(), states).prop_map(
+        |(change, id, name, image, (before, after))| ContainerChange { change, id, name, image, before, after },
+    );
     let image = (docker_change(), text(), texts(), texts(), texts())
         .prop_map(|(change, id, tags, tags_before, digests)| ImageChange { change, id, tags, tags_before, digests });
     let object = || {
@@ -651,8 +603,7 @@ fn timeline() -> impl Strategy<Value = Timeline> {
 
 fn ci_build() -> impl Strategy<Value = CiBuild> {
     let provider = prop_oneof![Just(CiProvider::Github), Just(CiProvider::Gitlab), Just(CiProvider::Generic)];
-    let facts =
-        (option::of(text()), option::of(any::<u64>()), option::of(text()), option::of(text()), option::of(text()));
+    let facts = (option::of(text()), option::of(any::<u64>()), option::of(text()), option::of(text()), option::of(text()));
     (provider, facts).prop_map(|(provider, (repository, pull_request, commit, run_url, server_url))| CiBuild {
         provider,
         repository,
@@ -668,11 +619,7 @@ fn git_commit() -> impl Strategy<Value = GitCommit> {
 }
 
 fn git_ref_change() -> impl Strategy<Value = GitRefChange> {
-    (bytes(), option::of(text()), option::of(text())).prop_map(|(name, before, after)| GitRefChange {
-        name,
-        before,
-        after,
-    })
+    (bytes(), option::of(text()), option::of(text())).prop_map(|(name, before, after)| GitRefChange { name, before, after })
 }
 
 fn git_config_change() -> impl Strategy<Value = GitConfigChange> {
@@ -694,11 +641,7 @@ fn git_after() -> impl Strategy<Value = GitAfter> {
     let history = (vec(git_commit(), 0..3), any::<u64>(), vec(git_commit(), 0..3), any::<u64>());
     let refs = (vec(git_ref_change(), 0..3), any::<u64>());
     (head, history, refs).prop_map(
-        |(
-            (commit, branch, [head_ahead, head_behind]),
-            (commits, commits_more, dropped, dropped_more),
-            (refs, refs_more),
-        )| {
+        |((commit, branch, [head_ahead, head_behind]), (commits, commits_more, dropped, dropped_more), (refs, refs_more))| {
             GitAfter {
                 commit,
                 branch,
@@ -719,10 +662,7 @@ fn git_info() -> impl Strategy<Value = GitInfo> {
     let before = (bytes(), option::of(text()), option::of(bytes()), any::<[bool; 3]>());
     let after = (option::of(git_after()), vec(git_config_change(), 0..3), any::<u64>(), option::of(bytes()), texts());
     (before, after).prop_map(
-        |(
-            (root, commit, branch, [dirty_before, dirty_after, created]),
-            (after, config, config_more, hooks_dir, limits),
-        )| {
+        |((root, commit, branch, [dirty_before, dirty_after, created]), (after, config, config_more, hooks_dir, limits))| {
             GitInfo {
                 root,
                 commit,
@@ -754,12 +694,8 @@ fn observation() -> impl Strategy<Value = Observation> {
     let coverage = (aspect, option::of(source()), confidence, text())
         .prop_map(|(aspect, source, confidence, note)| Coverage { aspect, source, confidence, note });
     let io_uring = vec(
-        (any::<u32>(), process_ref(), any::<u64>()).prop_map(|(pid, (process, exec), at_ms)| IoUringUse {
-            pid,
-            process,
-            exec,
-            at_ms,
-        }),
+        (any::<u32>(), process_ref(), any::<u64>())
+            .prop_map(|(pid, (process, exec), at_ms)| IoUringUse { pid, process, exec, at_ms }),
         0..2,
     );
     let dropped = vec(
