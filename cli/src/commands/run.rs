@@ -47,7 +47,7 @@ pub fn current_dir() -> anyhow::Result<std::path::PathBuf> {
 /// what still runs, the summary line and where the receipt is.
 pub fn report(s: &Session) {
     if let Some(e) = &s.start_error {
-        eprintln!("runglass: {e:#}");
+        eprintln!("runglass: {}", crate::escape::error(e));
     }
     for (pid, argv) in &s.survivors {
         eprintln!("runglass: still running: pid {pid} ({})", command_line(argv));

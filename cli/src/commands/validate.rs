@@ -11,6 +11,7 @@ use runglass_model::Receipt;
 use runglass_model::receipt::FileState;
 
 use crate::args::ValidateArgs;
+use crate::escape;
 use crate::blobs::BlobStore;
 use crate::formats::{ARTIFACTS_DIR, METADATA_FILE, artifact_entry, content_entry, safe_name};
 use crate::store::{self, catalog};
@@ -53,7 +54,10 @@ pub fn locate(spec: &str) -> anyhow::Result<PathBuf> {
     let as_path = Path::new(spec);
     if spec.contains('/') || as_path.exists() && spec != "latest" {
         if !as_path.exists() {
-            anyhow::bail!("{spec} does not exist; give a receipt directory, a receipt.json, an id, or latest");
+            anyhow::bail!(
+                "{} does not exist; give a receipt directory, a receipt.json, an id, or latest",
+                escape::text(spec)
+            );
         }
         return Ok(as_path.to_path_buf());
     }
