@@ -15,7 +15,7 @@ use crate::decode::{self, Caller, Entry, Pending, Syscall};
 use crate::error::Error;
 use crate::filter::FilterOptions;
 use crate::memory::Memory;
-use crate::privileges::{self, Withholding};
+use crate::privileges::Privileges;
 use crate::sink::EventSink;
 use crate::spawn::Command;
 use crate::sys::{self, ChildStep, ForkedChild, SyscallInfo, Tid};
@@ -66,7 +66,7 @@ pub struct Tracer {
     connects: ConnectResults,
     /// Whether execs of setuid, setgid and file-capability programs lose what they grant
     /// because they are traced by this tracer (then each exec stop looks at the program).
-    withholding: Withholding,
+    privileges: Privileges,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -85,7 +85,7 @@ impl Tracer {
             opts,
             before_change: None,
             connects: ConnectResults::default(),
-            withholding: Withholding::of_this_process(),
+            privileges: Privileges::of_this_process(),
             _not_send: PhantomData,
         }
     }
@@ -580,7 +580,7 @@ impl Tracer {
             },
         };
         let dropped = match &kind {
-            EventKind::Exec { path, .. } if self.withholding.applies() => privileges::dropped_at_exec(tid, path),
+            EventKind::Exec { path, .. } if self.privileges.applies() => self.privileges.dropped_at_exec(tid, path),
             _ => None,
         };
         self.emit(sink, tgid, tid, kind);

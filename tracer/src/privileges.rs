@@ -11,17 +11,20 @@
 //! when runglass did not have no_new_privs already (an untraced run would drop them too).
 //!
 //! For such a tracer, each exec stop looks at the program the process now runs
-//! (`/proc/PID/exe`): one stat for the setuid and setgid bits, one getxattr for
-//! `security.capability`. Only when the file has one of them are the process's credentials
-//! read (`/proc/PID/status`, as the exec left them: the process has not run yet). What it
-//! lacks of what the file grants is what was dropped: the kernel's own outcome, not a guess.
+//! (`/proc/PID/exe`): one stat for the setuid and setgid bits, and a getxattr for
+//! `security.capability` the first time a file (device, inode, change time) is met: a
+//! build that runs the same compiler a thousand times pays one system call per exec. Only
+//! when the file grants something are the process's credentials read (`/proc/PID/status`,
+//! as the exec left them: the process has not run yet). What it lacks of what the file
+//! grants is what was dropped: the kernel's own outcome, not a guess.
 
+use std::collections::HashMap;
 use std::ffi::CString;
 
 use nix::errno::Errno;
 use runglass_model::{ByteString, EventKind};
 
-use crate::sys::{self, Tid};
+use crate::sys::{self, FileStat, Tid};
 
 const CAP_SYS_PTRACE: u64 = 1 << 19;
 const CAP_SYS_ADMIN: u64 = 1 << 21;
@@ -54,31 +57,83 @@ impl Withholding {
     }
 }
 
-/// What the program process `tid` has just exec'd grants and the process did not get, as a
-/// `privileges_dropped` event; None when it grants nothing, or got what it grants.
-/// `exec_path` is the path the exec named: looked at only when the process's
-/// `/proc/PID/exe` is closed to the tracer (a program its caller may not read makes the
-/// process undumpable).
-pub fn dropped_at_exec(tid: Tid, exec_path: &ByteString) -> Option<EventKind> {
-    let exe = CString::new(format!("/proc/{tid}/exe")).ok()?;
-    let (file, (mode, uid, gid), by_exe) = match sys::stat_file(&exe) {
-        Ok(st) => (exe, st, true),
-        Err(Errno::EACCES | Errno::EPERM) => {
-            let named = CString::new(exec_path.as_bytes()).ok()?;
-            let st = sys::stat_file(&named).ok()?;
-            (named, st, false)
+/// At most this many programs' capabilities are remembered; then the memory starts over.
+const MAX_REMEMBERED: usize = 4096;
+
+/// The exec-stop check of one tracer: whether it applies, and the file capabilities of the
+/// programs met so far.
+#[derive(Debug)]
+pub struct Privileges {
+    withholding: Withholding,
+    /// Permitted file capabilities by (device, inode), with the change time they were read at.
+    capabilities: HashMap<(u64, u64), ((i64, i64), u64)>,
+}
+
+impl Privileges {
+    pub fn of_this_process() -> Privileges {
+        Privileges { withholding: Withholding::of_this_process(), capabilities: HashMap::new() }
+    }
+
+    /// Whether exec stops must look at the program.
+    pub fn applies(&self) -> bool {
+        self.withholding.applies()
+    }
+
+    /// What the program process `tid` has just exec'd grants and the process did not get,
+    /// as a `privileges_dropped` event; None when it grants nothing, or got what it grants.
+    /// `exec_path` is the path the exec named: looked at only when the process's
+    /// `/proc/PID/exe` is closed to the tracer (a program its caller may not read makes the
+    /// process undumpable).
+    pub fn dropped_at_exec(&mut self, tid: Tid, exec_path: &ByteString) -> Option<EventKind> {
+        let exe = CString::new(format!("/proc/{tid}/exe")).ok()?;
+        let (file, st, by_exe) = match sys::stat_file(&exe) {
+            Ok(st) => (exe, st, true),
+            Err(Errno::EACCES | Errno::EPERM) => {
+                let named = CString::new(exec_path.as_bytes()).ok()?;
+                let st = sys::stat_file(&named).ok()?;
+                (named, st, false)
+            }
+            Err(_) => return None,
+        };
+        let granted_caps = self.file_capabilities(&file, &st);
+        dropped(tid, &file, &st, granted_caps, by_exe, exec_path)
+    }
+
+    /// The file's permitted capabilities, read once per (device, inode, change time).
+    fn file_capabilities(&mut self, file: &std::ffi::CStr, st: &FileStat) -> u64 {
+        let key = (st.dev, st.ino);
+        if let Some(&(ctime, caps)) = self.capabilities.get(&key)
+            && ctime == st.ctime
+        {
+            return caps;
         }
-        Err(_) => return None,
-    };
+        let caps = file_capabilities(file);
+        if self.capabilities.len() >= MAX_REMEMBERED {
+            self.capabilities.clear();
+        }
+        self.capabilities.insert(key, (st.ctime, caps));
+        caps
+    }
+}
+
+/// The event for a program `file` (`st`) granting `granted_caps`, after process `tid`'s exec.
+fn dropped(
+    tid: Tid,
+    file: &std::ffi::CStr,
+    st: &FileStat,
+    granted_caps: u64,
+    by_exe: bool,
+    exec_path: &ByteString,
+) -> Option<EventKind> {
+    let FileStat { mode, uid, gid, .. } = *st;
     let setuid = mode & libc::S_ISUID != 0;
     // Without group execute, S_ISGID means mandatory locking, not setgid.
     let setgid = mode & (libc::S_ISGID | libc::S_IXGRP) == libc::S_ISGID | libc::S_IXGRP;
-    let granted_caps = file_capabilities(&file);
     if !setuid && !setgid && granted_caps == 0 {
         return None;
     }
     // On a nosuid mount the kernel ignores all of them, traced or not.
-    if sys::on_nosuid_mount(&file).unwrap_or(false) {
+    if sys::on_nosuid_mount(file).unwrap_or(false) {
         return None;
     }
     let creds = Credentials::of(tid)?;

@@ -239,15 +239,34 @@ pub fn kill(pid: Tid, sig: i32) -> Result<(), Errno> {
 // ---------------------------------------------------------------------------------------
 // Programs
 
-/// The mode, owner and group of the file `path` names, following symlinks and /proc's
-/// magic links (`/proc/PID/exe` leads to the program a process runs).
-pub fn stat_file(path: &CStr) -> Result<(u32, u32, u32), Errno> {
+/// What `stat_file` tells of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStat {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub dev: u64,
+    pub ino: u64,
+    /// The inode's change time (any change of mode, owner or extended attributes moves it).
+    pub ctime: (i64, i64),
+}
+
+/// `stat` of the file `path` names, following symlinks and /proc's magic links
+/// (`/proc/PID/exe` leads to the program a process runs).
+pub fn stat_file(path: &CStr) -> Result<FileStat, Errno> {
     let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
     // SAFETY: path is NUL-terminated; stat fills the struct, which is read only on success.
     Errno::result(unsafe { libc::stat(path.as_ptr(), st.as_mut_ptr()) })?;
     // SAFETY: stat returned 0, so it initialised the struct.
     let st = unsafe { st.assume_init() };
-    Ok((st.st_mode, st.st_uid, st.st_gid))
+    Ok(FileStat {
+        mode: st.st_mode,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        dev: st.st_dev,
+        ino: st.st_ino,
+        ctime: (st.st_ctime, st.st_ctime_nsec),
+    })
 }
 
 /// The value of the extended attribute `name` of the file `path` names (following links),
