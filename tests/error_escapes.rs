@@ -62,6 +62,7 @@ fn ids_paths_commands_and_flag_values_with_terminal_escapes_are_escaped_in_error
         ("run --deep CMD", vec!["run".into(), "--deep".into(), "--".into(), arg("/nonexistent-runglass/")]),
         ("run --timeout", vec!["run".into(), "--timeout".into(), arg(""), "--".into(), "true".into()]),
         ("an unknown subcommand", vec![arg("")]),
+        ("ci --output", vec!["ci".into(), "--output".into(), under_file("ci"), "--".into(), "true".into()]),
     ];
     for (what, args) in cases {
         let out = runglass(data.path())
