@@ -20,6 +20,8 @@ command -v dockerd >/dev/null || need+=(docker.io)
 # python3: the network tests' traced Python programs (tests/network_names.rs runs
 # /usr/bin/python3 by that path, so that argv is exactly what it ran).
 [ -x /usr/bin/python3 ] || need+=(python3)
+# libcap2-bin: setcap, for the file-capability programs of tests/privileges_deep.rs.
+command -v setcap >/dev/null || need+=(libcap2-bin)
 # strace: the outer tracer of tests/trace_command.rs (an oracle in tests, never used by runglass).
 command -v strace >/dev/null || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then

@@ -10,6 +10,7 @@ mod capture;
 mod commands;
 mod deep;
 mod docker;
+mod escape;
 mod formats;
 mod git;
 mod host_names;
@@ -33,10 +34,11 @@ mod timeout;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match parse_args() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let trace_command = matches!(cli.command, args::Command::Trace(_));
     let result = match cli.command {
         args::Command::Trace(a) => commands::trace::run(a),
@@ -61,8 +63,27 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("runglass: {err:#}{}", commands::untraced_remedy(&err, trace_command));
+            eprintln!("runglass: {}{}", escape::error(&err), commands::untraced_remedy(&err, trace_command));
             ExitCode::from(commands::error_exit_code(&err))
+        }
+    }
+}
+
+/// The command line, parsed. `--help` and `--version` print and exit as clap does; a
+/// command line clap refuses is reported with what it echoes of it (an unknown subcommand,
+/// a bad value) escaped, in clap's words without its colours.
+fn parse_args() -> Result<args::Cli, ExitCode> {
+    use clap::{CommandFactory, FromArgMatches};
+    let parse = |cmd: clap::Command| cmd.try_get_matches().and_then(|m| args::Cli::from_arg_matches(&m));
+    match parse(args::Cli::command()) {
+        Ok(cli) => Ok(cli),
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // The same command line again, rendered without styles: clap's message as plain
+            // text, whose only control characters are the ones it echoes from the input.
+            let plain = parse(args::Cli::command().styles(clap::builder::Styles::plain())).err().unwrap_or(e);
+            eprint!("{}", escape::message(&plain.render().ansi().to_string()));
+            Err(ExitCode::from(u8::try_from(plain.exit_code()).unwrap_or(2)))
         }
     }
 }

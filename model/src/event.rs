@@ -144,6 +144,27 @@ pub enum EventKind {
     /// An io_uring_setup(2): from here on this process can open, write and connect through
     /// the ring, which neither seccomp nor ptrace sees.
     IoUringSetup { result: SyscallResult },
+    /// The program a successful exec started is setuid, setgid or has file capabilities,
+    /// and the process did not get what they grant because it was traced: the kernel
+    /// withholds them under ptrace unless the tracer is privileged over the process, and
+    /// always under no_new_privs, which an unprivileged tracer must set to install its
+    /// filter. Read from the process's own credentials at the exec stop, just after the
+    /// exec's event; only written when tracing made the difference. Appended last: older
+    /// logs stay readable.
+    PrivilegesDropped {
+        /// The program the process runs (`/proc/PID/exe`).
+        path: ByteString,
+        /// The file is setuid to this owner, and the process's effective uid is not it.
+        setuid: Option<u32>,
+        /// The file is setgid to this group, and the process's effective gid is not it.
+        setgid: Option<u32>,
+        /// The capabilities of the file's permitted set (within the bounding set) that the
+        /// process's permitted set lacks: bit n is capability n (CAP_NET_RAW is 13).
+        capabilities: u64,
+        /// The effective uid and gid the process runs with.
+        euid: u32,
+        egid: u32,
+    },
 }
 
 /// A socket's type (`SO_TYPE`), as far as runglass tells them apart.

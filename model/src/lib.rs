@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bytes;
+pub mod capability;
 pub mod event;
 pub mod host_name;
 pub mod log;

@@ -1307,6 +1307,38 @@ pub struct Observation {
     /// writes, connects) passes neither seccomp nor ptrace and is not in this receipt.
     #[serde(default)]
     pub io_uring: Vec<IoUringUse>,
+    /// setuid, setgid and file-capability programs that ran without their privileges
+    /// because they were traced (deep mode as a user without CAP_SYS_PTRACE): what they
+    /// did, and failed to do, is not what they would do untraced.
+    #[serde(default)]
+    pub privileges_dropped: Vec<DroppedPrivileges>,
+}
+
+/// A setuid, setgid or file-capability program that ran without what its file grants,
+/// because it ran traced. From the process's own credentials after the exec.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DroppedPrivileges {
+    pub pid: Pid,
+    /// The process, as its index in `processes`, and its exec that ran the program (see
+    /// [`Actor`]).
+    pub process: u32,
+    #[serde(default)]
+    pub exec: Option<u32>,
+    pub at_ms: u64,
+    /// The program (`/proc/PID/exe` after the exec). Untrusted bytes.
+    pub path: ByteString,
+    /// The file is setuid to this uid, and the process did not run as it.
+    #[serde(default)]
+    pub setuid: Option<u32>,
+    /// The file is setgid to this gid, and the process did not run as it.
+    #[serde(default)]
+    pub setgid: Option<u32>,
+    /// File capabilities the process did not get, as `getcap` names them (`cap_net_raw`).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// The effective uid and gid the process ran with instead.
+    pub euid: u32,
+    pub egid: u32,
 }
 
 /// An io_uring set up by a process of the tree.

@@ -145,6 +145,15 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
         (ip_addr(), text()).prop_map(|(addr, name)| EventKind::HostsName { addr, name }),
         (sock_addr(), syscall_result()).prop_map(|(addr, result)| EventKind::ConnectResult { addr, result }),
         syscall_result().prop_map(|result| EventKind::IoUringSetup { result }),
+        (bytes(), option::of(any::<u32>()), option::of(any::<u32>()), any::<u64>(), any::<u32>(), any::<u32>())
+            .prop_map(|(path, setuid, setgid, capabilities, euid, egid)| EventKind::PrivilegesDropped {
+                path,
+                setuid,
+                setgid,
+                capabilities,
+                euid,
+                egid,
+            }),
     ]
 }
 
@@ -693,8 +702,19 @@ fn observation() -> impl Strategy<Value = Observation> {
             .prop_map(|(pid, (process, exec), at_ms)| IoUringUse { pid, process, exec, at_ms }),
         0..2,
     );
-    (vec(coverage, 0..3), texts(), io_uring)
-        .prop_map(|(coverage, limits, io_uring)| Observation { coverage, limits, io_uring })
+    let dropped = vec(
+        (
+            (any::<u32>(), process_ref(), any::<u64>(), bytes()),
+            (option::of(any::<u32>()), option::of(any::<u32>()), texts(), any::<u32>(), any::<u32>()),
+        )
+            .prop_map(|((pid, (process, exec), at_ms, path), (setuid, setgid, capabilities, euid, egid))| {
+                DroppedPrivileges { pid, process, exec, at_ms, path, setuid, setgid, capabilities, euid, egid }
+            }),
+        0..2,
+    );
+    (vec(coverage, 0..3), texts(), io_uring, dropped).prop_map(|(coverage, limits, io_uring, privileges_dropped)| {
+        Observation { coverage, limits, io_uring, privileges_dropped }
+    })
 }
 
 fn artifacts() -> impl Strategy<Value = Artifacts> {

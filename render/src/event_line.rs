@@ -107,6 +107,11 @@ fn describe(line: &mut String, kind: &EventKind) -> std::fmt::Result {
         EventKind::IoUringSetup { result } => {
             write!(line, "io_uring_setup{} (what goes through the ring is not seen)", res(result))
         }
+        EventKind::PrivilegesDropped { path, setuid, setgid, capabilities, euid, egid } => {
+            let caps = runglass_model::capability::capability_names(*capabilities);
+            let what = runglass_model::capability::privileges_text(*setuid, *setgid, &caps);
+            write!(line, "{} runs without its privileges ({what}) as uid {euid} gid {egid}: it is traced", q(path))
+        }
         EventKind::Before { path, followed, state } => {
             write!(line, "before {}", q(path))?;
             if *followed {
@@ -238,6 +243,19 @@ mod tests {
         assert_eq!(text(&null), "[10] mknod \"/t/f\" char device 1:3 0o666 = 0");
         let ring = ev(EventKind::IoUringSetup { result: SyscallResult::Ok(4) });
         assert_eq!(text(&ring), "[10] io_uring_setup = 4 (what goes through the ring is not seen)");
+        let dropped = ev(EventKind::PrivilegesDropped {
+            path: "/bin/\x1bping".into(),
+            setuid: Some(0),
+            setgid: None,
+            capabilities: 1 << 13,
+            euid: 1000,
+            egid: 1000,
+        });
+        assert_eq!(
+            text(&dropped),
+            "[10] \"/bin/\\u{1b}ping\" runs without its privileges (setuid to uid 0, capabilities cap_net_raw) \
+             as uid 1000 gid 1000: it is traced"
+        );
     }
 
     #[test]

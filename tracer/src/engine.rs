@@ -15,6 +15,7 @@ use crate::decode::{self, Caller, Entry, Pending, Syscall};
 use crate::error::{Error, Subject};
 use crate::filter::FilterOptions;
 use crate::memory::Memory;
+use crate::privileges::Privileges;
 use crate::sink::EventSink;
 use crate::spawn::Command;
 use crate::sys::{self, ForkedChild, SyscallInfo, Tid};
@@ -63,6 +64,9 @@ pub struct Tracer {
     before_change: Option<Box<dyn BeforeChange>>,
     /// Non-blocking connects whose result is still to come.
     connects: ConnectResults,
+    /// Whether execs of setuid, setgid and file-capability programs lose what they grant
+    /// because they are traced by this tracer (then each exec stop looks at the program).
+    privileges: Privileges,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -81,6 +85,7 @@ impl Tracer {
             opts,
             before_change: None,
             connects: ConnectResults::default(),
+            privileges: Privileges::of_this_process(),
             _not_send: PhantomData,
         }
     }
@@ -577,7 +582,14 @@ impl Tracer {
                 result: SyscallResult::Ok(0),
             },
         };
+        let dropped = match &kind {
+            EventKind::Exec { path, .. } if self.privileges.applies() => self.privileges.dropped_at_exec(tid, path),
+            _ => None,
+        };
         self.emit(sink, tgid, tid, kind);
+        if let Some(dropped) = dropped {
+            self.emit(sink, tgid, tid, dropped);
+        }
         Resume::Cont(0)
     }
 

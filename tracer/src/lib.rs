@@ -8,7 +8,8 @@
 //! Layout: [`sys`] holds every raw call; [`filter`] builds the BPF program from the
 //! per-ABI tables in [`arch`]; [`wait`] classifies stops; [`decode`] turns a stopped call
 //! into an event, reading memory through [`memory`] and resolving paths with [`paths`];
-//! [`engine`] is the loop. A host may install a [`BeforeChange`] hook to record a path's
+//! [`engine`] is the loop; at each exec, [`privileges`] tells what a setuid, setgid or
+//! file-capability program did not get because it is traced. A host may install a [`BeforeChange`] hook to record a path's
 //! state while the call about to change it is stopped.
 //!
 //! This crate knows nothing of receipts, output formats or command-line flags.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod filter;
 pub mod memory;
 pub mod paths;
+pub mod privileges;
 pub mod proc_net;
 pub mod reach;
 pub mod sink;

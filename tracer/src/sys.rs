@@ -3,7 +3,7 @@
 //! Each function turns the kernel's sentinel returns into `Result<_, Errno>`; every
 //! `unsafe` block says why it is sound. The rest of the crate is safe Rust.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
@@ -236,6 +236,59 @@ pub fn socket_peer(socket: &OwnedFd) -> Result<Vec<u8>, Errno> {
 pub fn kill(pid: Tid, sig: i32) -> Result<(), Errno> {
     // SAFETY: kill has no memory arguments.
     Errno::result(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+// ---------------------------------------------------------------------------------------
+// Programs
+
+/// What `stat_file` tells of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStat {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub dev: u64,
+    pub ino: u64,
+    /// The inode's change time (any change of mode, owner or extended attributes moves it).
+    pub ctime: (i64, i64),
+}
+
+/// `stat` of the file `path` names, following symlinks and /proc's magic links
+/// (`/proc/PID/exe` leads to the program a process runs).
+pub fn stat_file(path: &CStr) -> Result<FileStat, Errno> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: path is NUL-terminated; stat fills the struct, which is read only on success.
+    Errno::result(unsafe { libc::stat(path.as_ptr(), st.as_mut_ptr()) })?;
+    // SAFETY: stat returned 0, so it initialised the struct.
+    let st = unsafe { st.assume_init() };
+    Ok(FileStat {
+        mode: st.st_mode,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        dev: st.st_dev,
+        ino: st.st_ino,
+        ctime: (st.st_ctime, st.st_ctime_nsec),
+    })
+}
+
+/// The value of the extended attribute `name` of the file `path` names (following links),
+/// into `buf`: its length. ENODATA: not set; ERANGE: longer than `buf`.
+pub fn get_xattr(path: &CStr, name: &CStr, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: both strings are NUL-terminated; the kernel writes at most buf.len() bytes
+    // into buf, which we own.
+    let n = unsafe { libc::getxattr(path.as_ptr(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    Errno::result(n).map(|n| n as usize)
+}
+
+/// Whether the file system of the file `path` names is mounted `nosuid` (the kernel then
+/// ignores setuid, setgid and file capabilities of its programs, traced or not).
+pub fn on_nosuid_mount(path: &CStr) -> Result<bool, Errno> {
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: path is NUL-terminated; statvfs fills the struct, read only on success.
+    Errno::result(unsafe { libc::statvfs(path.as_ptr(), st.as_mut_ptr()) })?;
+    // SAFETY: statvfs returned 0, so it initialised the struct.
+    let st = unsafe { st.assume_init() };
+    Ok(st.f_flag & libc::ST_NOSUID != 0)
 }
 
 // ---------------------------------------------------------------------------------------

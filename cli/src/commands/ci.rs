@@ -44,10 +44,10 @@ pub fn run(args: CiArgs) -> anyhow::Result<u8> {
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let source = Source { receipt: &s.receipt, dir: &s.dir, blobs: &blobs };
     if let Err(e) = out.write(&source, &formats) {
-        eprintln!("runglass: the artifact directory was not written: {e:#}");
+        eprintln!("runglass: the artifact directory was not written: {}", crate::escape::error(&e));
         return Ok(failed);
     }
-    eprintln!("runglass: artifacts in {}", out.path().display());
+    eprintln!("runglass: artifacts in {}", crate::escape::text(out.path()));
     let github = s.receipt.ci.as_ref().is_some_and(|c| c.provider == CiProvider::Github);
     if let Some(file) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|f| github && !f.is_empty()) {
         let summary = source.text(Format::SummaryMd);

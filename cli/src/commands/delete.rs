@@ -8,7 +8,7 @@ pub fn run(args: DeleteArgs) -> anyhow::Result<u8> {
     let dir = catalog::resolve(&data, &args.receipt)?;
     let id = store::receipt_id(&dir);
     if lock::in_progress(&dir) {
-        anyhow::bail!("{id} is still running; delete it after it ends");
+        anyhow::bail!("{} is still running; delete it after it ends", crate::escape::text(&id));
     }
     store::remove_receipt(&dir)?;
     println!("deleted {id}");

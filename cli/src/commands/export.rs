@@ -21,14 +21,14 @@ pub fn run(args: ExportArgs) -> anyhow::Result<u8> {
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let out_dir = args.output.unwrap_or_else(|| PathBuf::from(format!("runglass-receipt-{}", receipt.id)));
     std::fs::create_dir_all(&out_dir)
-        .with_context(|| format!("creating {}; choose another --output", out_dir.display()))?;
+        .with_context(|| format!("creating {}; choose another --output", crate::escape::text(&out_dir)))?;
     let source = Source { receipt: &receipt, dir: &dir, blobs: &blobs };
     for format in formats {
         let path = source.write_file(format, &out_dir)?;
         // Exports are made to be shared (CI artifacts, attachments), unlike the store's
         // private files, which the temporary file's 0600 suits.
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("making {} readable", path.display()))?;
+            .with_context(|| format!("making {} readable", crate::escape::text(&path)))?;
         println!("{}", path.display());
     }
     Ok(0)

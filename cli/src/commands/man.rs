@@ -8,10 +8,10 @@ use crate::manual;
 
 pub fn run(args: ManArgs) -> anyhow::Result<u8> {
     let dir = &args.dir;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", crate::escape::text(dir)))?;
     for page in manual::pages().context("rendering the man pages")? {
         let path = dir.join(&page.file_name);
-        std::fs::write(&path, &page.roff).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, &page.roff).with_context(|| format!("writing {}", crate::escape::text(&path)))?;
     }
     Ok(0)
 }

@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use runglass_model::receipt::Receipt;
 
 use crate::args::RevertArgs;
+use crate::escape;
 use crate::recover;
 use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
 use crate::revert::plan::{self, Change, Step, Verdict};
@@ -26,7 +27,8 @@ pub fn run(args: RevertArgs) -> anyhow::Result<u8> {
     let wanted: Vec<Vec<u8>> = args.file.iter().map(|f| inside(&root_path, &cwd, f)).collect::<anyhow::Result<_>>()?;
     let chosen = |c: &Change| wanted.is_empty() || (!c.outside && wanted.iter().any(|w| covers(w, c.path.as_bytes())));
     if !wanted.is_empty() && target.changes(&chosen).next().is_none() {
-        bail!("receipt {} records no change of {}; see `runglass report {}`", r.id, show(&args.file), r.id);
+        let id = escape::text(&r.id);
+        bail!("receipt {id} records no change of {}; see `runglass report {id}`", show(&args.file));
     }
     if !args.apply {
         return preview(r, &target.preview(&chosen)?, &args);
@@ -145,11 +147,15 @@ fn report(out: &mut impl Write, done: &[Applied]) -> std::io::Result<()> {
 fn inside(root: &Path, cwd: &Path, file: &Path) -> anyhow::Result<Vec<u8>> {
     let absolute: PathBuf = if file.is_absolute() { file.to_path_buf() } else { cwd.join(file) };
     let rel = absolute.strip_prefix(root).map_err(|_| {
-        anyhow::anyhow!("{} is not inside the receipt's root {}; give a path under it", file.display(), root.display())
+        anyhow::anyhow!(
+            "{} is not inside the receipt's root {}; give a path under it",
+            escape::text(file),
+            escape::text(root)
+        )
     })?;
     let normal = rel.components().all(|c| matches!(c, std::path::Component::Normal(_)));
     if !normal {
-        bail!("{} is not a plain path; give it without `.` or `..`", file.display());
+        bail!("{} is not a plain path; give it without `.` or `..`", escape::text(file));
     }
     Ok(rel.as_os_str().as_bytes().to_vec())
 }
@@ -160,5 +166,5 @@ fn covers(wanted: &[u8], path: &[u8]) -> bool {
 }
 
 fn show(files: &[PathBuf]) -> String {
-    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+    files.iter().map(escape::text).collect::<Vec<_>>().join(", ")
 }

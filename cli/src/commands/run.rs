@@ -10,6 +10,7 @@ use crate::args::RunArgs;
 use crate::blobs::BlobStore;
 use crate::browser;
 use crate::formats::{Format, Source};
+use crate::receipt;
 use crate::session::{self, Session, SessionOptions};
 use crate::store;
 
@@ -46,10 +47,13 @@ pub fn current_dir() -> anyhow::Result<std::path::PathBuf> {
 /// what still runs, the summary line and where the receipt is.
 pub fn report(s: &Session) {
     if let Some(e) = &s.start_error {
-        eprintln!("runglass: {e:#}{}", super::untraced_remedy(e, false));
+        eprintln!("runglass: {}{}", crate::escape::error(e), super::untraced_remedy(e, false));
     }
     for (pid, argv) in &s.survivors {
         eprintln!("runglass: still running: pid {pid} ({})", command_line(argv));
+    }
+    for line in dropped_privileges_lines(&s.receipt) {
+        eprintln!("runglass: {line}");
     }
     eprintln!("runglass: {}", summary_line(&s.receipt));
     eprintln!("runglass: receipt {} in {}; see it with `runglass report latest`", s.receipt.id, s.dir.display());
@@ -68,6 +72,29 @@ fn open_page(data: &Path, dir: &Path, receipt: &Receipt) {
     if let Err(e) = result {
         eprintln!("runglass: {e}");
     }
+}
+
+/// One line per program that ran without its setuid, setgid or file-capability privileges
+/// because it was traced (the same program and loss once, with how many processes).
+pub fn dropped_privileges_lines(r: &Receipt) -> Vec<String> {
+    let mut seen: Vec<(&runglass_model::ByteString, String, u32, usize)> = Vec::new();
+    for d in &r.observation.privileges_dropped {
+        let what = receipt::privileges::what(d);
+        match seen.iter_mut().find(|(path, w, ..)| *path == &d.path && *w == what) {
+            Some(entry) => entry.3 += 1,
+            None => seen.push((&d.path, what, d.pid, 1)),
+        }
+    }
+    seen.into_iter()
+        .map(|(path, what, pid, n)| {
+            let more = if n > 1 { format!(" and {} more", n - 1) } else { String::new() };
+            format!(
+                "{} ran without its privileges ({what}) in pid {pid}{more}: traced programs do not get them unless \
+                 runglass runs as root (see the receipt's limits)",
+                path.escaped()
+            )
+        })
+        .collect()
 }
 
 /// `completed in 1.2 s: 3 files changed, 2 processes, risk low`.

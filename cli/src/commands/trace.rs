@@ -36,10 +36,9 @@ impl EventSink for LinePrinter {
 
 pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     let out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path)
-                .with_context(|| format!("creating {}; check the directory exists and is writable", path.display()))?,
-        )),
+        Some(path) => Box::new(BufWriter::new(File::create(path).with_context(|| {
+            format!("creating {}; check the directory exists and is writable", crate::escape::text(path))
+        })?)),
         None => Box::new(std::io::stderr()),
     };
     let mut printer = LinePrinter { out, json: args.json };

@@ -14,6 +14,7 @@ use runglass_model::path_bytes::is_plain_relative;
 use runglass_model::receipt::FileState;
 
 use crate::args::ValidateArgs;
+use crate::escape;
 use crate::blobs::BlobStore;
 use crate::formats::{ARTIFACTS_DIR, METADATA_FILE, artifact_entry, content_entry, safe_name};
 use crate::store::receipt_files::{self, ReceiptDir};
@@ -57,7 +58,10 @@ pub fn locate(spec: &str) -> anyhow::Result<PathBuf> {
     let as_path = Path::new(spec);
     if spec.contains('/') || as_path.exists() && spec != "latest" {
         if !as_path.exists() {
-            anyhow::bail!("{spec} does not exist; give a receipt directory, a receipt.json, an id, or latest");
+            anyhow::bail!(
+                "{} does not exist; give a receipt directory, a receipt.json, an id, or latest",
+                escape::text(spec)
+            );
         }
         // A symlink given here is followed: the user named it (inside the directory, none is).
         return as_path.canonicalize().with_context(|| format!("resolving {spec}"));

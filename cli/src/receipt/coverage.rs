@@ -230,7 +230,7 @@ pub fn observation(s: &Seen) -> Observation {
     if s.timeline_omitted > 0 {
         limits.push(format!("{} timeline entries from the middle of the run are left out.", s.timeline_omitted));
     }
-    Observation { coverage, limits, io_uring: Vec::new() }
+    Observation { coverage, limits, io_uring: Vec::new(), privileges_dropped: Vec::new() }
 }
 
 /// The engine's API is read before and after: objects that came and went in between, or

@@ -11,6 +11,7 @@ pub mod file_actions;
 pub mod files;
 mod git_risk;
 pub mod network;
+pub mod privileges;
 pub mod processes;
 pub mod real_path;
 pub mod risk;
@@ -22,8 +23,8 @@ use std::sync::Arc;
 
 use runglass_model::log::LogHeader;
 use runglass_model::receipt::{
-    Artifacts, CiBuild, CommandInfo, DirId, Docker, FileChange, Files, GitInfo, IoUringUse, Mode, Outcome, Output, Process,
-    RECEIPT_FORMAT_VERSION, Receipt, SnapshotSummary, Source, Timing,
+    Artifacts, CiBuild, CommandInfo, DirId, Docker, DroppedPrivileges, FileChange, Files, GitInfo, IoUringUse, Mode,
+    Outcome, Output, Process, RECEIPT_FORMAT_VERSION, Receipt, SnapshotSummary, Source, Timing,
 };
 use runglass_model::{ByteString, Event, EventKind, SyscallResult, command_line};
 
@@ -89,6 +90,8 @@ pub struct Folder {
     timeline: TimelineBuilder,
     /// Processes that set up an io_uring, whose work through it is unseen.
     io_uring: Vec<IoUringUse>,
+    /// Programs that ran without their setuid, setgid or file-capability privileges.
+    privileges_dropped: Vec<DroppedPrivileges>,
 }
 
 impl Folder {
@@ -101,6 +104,7 @@ impl Folder {
             captured: Captured::new(&data_dir.join("blobs")),
             timeline: TimelineBuilder::default(),
             io_uring: Vec::new(),
+            privileges_dropped: Vec::new(),
         }
     }
 
@@ -115,6 +119,11 @@ impl Folder {
             let who = processes.who(pid, at);
             self.io_uring.push(IoUringUse { pid, process: who.process, exec: who.exec, at_ms: at });
         }
+        if let EventKind::PrivilegesDropped { .. } = event.kind {
+            // It follows the exec it is about, already folded: `who` names that exec.
+            let who = processes.who(pid, at);
+            self.privileges_dropped.extend(privileges::entry(event, who, at));
+        }
         self.captured.observe(event);
         self.timeline.observe(event, || self.processes.argv_of(pid));
         self.processes.observe(event);
@@ -127,7 +136,7 @@ impl Folder {
 }
 
 pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
-    let Folder { processes, network, files: actions, captured, mut timeline, io_uring } = folder;
+    let Folder { processes, network, files: actions, captured, mut timeline, io_uring, privileges_dropped } = folder;
     let started_unix_ms = facts.header.started_unix_ns / 1_000_000;
     let ended_unix_ms = (facts.ended_unix_ns / 1_000_000).max(started_unix_ms);
     for (at, text) in &facts.phases {
@@ -173,6 +182,8 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
     observation.limits.extend(facts.limits.iter().cloned());
     observation.limits.extend(io_uring_limits(&io_uring, &processes));
     observation.io_uring = io_uring;
+    observation.limits.extend(privileges::limits(&privileges_dropped, &processes));
+    observation.privileges_dropped = privileges_dropped;
     let mut receipt = Receipt {
         format_version: RECEIPT_FORMAT_VERSION,
         id: facts.id,

@@ -125,6 +125,11 @@ fn describe(event: &Event, argv: impl FnOnce() -> Vec<ByteString>) -> Option<(Ti
             (TimelineKind::File, "set up an io_uring: its file and network operations are not seen".to_string())
         }
         EventKind::HandedOff { .. } => (TimelineKind::Exit, "still running after the command ended".to_string()),
+        EventKind::PrivilegesDropped { path, setuid, setgid, capabilities, .. } => {
+            let caps = runglass_model::capability::capability_names(*capabilities);
+            let what = runglass_model::capability::privileges_text(*setuid, *setgid, &caps);
+            (TimelineKind::Exec, format!("ran {} without its privileges ({what}): it was traced", path.shell_word()))
+        }
         _ => return None,
     })
 }
@@ -220,5 +225,20 @@ mod tests {
         };
         let (_, text) = describe(&Event { time_ns: 0, pid: 1, tid: 1, kind }, Vec::new).unwrap();
         assert_eq!(text, "ran x '\\u{1b}[31m<b>'");
+    }
+
+    #[test]
+    fn a_program_that_lost_its_privileges_is_on_the_timeline() {
+        let kind = EventKind::PrivilegesDropped {
+            path: "/usr/bin/ping".into(),
+            setuid: None,
+            setgid: None,
+            capabilities: 1 << 13,
+            euid: 1000,
+            egid: 1000,
+        };
+        let (at, text) = describe(&Event { time_ns: 0, pid: 1, tid: 1, kind }, Vec::new).unwrap();
+        assert_eq!(at, TimelineKind::Exec);
+        assert_eq!(text, "ran /usr/bin/ping without its privileges (capabilities cap_net_raw): it was traced");
     }
 }

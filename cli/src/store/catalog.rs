@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use runglass_model::{Receipt, receipt_json};
 
 use super::{EVENT_LOG, RECEIPT_FILE, lock, receipts_dir};
+use crate::escape;
 
 /// A receipt directory in the store and what is in it.
 pub enum Slot {
@@ -76,7 +77,7 @@ pub fn load(path: &Path) -> anyhow::Result<Receipt> {
 
 /// Prints the one-line warning for a receipt that is skipped.
 pub fn warn_skipped(id: &str, err: &anyhow::Error) {
-    eprintln!("runglass: warning: skipping receipt {id}: {err:#}");
+    eprintln!("runglass: warning: skipping receipt {}: {}", escape::text(id), escape::error(err));
 }
 
 /// Finds a receipt directory by `latest`, an id, or a unique prefix of one.
@@ -84,11 +85,12 @@ pub fn resolve(data: &Path, spec: &str) -> anyhow::Result<PathBuf> {
     let receipts = receipts_dir(data);
     if spec == "latest" {
         return latest(data)?.ok_or_else(|| {
-            anyhow::anyhow!("no receipts in {}; make one with `runglass run -- CMD`", receipts.display())
+            anyhow::anyhow!("no receipts in {}; make one with `runglass run -- CMD`", escape::text(&receipts))
         });
     }
+    let shown = escape::text(spec);
     if spec.is_empty() || spec.contains('/') || spec.starts_with('.') {
-        bail!("{spec:?} is not a receipt id; see `runglass list` for the ids");
+        bail!("\"{shown}\" is not a receipt id; see `runglass list` for the ids");
     }
     let exact = receipts.join(spec);
     // A symlink in the store is not a receipt (`scan` passes them over too).
@@ -98,8 +100,8 @@ pub fn resolve(data: &Path, spec: &str) -> anyhow::Result<PathBuf> {
     let matches: Vec<Listed> = scan(data)?.into_iter().filter(|l| l.id.starts_with(spec)).collect();
     match matches.as_slice() {
         [one] => Ok(one.dir.clone()),
-        [] => bail!("no receipt {spec} in {}; see `runglass list` for the ids", receipts.display()),
-        many => bail!("{spec} matches {} receipts; give more of the id (`runglass list`)", many.len()),
+        [] => bail!("no receipt {shown} in {}; see `runglass list` for the ids", escape::text(&receipts)),
+        many => bail!("{shown} matches {} receipts; give more of the id (`runglass list`)", many.len()),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The compact event frames of formats 4 to 6: an event is written as the difference from the one
+//! The compact event frames of formats 4 to 7: an event is written as the difference from the one
 //! before it, and byte strings seen before are written as an index into a table both sides
 //! build as they go.
 //!
@@ -24,7 +24,7 @@
 //!   4 exit    when not usual (usual: exit code 0): 0 and a signed code, or 1, signal, core byte
 //!   15 other  the event kind in postcard (rare kinds: connect, bind, listen, send, signal,
 //!             handed_off, adopted, gone, before, dns_answer, hosts_name, connect_result,
-//!             io_uring_setup); formats 4 and 5 wrote them in the layouts of [`super::legacy`]
+//!             io_uring_setup, and from format 7 privileges_dropped); formats 4 and 5 wrote them in the layouts of [`super::legacy`]
 //! S         a byte string: varint 0 then length and bytes (not kept), 1 then length and bytes
 //!           (kept: appended to the table), n >= 2: the table's entry n - 2
 //! P         a path: S of everything up to and including its last '/', then S of the rest, so

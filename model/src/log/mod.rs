@@ -36,7 +36,9 @@ pub const MAGIC: &[u8; 8] = b"RGEVLOG\0";
 /// 6 added owners and extended attributes to captured states, the path as named to opens and
 /// file operations, the chown, setxattr, removexattr and mknod operations, and the
 /// `connect_result` and `io_uring_setup` events (older logs are read through [`legacy`]).
-pub const FORMAT_VERSION: u16 = 6;
+/// 7 added the `privileges_dropped` event, appended last: a version 6 log is a version 7 log
+/// without it, and a version 6 reader refuses version 7 logs rather than call one corrupt.
+pub const FORMAT_VERSION: u16 = 7;
 /// The first version with varint frame lengths and compact events.
 const COMPACT_VERSION: u16 = 4;
 /// The oldest version this build still reads (1 lacked the header's `observer`).
@@ -505,6 +507,39 @@ mod tests {
         // Version 2 frames keep their meaning: `gone` is still variant 12, `before` comes after.
         assert_eq!(postcard::to_allocvec(&EventKind::Gone).unwrap(), [12]);
         assert_eq!(postcard::to_allocvec(&before(None).kind).unwrap()[0], 13);
+    }
+
+    #[test]
+    fn a_privileges_dropped_event_round_trips_and_a_format_6_log_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_log(dir.path(), 2);
+        let mut w = LogWriter::create(&dir.path().join("new.log"), &header()).unwrap();
+        let dropped = Event {
+            time_ns: 3,
+            pid: 4,
+            tid: 4,
+            kind: EventKind::PrivilegesDropped {
+                path: "/usr/bin/ping".into(),
+                setuid: None,
+                setgid: Some(0),
+                capabilities: 1 << 13,
+                euid: 1000,
+                egid: 1000,
+            },
+        };
+        w.append(&dropped).unwrap();
+        w.finish().unwrap();
+        let read: Vec<Event> = LogReader::open(&dir.path().join("new.log")).unwrap().map(Result::unwrap).collect();
+        assert_eq!(read, [dropped]);
+        // A log written as format 6 (the same frames, without the new kind) reads as it did.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[8..10].copy_from_slice(&6u16.to_le_bytes());
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(LogReader::open(&path).unwrap().map(Result::unwrap).count(), 3);
+        // Earlier kinds keep their tags: io_uring_setup is still variant 17, the new kind 18.
+        let ring = EventKind::IoUringSetup { result: SyscallResult::Ok(0) };
+        assert_eq!(postcard::to_allocvec(&ring).unwrap()[0], 17);
+        assert_eq!(postcard::to_allocvec(&read[0].kind).unwrap()[0], 18);
     }
 
     #[test]
