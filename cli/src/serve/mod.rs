@@ -70,7 +70,7 @@ impl Server {
             let (http, site) = (Arc::clone(&self.http), Arc::clone(&self.site));
             std::thread::spawn(move || {
                 // A panic outside one request's answer (there is little else) starts the loop again.
-                while catch_unwind(AssertUnwindSafe(|| work(&http, &site))).is_err() {}
+                while catch_unwind(AssertUnwindSafe(|| work(&http, &|r| site.answer(r)))).is_err() {}
             });
         }
         self.front.run();
@@ -78,7 +78,7 @@ impl Server {
 }
 
 /// Answers the requests the front door passes on, one at a time, for ever.
-fn work(http: &tiny_http::Server, site: &routes::Site) {
+fn work(http: &tiny_http::Server, answer: &dyn Fn(tiny_http::Request)) {
     loop {
         let request = match http.recv() {
             Ok(request) => request,
@@ -90,7 +90,7 @@ fn work(http: &tiny_http::Server, site: &routes::Site) {
         };
         let line = format!("{} {}", request.method(), request.url());
         // The request is dropped by the unwinding, and tiny_http then answers 500.
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| site.answer(request))) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| answer(request))) {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -107,4 +107,39 @@ fn work(http: &tiny_http::Server, site: &routes::Site) {
 fn log(line: &str) {
     let text = ByteString::from(line).printable().replace('\n', "\\n").replace('\t', "\\t");
     let _ = writeln!(std::io::stderr(), "runglass: {text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+
+    use super::*;
+
+    #[test]
+    fn a_panic_while_answering_is_answered_500_and_the_worker_goes_on() {
+        let (listener, file) = front::private_socket().unwrap();
+        let http = Arc::new(tiny_http::Server::from_listener(listener, None).unwrap());
+        let worker = Arc::clone(&http);
+        // One worker: if the panic ended it, the second request would get no answer.
+        std::thread::spawn(move || {
+            work(&worker, &|request| {
+                assert!(request.url() != "/panic", "a handler's bug");
+                let _ = request.respond(tiny_http::Response::from_string("fine"));
+            })
+        });
+        let socket = format!("/proc/self/fd/{}", file.as_raw_fd());
+        let ask = |path: &str| {
+            let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+            stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+            write!(stream, "GET {path} HTTP/1.1\r\nConnection: close\r\n\r\n").unwrap();
+            let mut reply = String::new();
+            stream.read_to_string(&mut reply).unwrap();
+            reply
+        };
+        assert!(ask("/panic").starts_with("HTTP/1.1 500"));
+        assert!(ask("/").starts_with("HTTP/1.1 200"));
+        assert!(ask("/panic").starts_with("HTTP/1.1 500"));
+        assert!(ask("/").ends_with("fine"));
+    }
 }
