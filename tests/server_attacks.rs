@@ -42,7 +42,8 @@ impl Server {
             .unwrap();
         let mut url = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut url).unwrap();
-        let rest = url.trim().strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("not a loopback URL: {url:?}"));
+        let rest =
+            url.trim().strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("not a loopback URL: {url:?}"));
         let (port, path) = rest.split_once('/').unwrap();
         let token = path.trim_end_matches('/').to_string();
         let server = Server { child, port: port.parse().unwrap(), token, stderr, _dirs: (data, work) };

@@ -103,8 +103,9 @@ impl Front {
                 continue;
             }
             let slot = Slot(Arc::clone(&self.door));
-            let spawned =
-                std::thread::Builder::new().name("runglass-conn".into()).spawn(move || slot.0.connection(stream, &slot));
+            let spawned = std::thread::Builder::new()
+                .name("runglass-conn".into())
+                .spawn(move || slot.0.connection(stream, &slot));
             if let Err(e) = spawned {
                 super::log(&format!("starting a thread for a connection: {e}"));
             }
