@@ -74,6 +74,9 @@ impl Server {
         if stream.read_to_end(&mut reply).is_err() {
             return 0;
         }
+        // Every answer says the connection closes: one request per connection.
+        let head = String::from_utf8_lossy(&reply[..reply.len().min(2048)]).to_ascii_lowercase();
+        assert!(head.contains("\r\nconnection: close\r\n"), "no Connection: close in {head}");
         status(&reply)
     }
 

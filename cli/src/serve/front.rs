@@ -180,7 +180,7 @@ impl Door {
                 let _ = (&inner).write_all(request);
                 let _ = inner.shutdown(Shutdown::Write);
             });
-            let _ = io::copy(&mut &inner, &mut &client);
+            let _ = copy_closing(&inner, &client);
             let _ = inner.shutdown(Shutdown::Both);
         });
         close(client, &[]);
@@ -212,10 +212,39 @@ fn answer_bytes(response: tiny_http::ResponseBox, head: &Head) -> Vec<u8> {
 
 /// A response as bytes on the wire, announcing that the connection closes.
 fn print(response: tiny_http::ResponseBox, head_only: bool) -> Vec<u8> {
-    let close = tiny_http::Header::from_bytes(&b"Connection"[..], &b"close"[..]).expect("a valid header");
     let mut out = Vec::new();
-    let _ = response.with_header(close).raw_print(&mut out, tiny_http::HTTPVersion(1, 1), &[], head_only, None);
-    out
+    let _ = response.raw_print(&mut out, tiny_http::HTTPVersion(1, 1), &[], head_only, None);
+    match status_line_end(&out) {
+        Some(end) => [&out[..end], CLOSE, &out[end..]].concat(),
+        None => out,
+    }
+}
+
+/// Said in every answer (tiny_http leaves out a `Connection` field it is given), so that a
+/// browser does not send its next request on a connection that is closing.
+const CLOSE: &[u8] = b"Connection: close\r\n";
+
+/// Where the status line of an answer ends (after its CRLF).
+fn status_line_end(answer: &[u8]) -> Option<usize> {
+    answer.windows(2).position(|w| w == b"\r\n").map(|at| at + 2)
+}
+
+/// Copies tiny_http's answer to the client, with [`CLOSE`] after its status line.
+fn copy_closing(inner: &UnixStream, client: &TcpStream) -> io::Result<u64> {
+    let (mut from, mut to) = (inner, client);
+    let mut start = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while status_line_end(&start).is_none() && start.len() < 4096 {
+        match from.read(&mut chunk)? {
+            0 => break,
+            n => start.extend_from_slice(&chunk[..n]),
+        }
+    }
+    match status_line_end(&start) {
+        Some(end) => to.write_all(&[&start[..end], CLOSE, &start[end..]].concat())?,
+        None => to.write_all(&start)?,
+    }
+    io::copy(&mut from, &mut to)
 }
 
 /// Sends `answer`, then closes: no more is read from the client than what is discarded
