@@ -225,6 +225,26 @@ fn a_client_that_stalls_inside_its_request_is_cut_off() {
     server.assert_unharmed(before, "a client sending its head one byte a second");
 }
 
+/// The front door's bound on connections must not become a way to lock the user out:
+/// (tiny_http alone had no bound, so this one holds on main too).
+#[test]
+fn a_crowd_of_idle_connections_does_not_lock_the_user_out() {
+    let mut server = Server::start();
+    let before = server.memory();
+    let idle: Vec<TcpStream> = (0..300)
+        .map(|i| {
+            let mut stream = server.connect();
+            if i % 2 == 0 {
+                stream.write_all(b"GET /x HTTP/1.1\r\n").unwrap();
+            }
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    server.assert_unharmed(before, "300 connections sending nothing or half a head");
+    drop(idle);
+}
+
 #[test]
 fn terminal_escapes_in_requests_reach_the_log_escaped() {
     let mut server = Server::start();

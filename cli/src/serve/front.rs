@@ -8,9 +8,12 @@
 //! thread per connection without a timeout, and drains an unread body into a buffer of
 //! the announced size (`EqualReader`'s drop) or panics on one. Here a request that is
 //! refused is answered at once and its body is never read; a connection that stalls is
-//! closed when its deadline passes; at most [`MAX_CONNECTIONS`] are open at a time, each
-//! in its own thread, so a few slow clients hold a few threads and starve no one.
+//! closed when its deadline passes. Each connection has its own thread, so a few slow
+//! clients hold a few threads and starve no one; past [`MAX_CONNECTIONS`], a new
+//! connection closes the one that has waited longest for its request to arrive, so that
+//! even many idle connections cannot lock the user out.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -18,7 +21,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -28,7 +32,8 @@ use super::head::{self, Head, Refusal};
 use super::headers::respond;
 use super::routes::{self, TEXT};
 
-/// Connections open at a time; one more is answered 503 and closed at once.
+/// Connections open at a time before the slowest is closed for a new one; twice as many
+/// (all of them with whole requests being answered) and a new one is answered 503.
 const MAX_CONNECTIONS: usize = 64;
 /// From accepting a connection to the end of its request head.
 const HEAD_TIME: Duration = Duration::from_secs(10);
@@ -59,6 +64,9 @@ struct Door {
     inner: PathBuf,
     _inner_file: File,
     open: AtomicUsize,
+    /// The connections still sending their request, by the order they came in.
+    waiting: Mutex<BTreeMap<u64, TcpStream>>,
+    arrivals: AtomicU64,
 }
 
 /// The Unix socket tiny_http listens on, with no name left in the file system.
@@ -78,7 +86,15 @@ pub fn private_socket() -> anyhow::Result<(UnixListener, File)> {
 impl Front {
     pub fn new(listener: TcpListener, guard: Guard, inner_file: File) -> Front {
         let inner = PathBuf::from(format!("/proc/self/fd/{}", inner_file.as_raw_fd()));
-        Front { listener, door: Arc::new(Door { guard, inner, _inner_file: inner_file, open: AtomicUsize::new(0) }) }
+        let door = Door {
+            guard,
+            inner,
+            _inner_file: inner_file,
+            open: AtomicUsize::new(0),
+            waiting: Mutex::new(BTreeMap::new()),
+            arrivals: AtomicU64::new(0),
+        };
+        Front { listener, door: Arc::new(door) }
     }
 
     /// Accepts connections until the process ends; errors (out of descriptors) are
@@ -97,12 +113,17 @@ impl Front {
                     continue;
                 }
             };
-            if self.door.open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            let open = self.door.open.fetch_add(1, Ordering::SeqCst);
+            if open >= 2 * MAX_CONNECTIONS || (open >= MAX_CONNECTIONS && !self.door.close_slowest()) {
                 self.door.open.fetch_sub(1, Ordering::SeqCst);
                 busy(stream);
                 continue;
             }
-            let slot = Slot(Arc::clone(&self.door));
+            let arrival = self.door.arrivals.fetch_add(1, Ordering::SeqCst);
+            if let Ok(clone) = stream.try_clone() {
+                self.door.waiting.lock().unwrap_or_else(|e| e.into_inner()).insert(arrival, clone);
+            }
+            let slot = Slot(Arc::clone(&self.door), arrival);
             let spawned = std::thread::Builder::new()
                 .name("runglass-conn".into())
                 .spawn(move || slot.0.connection(stream, &slot));
@@ -113,11 +134,19 @@ impl Front {
     }
 }
 
-/// One open connection, counted until dropped (even by a panic).
-struct Slot(Arc<Door>);
+/// One open connection (and when it came), counted until dropped (even by a panic).
+struct Slot(Arc<Door>, u64);
+
+impl Slot {
+    /// Its request is in: it no longer counts as waiting.
+    fn arrived(&self) {
+        self.0.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.1);
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        self.arrived();
         self.0.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
@@ -132,7 +161,14 @@ fn busy(stream: TcpStream) {
 }
 
 impl Door {
-    fn connection(&self, stream: TcpStream, _slot: &Slot) {
+    /// Closes the connection that has waited longest for its request, if one still waits;
+    /// its thread then sees the end of the stream and ends.
+    fn close_slowest(&self) -> bool {
+        let oldest = self.waiting.lock().unwrap_or_else(|e| e.into_inner()).pop_first();
+        oldest.is_some_and(|(_, stream)| stream.shutdown(Shutdown::Both).is_ok())
+    }
+
+    fn connection(&self, stream: TcpStream, slot: &Slot) {
         let _ = stream.set_nodelay(true);
         let _ = stream.set_write_timeout(Some(WRITE_TIME));
         let mut raw = Vec::new();
@@ -140,7 +176,10 @@ impl Door {
             Ok(head) => head,
             Err(refusal) => return refuse(stream, &refusal, &raw, None),
         };
-        let method = head.method.parse().unwrap_or(tiny_http::Method::Get);
+        // A token of ASCII always parses (an unknown one as `NonStandard`, which the guard refuses).
+        let Ok(method) = head.method.parse::<tiny_http::Method>() else {
+            return refuse(stream, &Refusal::Malformed("the method is not ASCII"), &raw, None);
+        };
         let verdict = self.guard.check(&method, &head.target, |name| head.header(name).map(str::to_string));
         if !matches!(verdict, Verdict::Pass(_)) {
             super::log(&format!("refused {}: {}", head::log_line(&raw, LOGGED_LINE), routes::reason(&verdict)));
@@ -159,6 +198,7 @@ impl Door {
             Err(refusal) => return refuse(stream, &refusal, &raw, Some(&head)),
         };
         drop(raw);
+        slot.arrived();
         self.relay(stream, &head.forward(&body));
     }
 
