@@ -48,6 +48,8 @@ seconds=${1:-600}
 # cargo-fuzz passes -Z flags to rustc; RUSTC_BOOTSTRAP lets a stable toolchain take them.
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build
+# serve_connection also attacks a real `runglass open` (the debug binary of the workspace).
+cargo build --manifest-path ../Cargo.toml -p runglass-cli --bin runglass
 FUZZ_BIN=target/$(rustc -vV | sed -n 's/^host: //p')/release
 export FUZZ_BIN
 

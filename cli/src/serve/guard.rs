@@ -17,6 +17,7 @@ pub enum Verdict<'u> {
     BadMethod,
 }
 
+#[derive(Clone)]
 pub struct Guard {
     port: u16,
     token: String,

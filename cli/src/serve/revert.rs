@@ -128,7 +128,7 @@ fn apply(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -
     let (status, body) = match outcome {
         Ok(done) => {
             let (rows, tally) = applied_rows(&done.applied);
-            eprintln!("runglass: reverted {} change(s) of {} (from the browser)", tally.reverted, r.id);
+            super::log(&format!("reverted {} change(s) of {} (from the browser)", tally.reverted, r.id));
             let summary = match (done.resumed, done.swept) {
                 (false, _) => tally.text(),
                 (true, 0) => format!("Finished the interrupted revert. {}", tally.text()),
@@ -139,14 +139,14 @@ fn apply(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -
             (200, html::revert_done(&head(r), &rows, &summary, None, &choice))
         }
         Err(Stopped::Blocked(blocked)) => {
-            eprintln!("runglass: revert of {} stopped before changing anything (from the browser)", r.id);
+            super::log(&format!("revert of {} stopped before changing anything (from the browser)", r.id));
             let rows: Vec<RevertRow> = blocked.iter().map(|s| step_row(s, false)).collect();
             let changed = blocked.iter().any(|s| matches!(s.verdict, Verdict::ChangedSince(_)));
             (409, html::revert_done(&head(r), &rows, "", Some(&RevertStop::Blocked { changed }), &choice))
         }
         Err(Stopped::Failed { done, path, error }) => {
             let error = format!("{error:#}");
-            eprintln!("runglass: revert of {} stopped at {} (from the browser): {error}", r.id, path.shell_word());
+            super::log(&format!("revert of {} stopped at {} (from the browser): {error}", r.id, path.shell_word()));
             let (rows, tally) = applied_rows(&done);
             let stop = RevertStop::Failed { path: &path, error: &error, conflicts: form::conflicts_value(conflicts) };
             (500, html::revert_done(&head(r), &rows, &tally.text(), Some(&stop), &choice))

@@ -54,17 +54,14 @@ impl Site {
             Verdict::Pass(path) => {
                 let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
                 self.route(&method, path, query, &mut request).unwrap_or_else(|e| {
-                    eprintln!("runglass: {method} {path}: {e:#}");
+                    super::log(&format!("{method} {path}: {e:#}"));
                     page(500, "Something went wrong", &format!("{e:#}"))
                 })
             }
-            refused => {
-                eprintln!("runglass: refused {method} request: {}", reason(&refused));
-                match refused {
-                    Verdict::NoToken => page(403, "This server needs its token", NEEDS_TOKEN),
-                    Verdict::BadMethod => respond(405, TEXT, b"only GET and POST\n".to_vec()),
-                    _ => respond(403, TEXT, format!("refused: {}\n", reason(&refused)).into_bytes()),
-                }
+            // The front door refuses these before they get here; checked again all the same.
+            verdict => {
+                super::log(&format!("refused {method} request: {}", reason(&verdict)));
+                refused(&verdict)
             }
         };
         let _ = request.respond(response);
@@ -150,7 +147,7 @@ impl Site {
         }
         store::remove_receipt(dir)?;
         store::collect_blobs(&self.data)?;
-        eprintln!("runglass: deleted {id} (from the browser)");
+        super::log(&format!("deleted {id} (from the browser)"));
         Ok(redirect(303, "../../"))
     }
 
@@ -172,7 +169,16 @@ fn header(request: &Request, name: &str) -> Option<String> {
     found.map(|h| h.value.as_str().to_string())
 }
 
-fn reason(v: &Verdict) -> &'static str {
+/// The answer to a request the guard did not let through.
+pub(super) fn refused(verdict: &Verdict) -> ResponseBox {
+    match verdict {
+        Verdict::NoToken => page(403, "This server needs its token", NEEDS_TOKEN),
+        Verdict::BadMethod => respond(405, TEXT, b"only GET and POST\n".to_vec()),
+        _ => respond(403, TEXT, format!("refused: {}\n", reason(verdict)).into_bytes()),
+    }
+}
+
+pub(super) fn reason(v: &Verdict) -> &'static str {
     match v {
         Verdict::Pass(_) => "allowed",
         Verdict::ForeignHost => "the Host header is not this server's loopback address and port",
