@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -19,6 +20,8 @@ const CHUNK: usize = 128 * 1024;
 
 pub struct BlobStore {
     dir: PathBuf,
+    /// Contents this store was asked for and could not keep for lack of space.
+    full: AtomicU64,
 }
 
 impl BlobStore {
@@ -30,7 +33,18 @@ impl BlobStore {
                 dir.display()
             )
         })?;
-        Ok(BlobStore { dir: dir.to_path_buf() })
+        Ok(BlobStore { dir: dir.to_path_buf(), full: AtomicU64::new(0) })
+    }
+
+    /// Counts a content that was not kept because the disk was full (the caller goes on
+    /// without it).
+    pub fn note_full(&self) {
+        self.full.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many contents were not kept because the disk was full ([`BlobStore::note_full`]).
+    pub fn full(&self) -> u64 {
+        self.full.load(Ordering::Relaxed)
     }
 
     pub fn contains(&self, hash: &blake3::Hash) -> bool {

@@ -23,12 +23,13 @@ use runglass_model::{ByteString, ExitStatus, Receipt};
 use crate::blobs::BlobStore;
 use crate::capture::{self, BeforeCapture};
 use crate::deep::{self, DeepOptions};
-use crate::log_sink::LogSink;
+use crate::log_sink::{LogEnd, LogSink};
+use crate::shortfall::{LogKept, Shortfall};
 use crate::output::{Capture, CaptureOptions};
 use crate::receipt::{self, Folder, RunFacts};
 use crate::signals::Forwarder;
 use crate::snapshot::{self, SnapshotOptions, StatCache};
-use crate::store::{self, durable::Durable, lock::RunLock};
+use crate::store::{self, durable::Durable, lock::RunLock, space::Reserve};
 use crate::timeout::Watchdog;
 use crate::{docker, git, normal, output};
 
@@ -48,10 +49,17 @@ pub struct SessionOptions {
 }
 
 pub struct Session {
+    /// The receipt, as written to `dir` (or, when `shortfall` says it was not written, as
+    /// it would have been).
     pub receipt: Receipt,
     pub dir: PathBuf,
+    /// The data home the receipt is in.
+    pub data: PathBuf,
     /// What runglass exits with: the command's status, or 127/126/1 when it did not start.
     pub exit_code: u8,
+    /// What the data home refused to store (None: everything was stored), and whether
+    /// `receipt.json` was written despite it.
+    pub shortfall: Option<(Shortfall, bool)>,
     /// Why the command did not start, when it did not.
     pub start_error: Option<anyhow::Error>,
     /// Processes still running when the command ended: (pid, argv).
@@ -73,12 +81,53 @@ struct Watched {
     signal: Option<i32>,
 }
 
+/// A run whose command ran, but whose receipt could not be made: runglass exits with the
+/// command's status all the same, after one line saying so (this error's text).
+#[derive(Debug)]
+pub struct NotRecorded {
+    pub exit_code: u8,
+    message: String,
+}
+
+impl std::fmt::Display for NotRecorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NotRecorded {}
+
 pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
+    let data = opts.data.clone();
+    let mut ran = None;
+    record_run(opts, &mut ran).map_err(|e| match ran {
+        Some((exit_code, dir)) => {
+            let id = store::receipt_id(&dir);
+            let message = if store::space::is_full(&e) {
+                format!(
+                    "the data home {} is full (ENOSPC): the receipt of run {id} could not be made ({e:#}); free \
+                     space, then `runglass report {id}` recovers it from what was kept",
+                    data.display()
+                )
+            } else {
+                format!("the receipt of run {id} could not be made: {e:#}")
+            };
+            anyhow::Error::new(NotRecorded { exit_code, message })
+        }
+        None => e,
+    })
+}
+
+/// [`record`], setting `ran` to the command's exit code and the receipt directory once
+/// the command has run.
+fn record_run(opts: SessionOptions, ran: &mut Option<(u8, PathBuf)>) -> anyhow::Result<Session> {
     let SessionOptions { command, mode, reads, timeout, cwd, data, ci, mut exclude } = opts;
     let cap = snapshot::cap_from_env()?;
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let dir = store::create_receipt_dir(&data, &command)?;
     let _lock = RunLock::acquire(&dir)?;
+    // Room for the receipt, however much of the disk the command's output takes.
+    let mut reserve = Reserve::take(&dir);
     let progress = std::io::stderr().is_terminal();
     let deep = mode == Mode::Deep;
     exclude.push(data.clone());
@@ -127,9 +176,26 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let watched = watch(cmd, how, timeout, own_terminal, &mut sink)?;
     let command_ms = t.elapsed().as_millis() as i64;
     let ended_unix_ns = store::unix_now_ns();
-    sink.finish().context("writing the event log")?;
-    durable.include(&log_path);
+    let exit_code = match &watched.result {
+        Ok(status) => crate::commands::exit_code(*status),
+        Err(e) => crate::commands::error_exit_code(e),
+    };
+    // From here on the command has run, and runglass exits with its status whatever
+    // fails. What the data home refuses to store is left out and said (`Shortfall`).
+    *ran = Some((exit_code, dir.clone()));
+    let mut shortfall = Shortfall::default();
+    match sink.finish() {
+        LogEnd::Whole(_) => durable.include(&log_path),
+        LogEnd::Cut(cut) => {
+            shortfall.note(&anyhow::Error::from(cut.error).context("writing the event log"));
+            shortfall.log = Some(LogKept { lost_events: cut.lost_events, from_ms: receipt::ms(cut.from_ns) });
+        }
+    }
     let captured = capture.finish(OUTPUT_GRACE)?;
+    for e in &captured.store_errors {
+        shortfall.note(e);
+    }
+    shortfall.note_streams(&captured.output);
 
     // By the rules read before the command: it may have written .runglassignore.
     let (after, git, docker) = std::thread::scope(|s| {
@@ -144,7 +210,11 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         (after, joined(git, "git"), joined(docker, "docker"))
     });
     let (mut after, git, docker) = (after?, git?, docker?);
-    if let Err(e) = cache.save() {
+    shortfall.note_contents(blobs.full());
+    // A full data home is said once, below; the cache only saves time.
+    if let Err(e) = cache.save()
+        && !store::space::is_full(&e)
+    {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
     }
     let mut folder = Folder::new(mode, &cwd, &data);
@@ -153,17 +223,25 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     if survivors_log.exists() {
         fold_survivors(&survivors_log, header.started_unix_ns, &mut folder);
     }
+    // The manifests and the receipt go into the room kept for them.
+    reserve.release();
     // The capture is gone with the tracer thread: the snapshot is this function's again.
     let mut before = Arc::unwrap_or_clone(before);
     if deep {
         capture::mark_captured(&mut before, &folder.captured_contents());
-        durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)?;
+        if let Err(e) = durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?) {
+            shortfall.note(&e);
+            shortfall.snapshot_before_marks = true;
+        }
     }
     let mut changes = snapshot::compare(&before, &after, &blobs);
     if deep && let Err(e) = capture::keep_changed_after_contents(&mut changes, &mut after, &blobs) {
         eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
     }
-    durable.place(&dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?)?;
+    if let Err(e) = durable.place(&dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?) {
+        shortfall.note(&e);
+        shortfall.snapshot_after = true;
+    }
     let after = Arc::new(after);
 
     let outcome = outcome(&watched, timeout);
@@ -203,21 +281,29 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
             event_log: Some(store::EVENT_LOG.into()),
             survivors_log: survivors_log.exists().then(|| store::SURVIVOR_EVENT_LOG.into()),
             snapshot_before: Some(store::SNAPSHOT_BEFORE.into()),
-            snapshot_after: Some(store::SNAPSHOT_AFTER.into()),
+            snapshot_after: (!shortfall.snapshot_after).then(|| store::SNAPSHOT_AFTER.into()),
         },
         home: std::env::var_os("HOME").map(Into::into),
         cap_bytes: cap,
     };
-    let receipt = receipt::build(facts, folder);
+    let mut receipt = receipt::build(facts, folder);
+    shortfall.mark(&mut receipt);
     let json = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
-    durable.stage(&dir.join(store::RECEIPT_FILE), &json)?;
-    durable.commit().context("saving the receipt")?;
-
-    let (exit_code, start_error) = match watched.result {
-        Ok(status) => (crate::commands::exit_code(status), None),
-        Err(e) => (crate::commands::error_exit_code(&e), Some(e)),
+    let saved = durable.stage(&dir.join(store::RECEIPT_FILE), &json).and_then(|()| durable.commit());
+    let written = match saved.context("saving the receipt") {
+        Ok(()) => true,
+        Err(e) if shortfall.is_empty() && !store::space::is_full(&e) => return Err(e),
+        Err(e) => {
+            shortfall.note(&e);
+            // What was not stored, for the receipt recovered from what was.
+            if let Err(e) = shortfall.save(&dir) {
+                eprintln!("runglass: warning: {e:#}");
+            }
+            false
+        }
     };
-    Ok(Session { receipt, dir, exit_code, start_error, survivors: watched.survivors })
+    let shortfall = (!shortfall.is_empty()).then_some((shortfall, written));
+    Ok(Session { receipt, dir, data, exit_code, shortfall, start_error: watched.result.err(), survivors: watched.survivors })
 }
 
 /// The result of a helper thread of [`record`]; a panic there is a bug, reported as an error.

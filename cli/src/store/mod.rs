@@ -8,6 +8,9 @@
 //!                      stdout, stderr | transcript   the captured output
 //!                      snapshot-before.bin, snapshot-after.bin   snapshot manifests
 //!                      lock                held (flock) while the run is in progress
+//!                      reserve             space kept for the receipt while the run is in progress
+//!                      shortfall.json      what a run could not store, when its receipt.json
+//!                                          could not be written either (read by recovery)
 //! <data>/blobs/        file contents by BLAKE3, shared by all receipts
 //! <data>/cache/        the snapshot stat caches
 //! ```
@@ -17,6 +20,7 @@ mod blob_refs;
 pub mod catalog;
 pub mod durable;
 pub mod lock;
+pub mod space;
 
 use std::ffi::OsString;
 use std::os::unix::fs::DirBuilderExt;
@@ -32,6 +36,9 @@ pub const SURVIVOR_EVENT_LOG: &str = "survivors.events.log";
 pub const SNAPSHOT_BEFORE: &str = "snapshot-before.bin";
 pub const SNAPSHOT_AFTER: &str = "snapshot-after.bin";
 pub const LOCK_FILE: &str = "lock";
+/// What a run could not store (`crate::shortfall`), kept for recovery when even its
+/// receipt could not be written.
+pub const SHORTFALL_FILE: &str = "shortfall.json";
 
 /// The receipts folder of a data directory.
 pub fn receipts_dir(data: &Path) -> PathBuf {
