@@ -19,6 +19,8 @@ const MIB_20: u64 = 20 << 20;
 /// Runs in the private namespace: $1 the data home, $2 the results directory, $3 how much
 /// room to leave on the tmpfs ("" for all of it), $4 the runglass binary, then the
 /// arguments of `runglass run`. The tmpfs is 5 MiB while the run runs, 100 MiB after.
+/// With $PTY_RUN set, runglass runs in a terminal of script(1)'s instead, by that shell
+/// line ($RG, $OUT and $CMD set for it), and what the terminal showed is counted.
 const SCENARIO: &str = r#"
 set -u
 home=$1 out=$2 room=$3 rg=$4
@@ -28,10 +30,15 @@ if [ -n "$room" ]; then
   cat /dev/zero > "$home/filler" 2>/dev/null
   truncate -s "-$room" "$home/filler"
 fi
-export RUNGLASS_DATA_HOME="$home"
-{ "$rg" run "$@" 2>"$out/run.stderr"; echo $? > "$out/status"; } | wc -c > "$out/count"
+export RUNGLASS_DATA_HOME="$home" RG="$rg" OUT="$out"
+if [ -n "${PTY_RUN:-}" ]; then
+  # The command prints only x's; the terminal may add a line end of its own.
+  { script -qefc "$PTY_RUN" /dev/null < /dev/null; echo $? > "$out/status"; } | tr -cd x | wc -c > "$out/count"
+else
+  { "$rg" run "$@" 2>"$out/run.stderr"; echo $? > "$out/status"; } | wc -c > "$out/count"
+fi
+cat "$home"/receipts/*/stdout "$home"/receipts/*/transcript 2>/dev/null | wc -c > "$out/stored"
 ls -a "$home"/receipts/* > "$out/files"
-cat "$home"/receipts/*/stdout | wc -c > "$out/stored"
 rm -f "$home/filler"
 mount -o remount,size=100m "$home" || exit 98
 "$rg" report latest --print-json > "$out/receipt.json" 2>"$out/report.stderr"
@@ -56,6 +63,11 @@ struct Ran {
 /// "" or a `truncate` size), then reads its receipt after enlarging it; None after a SKIP
 /// line where mount namespaces are refused.
 fn on_full_disk(room: &str, args: &[&str]) -> Option<Ran> {
+    on_full_disk_with(room, args, None)
+}
+
+/// [`on_full_disk`], in a terminal when `pty_run` is a shell line for script(1) to run.
+fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>) -> Option<Ran> {
     let probe = Command::new("unshare").args(["--mount", "--propagation", "private", "true"]).output();
     if let Some(why) = match &probe {
         Ok(out) if out.status.success() => None,
@@ -70,7 +82,8 @@ fn on_full_disk(room: &str, args: &[&str]) -> Option<Ran> {
     let work = tempfile::tempdir().unwrap();
     let mut cmd = common::runglass(home.path());
     cmd.env_remove("RUNGLASS_DATA_HOME");
-    let status = Command::new("unshare")
+    let mut scenario = Command::new("unshare");
+    scenario
         .args(["--mount", "--propagation", "private", "--", "sh", "-c", SCENARIO, "sh"])
         .arg(home.path())
         .arg(out.path())
@@ -78,10 +91,12 @@ fn on_full_disk(room: &str, args: &[&str]) -> Option<Ran> {
         .arg(env!("CARGO_BIN_EXE_runglass"))
         .args(args)
         .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
-        .env("RUNGLASS_NO_PTY", "1")
-        .current_dir(work.path())
-        .status()
-        .unwrap();
+        .current_dir(work.path());
+    match pty_run {
+        Some(line) => scenario.env("PTY_RUN", line).env("CMD", PRINT_20M).env_remove("RUNGLASS_NO_PTY"),
+        None => scenario.env("RUNGLASS_NO_PTY", "1"),
+    };
+    let status = scenario.status().unwrap();
     if status.code() == Some(99) {
         eprintln!("SKIP full_disk: mounting a tmpfs was refused");
         return None;
@@ -118,23 +133,31 @@ fn full_lines(stderr: &str) -> Vec<&str> {
 
 /// What every run of the 20 MiB command on the full disk shows, whatever else it lost.
 fn assert_status_output_and_stdout_kept(ran: &Ran) {
+    assert_status_output_and_kept(ran, "stdout");
+}
+
+/// The same for the stream `file` (`stdout`, or `transcript` in a terminal).
+fn assert_status_output_and_kept(ran: &Ran, file: &str) {
     assert_eq!(ran.status, 3, "runglass exits with the command's status; stderr: {}", ran.stderr);
     assert_eq!(ran.count, MIB_20, "every byte of the command's stdout reached the caller");
     assert!(0 < ran.stored && ran.stored < MIB_20, "the stored file is cut short: {} bytes", ran.stored);
     let lines = full_lines(&ran.stderr);
     assert_eq!(lines.len(), 1, "one line about the full data home: {}", ran.stderr);
     assert!(lines[0].contains("is full (ENOSPC)"), "{}", lines[0]);
-    assert!(lines[0].contains("of 20.0 MiB of stdout"), "{}", lines[0]);
+    assert!(lines[0].contains(&format!("of 20.0 MiB of {file}")), "{}", lines[0]);
     assert!(!ran.files.iter().any(|f| f.starts_with(".tmp")), "no temporary is left: {:?}", ran.files);
     assert!(!ran.files.iter().any(|f| f == "reserve"), "the reserve is given back: {:?}", ran.files);
 
-    let stdout = &ran.receipt["output"]["stdout"];
-    assert_eq!(stdout["bytes"], MIB_20, "{stdout:#}");
+    let stdout = &ran.receipt["output"][file];
+    let bytes = stdout["bytes"].as_u64().unwrap();
+    // A terminal's transcript holds what the terminal itself adds too (a byte or two).
+    let expected = if file == "transcript" { MIB_20..MIB_20 + 16 } else { MIB_20..MIB_20 + 1 };
+    assert!(expected.contains(&bytes), "the receipt counts every byte: {bytes}");
     assert_eq!(stdout["stored_bytes"], ran.stored, "the receipt says how much its file holds");
     assert_eq!(ran.receipt["outcome"]["exit_code"], 3);
     assert_eq!(ran.receipt["outcome"]["status"], "failed", "{:#}", ran.receipt["outcome"]);
     let limits = limits(&ran.receipt);
-    let cut = format!("The data home was full: the file stdout holds only the first {} of the {MIB_20} bytes", ran.stored);
+    let cut = format!("The data home was full: the file {file} holds only the first {} of the {bytes} bytes", ran.stored);
     assert!(limits.iter().any(|l| l.starts_with(&cut)), "{limits:#?}");
     assert_eq!(coverage(&ran.receipt, "output")["confidence"], "partial");
 }
@@ -187,5 +210,19 @@ fn a_receipt_the_full_disk_refused_is_recovered_with_what_was_written_once_there
         let limits = limits(&ran.receipt);
         assert!(limits.iter().any(|l| l.starts_with("runglass could not write this receipt")), "{limits:#?}");
         assert_eq!(ran.receipt["mode"], if deep { "deep" } else { "normal" });
+    }
+}
+
+#[test]
+fn in_a_terminal_a_full_data_home_keeps_the_status_and_everything_the_terminal_showed() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIP full_disk: no script(1) to give runglass a terminal");
+        return;
+    }
+    for mode in ["", "--deep"] {
+        let line = format!(r#"exec "$RG" run {mode} -- sh -c "$CMD" 2>"$OUT/run.stderr""#);
+        let Some(ran) = on_full_disk_with("", &[], Some(&line)) else { return };
+        assert_eq!(ran.receipt["output"]["capture"], "pty", "runglass gave the command a terminal");
+        assert_status_output_and_kept(&ran, "transcript");
     }
 }
