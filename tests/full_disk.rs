@@ -112,7 +112,8 @@ fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>) -> Option
         stderr: read("run.stderr"),
         files: read("files").lines().map(String::from).collect(),
         stored: number("stored"),
-        receipt: serde_json::from_str(&read("receipt.json")).unwrap_or_else(|e| panic!("{e}: {}", read("receipt.json"))),
+        receipt: serde_json::from_str(&read("receipt.json"))
+            .unwrap_or_else(|e| panic!("{e}: {}", read("receipt.json"))),
         report_stderr,
     })
 }
@@ -157,7 +158,8 @@ fn assert_status_output_and_kept(ran: &Ran, file: &str) {
     assert_eq!(ran.receipt["outcome"]["exit_code"], 3);
     assert_eq!(ran.receipt["outcome"]["status"], "failed", "{:#}", ran.receipt["outcome"]);
     let limits = limits(&ran.receipt);
-    let cut = format!("The data home was full: the file {file} holds only the first {} of the {bytes} bytes", ran.stored);
+    let cut =
+        format!("The data home was full: the file {file} holds only the first {} of the {bytes} bytes", ran.stored);
     assert!(limits.iter().any(|l| l.starts_with(&cut)), "{limits:#?}");
     assert_eq!(coverage(&ran.receipt, "output")["confidence"], "partial");
 }
@@ -182,7 +184,10 @@ fn a_full_data_home_under_deep_keeps_the_status_and_says_which_events_the_log_lo
     let line = full_lines(&ran.stderr)[0];
     assert!(line.contains("the event log up to"), "{line}");
     let limits = limits(&ran.receipt);
-    let lost = limits.iter().find(|l| l.contains("the event log could not be written from")).unwrap_or_else(|| panic!("{limits:#?}"));
+    let lost = limits
+        .iter()
+        .find(|l| l.contains("the event log could not be written from"))
+        .unwrap_or_else(|| panic!("{limits:#?}"));
     assert!(lost.contains("event(s) from then on are missing"), "{lost}");
     let processes = coverage(&ran.receipt, "processes");
     assert_eq!(processes["confidence"], "partial", "{processes:#}");

@@ -9,8 +9,8 @@
 
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
 use tempfile::NamedTempFile;
@@ -134,7 +134,9 @@ impl BlobStore {
         min_age: std::time::Duration,
     ) -> anyhow::Result<(u64, u64)> {
         let now = std::time::SystemTime::now();
-        let old = |m: &std::fs::Metadata| m.modified().ok().and_then(|t| now.duration_since(t).ok()).is_some_and(|a| a >= min_age);
+        let old = |m: &std::fs::Metadata| {
+            m.modified().ok().and_then(|t| now.duration_since(t).ok()).is_some_and(|a| a >= min_age)
+        };
         let (mut files, mut bytes) = (0, 0);
         let read = |dir: &Path| std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()));
         for shard in read(&self.dir)?.flatten() {
@@ -200,7 +202,8 @@ mod tests {
         let (_dir, store) = store();
         let hash = store.put_bytes(b"hello\n").expect("put_bytes");
         assert_eq!(hash, blake3::hash(b"hello\n"));
-        let (again, len) = store.put_reader_capped(&b"hello\n"[..], u64::MAX).expect("put_reader_capped").expect("within the cap");
+        let (again, len) =
+            store.put_reader_capped(&b"hello\n"[..], u64::MAX).expect("put_reader_capped").expect("within the cap");
         assert_eq!((again, len), (hash, 6));
         assert!(store.contains(&hash));
         let hex = hash.to_hex();
@@ -214,7 +217,11 @@ mod tests {
         let kept = store.put_bytes(b"kept").unwrap();
         let dropped = store.put_bytes(b"dropped").unwrap();
         let keep: std::collections::HashSet<[u8; 32]> = [*kept.as_bytes()].into();
-        assert_eq!(store.collect_garbage(&keep, std::time::Duration::from_secs(3600)).unwrap(), (0, 0), "young blobs stay");
+        assert_eq!(
+            store.collect_garbage(&keep, std::time::Duration::from_secs(3600)).unwrap(),
+            (0, 0),
+            "young blobs stay"
+        );
         assert_eq!(store.collect_garbage(&keep, std::time::Duration::ZERO).unwrap(), (1, 7));
         assert!(store.contains(&kept) && !store.contains(&dropped));
     }

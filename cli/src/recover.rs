@@ -92,7 +92,9 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     let message = match (root_exit, &shortfall) {
         (Some(exit), Some(_)) => format!("the data home was full when runglass wrote the receipt; the command {exit}"),
         (Some(exit), None) => format!("runglass stopped before it finished the receipt; the command {exit}"),
-        (None, _) => "runglass stopped while the command ran; this receipt was recovered from its event log".to_string(),
+        (None, _) => {
+            "runglass stopped while the command ran; this receipt was recovered from its event log".to_string()
+        }
     };
     let status = match (root_exit, &shortfall) {
         (Some(ExitStatus::Code(0)), Some(_)) => RunStatus::Completed,
@@ -144,7 +146,8 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     let mut receipt = receipt::build(facts, folder);
     if let Some(shortfall) = shortfall {
         let limits = &mut receipt.observation.limits;
-        if let Some(stopped) = limits.iter_mut().find(|l| l.starts_with("runglass was stopped after the command ended")) {
+        if let Some(stopped) = limits.iter_mut().find(|l| l.starts_with("runglass was stopped after the command ended"))
+        {
             *stopped = "runglass could not write this receipt when the command ended; it was recovered from the event \
                         log and the files the run kept."
                 .into();

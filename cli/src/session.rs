@@ -24,9 +24,9 @@ use crate::blobs::BlobStore;
 use crate::capture::{self, BeforeCapture};
 use crate::deep::{self, DeepOptions};
 use crate::log_sink::{LogEnd, LogSink};
-use crate::shortfall::{LogKept, Shortfall};
 use crate::output::{Capture, CaptureOptions};
 use crate::receipt::{self, Folder, RunFacts};
+use crate::shortfall::{LogKept, Shortfall};
 use crate::signals::Forwarder;
 use crate::snapshot::{self, SnapshotOptions, StatCache};
 use crate::store::{self, durable::Durable, lock::RunLock, space::Reserve};
@@ -153,7 +153,7 @@ fn record_run(opts: SessionOptions, ran: &mut Option<(u8, PathBuf)>) -> anyhow::
         Mode::Normal => How::Normal,
         Mode::Deep => How::Deep {
             opts: DeepOptions { reads, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) },
-            capture: BeforeCapture::new(&data, cap, Some((before.clone(), rules.clone())))?,
+            capture: Box::new(BeforeCapture::new(&data, cap, Some((before.clone(), rules.clone())))?),
         },
     };
 
@@ -303,7 +303,15 @@ fn record_run(opts: SessionOptions, ran: &mut Option<(u8, PathBuf)>) -> anyhow::
         }
     };
     let shortfall = (!shortfall.is_empty()).then_some((shortfall, written));
-    Ok(Session { receipt, dir, data, exit_code, shortfall, start_error: watched.result.err(), survivors: watched.survivors })
+    Ok(Session {
+        receipt,
+        dir,
+        data,
+        exit_code,
+        shortfall,
+        start_error: watched.result.err(),
+        survivors: watched.survivors,
+    })
 }
 
 /// The result of a helper thread of [`record`]; a panic there is a bug, reported as an error.
@@ -314,7 +322,7 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>, what: &str) -> anyhow
 /// How the command is watched.
 enum How {
     Normal,
-    Deep { opts: DeepOptions, capture: BeforeCapture },
+    Deep { opts: DeepOptions, capture: Box<BeforeCapture> },
 }
 
 /// Starts and watches the command in the chosen mode, with signals forwarded and the
@@ -339,7 +347,7 @@ fn watch(
         let _ = dog_tx.send(pid);
     };
     let (result, polling, limits, survivors) = match how {
-        How::Deep { opts, capture } => match deep::run_with_hook(cmd, opts, Some(Box::new(capture)), sink, on_start) {
+        How::Deep { opts, capture } => match deep::run_with_hook(cmd, opts, Some(capture), sink, on_start) {
             Ok(o) => {
                 let survivors = o.survivors.into_iter().map(|s| (s.pid as u32, s.argv)).collect();
                 (Ok(o.status), None, Vec::new(), survivors)

@@ -107,7 +107,10 @@ impl Shortfall {
             for c in &mut receipt.observation.coverage {
                 if matches!(c.source, Some(Source::Trace | Source::Polling)) && c.confidence == Confidence::Complete {
                     c.confidence = Confidence::Partial;
-                    c.note.push_str(&format!(" Only until {} ms into the run: the event log was cut there.", log.from_ms));
+                    c.note.push_str(&format!(
+                        " Only until {} ms into the run: the event log was cut there.",
+                        log.from_ms
+                    ));
                 }
             }
         }
@@ -170,7 +173,9 @@ impl Shortfall {
         }
         let kept = if parts.is_empty() { String::new() } else { format!(" keeps {}", join(&parts)) };
         if receipt_written {
-            format!("runglass: {why}: the receipt of run {id}{kept}, and says so in its limits; free space before the next run")
+            format!(
+                "runglass: {why}: the receipt of run {id}{kept}, and says so in its limits; free space before the next run"
+            )
         } else {
             let kept = if parts.is_empty() { " keeps what was written".to_string() } else { kept };
             format!(

@@ -492,7 +492,8 @@ fn output(o: &mut String, r: &Receipt) {
         }
         match s.stored_bytes {
             Some(stored) => {
-                let _ = writeln!(o, "\n### {name}: {} bytes, the first {stored} of them in {}\n", s.bytes, code(&s.file));
+                let _ =
+                    writeln!(o, "\n### {name}: {} bytes, the first {stored} of them in {}\n", s.bytes, code(&s.file));
             }
             None => {
                 let _ = writeln!(o, "\n### {name}: {} bytes, in {}\n", s.bytes, code(&s.file));

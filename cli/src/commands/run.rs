@@ -55,7 +55,9 @@ pub fn report(s: &Session) {
     eprintln!("runglass: {}", summary_line(&s.receipt));
     match &s.shortfall {
         Some((shortfall, written)) => eprintln!("{}", shortfall.line(&s.data, &s.receipt.id, *written)),
-        None => eprintln!("runglass: receipt {} in {}; see it with `runglass report latest`", s.receipt.id, s.dir.display()),
+        None => {
+            eprintln!("runglass: receipt {} in {}; see it with `runglass report latest`", s.receipt.id, s.dir.display())
+        }
     }
 }
 

@@ -202,7 +202,11 @@ impl Capture {
                     stderr: None,
                     transcript: Some(transcript.stream),
                 };
-                Ok(CaptureResult { output, cut_short: transcript.cut_short, store_errors: transcript.store_error.into_iter().collect() })
+                Ok(CaptureResult {
+                    output,
+                    cut_short: transcript.cut_short,
+                    store_errors: transcript.store_error.into_iter().collect(),
+                })
             }
         }
     }

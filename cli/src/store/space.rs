@@ -96,7 +96,7 @@ mod tests {
     fn a_full_disk_is_told_from_other_errors_through_context() {
         let full = anyhow::Error::from(io::Error::from_raw_os_error(libc::ENOSPC)).context("writing x");
         let denied = anyhow::Error::from(io::Error::from_raw_os_error(libc::EACCES)).context("writing x");
-        let wrapped = io::Error::new(io::ErrorKind::Other, io::Error::from_raw_os_error(libc::EDQUOT));
+        let wrapped = io::Error::other(io::Error::from_raw_os_error(libc::EDQUOT));
         assert!(is_full(&full));
         assert!(is_full(&anyhow::Error::from(wrapped).context("writing y")));
         assert!(!is_full(&denied));
