@@ -55,6 +55,8 @@ struct Ran {
     files: Vec<String>,
     /// The size of the stored stdout file.
     stored: u64,
+    /// The receipt `report latest --print-json` read after the tmpfs was enlarged (Null
+    /// when there was none), and what `report` said on stderr.
     receipt: Value,
     report_stderr: String,
 }
@@ -105,15 +107,17 @@ fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>) -> Option
     let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap_or_default();
     let number = |name: &str| read(name).trim().parse::<u64>().unwrap_or_else(|_| panic!("{name}: {:?}", read(name)));
     let report_stderr = read("report.stderr");
-    assert_eq!(read("report.status").trim(), "0", "report failed: {report_stderr}");
+    let receipt = match read("report.status").trim() {
+        "0" => serde_json::from_str(&read("receipt.json")).unwrap_or_else(|e| panic!("{e}: {}", read("receipt.json"))),
+        _ => Value::Null,
+    };
     Some(Ran {
         status: number("status") as i32,
         count: number("count"),
         stderr: read("run.stderr"),
         files: read("files").lines().map(String::from).collect(),
-        stored: number("stored"),
-        receipt: serde_json::from_str(&read("receipt.json"))
-            .unwrap_or_else(|e| panic!("{e}: {}", read("receipt.json"))),
+        stored: read("stored").trim().parse().unwrap_or(0),
+        receipt,
         report_stderr,
     })
 }
@@ -149,6 +153,7 @@ fn assert_status_output_and_kept(ran: &Ran, file: &str) {
     assert!(!ran.files.iter().any(|f| f.starts_with(".tmp")), "no temporary is left: {:?}", ran.files);
     assert!(!ran.files.iter().any(|f| f == "reserve"), "the reserve is given back: {:?}", ran.files);
 
+    assert!(!ran.receipt.is_null(), "report found no receipt: {}", ran.report_stderr);
     let stdout = &ran.receipt["output"][file];
     let bytes = stdout["bytes"].as_u64().unwrap();
     // A terminal's transcript holds what the terminal itself adds too (a byte or two).
@@ -229,5 +234,24 @@ fn in_a_terminal_a_full_data_home_keeps_the_status_and_everything_the_terminal_s
         let Some(ran) = on_full_disk_with("", &[], Some(&line)) else { return };
         assert_eq!(ran.receipt["output"]["capture"], "pty", "runglass gave the command a terminal");
         assert_status_output_and_kept(&ran, "transcript");
+    }
+}
+
+#[test]
+fn a_data_home_full_before_the_run_runs_nothing_says_so_in_one_line_and_leaves_no_empty_receipt() {
+    for deep in [false, true] {
+        let mut args = vec!["--", "sh", "-c", PRINT_20M];
+        if deep {
+            args.insert(0, "--deep");
+        }
+        let Some(ran) = on_full_disk("0", &args) else { return };
+        assert_eq!(ran.status, 1, "{}", ran.stderr);
+        assert_eq!(ran.count, 0, "the command did not run");
+        let lines: Vec<&str> = ran.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{}", ran.stderr);
+        assert!(lines[0].contains("is full (ENOSPC), so the command was not run"), "{}", lines[0]);
+        assert!(ran.files.is_empty(), "no receipt directory is left to warn about: {:?}", ran.files);
+        assert!(ran.receipt.is_null());
+        assert!(!ran.report_stderr.contains("skipping"), "{}", ran.report_stderr);
     }
 }

@@ -99,9 +99,9 @@ impl std::error::Error for NotRecorded {}
 
 pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let data = opts.data.clone();
-    let mut ran = None;
-    record_run(opts, &mut ran).map_err(|e| match ran {
-        Some((exit_code, dir)) => {
+    let mut reached = Reached::default();
+    record_run(opts, &mut reached).map_err(|e| match reached {
+        Reached { dir: Some(dir), exit_code: Some(exit_code) } => {
             let id = store::receipt_id(&dir);
             let message = if store::space::is_full(&e) {
                 format!(
@@ -114,17 +114,40 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
             };
             anyhow::Error::new(NotRecorded { exit_code, message })
         }
-        None => e,
+        // Before the command: nothing happened yet that the directory could tell.
+        Reached { dir, exit_code: None } => {
+            if let Some(dir) = dir {
+                let _ = store::remove_receipt(&dir);
+            }
+            if store::space::is_full(&e) {
+                e.context(format!(
+                    "the data home {} is full (ENOSPC), so the command was not run: there is no room to start its \
+                     receipt; free space, or set RUNGLASS_DATA_HOME to a disk with room",
+                    data.display()
+                ))
+            } else {
+                e
+            }
+        }
+        Reached { dir: None, exit_code: Some(_) } => e,
     })
 }
 
-/// [`record`], setting `ran` to the command's exit code and the receipt directory once
-/// the command has run.
-fn record_run(opts: SessionOptions, ran: &mut Option<(u8, PathBuf)>) -> anyhow::Result<Session> {
+/// How far [`record_run`] got: the receipt directory once made, the command's exit code
+/// once it ran.
+#[derive(Default)]
+struct Reached {
+    dir: Option<PathBuf>,
+    exit_code: Option<u8>,
+}
+
+/// [`record`], noting in `reached` how far it got.
+fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Session> {
     let SessionOptions { command, mode, reads, timeout, cwd, data, ci, mut exclude } = opts;
     let cap = snapshot::cap_from_env()?;
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let dir = store::create_receipt_dir(&data, &command)?;
+    reached.dir = Some(dir.clone());
     let _lock = RunLock::acquire(&dir)?;
     // Room for the receipt, however much of the disk the command's output takes.
     let mut reserve = Reserve::take(&dir);
@@ -182,7 +205,7 @@ fn record_run(opts: SessionOptions, ran: &mut Option<(u8, PathBuf)>) -> anyhow::
     };
     // From here on the command has run, and runglass exits with its status whatever
     // fails. What the data home refuses to store is left out and said (`Shortfall`).
-    *ran = Some((exit_code, dir.clone()));
+    reached.exit_code = Some(exit_code);
     let mut shortfall = Shortfall::default();
     match sink.finish() {
         LogEnd::Whole(_) => durable.include(&log_path),
