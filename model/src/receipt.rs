@@ -184,8 +184,8 @@ pub struct Stream {
     pub truncated: bool,
     /// How many bytes of the stream `file` holds, when fewer than `bytes`: the file could
     /// not be written in full (the data home was full), and holds the stream's first
-    /// `stored_bytes` only. Absent when the file holds the whole stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `stored_bytes` only. Null when the file holds the whole stream.
+    #[serde(default)]
     pub stored_bytes: Option<u64>,
 }
 

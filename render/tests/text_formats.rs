@@ -714,3 +714,20 @@ fn git_names_subjects_and_values_from_the_repository_reach_every_text_format_esc
     let summary = summary_md::summary(&r);
     assert!(summary.contains("**Git:** 1 commit added, 1 branch or tag change, 1 configuration change (1 that run programs); HEAD 1 commit forward"), "{summary}");
 }
+
+#[test]
+fn an_output_file_cut_short_by_a_full_disk_says_how_much_of_the_stream_it_holds() {
+    let mut r = fixture();
+    r.output.stdout = Some(Stream {
+        file: "stdout".into(),
+        bytes: 20971520,
+        head: "xxxx".into(),
+        tail: "xxxx".into(),
+        truncated: true,
+        stored_bytes: Some(5234688),
+    });
+    let md = markdown::receipt(&r);
+    assert!(md.contains("### stdout: 20971520 bytes, the first 5234688 of them in `stdout`"), "{md}");
+    let text = runglass_render::terminal::report(&r);
+    assert!(text.contains("Output (stdout): 20971520 bytes, the first 5234688 of them in stdout"), "{text}");
+}
