@@ -28,8 +28,6 @@ pub fn load_or_recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     }
     let receipt = recover(data, dir)?;
     let json = serde_json::to_vec_pretty(&receipt)?;
-    // The space a killed run kept for its receipt is free now.
-    store::space::remove_leftover(dir);
     store::atomic::write(&dir.join(store::RECEIPT_FILE), &json)?;
     match Shortfall::load(dir) {
         Some(_) => eprintln!("runglass: recovered receipt {} of a run whose data home was full", receipt.id),

@@ -150,7 +150,7 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     reached.dir = Some(dir.clone());
     let _lock = RunLock::acquire(&dir)?;
     // Room for the receipt, however much of the disk the command's output takes.
-    let mut reserve = Reserve::take(&dir);
+    let mut reserve = Reserve::take(&data);
     let progress = std::io::stderr().is_terminal();
     let deep = mode == Mode::Deep;
     exclude.push(data.clone());
@@ -246,13 +246,18 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     if survivors_log.exists() {
         fold_survivors(&survivors_log, header.started_unix_ns, &mut folder);
     }
-    // The manifests and the receipt go into the room kept for them.
-    reserve.release();
+    // A disk that was full goes on being: the manifests and the receipt go into the room
+    // kept for them.
+    if !shortfall.is_empty() {
+        reserve.release();
+    }
     // The capture is gone with the tracer thread: the snapshot is this function's again.
     let mut before = Arc::unwrap_or_clone(before);
     if deep {
         capture::mark_captured(&mut before, &folder.captured_contents());
-        if let Err(e) = durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?) {
+        if let Err(e) =
+            place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)
+        {
             shortfall.note(&e);
             shortfall.snapshot_before_marks = true;
         }
@@ -261,7 +266,7 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     if deep && let Err(e) = capture::keep_changed_after_contents(&mut changes, &mut after, &blobs) {
         eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
     }
-    if let Err(e) = durable.place(&dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?) {
+    if let Err(e) = place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?) {
         shortfall.note(&e);
         shortfall.snapshot_after = true;
     }
@@ -312,7 +317,12 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     let mut receipt = receipt::build(facts, folder);
     shortfall.mark(&mut receipt);
     let json = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
-    let saved = durable.stage(&dir.join(store::RECEIPT_FILE), &json).and_then(|()| durable.commit());
+    let receipt_path = dir.join(store::RECEIPT_FILE);
+    let mut staged = durable.stage(&receipt_path, &json);
+    if staged.as_ref().is_err_and(store::space::is_full) && reserve.release() {
+        staged = durable.stage(&receipt_path, &json);
+    }
+    let saved = staged.and_then(|()| durable.commit());
     let written = match saved.context("saving the receipt") {
         Ok(()) => true,
         Err(e) if shortfall.is_empty() && !store::space::is_full(&e) => return Err(e),
@@ -335,6 +345,14 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
         start_error: watched.result.err(),
         survivors: watched.survivors,
     })
+}
+
+/// Places a manifest, freeing the data home's reserve for it if the disk is full.
+fn place_with_room(durable: &mut Durable, reserve: &mut Reserve, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    match durable.place(path, bytes) {
+        Err(e) if store::space::is_full(&e) && reserve.release() => durable.place(path, bytes),
+        placed => placed,
+    }
 }
 
 /// The result of a helper thread of [`record`]; a panic there is a bug, reported as an error.

@@ -8,10 +8,10 @@
 //!                      stdout, stderr | transcript   the captured output
 //!                      snapshot-before.bin, snapshot-after.bin   snapshot manifests
 //!                      lock                held (flock) while the run is in progress
-//!                      reserve             space kept for the receipt while the run is in progress
 //!                      shortfall.json      what a run could not store, when its receipt.json
 //!                                          could not be written either (read by recovery)
 //! <data>/blobs/        file contents by BLAKE3, shared by all receipts
+//! <data>/reserve       space kept for the receipts of runs that fill the disk (`space`)
 //! <data>/cache/        the snapshot stat caches
 //! ```
 
