@@ -198,6 +198,11 @@ fn a_full_data_home_under_deep_keeps_the_status_and_says_which_events_the_log_lo
     assert_eq!(processes["confidence"], "partial", "{processes:#}");
     let trues = ran.receipt["processes"].as_array().unwrap().iter().filter(|p| p["argv"][0] == "/bin/true").count();
     assert!(trues < 300, "the events the log lost are not in the receipt either ({trues} of 300)");
+    // An end the log lost is not a process left running: nothing outlived this command.
+    let outlived: Vec<&Value> =
+        ran.receipt["processes"].as_array().unwrap().iter().filter(|p| p["outlived_command"] == true).collect();
+    assert!(outlived.is_empty(), "{outlived:#?}");
+    assert!(!limits.iter().any(|l| l.contains("still running when the command ended")), "{limits:#?}");
 }
 
 #[test]

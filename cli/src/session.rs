@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use runglass_model::log::{LogHeader, LogReader, LogWriter, Observer};
+use runglass_model::log::{LogError, LogHeader, LogReader, LogWriter, Observer};
 use runglass_model::receipt::{Artifacts, CiBuild, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, ExitStatus, Receipt};
 
@@ -210,7 +210,13 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     match sink.finish() {
         LogEnd::Whole(_) => durable.include(&log_path),
         LogEnd::Cut(cut) => {
-            shortfall.note(&anyhow::Error::from(cut.error).context("writing the event log"));
+            let error = match cut.error {
+                LogError::Io { path, source } => {
+                    anyhow::Error::from(source).context(format!("writing the event log {}", path.display()))
+                }
+                other => anyhow::Error::from(other).context("writing the event log"),
+            };
+            shortfall.note(&error);
             shortfall.log = Some(LogKept { lost_events: cut.lost_events, from_ms: receipt::ms(cut.from_ns) });
         }
     }
@@ -316,6 +322,8 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     };
     let mut receipt = receipt::build(facts, folder);
     shortfall.mark(&mut receipt);
+    let survivor_pids: Vec<u32> = watched.survivors.iter().map(|(pid, _)| *pid).collect();
+    shortfall.unclaim_survivors(&mut receipt, &survivor_pids);
     let json = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
     let receipt_path = dir.join(store::RECEIPT_FILE);
     let mut staged = durable.stage(&receipt_path, &json);

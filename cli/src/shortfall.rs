@@ -147,6 +147,34 @@ impl Shortfall {
         }
     }
 
+    /// With the event log cut, a process whose end is not in it may well have ended: only
+    /// the survivors the observer itself still saw at the end (`known`, by pid) outlived the
+    /// command, and the limit counting them says so.
+    pub fn unclaim_survivors(&self, receipt: &mut Receipt, known: &[u32]) {
+        if self.log.is_none() {
+            return;
+        }
+        let mut outlived = 0;
+        for p in &mut receipt.processes {
+            if p.outlived_command && p.ended_ms.is_none() && !known.contains(&p.pid) {
+                p.outlived_command = false;
+            }
+            outlived += usize::from(p.outlived_command);
+        }
+        let limits = &mut receipt.observation.limits;
+        let counted = |l: &String| l.contains(" process(es) were still running when the command ended;");
+        if let Some(at) = limits.iter().position(counted) {
+            if outlived == 0 {
+                limits.remove(at);
+            } else {
+                limits[at] = format!(
+                    "{outlived} process(es) were still running when the command ended; their later actions are not \
+                     in this receipt."
+                );
+            }
+        }
+    }
+
     /// The one line runglass prints about it, naming what was kept.
     pub fn line(&self, data: &Path, id: &str, receipt_written: bool) -> String {
         let why = if self.full {
