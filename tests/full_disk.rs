@@ -35,8 +35,9 @@ if [ -n "${PTY_RUN:-}" ]; then
   # The command prints only x's; the terminal may add a line end of its own.
   { script -qefc "$PTY_RUN" /dev/null < /dev/null; echo $? > "$out/status"; } | tr -cd x | wc -c > "$out/count"
 else
-  { "$rg" run "$@" 2>"$out/run.stderr"; echo $? > "$out/status"; } | wc -c > "$out/count"
+  { "$rg" "${SUBCOMMAND:-run}" "$@" 2>"$out/run.stderr"; echo $? > "$out/status"; } | wc -c > "$out/count"
 fi
+[ ! -f runglass-ci/receipt.json ] || cp runglass-ci/receipt.json "$out/ci-receipt.json"
 cat "$home"/receipts/*/stdout "$home"/receipts/*/transcript 2>/dev/null | wc -c > "$out/stored"
 ls -a "$home"/receipts/* > "$out/files"
 rm -f "$home/filler"
@@ -59,17 +60,20 @@ struct Ran {
     /// when there was none), and what `report` said on stderr.
     receipt: Value,
     report_stderr: String,
+    /// The receipt `runglass ci` wrote to its artifact directory (Null without one).
+    ci_receipt: Value,
 }
 
 /// Runs `runglass run ARGS` on a full 5 MiB tmpfs (with `room` left before it starts:
 /// "" or a `truncate` size), then reads its receipt after enlarging it; None after a SKIP
 /// line where mount namespaces are refused.
 fn on_full_disk(room: &str, args: &[&str]) -> Option<Ran> {
-    on_full_disk_with(room, args, None)
+    on_full_disk_with(room, args, None, "run")
 }
 
-/// [`on_full_disk`], in a terminal when `pty_run` is a shell line for script(1) to run.
-fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>) -> Option<Ran> {
+/// [`on_full_disk`] with `runglass SUBCOMMAND`, or in a terminal when `pty_run` is a shell
+/// line for script(1) to run.
+fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>, subcommand: &str) -> Option<Ran> {
     let probe = Command::new("unshare").args(["--mount", "--propagation", "private", "true"]).output();
     if let Some(why) = match &probe {
         Ok(out) if out.status.success() => None,
@@ -93,6 +97,7 @@ fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>) -> Option
         .arg(env!("CARGO_BIN_EXE_runglass"))
         .args(args)
         .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .env("SUBCOMMAND", subcommand)
         .current_dir(work.path());
     match pty_run {
         Some(line) => scenario.env("PTY_RUN", line).env("CMD", PRINT_20M).env_remove("RUNGLASS_NO_PTY"),
@@ -119,6 +124,7 @@ fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>) -> Option
         stored: read("stored").trim().parse().unwrap_or(0),
         receipt,
         report_stderr,
+        ci_receipt: serde_json::from_str(&read("ci-receipt.json")).unwrap_or(Value::Null),
     })
 }
 
@@ -236,7 +242,7 @@ fn in_a_terminal_a_full_data_home_keeps_the_status_and_everything_the_terminal_s
     }
     for mode in ["", "--deep"] {
         let line = format!(r#"exec "$RG" run {mode} -- sh -c "$CMD" 2>"$OUT/run.stderr""#);
-        let Some(ran) = on_full_disk_with("", &[], Some(&line)) else { return };
+        let Some(ran) = on_full_disk_with("", &[], Some(&line), "run") else { return };
         assert_eq!(ran.receipt["output"]["capture"], "pty", "runglass gave the command a terminal");
         assert_status_output_and_kept(&ran, "transcript");
     }
@@ -259,4 +265,13 @@ fn a_data_home_full_before_the_run_runs_nothing_says_so_in_one_line_and_leaves_n
         assert!(ran.receipt.is_null());
         assert!(!ran.report_stderr.contains("skipping"), "{}", ran.report_stderr);
     }
+}
+
+#[test]
+fn ci_on_a_full_data_home_keeps_the_commands_status_and_writes_the_receipt_that_says_so() {
+    let args = ["--format", "json", "--", "sh", "-c", PRINT_20M];
+    let Some(ran) = on_full_disk_with("", &args, None, "ci") else { return };
+    assert_status_output_and_stdout_kept(&ran);
+    let stdout = &ran.ci_receipt["output"]["stdout"];
+    assert_eq!(stdout["stored_bytes"], ran.stored, "the artifact directory's receipt says it too");
 }
