@@ -31,6 +31,7 @@ if [ -n "$room" ]; then
   truncate -s "-$room" "$home/filler"
 fi
 export RUNGLASS_DATA_HOME="$home" RG="$rg" OUT="$out"
+[ -z "${PREPARE:-}" ] || sh -c "$PREPARE"
 if [ -n "${PTY_RUN:-}" ]; then
   # The command prints only x's; the terminal may add a line end of its own.
   { script -qefc "$PTY_RUN" /dev/null < /dev/null; echo $? > "$out/status"; } | tr -cd x | wc -c > "$out/count"
@@ -68,12 +69,13 @@ struct Ran {
 /// "" or a `truncate` size), then reads its receipt after enlarging it; None after a SKIP
 /// line where mount namespaces are refused.
 fn on_full_disk(room: &str, args: &[&str]) -> Option<Ran> {
-    on_full_disk_with(room, args, None, "run")
+    on_full_disk_with(room, args, None, &[])
 }
 
-/// [`on_full_disk`] with `runglass SUBCOMMAND`, or in a terminal when `pty_run` is a shell
-/// line for script(1) to run.
-fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>, subcommand: &str) -> Option<Ran> {
+/// [`on_full_disk`] in a terminal when `pty_run` is a shell line for script(1) to run, with
+/// `env` for the scenario: SUBCOMMAND (`run` unless set), PREPARE (a shell line run in the
+/// working directory before runglass).
+fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>, env: &[(&str, &str)]) -> Option<Ran> {
     let probe = Command::new("unshare").args(["--mount", "--propagation", "private", "true"]).output();
     if let Some(why) = match &probe {
         Ok(out) if out.status.success() => None,
@@ -97,7 +99,7 @@ fn on_full_disk_with(room: &str, args: &[&str], pty_run: Option<&str>, subcomman
         .arg(env!("CARGO_BIN_EXE_runglass"))
         .args(args)
         .envs(cmd.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
-        .env("SUBCOMMAND", subcommand)
+        .envs(env.iter().copied())
         .current_dir(work.path());
     match pty_run {
         Some(line) => scenario.env("PTY_RUN", line).env("CMD", PRINT_20M).env_remove("RUNGLASS_NO_PTY"),
@@ -242,7 +244,7 @@ fn in_a_terminal_a_full_data_home_keeps_the_status_and_everything_the_terminal_s
     }
     for mode in ["", "--deep"] {
         let line = format!(r#"exec "$RG" run {mode} -- sh -c "$CMD" 2>"$OUT/run.stderr""#);
-        let Some(ran) = on_full_disk_with("", &[], Some(&line), "run") else { return };
+        let Some(ran) = on_full_disk_with("", &[], Some(&line), &[]) else { return };
         assert_eq!(ran.receipt["output"]["capture"], "pty", "runglass gave the command a terminal");
         assert_status_output_and_kept(&ran, "transcript");
     }
@@ -270,8 +272,31 @@ fn a_data_home_full_before_the_run_runs_nothing_says_so_in_one_line_and_leaves_n
 #[test]
 fn ci_on_a_full_data_home_keeps_the_commands_status_and_writes_the_receipt_that_says_so() {
     let args = ["--format", "json", "--", "sh", "-c", PRINT_20M];
-    let Some(ran) = on_full_disk_with("", &args, None, "ci") else { return };
+    let Some(ran) = on_full_disk_with("", &args, None, &[("SUBCOMMAND", "ci")]) else { return };
     assert_status_output_and_stdout_kept(&ran);
     let stdout = &ran.ci_receipt["output"]["stdout"];
     assert_eq!(stdout["stored_bytes"], ran.stored, "the artifact directory's receipt says it too");
+}
+
+#[test]
+fn contents_the_full_disk_refused_are_counted_in_the_receipt_not_warned_about_one_by_one() {
+    // kept.txt holds 64 KiB before the run; the command changes it once the disk is full.
+    let prepare = ("PREPARE", "head -c 65536 /dev/urandom > kept.txt");
+    let script = "head -c 20M /dev/zero | tr '\\0' x; head -c 65536 /dev/urandom > kept.txt; exit 3";
+    for deep in [false, true] {
+        let mut args = vec!["--", "sh", "-c", script];
+        if deep {
+            args.insert(0, "--deep");
+        }
+        let Some(ran) = on_full_disk_with("", &args, None, &[prepare]) else { return };
+        assert_status_output_and_stdout_kept(&ran);
+        assert!(!ran.stderr.contains("warning"), "the one line says it all: {}", ran.stderr);
+        let line = full_lines(&ran.stderr)[0];
+        assert!(line.contains(" but lacks ") && line.contains(" file content(s)"), "{line}");
+        let limits = limits(&ran.receipt);
+        let contents = limits.iter().find(|l| l.contains(" file content(s) were not kept in the blob store"));
+        assert!(contents.is_some(), "{limits:#?}");
+        let change = common::change(&ran.receipt, "kept.txt");
+        assert_eq!(change["after"]["stored"], false, "{line}\n{:#}", change["after"]);
+    }
 }

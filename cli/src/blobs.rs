@@ -20,9 +20,12 @@ const CHUNK: usize = 128 * 1024;
 
 pub struct BlobStore {
     dir: PathBuf,
-    /// Contents this store was asked for and could not keep for lack of space.
-    full: AtomicU64,
 }
+
+/// Contents the blob stores of this process were asked for and could not keep for lack of
+/// space (one run per process: the snapshots' store and the trace's capture writer count
+/// together).
+static NOT_KEPT_FULL: AtomicU64 = AtomicU64::new(0);
 
 impl BlobStore {
     /// Opens the store at `dir`, creating it if needed.
@@ -33,18 +36,19 @@ impl BlobStore {
                 dir.display()
             )
         })?;
-        Ok(BlobStore { dir: dir.to_path_buf(), full: AtomicU64::new(0) })
+        Ok(BlobStore { dir: dir.to_path_buf() })
     }
 
     /// Counts a content that was not kept because the disk was full (the caller goes on
     /// without it).
     pub fn note_full(&self) {
-        self.full.fetch_add(1, Ordering::Relaxed);
+        NOT_KEPT_FULL.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// How many contents were not kept because the disk was full ([`BlobStore::note_full`]).
+    /// How many contents this process's stores did not keep because the disk was full
+    /// ([`BlobStore::note_full`]).
     pub fn full(&self) -> u64 {
-        self.full.load(Ordering::Relaxed)
+        NOT_KEPT_FULL.load(Ordering::Relaxed)
     }
 
     pub fn contains(&self, hash: &blake3::Hash) -> bool {

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use runglass_model::log::{LogError, LogHeader, LogReader, LogWriter, Observer};
-use runglass_model::receipt::{Artifacts, CiBuild, Mode, Outcome, RunStatus};
+use runglass_model::receipt::{Artifacts, CiBuild, FileKind, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, ExitStatus, Receipt};
 
 use crate::blobs::BlobStore;
@@ -252,11 +252,6 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     if survivors_log.exists() {
         fold_survivors(&survivors_log, header.started_unix_ns, &mut folder);
     }
-    // A disk that was full goes on being: the manifests and the receipt go into the room
-    // kept for them.
-    if !shortfall.is_empty() {
-        reserve.release();
-    }
     // The capture is gone with the tracer thread: the snapshot is this function's again.
     let mut before = Arc::unwrap_or_clone(before);
     if deep {
@@ -269,8 +264,24 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
         }
     }
     let mut changes = snapshot::compare(&before, &after, &blobs);
-    if deep && let Err(e) = capture::keep_changed_after_contents(&mut changes, &mut after, &blobs) {
-        eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
+    // Deep mode keeps the after-contents of changed files only now. On a disk that was
+    // full they would take the room kept for the manifests and the receipt: not tried.
+    let kept_after = match deep {
+        false => Ok(()),
+        true if !shortfall.is_empty() => Err(anyhow::anyhow!("the data home was full")),
+        true => capture::keep_changed_after_contents(&mut changes, &mut after, &blobs),
+    };
+    if let Err(e) = kept_after {
+        if !shortfall.is_empty() || store::space::is_full(&e) {
+            // Said with the rest of what the full disk cost.
+            let unkept = |c: &&runglass_model::receipt::FileChange| {
+                c.after.as_ref().is_some_and(|a| a.kind == FileKind::File && !a.stored && !a.capped)
+            };
+            shortfall.note(&e);
+            shortfall.contents += changes.iter().filter(unkept).count() as u64;
+        } else {
+            eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
+        }
     }
     if let Err(e) = place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?) {
         shortfall.note(&e);

@@ -135,8 +135,8 @@ impl Shortfall {
         }
         if self.contents > 0 {
             limits.push(format!(
-                "{cause}: the contents of {} file(s) were not kept in the blob store; their diffs cannot be shown \
-                 and revert cannot restore them.",
+                "{cause}: {} file content(s) were not kept in the blob store: the diffs that need them cannot be \
+                 shown, and revert cannot restore a state whose content is missing.",
                 self.contents
             ));
         }
@@ -186,28 +186,39 @@ impl Shortfall {
                 self.first_error.as_deref().unwrap_or("unknown error")
             )
         };
-        let mut parts: Vec<String> = Vec::new();
+        let mut kept: Vec<String> = Vec::new();
         for s in &self.streams {
-            parts.push(format!("{} of {} of {}", size(s.stored), size(s.bytes), s.file));
+            kept.push(format!("{} of {} of {}", size(s.stored), size(s.bytes), s.file));
         }
         if let Some(log) = &self.log {
-            parts.push(format!("the event log up to {} ms ({} later event(s) lost)", log.from_ms, log.lost_events));
+            kept.push(format!("the event log up to {} ms ({} later event(s) lost)", log.from_ms, log.lost_events));
         }
+        let mut lost: Vec<String> = Vec::new();
         if self.snapshot_after {
-            parts.push("no after-snapshot manifest".to_string());
+            lost.push("the after-snapshot manifest".to_string());
+        }
+        if self.snapshot_before_marks {
+            lost.push("the before-snapshot's capture marks".to_string());
         }
         if self.contents > 0 {
-            parts.push(format!("no content of {} file(s)", self.contents));
+            lost.push(format!("{} file content(s)", self.contents));
         }
-        let kept = if parts.is_empty() { String::new() } else { format!(" keeps {}", join(&parts)) };
+        let mut what = Vec::new();
+        if !kept.is_empty() {
+            what.push(format!("keeps {}", join(&kept)));
+        }
+        if !lost.is_empty() {
+            what.push(format!("lacks {}", join(&lost)));
+        }
+        let what = if what.is_empty() { "is incomplete".to_string() } else { what.join(" but ") };
         if receipt_written {
             format!(
-                "runglass: {why}: the receipt of run {id}{kept}, and says so in its limits; free space before the next run"
+                "runglass: {why}: the receipt of run {id} {what}, and says so in its limits; free space before the \
+                 next run"
             )
         } else {
-            let kept = if parts.is_empty() { " keeps what was written".to_string() } else { kept };
             format!(
-                "runglass: {why}: receipt.json of run {id} could not be written; the run{kept}; free space, then \
+                "runglass: {why}: receipt.json of run {id} could not be written; the run {what}; free space, then \
                  `runglass report {id}` recovers its receipt"
             )
         }
