@@ -2,9 +2,9 @@
 //!
 //! A command that fills the disk the data home is on (or prints more than it holds) must
 //! not cost its run the receipt. So the data home keeps a little space in reserve
-//! ([`Reserve`], one file for every run, allocated once and kept): a run that meets a full
-//! disk frees it just before it writes its manifests and receipt, which then fit even when
-//! the command's output did not, and the next run with room allocates it again. A run that
+//! ([`Reserve`], one file for every run, allocated once and kept): a run whose manifest or
+//! receipt is refused for lack of space frees it and writes again, so that the receipt fits
+//! even when the command's output did not, and the next run with room allocates it again. A run that
 //! meets no full disk leaves it alone, at the cost of one fallocate(2) of blocks already
 //! allocated (no unlink, which costs milliseconds on ext4).
 
