@@ -30,7 +30,7 @@ pub fn load_or_recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     let json = serde_json::to_vec_pretty(&receipt)?;
     store::atomic::write(&dir.join(store::RECEIPT_FILE), &json)?;
     match Shortfall::load(dir) {
-        Some(_) => eprintln!("runglass: recovered receipt {} of a run whose data home was full", receipt.id),
+        Some(s) => eprintln!("runglass: recovered receipt {} of a run whose receipt {}", receipt.id, s.unwritten()),
         None => eprintln!("runglass: recovered receipt {} of an interrupted run", receipt.id),
     }
     Ok(receipt)
@@ -88,7 +88,12 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     // what it could not store.
     let shortfall = Shortfall::load(dir);
     let message = match (root_exit, &shortfall) {
-        (Some(exit), Some(_)) => format!("the data home was full when runglass wrote the receipt; the command {exit}"),
+        (Some(exit), Some(s)) => format!("the receipt {}; the command {exit}", s.unwritten()),
+        (None, Some(s)) if s.log.is_some() => format!(
+            "the receipt {}, and the event log was cut before the command's end; this receipt was recovered from \
+             what was kept",
+            s.unwritten()
+        ),
         (Some(exit), None) => format!("runglass stopped before it finished the receipt; the command {exit}"),
         (None, _) => {
             "runglass stopped while the command ran; this receipt was recovered from its event log".to_string()

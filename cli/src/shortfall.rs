@@ -74,6 +74,11 @@ impl Shortfall {
         self.first_error.is_none()
     }
 
+    /// Why the receipt was not written, after "the receipt": for a recovered receipt.
+    pub fn unwritten(&self) -> &'static str {
+        if self.full { "could not be written: the data home was full" } else { "could not be written" }
+    }
+
     /// Why, for the receipt: "the data home was full" or the error.
     fn cause(&self) -> String {
         match (&self.first_error, self.full) {
