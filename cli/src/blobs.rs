@@ -13,6 +13,7 @@
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
 use tempfile::NamedTempFile;
@@ -25,6 +26,11 @@ pub struct BlobStore {
     dir: PathBuf,
 }
 
+/// Contents the blob stores of this process were asked for and could not keep for lack of
+/// space (one run per process: the snapshots' store and the trace's capture writer count
+/// together).
+static NOT_KEPT_FULL: AtomicU64 = AtomicU64::new(0);
+
 impl BlobStore {
     /// Opens the store at `dir`, creating it if needed.
     pub fn open(dir: &Path) -> anyhow::Result<BlobStore> {
@@ -35,6 +41,18 @@ impl BlobStore {
             )
         })?;
         Ok(BlobStore { dir: dir.to_path_buf() })
+    }
+
+    /// Counts a content that was not kept because the disk was full (the caller goes on
+    /// without it).
+    pub fn note_full(&self) {
+        NOT_KEPT_FULL.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many contents this process's stores did not keep because the disk was full
+    /// ([`BlobStore::note_full`]).
+    pub fn full(&self) -> u64 {
+        NOT_KEPT_FULL.load(Ordering::Relaxed)
     }
 
     pub fn contains(&self, hash: &blake3::Hash) -> bool {
@@ -136,7 +154,9 @@ impl BlobStore {
         min_age: std::time::Duration,
     ) -> anyhow::Result<(u64, u64)> {
         let now = std::time::SystemTime::now();
-        let old = |m: &std::fs::Metadata| m.modified().ok().and_then(|t| now.duration_since(t).ok()).is_some_and(|a| a >= min_age);
+        let old = |m: &std::fs::Metadata| {
+            m.modified().ok().and_then(|t| now.duration_since(t).ok()).is_some_and(|a| a >= min_age)
+        };
         let (mut files, mut bytes) = (0, 0);
         let read = |dir: &Path| std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()));
         for shard in read(&self.dir)?.flatten() {
@@ -202,7 +222,8 @@ mod tests {
         let (_dir, store) = store();
         let hash = store.put_bytes(b"hello\n").expect("put_bytes");
         assert_eq!(hash, blake3::hash(b"hello\n"));
-        let (again, len) = store.put_reader_capped(&b"hello\n"[..], u64::MAX).expect("put_reader_capped").expect("within the cap");
+        let (again, len) =
+            store.put_reader_capped(&b"hello\n"[..], u64::MAX).expect("put_reader_capped").expect("within the cap");
         assert_eq!((again, len), (hash, 6));
         assert!(store.contains(&hash));
         let hex = hash.to_hex();
@@ -216,7 +237,11 @@ mod tests {
         let kept = store.put_bytes(b"kept").unwrap();
         let dropped = store.put_bytes(b"dropped").unwrap();
         let keep: std::collections::HashSet<[u8; 32]> = [*kept.as_bytes()].into();
-        assert_eq!(store.collect_garbage(&keep, std::time::Duration::from_secs(3600)).unwrap(), (0, 0), "young blobs stay");
+        assert_eq!(
+            store.collect_garbage(&keep, std::time::Duration::from_secs(3600)).unwrap(),
+            (0, 0),
+            "young blobs stay"
+        );
         assert_eq!(store.collect_garbage(&keep, std::time::Duration::ZERO).unwrap(), (1, 7));
         assert!(store.contains(&kept) && !store.contains(&dropped));
     }

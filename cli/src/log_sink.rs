@@ -4,8 +4,10 @@
 //! cache: no fsync, a crash of the machine is another matter).
 //!
 //! The command runs as the same user and may truncate, replace or fill the disk under the
-//! log. A write error never stops tracing: the first one is kept, the log is written no
-//! further, and the error is reported when the run ends.
+//! log. A write error never stops tracing nor holds the tracee: the first one is kept, the
+//! log is written no further (it ends at most in a torn frame, which readers take as its
+//! end), the events that follow are counted, and all of it is reported when the run ends,
+//! for the receipt to say what its observation lacks.
 
 use runglass_model::Event;
 use runglass_model::log::{LogError, LogWriter};
@@ -14,33 +16,77 @@ use runglass_tracer::EventSink;
 pub struct LogSink {
     writer: LogWriter,
     error: Option<LogError>,
+    /// Events handed to the writer since its last successful flush, and the time of the
+    /// first of them: if the flush fails, they may not have reached the log.
+    unflushed: u64,
+    unflushed_from_ns: Option<u64>,
+    /// Events not written for certain since the error (counting the unflushed ones then).
+    lost: u64,
+    lost_from_ns: u64,
+}
+
+/// How a log's writing went, once the run ended.
+pub enum LogEnd {
+    /// Every event is in the log; the writer, to sync it.
+    Whole(LogWriter),
+    /// The log could not be written from some point on.
+    Cut(LogCut),
+}
+
+pub struct LogCut {
+    pub error: LogError,
+    /// Events that may be missing from the log: the log holds none, or only the first,
+    /// of them.
+    pub lost_events: u64,
+    /// The time of the first of them, in ns since the log's start: the log is whole up to
+    /// then.
+    pub from_ns: u64,
 }
 
 impl LogSink {
     pub fn new(writer: LogWriter) -> Self {
-        LogSink { writer, error: None }
+        LogSink { writer, error: None, unflushed: 0, unflushed_from_ns: None, lost: 0, lost_from_ns: 0 }
     }
 
-    /// Writes what is buffered, and returns the first error met, if any.
-    pub fn finish(mut self) -> Result<LogWriter, LogError> {
+    /// Writes what is buffered, and says whether the log holds every event.
+    pub fn finish(mut self) -> LogEnd {
         self.flush();
         match self.error {
-            Some(e) => Err(e),
-            None => Ok(self.writer),
+            Some(error) => LogEnd::Cut(LogCut { error, lost_events: self.lost, from_ns: self.lost_from_ns }),
+            None => LogEnd::Whole(self.writer),
         }
+    }
+
+    fn fail(&mut self, error: LogError, now_ns: u64) {
+        self.error = Some(error);
+        self.lost = self.unflushed;
+        self.lost_from_ns = self.unflushed_from_ns.unwrap_or(now_ns);
     }
 }
 
 impl EventSink for LogSink {
     fn event(&mut self, event: Event) {
-        if self.error.is_none() {
-            self.error = self.writer.append(&event).err();
+        if self.error.is_some() {
+            self.lost += 1;
+            return;
+        }
+        self.unflushed += 1;
+        self.unflushed_from_ns.get_or_insert(event.time_ns);
+        if let Err(e) = self.writer.append(&event) {
+            self.fail(e, event.time_ns);
         }
     }
 
     fn flush(&mut self) {
-        if self.error.is_none() {
-            self.error = self.writer.flush().err();
+        if self.error.is_some() {
+            return;
+        }
+        match self.writer.flush() {
+            Ok(()) => {
+                self.unflushed = 0;
+                self.unflushed_from_ns = None;
+            }
+            Err(e) => self.fail(e, 0),
         }
     }
 }

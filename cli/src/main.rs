@@ -26,6 +26,7 @@ mod recover;
 mod revert;
 mod serve;
 mod session;
+mod shortfall;
 mod signals;
 mod snapshot;
 mod store;

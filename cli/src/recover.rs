@@ -8,11 +8,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use runglass_model::log::{LogReader, Observer};
 use runglass_model::receipt::{Artifacts, CaptureMode, Mode, Outcome, Output, RunStatus, SnapshotSummary, Stream};
-use runglass_model::{EventKind, Receipt};
+use runglass_model::{EventKind, ExitStatus, Receipt};
 
 use crate::output::excerpt::Excerpt;
 use crate::receipt::coverage::Recovery;
 use crate::receipt::{self, Folder, RunFacts};
+use crate::shortfall::Shortfall;
 use crate::snapshot::{self, Manifest};
 use crate::store::{self, catalog, lock};
 
@@ -28,7 +29,10 @@ pub fn load_or_recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     let receipt = recover(data, dir)?;
     let json = serde_json::to_vec_pretty(&receipt)?;
     store::atomic::write(&dir.join(store::RECEIPT_FILE), &json)?;
-    eprintln!("runglass: recovered receipt {} of an interrupted run", receipt.id);
+    match Shortfall::load(dir) {
+        Some(s) => eprintln!("runglass: recovered receipt {} of a run whose receipt {}", receipt.id, s.unwritten()),
+        None => eprintln!("runglass: recovered receipt {} of an interrupted run", receipt.id),
+    }
     Ok(receipt)
 }
 
@@ -80,23 +84,43 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         }
         folder.observe(&event);
     }
-    let message = match root_exit {
-        Some(exit) => format!("runglass stopped before it finished the receipt; the command {exit}"),
-        None => "runglass stopped while the command ran; this receipt was recovered from its event log".to_string(),
+    // A run whose receipt the data home refused (not a killed runglass) left a note of
+    // what it could not store.
+    let shortfall = Shortfall::load(dir);
+    let message = match (root_exit, &shortfall) {
+        (Some(exit), Some(s)) => format!("the receipt {}; the command {exit}", s.unwritten()),
+        (None, Some(s)) if s.log.is_some() => format!(
+            "the receipt {}, and the event log was cut before the command's end; this receipt was recovered from \
+             what was kept",
+            s.unwritten()
+        ),
+        (Some(exit), None) => format!("runglass stopped before it finished the receipt; the command {exit}"),
+        (None, _) => {
+            "runglass stopped while the command ran; this receipt was recovered from its event log".to_string()
+        }
     };
+    let status = match (root_exit, &shortfall) {
+        (Some(ExitStatus::Code(0)), Some(_)) => RunStatus::Completed,
+        (Some(_), Some(_)) => RunStatus::Failed,
+        _ => RunStatus::Interrupted,
+    };
+    let mut output = output_files(dir);
+    if let Some(shortfall) = &shortfall {
+        shortfall.restore_streams(&mut output);
+    }
     let facts = RunFacts {
         id: store::receipt_id(dir),
         ended_unix_ns: header.started_unix_ns + last_ns,
         header,
         mode,
         outcome: Outcome {
-            status: RunStatus::Interrupted,
+            status,
             exit: root_exit,
             exit_code: root_exit.map(|e| e.shell_code()),
             timeout_ms: None,
             message: Some(message),
         },
-        output: output_files(dir),
+        output,
         changes: None,
         before: Manifest::load(&dir.join(store::SNAPSHOT_BEFORE)).ok().map(Arc::new),
         after: None,
@@ -125,7 +149,18 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         // none at all every file would read as over the cap.
         cap_bytes: snapshot::cap_from_env().unwrap_or(snapshot::DEFAULT_CAP_BYTES),
     };
-    Ok(receipt::build(facts, folder))
+    let mut receipt = receipt::build(facts, folder);
+    if let Some(shortfall) = shortfall {
+        let limits = &mut receipt.observation.limits;
+        if let Some(stopped) = limits.iter_mut().find(|l| l.starts_with("runglass was stopped after the command ended"))
+        {
+            *stopped = "runglass could not write this receipt when the command ended; it was recovered from the event \
+                        log and the files the run kept."
+                .into();
+        }
+        shortfall.mark(&mut receipt);
+    }
+    Ok(receipt)
 }
 
 /// The output files a killed run left, as the receipt's output.

@@ -16,19 +16,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use runglass_model::log::{LogHeader, LogReader, LogWriter, Observer};
-use runglass_model::receipt::{Artifacts, CiBuild, DirId, Mode, Outcome, RunStatus};
+use runglass_model::log::{LogError, LogHeader, LogReader, LogWriter, Observer};
+use runglass_model::receipt::{Artifacts, CiBuild, DirId, FileKind, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, ExitStatus, Receipt};
 
 use crate::blobs::BlobStore;
 use crate::capture::{self, BeforeCapture};
 use crate::deep::{self, DeepOptions};
-use crate::log_sink::LogSink;
+use crate::log_sink::{LogEnd, LogSink};
 use crate::output::{Capture, CaptureOptions};
 use crate::receipt::{self, Folder, RunFacts};
+use crate::shortfall::{LogKept, Shortfall};
 use crate::signals::Forwarder;
 use crate::snapshot::{self, SnapshotOptions, StatCache};
-use crate::store::{self, durable::Durable, lock::RunLock};
+use crate::store::{self, durable::Durable, lock::RunLock, space::Reserve};
 use crate::timeout::Watchdog;
 use crate::{docker, git, normal, output};
 
@@ -48,10 +49,17 @@ pub struct SessionOptions {
 }
 
 pub struct Session {
+    /// The receipt, as written to `dir` (or, when `shortfall` says it was not written, as
+    /// it would have been).
     pub receipt: Receipt,
     pub dir: PathBuf,
+    /// The data home the receipt is in.
+    pub data: PathBuf,
     /// What runglass exits with: the command's status, or 127/126/1 when it did not start.
     pub exit_code: u8,
+    /// What the data home refused to store (None: everything was stored), and whether
+    /// `receipt.json` was written despite it.
+    pub shortfall: Option<(Shortfall, bool)>,
     /// Why the command did not start, when it did not.
     pub start_error: Option<anyhow::Error>,
     /// Processes still running when the command ended: (pid, argv).
@@ -73,11 +81,73 @@ struct Watched {
     signal: Option<i32>,
 }
 
+/// A run whose command ran, but whose receipt could not be made: runglass exits with the
+/// command's status all the same, after one line saying so (this error's text).
+#[derive(Debug)]
+pub struct NotRecorded {
+    pub exit_code: u8,
+    message: String,
+}
+
+impl std::fmt::Display for NotRecorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NotRecorded {}
+
 pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
+    let data = opts.data.clone();
+    let mut reached = Reached::default();
+    record_run(opts, &mut reached).map_err(|e| match reached {
+        Reached { dir: Some(dir), exit_code: Some(exit_code) } => {
+            let id = store::receipt_id(&dir);
+            let message = if store::space::is_full(&e) {
+                format!(
+                    "the data home {} is full (ENOSPC): the receipt of run {id} could not be made ({e:#}); free \
+                     space, then `runglass report {id}` recovers it from what was kept",
+                    data.display()
+                )
+            } else {
+                format!("the receipt of run {id} could not be made: {e:#}")
+            };
+            anyhow::Error::new(NotRecorded { exit_code, message })
+        }
+        // Before the command: nothing happened yet that the directory could tell.
+        Reached { dir, exit_code: None } => {
+            if let Some(dir) = dir {
+                let _ = store::remove_receipt(&dir);
+            }
+            if store::space::is_full(&e) {
+                e.context(format!(
+                    "the data home {} is full (ENOSPC), so the command was not run: there is no room to start its \
+                     receipt; free space, or set RUNGLASS_DATA_HOME to a disk with room",
+                    data.display()
+                ))
+            } else {
+                e
+            }
+        }
+        Reached { dir: None, exit_code: Some(_) } => e,
+    })
+}
+
+/// How far [`record_run`] got: the receipt directory once made, the command's exit code
+/// once it ran.
+#[derive(Default)]
+struct Reached {
+    dir: Option<PathBuf>,
+    exit_code: Option<u8>,
+}
+
+/// [`record`], noting in `reached` how far it got.
+fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Session> {
     let SessionOptions { command, mode, reads, timeout, cwd, data, ci, mut exclude } = opts;
     let cap = snapshot::cap_from_env()?;
     let blobs = BlobStore::open(&data.join("blobs"))?;
     let dir = store::create_receipt_dir(&data, &command)?;
+    reached.dir = Some(dir.clone());
     let _lock = RunLock::acquire(&dir)?;
     // Which directory the root is, before the command can move it: revert checks it.
     let root_id = {
@@ -85,6 +155,8 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         let meta = std::fs::metadata(&cwd).with_context(|| format!("reading {}", cwd.display()))?;
         DirId { dev: meta.dev(), ino: meta.ino() }
     };
+    // Room for the receipt, however much of the disk the command's output takes.
+    let mut reserve = Reserve::take(&data);
     let progress = std::io::stderr().is_terminal();
     let deep = mode == Mode::Deep;
     exclude.push(data.clone());
@@ -110,7 +182,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         Mode::Normal => How::Normal,
         Mode::Deep => How::Deep {
             opts: DeepOptions { reads, keeper_log: Some(dir.join(store::SURVIVOR_EVENT_LOG)) },
-            capture: BeforeCapture::new(&data, cap, Some((before.clone(), rules.clone())))?,
+            capture: Box::new(BeforeCapture::new(&data, cap, Some((before.clone(), rules.clone())))?),
         },
     };
 
@@ -133,9 +205,32 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let watched = watch(cmd, how, timeout, own_terminal, &mut sink)?;
     let command_ms = t.elapsed().as_millis() as i64;
     let ended_unix_ns = store::unix_now_ns();
-    sink.finish().context("writing the event log")?;
-    durable.include(&log_path);
+    let exit_code = match &watched.result {
+        Ok(status) => crate::commands::exit_code(*status),
+        Err(e) => crate::commands::error_exit_code(e),
+    };
+    // From here on the command has run, and runglass exits with its status whatever
+    // fails. What the data home refuses to store is left out and said (`Shortfall`).
+    reached.exit_code = Some(exit_code);
+    let mut shortfall = Shortfall::default();
+    match sink.finish() {
+        LogEnd::Whole(_) => durable.include(&log_path),
+        LogEnd::Cut(cut) => {
+            let error = match cut.error {
+                LogError::Io { path, source } => {
+                    anyhow::Error::from(source).context(format!("writing the event log {}", path.display()))
+                }
+                other => anyhow::Error::from(other).context("writing the event log"),
+            };
+            shortfall.note(&error);
+            shortfall.log = Some(LogKept { lost_events: cut.lost_events, from_ms: receipt::ms(cut.from_ns) });
+        }
+    }
     let captured = capture.finish(OUTPUT_GRACE)?;
+    for e in &captured.store_errors {
+        shortfall.note(e);
+    }
+    shortfall.note_streams(&captured.output);
 
     // By the rules read before the command: it may have written .runglassignore.
     let (after, git, docker) = std::thread::scope(|s| {
@@ -150,7 +245,11 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
         (after, joined(git, "git"), joined(docker, "docker"))
     });
     let (mut after, git, docker) = (after?, git?, docker?);
-    if let Err(e) = cache.save() {
+    shortfall.note_contents(blobs.full());
+    // A full data home is said once, below; the cache only saves time.
+    if let Err(e) = cache.save()
+        && !store::space::is_full(&e)
+    {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
     }
     let mut folder = Folder::new(mode, &cwd, &data);
@@ -163,13 +262,37 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let mut before = Arc::unwrap_or_clone(before);
     if deep {
         capture::mark_captured(&mut before, &folder.captured_contents());
-        durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)?;
+        if let Err(e) =
+            place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)
+        {
+            shortfall.note(&e);
+            shortfall.snapshot_before_marks = true;
+        }
     }
     let mut changes = snapshot::compare(&before, &after, &blobs);
-    if deep && let Err(e) = capture::keep_changed_after_contents(&mut changes, &mut after, &blobs) {
-        eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
+    // Deep mode keeps the after-contents of changed files only now. On a disk that was
+    // full they would take the room kept for the manifests and the receipt: not tried.
+    let kept_after = match deep {
+        false => Ok(()),
+        true if !shortfall.is_empty() => Err(anyhow::anyhow!("the data home was full")),
+        true => capture::keep_changed_after_contents(&mut changes, &mut after, &blobs),
+    };
+    if let Err(e) = kept_after {
+        if !shortfall.is_empty() || store::space::is_full(&e) {
+            // Said with the rest of what the full disk cost.
+            let unkept = |c: &&runglass_model::receipt::FileChange| {
+                c.after.as_ref().is_some_and(|a| a.kind == FileKind::File && !a.stored && !a.capped)
+            };
+            shortfall.note(&e);
+            shortfall.contents += changes.iter().filter(unkept).count() as u64;
+        } else {
+            eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
+        }
     }
-    durable.place(&dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?)?;
+    if let Err(e) = place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?) {
+        shortfall.note(&e);
+        shortfall.snapshot_after = true;
+    }
     let after = Arc::new(after);
 
     let outcome = outcome(&watched, timeout);
@@ -210,21 +333,52 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
             event_log: Some(store::EVENT_LOG.into()),
             survivors_log: survivors_log.exists().then(|| store::SURVIVOR_EVENT_LOG.into()),
             snapshot_before: Some(store::SNAPSHOT_BEFORE.into()),
-            snapshot_after: Some(store::SNAPSHOT_AFTER.into()),
+            snapshot_after: (!shortfall.snapshot_after).then(|| store::SNAPSHOT_AFTER.into()),
         },
         home: std::env::var_os("HOME").map(Into::into),
         cap_bytes: cap,
     };
-    let receipt = receipt::build(facts, folder);
+    let mut receipt = receipt::build(facts, folder);
+    shortfall.mark(&mut receipt);
+    let survivor_pids: Vec<u32> = watched.survivors.iter().map(|(pid, _)| *pid).collect();
+    shortfall.unclaim_survivors(&mut receipt, &survivor_pids);
     let json = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
-    durable.stage(&dir.join(store::RECEIPT_FILE), &json)?;
-    durable.commit().context("saving the receipt")?;
-
-    let (exit_code, start_error) = match watched.result {
-        Ok(status) => (crate::commands::exit_code(status), None),
-        Err(e) => (crate::commands::error_exit_code(&e), Some(e)),
+    let receipt_path = dir.join(store::RECEIPT_FILE);
+    let mut staged = durable.stage(&receipt_path, &json);
+    if staged.as_ref().is_err_and(store::space::is_full) && reserve.release() {
+        staged = durable.stage(&receipt_path, &json);
+    }
+    let saved = staged.and_then(|()| durable.commit());
+    let written = match saved.context("saving the receipt") {
+        Ok(()) => true,
+        Err(e) if shortfall.is_empty() && !store::space::is_full(&e) => return Err(e),
+        Err(e) => {
+            shortfall.note(&e);
+            // What was not stored, for the receipt recovered from what was.
+            if let Err(e) = shortfall.save(&dir) {
+                eprintln!("runglass: warning: {e:#}");
+            }
+            false
+        }
     };
-    Ok(Session { receipt, dir, exit_code, start_error, survivors: watched.survivors })
+    let shortfall = (!shortfall.is_empty()).then_some((shortfall, written));
+    Ok(Session {
+        receipt,
+        dir,
+        data,
+        exit_code,
+        shortfall,
+        start_error: watched.result.err(),
+        survivors: watched.survivors,
+    })
+}
+
+/// Places a manifest, freeing the data home's reserve for it if the disk is full.
+fn place_with_room(durable: &mut Durable, reserve: &mut Reserve, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    match durable.place(path, bytes) {
+        Err(e) if store::space::is_full(&e) && reserve.release() => durable.place(path, bytes),
+        placed => placed,
+    }
 }
 
 /// The result of a helper thread of [`record`]; a panic there is a bug, reported as an error.
@@ -235,7 +389,7 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>, what: &str) -> anyhow
 /// How the command is watched.
 enum How {
     Normal,
-    Deep { opts: DeepOptions, capture: BeforeCapture },
+    Deep { opts: DeepOptions, capture: Box<BeforeCapture> },
 }
 
 /// Starts and watches the command in the chosen mode, with signals forwarded and the
@@ -260,7 +414,7 @@ fn watch(
         let _ = dog_tx.send(pid);
     };
     let (result, polling, limits, survivors) = match how {
-        How::Deep { opts, capture } => match deep::run_with_hook(cmd, opts, Some(Box::new(capture)), sink, on_start) {
+        How::Deep { opts, capture } => match deep::run_with_hook(cmd, opts, Some(capture), sink, on_start) {
             Ok(o) => {
                 let survivors = o.survivors.into_iter().map(|s| (s.pid as u32, s.argv)).collect();
                 (Ok(o.status), None, Vec::new(), survivors)

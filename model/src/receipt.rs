@@ -182,6 +182,11 @@ pub struct Stream {
     pub tail: ByteString,
     /// True when bytes between `head` and `tail` are left out.
     pub truncated: bool,
+    /// How many bytes of the stream `file` holds, when fewer than `bytes`: the file could
+    /// not be written in full (the data home was full), and holds the stream's first
+    /// `stored_bytes` only. Null when the file holds the whole stream.
+    #[serde(default)]
+    pub stored_bytes: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -229,7 +229,7 @@ fn outcome() -> impl Strategy<Value = Outcome> {
 
 fn stream() -> impl Strategy<Value = Stream> {
     (text(), any::<u64>(), bytes(), bytes(), any::<bool>())
-        .prop_map(|(file, bytes, head, tail, truncated)| Stream { file, bytes, head, tail, truncated })
+        .prop_map(|(file, bytes, head, tail, truncated)| Stream { file, bytes, head, tail, truncated, stored_bytes: None })
 }
 
 fn output() -> impl Strategy<Value = Output> {

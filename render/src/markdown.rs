@@ -490,7 +490,15 @@ fn output(o: &mut String, r: &Receipt) {
             let _ = writeln!(o, "\n### {name}: empty");
             continue;
         }
-        let _ = writeln!(o, "\n### {name}: {} bytes, in {}\n", s.bytes, code(&s.file));
+        match s.stored_bytes {
+            Some(stored) => {
+                let _ =
+                    writeln!(o, "\n### {name}: {} bytes, the first {stored} of them in {}\n", s.bytes, code(&s.file));
+            }
+            None => {
+                let _ = writeln!(o, "\n### {name}: {} bytes, in {}\n", s.bytes, code(&s.file));
+            }
+        }
         let _ = write!(o, "{}", fenced("text", &s.head.printable()));
         if s.truncated {
             let left_out = s.bytes.saturating_sub((s.head.as_bytes().len() + s.tail.as_bytes().len()) as u64);

@@ -302,7 +302,14 @@ fn output(o: &mut String, r: &Receipt) {
     let streams = [("stdout", &r.output.stdout), ("stderr", &r.output.stderr), ("terminal", &r.output.transcript)];
     for (name, stream) in streams {
         let Some(s) = stream.as_ref().filter(|s| s.bytes > 0) else { continue };
-        let _ = writeln!(o, "\nOutput ({name}): {} bytes, in {}", s.bytes, s.file);
+        match s.stored_bytes {
+            Some(stored) => {
+                let _ = writeln!(o, "\nOutput ({name}): {} bytes, the first {stored} of them in {}", s.bytes, s.file);
+            }
+            None => {
+                let _ = writeln!(o, "\nOutput ({name}): {} bytes, in {}", s.bytes, s.file);
+            }
+        }
         let text = if s.truncated { s.tail.printable() } else { s.head.printable() };
         let lines: Vec<&str> = text.lines().collect();
         let from = lines.len().saturating_sub(10);

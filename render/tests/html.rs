@@ -423,3 +423,22 @@ fn revert_pages_show_paths_and_errors_as_text() {
         path_value(&ByteString(b"<script>alert(1)</script>.txt".to_vec()))
     )));
 }
+
+#[test]
+fn an_output_file_cut_short_by_a_full_disk_is_not_called_the_whole_stream() {
+    let mut receipt = fixture();
+    let stdout = receipt.output.stdout.get_or_insert_with(|| runglass_model::receipt::Stream {
+        file: "stdout".into(),
+        bytes: 0,
+        head: "".into(),
+        tail: "".into(),
+        truncated: false,
+        stored_bytes: None,
+    });
+    stdout.bytes = 20971520;
+    stdout.head = "xxxx".into();
+    stdout.stored_bytes = Some(5234688);
+    let html = page(&receipt);
+    assert!(html.contains("the rest could not be stored (the data home was full)"), "{html}");
+    assert!(!html.contains("The whole stream is in <code>stdout</code>"), "{html}");
+}

@@ -153,7 +153,7 @@ fn markdown_output_excerpt_shows_head_what_was_left_out_and_tail() {
     let mut r = fixture();
     let (head, tail) = ("first lines\n", "last lines\n");
     r.output.stdout =
-        Some(Stream { file: "stdout".into(), bytes: 1000, head: head.into(), tail: tail.into(), truncated: true });
+        Some(Stream { file: "stdout".into(), bytes: 1000, head: head.into(), tail: tail.into(), truncated: true, stored_bytes: None });
     let md = markdown::receipt(&r);
     let expected = "```text\nfirst lines\n```\n\n... 977 bytes left out ...\n\n```text\nlast lines\n```\n";
     assert!(md.contains(expected), "{md}");
@@ -238,7 +238,7 @@ fn ai_failing_output_is_the_last_twenty_lines_each_cut_short() {
     text.push_str(&format!("{}the error\n", "=".repeat(10_000)));
     let bytes = text.len() as u64;
     r.output.stderr =
-        Some(Stream { file: "stderr".into(), bytes, head: text.as_str().into(), tail: "".into(), truncated: false });
+        Some(Stream { file: "stderr".into(), bytes, head: text.as_str().into(), tail: "".into(), truncated: false, stored_bytes: None });
     let summary = ai::summary(&r);
     let excerpt: Vec<&str> = summary.split("last output (stderr):\n").nth(1).expect("an excerpt").lines().collect();
     assert_eq!(excerpt.len(), 20);
@@ -717,4 +717,21 @@ fn git_names_subjects_and_values_from_the_repository_reach_every_text_format_esc
     assert!(markdown.contains("``commit bbbbbbbbbbbb added: subject \\u{1b}]0;owned\\u{7} `x` *y*``"), "{markdown}");
     let summary = summary_md::summary(&r);
     assert!(summary.contains("**Git:** 1 commit added, 1 branch or tag change, 1 configuration change (1 that run programs); HEAD 1 commit forward"), "{summary}");
+}
+
+#[test]
+fn an_output_file_cut_short_by_a_full_disk_says_how_much_of_the_stream_it_holds() {
+    let mut r = fixture();
+    r.output.stdout = Some(Stream {
+        file: "stdout".into(),
+        bytes: 20971520,
+        head: "xxxx".into(),
+        tail: "xxxx".into(),
+        truncated: true,
+        stored_bytes: Some(5234688),
+    });
+    let md = markdown::receipt(&r);
+    assert!(md.contains("### stdout: 20971520 bytes, the first 5234688 of them in `stdout`"), "{md}");
+    let text = runglass_render::terminal::report(&r);
+    assert!(text.contains("Output (stdout): 20971520 bytes, the first 5234688 of them in stdout"), "{text}");
 }

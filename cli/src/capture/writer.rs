@@ -40,10 +40,13 @@ impl BlobWriter {
             .spawn(move || {
                 let mut warned = false;
                 for content in contents {
-                    if let Err(e) = theirs.put_bytes(&content)
-                        && !std::mem::replace(&mut warned, true)
-                    {
-                        eprintln!("runglass: warning: a captured before-content was not stored ({e:#})");
+                    match theirs.put_bytes(&content) {
+                        // Counted, and said with the rest of what the full disk cost.
+                        Err(e) if crate::store::space::is_full(&e) => theirs.note_full(),
+                        Err(e) if !std::mem::replace(&mut warned, true) => {
+                            eprintln!("runglass: warning: a captured before-content was not stored ({e:#})")
+                        }
+                        _ => {}
                     }
                 }
             })

@@ -36,7 +36,17 @@ pub fn run(args: CiArgs) -> anyhow::Result<u8> {
         // The previous run's artifacts are no part of this one.
         exclude: vec![cwd.join(out.path())],
     };
-    let s = session::record(opts)?;
+    let s = match session::record(opts) {
+        Ok(s) => s,
+        // The command ran but left no receipt at all: a passing one fails the job, as below.
+        Err(e) => match e.downcast_ref::<session::NotRecorded>().map(|n| n.exit_code) {
+            Some(code) => {
+                eprintln!("runglass: {e:#}");
+                return Ok(if code == 0 { 1 } else { code });
+            }
+            None => return Err(e),
+        },
+    };
     report(&s);
     // A failing command keeps its exit code; a passing one whose receipt could not be
     // written fails the job, which would otherwise lose the receipt unnoticed.

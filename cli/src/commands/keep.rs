@@ -17,7 +17,7 @@ use runglass_tracer::EventSink;
 use crate::args::KeepArgs;
 use crate::capture::BeforeCapture;
 use crate::host_names::Naming;
-use crate::log_sink::LogSink;
+use crate::log_sink::{LogEnd, LogSink};
 use crate::snapshot::{self, Manifest};
 use crate::store;
 
@@ -60,7 +60,10 @@ pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
     nix::unistd::dup2_stdout(&devnull)?;
     tracer.run_to_end(&mut sink)?;
     if let Some(log) = sink.into_inner().0 {
-        log.finish()?.finish()?;
+        match log.finish() {
+            LogEnd::Whole(writer) => writer.finish()?,
+            LogEnd::Cut(cut) => return Err(cut.error.into()),
+        }
     }
     Ok(0)
 }

@@ -30,6 +30,10 @@ pub fn exit_code(status: ExitStatus) -> u8 {
 /// runglass's own failures: 127 when the command (or the interpreter it names) does not
 /// exist, 126 when it cannot be executed (as shells do), 1 otherwise.
 pub fn error_exit_code(err: &anyhow::Error) -> u8 {
+    // The command ran; only its receipt is missing.
+    if let Some(not_recorded) = err.downcast_ref::<crate::session::NotRecorded>() {
+        return not_recorded.exit_code;
+    }
     match err.downcast_ref::<runglass_tracer::Error>() {
         Some(runglass_tracer::Error::CommandNotFound(_) | runglass_tracer::Error::InterpreterNotFound(_)) => 127,
         Some(runglass_tracer::Error::CannotExecute { .. }) => 126,

@@ -44,7 +44,8 @@ pub fn current_dir() -> anyhow::Result<std::path::PathBuf> {
 }
 
 /// What a recorded run tells on stderr once it ended: why the command did not start,
-/// what still runs, the summary line and where the receipt is.
+/// what still runs, the summary line and where the receipt is (or, when the data home
+/// refused part of it, what it keeps).
 pub fn report(s: &Session) {
     if let Some(e) = &s.start_error {
         eprintln!("runglass: {}{}", crate::escape::error(e), super::untraced_remedy(e, false));
@@ -56,7 +57,12 @@ pub fn report(s: &Session) {
         eprintln!("runglass: {line}");
     }
     eprintln!("runglass: {}", summary_line(&s.receipt));
-    eprintln!("runglass: receipt {} in {}; see it with `runglass report latest`", s.receipt.id, s.dir.display());
+    match &s.shortfall {
+        Some((shortfall, written)) => eprintln!("{}", shortfall.line(&s.data, &s.receipt.id, *written)),
+        None => {
+            eprintln!("runglass: receipt {} in {}; see it with `runglass report latest`", s.receipt.id, s.dir.display())
+        }
+    }
 }
 
 /// Writes the receipt's page beside it and opens it from disk. Failing here costs the

@@ -39,6 +39,18 @@ struct Copied {
     read_error: Option<io::Error>,
     /// Writing the file failed (the rest of the stream was not stored, but still echoed).
     file_error: Option<io::Error>,
+    /// Bytes the file holds.
+    stored: u64,
+}
+
+/// A stream once copied: the receipt's view of it, and what went wrong storing it.
+pub struct Finished {
+    pub stream: Stream,
+    /// The drain stopped while the stream was still open.
+    pub cut_short: bool,
+    /// Why the file holds only the first `stream.stored_bytes` (the stream was still
+    /// echoed whole, and counted).
+    pub store_error: Option<anyhow::Error>,
 }
 
 impl Copier {
@@ -52,7 +64,7 @@ impl Copier {
             .with_context(|| format!("creating {}", path.display()))?;
         let (stop, stopped) = stop::channel().context("creating a pipe")?;
         let grace = Arc::new(OnceLock::new());
-        let sink = Sink { echo: Some(echo), file: Some(file), file_error: None, excerpt: Excerpt::new() };
+        let sink = Sink { echo: Some(echo), file: Some(file), file_error: None, stored: 0, excerpt: Excerpt::new() };
         let thread_grace = Arc::clone(&grace);
         let thread = std::thread::Builder::new()
             .name(format!("output-{file_name}"))
@@ -77,18 +89,20 @@ pub struct Draining {
 }
 
 impl Draining {
-    /// Waits for the drain; returns the receipt's view of the stream and whether the
-    /// stream was still open when the drain stopped.
-    pub fn finish(self) -> anyhow::Result<(Stream, bool)> {
+    /// Waits for the drain; returns the receipt's view of the stream, whether the stream
+    /// was still open when the drain stopped, and whether its file holds all of it.
+    pub fn finish(self) -> anyhow::Result<Finished> {
         let copied =
             self.thread.join().map_err(|_| anyhow!("the thread copying the command's {} panicked", self.file_name))?;
         if let Some(e) = copied.read_error {
             return Err(e).with_context(|| format!("reading the command's {}", self.file_name));
         }
-        if let Some(e) = copied.file_error {
-            return Err(e).with_context(|| format!("writing {}", self.path.display()));
-        }
-        Ok((copied.excerpt.into_stream(self.file_name), copied.cut_short))
+        let mut stream = copied.excerpt.into_stream(self.file_name);
+        let store_error = copied.file_error.map(|e| {
+            stream.stored_bytes = Some(copied.stored);
+            anyhow::Error::from(e).context(format!("writing {}", self.path.display()))
+        });
+        Ok(Finished { stream, cut_short: copied.cut_short, store_error })
     }
 }
 
@@ -102,6 +116,8 @@ struct Sink {
     /// the recovered receipt.
     file: Option<File>,
     file_error: Option<io::Error>,
+    /// Bytes written to the file: a prefix of the stream.
+    stored: u64,
     excerpt: Excerpt,
 }
 
@@ -114,7 +130,7 @@ impl Sink {
             self.echo = None;
         }
         if let Some(file) = &mut self.file
-            && let Err(e) = file.write_all(chunk)
+            && let Err(e) = write_counted(file, chunk, &mut self.stored)
         {
             self.fail_file(e);
         }
@@ -128,8 +144,25 @@ impl Sink {
 
     fn close(mut self, cut_short: bool, read_error: Option<io::Error>) -> Copied {
         self.file = None;
-        Copied { excerpt: self.excerpt, cut_short, read_error, file_error: self.file_error }
+        Copied { excerpt: self.excerpt, cut_short, read_error, file_error: self.file_error, stored: self.stored }
     }
+}
+
+/// Writes all of `chunk`, adding what reached the file to `stored` even when the write
+/// fails part way (a full disk takes the first bytes of a chunk and refuses the rest).
+fn write_counted(file: &mut File, mut chunk: &[u8], stored: &mut u64) -> io::Result<()> {
+    while !chunk.is_empty() {
+        match file.write(chunk) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                *stored += n as u64;
+                chunk = &chunk[n..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Copies until the end of `source`; once `stopped` fires, only until a silence of the

@@ -48,7 +48,7 @@ impl Excerpt {
             all.extend(self.tail);
             (all, Vec::new())
         };
-        Stream { file: file.to_string(), bytes: self.bytes, head: ByteString(head), tail: ByteString(tail), truncated }
+        Stream { file: file.to_string(), bytes: self.bytes, head: ByteString(head), tail: ByteString(tail), truncated, stored_bytes: None }
     }
 }
 

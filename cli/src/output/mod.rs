@@ -90,6 +90,9 @@ pub struct CaptureResult {
     /// The command's output was still open when the capture stopped: processes that
     /// outlived the command (a daemon) may have written more than the receipt holds.
     pub cut_short: bool,
+    /// Why a stream's file holds less than the stream (its `stored_bytes` says how much):
+    /// the echo to the user and the byte count went on regardless.
+    pub store_errors: Vec<anyhow::Error>,
 }
 
 pub struct Capture {
@@ -177,24 +180,33 @@ impl Capture {
         match self.mode {
             Mode::Pipes { stdout, stderr } => {
                 let (stdout, stderr) = (stdout.drain(grace), stderr.drain(grace));
-                let (stdout, stdout_cut) = stdout.finish()?;
-                let (stderr, stderr_cut) = stderr.finish()?;
+                let (stdout, stderr) = (stdout.finish()?, stderr.finish()?);
+                let cut_short = stdout.cut_short || stderr.cut_short;
+                let store_errors = stdout.store_error.into_iter().chain(stderr.store_error).collect();
                 let output = Output {
                     capture: CaptureMode::Pipes,
-                    stdout: Some(stdout),
-                    stderr: Some(stderr),
+                    stdout: Some(stdout.stream),
+                    stderr: Some(stderr.stream),
                     transcript: None,
                 };
-                Ok(CaptureResult { output, cut_short: stdout_cut || stderr_cut })
+                Ok(CaptureResult { output, cut_short, store_errors })
             }
             Mode::Pty { mut terminal, transcript } => {
                 terminal.stop_input();
                 let drained = transcript.drain(grace).finish();
                 terminal.restore()?;
-                let (transcript, cut_short) = drained?;
-                let output =
-                    Output { capture: CaptureMode::Pty, stdout: None, stderr: None, transcript: Some(transcript) };
-                Ok(CaptureResult { output, cut_short })
+                let transcript = drained?;
+                let output = Output {
+                    capture: CaptureMode::Pty,
+                    stdout: None,
+                    stderr: None,
+                    transcript: Some(transcript.stream),
+                };
+                Ok(CaptureResult {
+                    output,
+                    cut_short: transcript.cut_short,
+                    store_errors: transcript.store_error.into_iter().collect(),
+                })
             }
         }
     }

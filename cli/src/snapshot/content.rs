@@ -2,11 +2,12 @@
 //! blob store from the same read, never reading more than the cap.
 
 use std::fs::{File, Metadata, OpenOptions};
-use std::io::{self, ErrorKind, Read};
+use std::io::{self, ErrorKind, Read, Seek};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use crate::blobs::BlobStore;
+use crate::store::space::is_full;
 
 use super::progress::Progress;
 
@@ -28,7 +29,9 @@ pub(super) enum Outcome {
 }
 
 /// Reads the regular file at `path` that the walk saw as `listed`. Fails only when the
-/// blob store cannot be written: a problem with the file itself is an [`Outcome`].
+/// blob store cannot be written: a problem with the file itself is an [`Outcome`]. A store
+/// that is full is no failure: the file is hashed without its content kept (`stored`
+/// false, as the deep mode's snapshots do), and the store counts it ([`BlobStore::full`]).
 pub(super) fn read(
     path: &Path,
     listed: &Metadata,
@@ -70,8 +73,13 @@ fn read_whole(
     if len > cap {
         return Ok(Outcome::OverCap);
     }
-    let (hash, stored) = match blobs {
-        Some(blobs) => (blobs.put_bytes(&content)?, true),
+    let (hash, stored) = match blobs.map(|blobs| (blobs, blobs.put_bytes(&content))) {
+        Some((_, Ok(hash))) => (hash, true),
+        Some((blobs, Err(e))) if is_full(&e) => {
+            blobs.note_full();
+            (blake3::hash(&content), false)
+        }
+        Some((_, Err(e))) => return Err(e),
         None => (blake3::hash(&content), false),
     };
     Ok(Outcome::Read { hash: *hash.as_bytes(), len, stored })
@@ -79,13 +87,25 @@ fn read_whole(
 
 fn read_streaming(file: File, cap: u64, blobs: Option<&BlobStore>, progress: &Progress) -> anyhow::Result<Outcome> {
     let mut reader = Tracked { file, progress, error: None };
-    let read = match blobs {
+    let mut read = match blobs {
         Some(blobs) => blobs.put_reader_capped(&mut reader, cap).map(|r| r.map(|(hash, len)| (hash, len, true))),
         None => Ok(hash_capped(&mut reader, cap).map(|(hash, len)| (hash, len, false))),
     };
     // The reader's own failure is the file's problem; any other is the store's.
-    if let Some(e) = reader.error {
+    if let Some(e) = reader.error.take() {
         return Ok(Outcome::Unreadable(e.to_string()));
+    }
+    if let (Some(blobs), Err(e)) = (blobs, &read)
+        && is_full(e)
+    {
+        blobs.note_full();
+        if let Err(e) = reader.file.rewind() {
+            return Ok(Outcome::Unreadable(e.to_string()));
+        }
+        read = Ok(hash_capped(&mut reader, cap).map(|(hash, len)| (hash, len, false)));
+        if let Some(e) = reader.error {
+            return Ok(Outcome::Unreadable(e.to_string()));
+        }
     }
     Ok(match read? {
         Some((hash, len, stored)) => Outcome::Read { hash: *hash.as_bytes(), len, stored },

@@ -8,7 +8,10 @@
 //!                      stdout, stderr | transcript   the captured output
 //!                      snapshot-before.bin, snapshot-after.bin   snapshot manifests
 //!                      lock                held (flock) while the run is in progress
+//!                      shortfall.json      what a run could not store, when its receipt.json
+//!                                          could not be written either (read by recovery)
 //! <data>/blobs/        file contents by BLAKE3, shared by all receipts
+//! <data>/reserve       space kept for the receipts of runs that fill the disk (`space`)
 //! <data>/cache/        the snapshot stat caches
 //! ```
 //!
@@ -21,6 +24,7 @@ pub mod catalog;
 pub mod durable;
 pub mod lock;
 pub mod receipt_files;
+pub mod space;
 
 use std::ffi::OsString;
 use std::os::unix::fs::DirBuilderExt;
@@ -36,6 +40,9 @@ pub const SURVIVOR_EVENT_LOG: &str = "survivors.events.log";
 pub const SNAPSHOT_BEFORE: &str = "snapshot-before.bin";
 pub const SNAPSHOT_AFTER: &str = "snapshot-after.bin";
 pub const LOCK_FILE: &str = "lock";
+/// What a run could not store (`crate::shortfall`), kept for recovery when even its
+/// receipt could not be written.
+pub const SHORTFALL_FILE: &str = "shortfall.json";
 
 /// The receipts folder of a data directory.
 pub fn receipts_dir(data: &Path) -> PathBuf {

@@ -35,7 +35,14 @@ fn excerpt(name: &str, s: &Stream) -> Markup {
                     p.omitted { "… " (omitted) " bytes omitted …" }
                     pre.output { (s.tail.printable()) }
                 }
-                p.muted { "The whole stream is in " code { (s.file) } " in the receipt directory." }
+                @if let Some(stored) = s.stored_bytes {
+                    p.muted {
+                        "Only the first " (size(stored)) " of the stream are in " code { (s.file) }
+                        " in the receipt directory: the rest could not be stored (the data home was full)."
+                    }
+                } @else {
+                    p.muted { "The whole stream is in " code { (s.file) } " in the receipt directory." }
+                }
             }
         }
     }
