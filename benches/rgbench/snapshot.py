@@ -18,7 +18,7 @@ from .runner import FRESH_KEPT, Cmd, Rounds, interleave
 
 BARE = "true"
 # The stat cache trusts only files whose times are older than the snapshot by this much
-# (cli/src/snapshot/cache.rs, RACY_WINDOW_NS, plus a margin): a tree younger than that is read
+# (cli/src/collect/snapshot/cache.rs, RACY_WINDOW_NS, plus a margin): a tree younger than that is read
 # again by every run and the repeated run would measure nothing.
 RACY_WINDOW_S = 3.5
 

@@ -126,7 +126,7 @@ pub struct WatchArgs {
     #[arg(long, requires = "deep")]
     pub reads: bool,
     /// End the command after this long (SIGTERM, then SIGKILL 5 s later): 30s, 1500ms, 5m, 1h.
-    #[arg(long, value_name = "DUR", value_parser = crate::timeout::parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = crate::record::timeout::parse_duration)]
     pub timeout: Option<std::time::Duration>,
 }
 

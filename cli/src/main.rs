@@ -4,34 +4,17 @@
 #![forbid(unsafe_code)]
 
 mod args;
-mod blobs;
-mod browser;
-mod capture;
+mod collect;
 mod commands;
-mod deep;
-mod docker;
 mod escape;
 mod formats;
-mod git;
-mod host_names;
-mod hosts_file;
 mod integrations;
-mod log_sink;
-mod manual;
-mod normal;
-mod output;
-mod poll;
 mod receipt;
-mod recover;
+mod record;
 mod revert;
 mod serve;
-mod session;
-mod shortfall;
-mod signals;
-mod snapshot;
 mod store;
 mod time;
-mod timeout;
 
 use std::process::ExitCode;
 
@@ -65,7 +48,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("runglass: {}{}", escape::error(&err), commands::untraced_remedy(&err, trace_command));
-            ExitCode::from(commands::error_exit_code(&err))
+            ExitCode::from(record::exit::error_exit_code(&err))
         }
     }
 }

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use libfuzzer_sys::fuzz_target;
 use runglass_model::host_name;
 
-#[path = "../../cli/src/hosts_file.rs"]
+#[path = "../../cli/src/collect/hosts_file.rs"]
 mod hosts_file;
 
 use hosts_file::HostsFile;

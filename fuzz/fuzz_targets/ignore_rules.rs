@@ -14,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 
 // `load` (which reads the file from disk) is not called: the target hands over the bytes.
 #[allow(dead_code)]
-#[path = "../../cli/src/snapshot/rules.rs"]
+#[path = "../../cli/src/collect/snapshot/rules.rs"]
 mod rules;
 
 use rules::{DEFAULTS_SOURCE, IGNORE_FILE, Rules};

@@ -1138,7 +1138,7 @@ impl CiProvider {
     }
 }
 
-/// The git repository the command ran in, read before and after it (`cli/src/git/`).
+/// The git repository the command ran in, read before and after it (`cli/src/collect/git/`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GitInfo {
     /// The repository's top-level directory.

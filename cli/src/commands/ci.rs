@@ -5,13 +5,13 @@ use anyhow::Context;
 use runglass_model::receipt::{CiProvider, Mode};
 
 use crate::args::CiArgs;
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 use crate::commands::run::{current_dir, report};
 use crate::formats::{Format, Source};
 use crate::integrations::ci_artifacts::ArtifactDir;
 use crate::integrations::ci_build::{self, process_env};
 use crate::integrations::step_summary;
-use crate::session::{self, SessionOptions};
+use crate::record::session::{self, SessionOptions};
 use crate::store;
 
 pub fn run(args: CiArgs) -> anyhow::Result<u8> {

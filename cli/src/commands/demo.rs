@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 use runglass_model::receipt::Mode;
 
-use crate::session::{self, SessionOptions};
+use crate::record::session::{self, SessionOptions};
 use crate::store;
 
 const SCRIPT: &str = r#"set -e
@@ -34,7 +34,7 @@ pub fn run() -> anyhow::Result<u8> {
     // The scratch project outlives this command so the receipt's paths can be looked at.
     let root = dir.keep().canonicalize()?;
     set_up(&root)?;
-    let mode = match crate::deep::probe() {
+    let mode = match crate::record::deep::probe() {
         Ok(()) => Mode::Deep,
         Err(_) => Mode::Normal,
     };

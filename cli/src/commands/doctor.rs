@@ -6,7 +6,7 @@ use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::deep;
+use crate::record::deep;
 use crate::store;
 
 enum Level {
@@ -86,7 +86,7 @@ fn data_dir() -> Check {
 }
 
 fn snapshot_cap() -> Check {
-    match crate::snapshot::cap_from_env() {
+    match crate::collect::snapshot::cap_from_env() {
         Ok(cap) => check(Level::Ok, "snapshot cap", format!("{cap} bytes per file (RUNGLASS_MAX_SNAPSHOT_BYTES)")),
         Err(e) => check(Level::Fail, "snapshot cap", format!("{e:#}")),
     }

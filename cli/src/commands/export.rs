@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::args::ExportArgs;
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 use crate::formats::{Format, Source};
-use crate::recover;
+use crate::record::recover;
 use crate::store::{self, catalog};
 
 pub fn run(args: ExportArgs) -> anyhow::Result<u8> {

@@ -15,10 +15,10 @@ use runglass_model::log::{LogHeader, LogWriter};
 use runglass_tracer::EventSink;
 
 use crate::args::KeepArgs;
-use crate::capture::BeforeCapture;
-use crate::host_names::Naming;
-use crate::log_sink::{LogEnd, LogSink};
-use crate::snapshot::{self, Manifest};
+use crate::record::capture::BeforeCapture;
+use crate::collect::host_names::Naming;
+use crate::record::log_sink::{LogEnd, LogSink};
+use crate::collect::snapshot::{self, Manifest};
 use crate::store;
 
 pub fn run(args: KeepArgs) -> anyhow::Result<u8> {

@@ -7,7 +7,7 @@ use runglass_model::receipt::{Mode, Severity};
 use serde::Serialize;
 
 use crate::args::{ListArgs, ModeArg, RiskLevel};
-use crate::recover;
+use crate::record::recover;
 use crate::store;
 
 /// One row of `list --json`.

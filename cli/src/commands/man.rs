@@ -4,7 +4,7 @@
 use anyhow::Context;
 
 use crate::args::ManArgs;
-use crate::manual;
+use crate::commands::manual;
 
 pub fn run(args: ManArgs) -> anyhow::Result<u8> {
     let dir = &args.dir;

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::args::OpenArgs;
-use crate::browser;
+use crate::integrations::browser;
 use crate::serve::Server;
 use crate::store::{self, catalog};
 

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::args::ReportArgs;
-use crate::recover;
+use crate::record::recover;
 use crate::store::{self, catalog};
 
 pub fn run(args: ReportArgs) -> anyhow::Result<u8> {

@@ -10,7 +10,7 @@ use runglass_model::receipt::Receipt;
 
 use crate::args::RevertArgs;
 use crate::escape;
-use crate::recover;
+use crate::record::recover;
 use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
 use crate::revert::plan::{self, Change, Step, Verdict};
 use crate::revert::target::{Preview, Target};

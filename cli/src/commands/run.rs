@@ -7,11 +7,11 @@ use runglass_model::command_line;
 use runglass_model::receipt::{Mode, Receipt};
 
 use crate::args::RunArgs;
-use crate::blobs::BlobStore;
-use crate::browser;
+use crate::store::blobs::BlobStore;
+use crate::integrations::browser;
 use crate::formats::{Format, Source};
 use crate::receipt;
-use crate::session::{self, Session, SessionOptions};
+use crate::record::session::{self, Session, SessionOptions};
 use crate::store;
 
 pub fn run(args: RunArgs) -> anyhow::Result<u8> {

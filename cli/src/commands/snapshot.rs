@@ -8,8 +8,8 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::args::SnapshotArgs;
-use crate::blobs::BlobStore;
-use crate::snapshot::{self, SnapshotOptions, StatCache};
+use crate::store::blobs::BlobStore;
+use crate::collect::snapshot::{self, SnapshotOptions, StatCache};
 use crate::store;
 
 pub fn run(args: SnapshotArgs) -> anyhow::Result<u8> {

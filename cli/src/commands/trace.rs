@@ -8,8 +8,8 @@ use anyhow::Context;
 use runglass_model::Event;
 
 use crate::args::TraceArgs;
-use crate::deep::{self, DeepOptions, EventSink};
-use crate::signals::Forwarder;
+use crate::record::deep::{self, DeepOptions, EventSink};
+use crate::record::signals::Forwarder;
 
 /// Prints each event as a line, on the caller's thread (the output may be a pipe that
 /// blocks: the tracees must not wait for it); an unwritable output must not stop the
@@ -53,5 +53,5 @@ pub fn run(args: TraceArgs) -> anyhow::Result<u8> {
     forwarder.stop();
     printer.flush();
     let outcome = outcome?;
-    Ok(super::exit_code(outcome.status))
+    Ok(crate::record::exit::exit_code(outcome.status))
 }

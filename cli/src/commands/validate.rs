@@ -15,7 +15,7 @@ use runglass_model::receipt::FileState;
 
 use crate::args::ValidateArgs;
 use crate::escape;
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 use crate::formats::{ARTIFACTS_DIR, METADATA_FILE, artifact_entry, content_entry, safe_name};
 use crate::store::receipt_files::{self, ReceiptDir};
 use crate::store::{self, catalog};

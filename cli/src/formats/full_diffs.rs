@@ -4,8 +4,8 @@
 
 use runglass_model::receipt::{Diff, FileChange, FileKind, FileState};
 
-use crate::blobs::BlobStore;
-use crate::snapshot::diff;
+use crate::store::blobs::BlobStore;
+use crate::collect::snapshot::diff;
 
 /// The complete forward diff of `change`, when both of its sides are stored (or absent).
 pub fn forward(blobs: &BlobStore, change: &FileChange) -> Option<String> {

@@ -16,7 +16,7 @@ use runglass_model::Receipt;
 use runglass_render::bundle::{self, BundleFile, Rendered};
 use runglass_render::{ai, html, json, markdown, reverse_patch, summary_md};
 
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 use crate::store;
 
 /// One form of a receipt.

@@ -10,7 +10,7 @@ use std::path::Path;
 use runglass_model::{Event, EventKind, PathState};
 
 use super::real_path::RealPaths;
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 
 /// What was at one path before the command.
 #[derive(Clone, Debug, PartialEq)]

@@ -22,9 +22,9 @@ use runglass_model::receipt::{
 
 use super::captured::Captured;
 use super::file_actions::FileActions;
-use crate::blobs::BlobStore;
-use crate::capture::{self, Keep};
-use crate::snapshot::{self, Manifest, Rules, entry_state, hash_capped};
+use crate::store::blobs::BlobStore;
+use crate::record::capture::{self, Keep};
+use crate::collect::snapshot::{self, Manifest, Rules, entry_state, hash_capped};
 
 /// What the snapshots saw, for folding the trace's file actions into the receipt.
 pub struct Snapshots<'a> {

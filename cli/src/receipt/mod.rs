@@ -28,7 +28,7 @@ use runglass_model::receipt::{
 };
 use runglass_model::{ByteString, Event, EventKind, SyscallResult, command_line};
 
-use crate::snapshot::{Manifest, Rules};
+use crate::collect::snapshot::{Manifest, Rules};
 use crate::time;
 use captured::Captured;
 use file_actions::FileActions;

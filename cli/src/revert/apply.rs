@@ -12,7 +12,7 @@ use super::atomic::{self, Owner, Removed, Spot};
 use super::confine::Now;
 use super::journal::Journal;
 use super::plan::{self, Roots, Step, Undo, Verdict};
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 
 /// What to do with a path changed since the receipt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use runglass_model::receipt::{ChangeKind, FileChange, FileKind, FileState, Outsi
 use rustix::fs::FileType;
 
 use super::confine::{Refusal, Root, check_plain};
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 
 /// What undoing a change means for its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

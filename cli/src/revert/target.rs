@@ -12,7 +12,7 @@ use super::atomic;
 use super::confine::Root;
 use super::journal::{self, Journal};
 use super::plan::{self, Change, Roots, Step};
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 
 pub struct Target {
     pub receipt: Receipt,

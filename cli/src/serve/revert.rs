@@ -18,7 +18,7 @@ use tiny_http::ResponseBox;
 use super::form::{self, RevertForm};
 use super::headers::respond;
 use super::routes::{HTML, TEXT, page};
-use crate::recover;
+use crate::record::recover;
 use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
 use crate::revert::journal;
 use crate::revert::plan::{self, Change, Step, Verdict};

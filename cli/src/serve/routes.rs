@@ -22,9 +22,9 @@ use super::form;
 use super::guard::{Guard, Verdict};
 use super::headers::{attachment, redirect, respond};
 use super::revert;
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 use crate::formats::{Format, Source};
-use crate::recover;
+use crate::record::recover;
 use crate::store::receipt_files::{self, ReceiptDir};
 use crate::store::{self, lock};
 

@@ -19,7 +19,7 @@ pub fn collect(listed: &Listed, keep: &mut HashSet<[u8; 32]>) -> anyhow::Result<
     for name in [SNAPSHOT_BEFORE, SNAPSHOT_AFTER] {
         let path = listed.dir.join(name);
         if path.exists() {
-            let manifest = crate::snapshot::Manifest::load(&path)?;
+            let manifest = crate::collect::snapshot::Manifest::load(&path)?;
             keep.extend(manifest.entries.values().filter(|e| e.stored).filter_map(|e| e.hash));
         }
     }

@@ -20,6 +20,7 @@
 
 pub mod atomic;
 mod blob_refs;
+pub mod blobs;
 pub mod catalog;
 pub mod durable;
 pub mod lock;
@@ -40,7 +41,7 @@ pub const SURVIVOR_EVENT_LOG: &str = "survivors.events.log";
 pub const SNAPSHOT_BEFORE: &str = "snapshot-before.bin";
 pub const SNAPSHOT_AFTER: &str = "snapshot-after.bin";
 pub const LOCK_FILE: &str = "lock";
-/// What a run could not store (`crate::shortfall`), kept for recovery when even its
+/// What a run could not store (`crate::record::shortfall`), kept for recovery when even its
 /// receipt could not be written.
 pub const SHORTFALL_FILE: &str = "shortfall.json";
 
@@ -108,7 +109,7 @@ pub fn collect_blobs(data: &Path) -> anyhow::Result<(u64, u64)> {
             return Ok((0, 0));
         }
     }
-    crate::blobs::BlobStore::open(&data.join("blobs"))?.collect_garbage(&keep, BLOB_GRACE)
+    crate::store::blobs::BlobStore::open(&data.join("blobs"))?.collect_garbage(&keep, BLOB_GRACE)
 }
 
 pub fn receipt_id(dir: &Path) -> String {

@@ -9,7 +9,7 @@
 //! symlink at its end, and each file in it with `openat(O_NOFOLLOW)`, so a symlink planted
 //! in the store leads nowhere either; a name that is not a regular file (a FIFO, a device)
 //! is refused before it is read. Stored contents are found by their BLAKE3, parsed as a
-//! hash, never as a path ([`crate::blobs`]).
+//! hash, never as a path ([`crate::store::blobs`]).
 
 use std::fs::File;
 use std::os::fd::{AsFd, OwnedFd};

@@ -41,7 +41,7 @@ pub fn github_repository(url: &str) -> Option<Repo> {
 
 /// Runs git in `dir`; its trimmed stdout when it succeeds, is not empty and is UTF-8.
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    crate::git::git(dir, args).and_then(|out| String::from_utf8(out).ok()).filter(|text| !text.is_empty())
+    crate::collect::git::git(dir, args).and_then(|out| String::from_utf8(out).ok()).filter(|text| !text.is_empty())
 }
 
 #[cfg(test)]

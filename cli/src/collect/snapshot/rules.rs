@@ -12,7 +12,7 @@
 //! Of a `.git` directory (at any depth) the snapshots keep what git runs or obeys: `hooks/`,
 //! `info/` (attributes, excludes), `config` and `config.worktree`. Everything else in it
 //! (objects, refs, the index, logs) is skipped entry by entry; git's own reading of the
-//! repository (`crate::git`) covers commits and refs. A `.git` file (a linked work tree's or
+//! repository (`crate::collect::git`) covers commits and refs. A `.git` file (a linked work tree's or
 //! a submodule's pointer) is an ordinary file. Re-including all of `.git` takes `!.git/**`,
 //! since `!.git/` only re-includes the directory, not the entries the defaults skip in it.
 

@@ -261,7 +261,7 @@ fn restore(s: &mut Stream, kept: &StreamKept) {
         s.bytes = kept.bytes;
         s.truncated = true;
         s.tail = Default::default();
-        s.head.0.truncate(crate::output::excerpt::HEAD);
+        s.head.0.truncate(crate::record::output::excerpt::HEAD);
     }
 }
 

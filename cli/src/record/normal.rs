@@ -8,8 +8,8 @@ use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::Pid;
 use runglass_model::{Event, EventKind, ExitStatus};
 
-use crate::deep::{self, EventSink};
-use crate::poll::{self, PollOptions, Poller};
+use crate::record::deep::{self, EventSink};
+use crate::collect::poll::{self, PollOptions, Poller};
 
 pub struct NormalOutcome {
     pub status: ExitStatus,

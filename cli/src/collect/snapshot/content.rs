@@ -6,7 +6,7 @@ use std::io::{self, ErrorKind, Read, Seek};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 use crate::store::space::is_full;
 
 use super::progress::Progress;

@@ -9,8 +9,8 @@ use std::os::unix::ffi::OsStrExt;
 
 use runglass_model::receipt::{FileChange, FileKind};
 
-use crate::blobs::BlobStore;
-use crate::snapshot::Manifest;
+use crate::store::blobs::BlobStore;
+use crate::collect::snapshot::Manifest;
 
 use super::state::keep_if_unchanged;
 

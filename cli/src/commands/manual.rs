@@ -7,7 +7,7 @@ use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
 use crate::args::Cli;
-use crate::snapshot;
+use crate::collect::snapshot;
 
 /// One rendered page.
 pub struct Page {

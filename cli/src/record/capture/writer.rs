@@ -15,7 +15,7 @@ use std::thread::JoinHandle;
 use anyhow::Context;
 use crossbeam_channel::Sender;
 
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 
 use super::state::Keep;
 

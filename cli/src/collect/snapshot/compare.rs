@@ -24,7 +24,7 @@ use std::path::Path;
 
 use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind, Source};
 
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 
 use super::diff::{self, Budget};
 use super::{Entry, Manifest, entry_state};

@@ -9,8 +9,8 @@ use nix::unistd::pipe2;
 use runglass_model::receipt::CaptureMode;
 
 use super::*;
-use crate::output::excerpt::{HEAD, TAIL};
-use crate::output::fdio::{self, Chunk};
+use crate::record::output::excerpt::{HEAD, TAIL};
+use crate::record::output::fdio::{self, Chunk};
 
 fn pipe() -> (OwnedFd, OwnedFd) {
     pipe2(OFlag::O_CLOEXEC).expect("pipe")

@@ -9,7 +9,7 @@
 //! deep run this happens on the tracer's thread ([`Naming`], in front of the log), at the
 //! first connect to each address, where it costs an open and an fstat (tens of
 //! microseconds) and the first time a parse of the file; elsewhere in the consumer of
-//! the events ([`crate::deep::drain`]).
+//! the events ([`crate::record::deep::drain`]).
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -21,7 +21,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use runglass_model::{Event, EventKind};
 use runglass_tracer::EventSink;
 
-use crate::hosts_file::HostsFile;
+use crate::collect::hosts_file::HostsFile;
 
 /// A hosts file larger than this is read only this far.
 const MAX_HOSTS_FILE: u64 = 16 << 20;

@@ -9,8 +9,8 @@ use runglass_model::receipt::CaptureMode;
 use rustix::termios::{LocalModes, SpecialCodeIndex, Termios, Winsize, tcgetattr, tcsetwinsize};
 
 use super::*;
-use crate::output::fdio::{self, Chunk};
-use crate::output::pty;
+use crate::record::output::fdio::{self, Chunk};
+use crate::record::output::pty;
 
 /// A pty standing in for the terminal runglass runs in: the test types on its master
 /// side and watches what it shows there.

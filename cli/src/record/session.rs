@@ -20,18 +20,19 @@ use runglass_model::log::{LogError, LogHeader, LogReader, LogWriter, Observer};
 use runglass_model::receipt::{Artifacts, CiBuild, DirId, FileKind, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, ExitStatus, Receipt};
 
-use crate::blobs::BlobStore;
-use crate::capture::{self, BeforeCapture};
-use crate::deep::{self, DeepOptions};
-use crate::log_sink::{LogEnd, LogSink};
-use crate::output::{Capture, CaptureOptions};
+use crate::store::blobs::BlobStore;
+use crate::record::capture::{self, BeforeCapture};
+use crate::record::deep::{self, DeepOptions};
+use crate::record::log_sink::{LogEnd, LogSink};
+use crate::record::output::{Capture, CaptureOptions};
 use crate::receipt::{self, Folder, RunFacts};
-use crate::shortfall::{LogKept, Shortfall};
-use crate::signals::Forwarder;
-use crate::snapshot::{self, SnapshotOptions, StatCache};
+use crate::record::shortfall::{LogKept, Shortfall};
+use crate::record::signals::Forwarder;
+use crate::collect::snapshot::{self, SnapshotOptions, StatCache};
 use crate::store::{self, durable::Durable, lock::RunLock, space::Reserve};
-use crate::timeout::Watchdog;
-use crate::{docker, git, normal, output};
+use crate::record::timeout::Watchdog;
+use crate::collect::{docker, git};
+use crate::record::{normal, output};
 
 pub struct SessionOptions {
     pub command: Vec<OsString>,
@@ -206,8 +207,8 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     let command_ms = t.elapsed().as_millis() as i64;
     let ended_unix_ns = store::unix_now_ns();
     let exit_code = match &watched.result {
-        Ok(status) => crate::commands::exit_code(*status),
-        Err(e) => crate::commands::error_exit_code(e),
+        Ok(status) => super::exit::exit_code(*status),
+        Err(e) => super::exit::error_exit_code(e),
     };
     // From here on the command has run, and runglass exits with its status whatever
     // fails. What the data home refuses to store is left out and said (`Shortfall`).

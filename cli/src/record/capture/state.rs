@@ -21,8 +21,8 @@ use runglass_model::receipt::FileKind;
 use runglass_model::{ByteString, PathState};
 
 use super::long_path::reachable;
-use crate::blobs::BlobStore;
-use crate::snapshot::{hash_capped, kind_of, nanos};
+use crate::store::blobs::BlobStore;
+use crate::collect::snapshot::{hash_capped, kind_of, nanos};
 
 /// Files up to this size are read whole and stored only when the store lacks them;
 /// larger ones stream through a temporary blob.

@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail};
 use runglass_model::receipt::FileKind;
 
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 
 use super::content::{self, Outcome};
 use super::progress::Progress;

@@ -13,7 +13,7 @@ use runglass_model::receipt::{ChangeKind, Diff, FileChange, FileKind};
 use tempfile::TempDir;
 
 use super::*;
-use crate::blobs::BlobStore;
+use crate::store::blobs::BlobStore;
 
 struct Fixture {
     _tmp: TempDir,

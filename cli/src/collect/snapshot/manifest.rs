@@ -48,7 +48,7 @@ mod v1 {
     use runglass_model::receipt::FileKind;
     use serde::Deserialize;
 
-    use crate::snapshot::{Entry as EntryV2, Manifest as ManifestV2, Stats};
+    use crate::collect::snapshot::{Entry as EntryV2, Manifest as ManifestV2, Stats};
 
     #[derive(Deserialize)]
     pub struct Manifest {

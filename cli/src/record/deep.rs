@@ -20,7 +20,7 @@ use runglass_tracer::{BeforeChange, Survivor, Tid, Tracer};
 
 pub use runglass_tracer::EventSink;
 
-use crate::host_names::{HostNames, Naming};
+use crate::collect::host_names::{HostNames, Naming};
 
 pub struct DeepOptions {
     pub reads: bool,

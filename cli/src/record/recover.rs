@@ -10,11 +10,11 @@ use runglass_model::log::{LogReader, Observer};
 use runglass_model::receipt::{Artifacts, CaptureMode, Mode, Outcome, Output, RunStatus, SnapshotSummary, Stream};
 use runglass_model::{EventKind, ExitStatus, Receipt};
 
-use crate::output::excerpt::Excerpt;
+use crate::record::output::excerpt::Excerpt;
 use crate::receipt::coverage::Recovery;
 use crate::receipt::{self, Folder, RunFacts};
-use crate::shortfall::Shortfall;
-use crate::snapshot::{self, Manifest};
+use crate::record::shortfall::Shortfall;
+use crate::collect::snapshot::{self, Manifest};
 use crate::store::{self, catalog, lock};
 
 /// The receipt of a receipt directory: loaded, or recovered from its event log when
