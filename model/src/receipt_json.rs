@@ -1,6 +1,8 @@
-//! Reading `receipt.json`: bytes from disk (or from anyone who hands runglass a receipt)
-//! become a [`Receipt`], or an error that says why not. Lives beside the types so that every
-//! reader, the CLI's store and the fuzz targets alike, refuses the same things.
+//! `receipt.json`, both ways: [`write`] gives its bytes, the one form every writer (a run,
+//! recovery, `report --json`, export) uses; [`parse`] turns bytes from disk (or from anyone
+//! who hands runglass a receipt) into a [`Receipt`], or an error that says why not. Lives
+//! beside the types so that every reader, the CLI's store and the fuzz targets alike,
+//! refuses the same things.
 
 use crate::Receipt;
 use crate::receipt::RECEIPT_FORMAT_VERSION;
@@ -17,6 +19,14 @@ pub enum ReceiptError {
     /// serde's, which names the field.
     #[error("{0}")]
     Invalid(serde_json::Error),
+}
+
+/// `receipt.json`'s bytes: the receipt as pretty JSON with a trailing newline.
+pub fn write(r: &Receipt) -> Vec<u8> {
+    // A receipt has string keys only and no custom serializer that can fail.
+    let mut json = serde_json::to_vec_pretty(r).expect("a receipt serializes to JSON");
+    json.push(b'\n');
+    json
 }
 
 /// Parses receipt JSON, refusing formats this runglass does not know. The version is

@@ -1,11 +1,8 @@
-//! The receipt as pretty JSON with a trailing newline: `receipt.json`'s form, and what
-//! `runglass report --print-json` prints.
+//! The receipt as `receipt.json` holds it (pretty JSON with a trailing newline, written by
+//! [`runglass_model::receipt_json::write`]): what `runglass report --json` prints.
 
 use runglass_model::Receipt;
 
 pub fn receipt(r: &Receipt) -> String {
-    // A receipt has string keys only and no custom serializer that can fail.
-    let mut json = serde_json::to_string_pretty(r).expect("a receipt serializes to JSON");
-    json.push('\n');
-    json
+    String::from_utf8(runglass_model::receipt_json::write(r)).expect("serde_json writes UTF-8")
 }

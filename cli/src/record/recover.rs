@@ -27,7 +27,7 @@ pub fn load_or_recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         anyhow::bail!("{} is still running; its receipt is written when it ends", store::receipt_id(dir));
     }
     let receipt = recover(data, dir)?;
-    let json = serde_json::to_vec_pretty(&receipt)?;
+    let json = runglass_model::receipt_json::write(&receipt);
     store::atomic::write(&dir.join(store::RECEIPT_FILE), &json)?;
     match Shortfall::load(dir) {
         Some(s) => eprintln!("runglass: recovered receipt {} of a run whose receipt {}", receipt.id, s.unwritten()),

@@ -343,7 +343,7 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     shortfall.mark(&mut receipt);
     let survivor_pids: Vec<u32> = watched.survivors.iter().map(|(pid, _)| *pid).collect();
     shortfall.unclaim_survivors(&mut receipt, &survivor_pids);
-    let json = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
+    let json = runglass_model::receipt_json::write(&receipt);
     let receipt_path = dir.join(store::RECEIPT_FILE);
     let mut staged = durable.stage(&receipt_path, &json);
     if staged.as_ref().is_err_and(store::space::is_full) && reserve.release() {
