@@ -4,6 +4,7 @@
 //! repository ([`git`]), and names from the hosts file ([`host_names`], read by
 //! [`hosts_file`]).
 
+pub mod after_run;
 pub mod docker;
 pub mod git;
 pub mod host_names;

@@ -5,12 +5,11 @@
 //! before that thread caught up leaves events that claim more than the store holds.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
 
 use runglass_model::{Event, EventKind, PathState};
 
+use super::disk_view::DiskView;
 use super::real_path::RealPaths;
-use crate::store::blobs::BlobStore;
 
 /// What was at one path before the command.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,55 +24,50 @@ pub struct Captured {
     /// By absolute path, as the kernel resolved it (as `FileActions` keys them).
     first: HashMap<Vec<u8>, Before>,
     real: RealPaths,
-    /// The store the contents went to (None: it cannot be opened, so nothing is stored).
-    blobs: Option<BlobStore>,
 }
 
 impl Captured {
-    pub fn new(blobs_dir: &Path) -> Captured {
-        Captured { first: HashMap::new(), real: RealPaths::default(), blobs: BlobStore::open(blobs_dir).ok() }
+    pub fn new() -> Captured {
+        Captured { first: HashMap::new(), real: RealPaths::default() }
     }
 
-    pub fn observe(&mut self, event: &Event) {
+    pub fn observe(&mut self, event: &Event, disk: &dyn DiskView) {
         if let EventKind::Before { path, followed, state } = &event.kind {
             // A later capture of the same path (the background tracer's, say) comes after
             // the command's own changes: only the first is the state before it.
             self.first
-                .entry(self.real.of(path.as_bytes()))
+                .entry(self.real.of(path.as_bytes(), disk))
                 .or_insert_with(|| Before { followed: *followed, state: state.clone() });
         }
     }
 
     /// The state captured for `path` (absolute) before its first change, `stored` only
     /// where the blob store holds the content.
-    pub fn get(&self, path: &[u8]) -> Option<Before> {
+    pub fn get(&self, path: &[u8], disk: &dyn DiskView) -> Option<Before> {
         let mut before = self.first.get(path)?.clone();
         if let Some(state) = before.state.as_mut() {
-            state.stored = self.stored(state).is_some();
+            state.stored = stored(state, disk).is_some();
         }
         Some(before)
     }
 
-    /// The blob store the contents went to, when it could be opened.
-    pub fn blobs(&self) -> Option<&BlobStore> {
-        self.blobs.as_ref()
-    }
-
     /// The BLAKE3 of every content the captures put into the blob store.
-    pub fn stored_hashes(&self) -> HashSet<[u8; 32]> {
-        self.first.values().filter_map(|b| self.stored(b.state.as_ref()?)).map(|h| *h.as_bytes()).collect()
+    pub fn stored_hashes(&self, disk: &dyn DiskView) -> HashSet<[u8; 32]> {
+        self.first.values().filter_map(|b| stored(b.state.as_ref()?, disk)).map(|h| *h.as_bytes()).collect()
     }
+}
 
-    /// The hash of the state's content when it is in the store.
-    fn stored(&self, state: &PathState) -> Option<blake3::Hash> {
-        let hash = blake3::Hash::from_hex(state.blake3.as_deref()?).ok()?;
-        (state.stored && self.blobs.as_ref()?.contains(&hash)).then_some(hash)
-    }
+/// The hash of the state's content when it is in the store.
+fn stored(state: &PathState, disk: &dyn DiskView) -> Option<blake3::Hash> {
+    let hash = blake3::Hash::from_hex(state.blake3.as_deref()?).ok()?;
+    (state.stored && disk.stored(&hash)).then_some(hash)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::after_run::LiveDisk;
+    use crate::store::blobs::BlobStore;
     use runglass_model::receipt::FileKind;
 
     fn before(path: &str, content: &[u8]) -> Event {
@@ -98,21 +92,23 @@ mod tests {
     fn the_first_capture_of_a_path_is_its_state_before_the_command() {
         let dir = tempfile::tempdir().unwrap();
         BlobStore::open(&dir.path().join("blobs")).unwrap().put_bytes(b"original").unwrap();
-        let mut captured = Captured::new(&dir.path().join("blobs"));
-        captured.observe(&before("/h/.bashrc", b"original"));
-        captured.observe(&before("/h/.bashrc", b"already changed"));
-        let first = captured.get(b"/h/.bashrc").unwrap().state.unwrap();
+        let disk = LiveDisk::new(&dir.path().join("blobs"), 1 << 20);
+        let mut captured = Captured::new();
+        captured.observe(&before("/h/.bashrc", b"original"), &disk);
+        captured.observe(&before("/h/.bashrc", b"already changed"), &disk);
+        let first = captured.get(b"/h/.bashrc", &disk).unwrap().state.unwrap();
         assert_eq!(first.blake3, Some(blake3::hash(b"original").to_hex().to_string()));
         assert!(first.stored);
-        assert_eq!(captured.stored_hashes(), HashSet::from([*blake3::hash(b"original").as_bytes()]));
+        assert_eq!(captured.stored_hashes(&disk), HashSet::from([*blake3::hash(b"original").as_bytes()]));
     }
 
     #[test]
     fn a_content_the_store_lacks_is_not_claimed_stored() {
         let dir = tempfile::tempdir().unwrap();
-        let mut captured = Captured::new(&dir.path().join("blobs"));
-        captured.observe(&before("/etc/hosts", b"never written"));
-        assert!(!captured.get(b"/etc/hosts").unwrap().state.unwrap().stored);
-        assert!(captured.stored_hashes().is_empty());
+        let disk = LiveDisk::new(&dir.path().join("blobs"), 1 << 20);
+        let mut captured = Captured::new();
+        captured.observe(&before("/etc/hosts", b"never written"), &disk);
+        assert!(!captured.get(b"/etc/hosts", &disk).unwrap().state.unwrap().stored);
+        assert!(captured.stored_hashes(&disk).is_empty());
     }
 }

@@ -9,6 +9,7 @@ use std::path::Path;
 use runglass_model::receipt::{Action, Actor};
 use runglass_model::{ByteString, Event, EventKind, FileOp, OpenFlags, SyscallResult};
 
+use super::disk_view::DiskView;
 use super::ms;
 use super::processes::Who;
 use super::real_path::RealPaths;
@@ -44,7 +45,7 @@ impl FileActions {
         }
     }
 
-    pub fn observe(&mut self, event: &Event, who: impl FnOnce() -> Who) {
+    pub fn observe(&mut self, event: &Event, who: impl FnOnce() -> Who, disk: &dyn DiskView) {
         let done = |r: &SyscallResult| !matches!(r, SyscallResult::Err(_));
         let mut acts: Vec<(&ByteString, Action)> = Vec::new();
         match &event.kind {
@@ -89,7 +90,7 @@ impl FileActions {
         }
         let who = who();
         for (path, action) in acts {
-            let path = &self.real.of(path.as_bytes())[..];
+            let path = &self.real.of(path.as_bytes(), disk)[..];
             if NOT_FILES.iter().any(|p| path.starts_with(p)) || under(path, &self.data_dir) {
                 continue;
             }
@@ -136,6 +137,7 @@ fn under(path: &[u8], dir: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::after_run::LiveDisk;
     use runglass_model::{CloneKind, Event};
 
     fn ev(kind: EventKind) -> Event {
@@ -153,6 +155,7 @@ mod tests {
     #[test]
     fn actions_split_into_inside_outside_and_reads() {
         let mut fa = FileActions::new(Path::new("/w"), Path::new("/w/.data"));
+        let disk = LiveDisk::new(Path::new("/nonexistent/blobs"), 1 << 20);
         let argv = || Who { pid: 7, process: 0, exec: None };
         let open = |p: &str, flags| EventKind::Open {
             path: p.into(),
@@ -161,11 +164,11 @@ mod tests {
             result: SyscallResult::Ok(3),
             named: None,
         };
-        fa.observe(&ev(open("/w/out.txt", 0o1101)), argv);
-        fa.observe(&ev(open("/home/u/.bashrc", 0o2001)), argv);
-        fa.observe(&ev(open("/etc/passwd", 0)), argv);
-        fa.observe(&ev(open("/dev/null", 0o1)), argv);
-        fa.observe(&ev(open("/w/.data/receipts/x", 0o1)), argv);
+        fa.observe(&ev(open("/w/out.txt", 0o1101)), argv, &disk);
+        fa.observe(&ev(open("/home/u/.bashrc", 0o2001)), argv, &disk);
+        fa.observe(&ev(open("/etc/passwd", 0)), argv, &disk);
+        fa.observe(&ev(open("/dev/null", 0o1)), argv, &disk);
+        fa.observe(&ev(open("/w/.data/receipts/x", 0o1)), argv, &disk);
         fa.observe(
             &ev(EventKind::File {
                 op: FileOp::Rename { to: "/w/b".into(), flags: 0 },
@@ -174,6 +177,7 @@ mod tests {
                 named: None,
             }),
             argv,
+            &disk,
         );
         fa.observe(
             &ev(EventKind::File {
@@ -183,8 +187,9 @@ mod tests {
                 named: None,
             }),
             argv,
+            &disk,
         );
-        fa.observe(&ev(EventKind::Spawn { parent: 1, parent_tid: 1, kind: CloneKind::Fork }), argv);
+        fa.observe(&ev(EventKind::Spawn { parent: 1, parent_tid: 1, kind: CloneKind::Fork }), argv, &disk);
 
         assert_eq!(fa.inside[&b"out.txt"[..]][0].action, Action::Truncated);
         assert_eq!(fa.inside[&b"b"[..]][0].action, Action::RenamedTo);
@@ -218,6 +223,7 @@ mod tests {
     #[test]
     fn an_o_tmpfile_open_names_nothing_and_its_link_is_the_change() {
         let mut fa = FileActions::new(Path::new("/w"), Path::new("/data"));
+        let disk = LiveDisk::new(Path::new("/nonexistent/blobs"), 1 << 20);
         let who = || Who { pid: 7, process: 0, exec: None };
         let tmpfile = EventKind::Open {
             path: "/tmp".into(),
@@ -226,7 +232,7 @@ mod tests {
             result: SyscallResult::Ok(3),
             named: None,
         };
-        fa.observe(&ev(tmpfile), who);
+        fa.observe(&ev(tmpfile), who, &disk);
         let link = FileOp::Link { to: "/var/lib/x/new".into() };
         fa.observe(
             &ev(EventKind::File {
@@ -236,6 +242,7 @@ mod tests {
                 named: None,
             }),
             who,
+            &disk,
         );
         let paths: Vec<&[u8]> = fa.outside.keys().map(Vec::as_slice).collect();
         assert_eq!(paths, [&b"/var/lib/x/new"[..]]);

@@ -12,7 +12,6 @@
 use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use runglass_model::ByteString;
@@ -21,10 +20,9 @@ use runglass_model::receipt::{
 };
 
 use super::captured::Captured;
+use super::disk_view::DiskView;
 use super::file_actions::FileActions;
-use crate::store::blobs::BlobStore;
-use crate::record::capture::{self, Keep};
-use crate::collect::snapshot::{self, Manifest, Rules, entry_state, hash_capped};
+use crate::collect::snapshot::{self, Manifest, Rules, entry_state};
 
 /// What the snapshots saw, for folding the trace's file actions into the receipt.
 pub struct Snapshots<'a> {
@@ -36,8 +34,6 @@ pub struct Snapshots<'a> {
     pub after: Option<&'a Manifest>,
     /// The rules both snapshots skipped by.
     pub rules: &'a Rules,
-    /// Files are hashed up to this size.
-    pub cap: u64,
 }
 
 /// The file lists of a receipt.
@@ -48,16 +44,16 @@ pub struct Folded {
     pub reads: Vec<FileRead>,
 }
 
-pub fn fold(actions: &FileActions, captured: &Captured, seen: &Snapshots) -> Folded {
+pub fn fold(actions: &FileActions, captured: &Captured, seen: &Snapshots, disk: &dyn DiskView) -> Folded {
     let mut transient = Vec::new();
-    let mut changes = snapshot_changes(actions, captured, seen);
+    let mut changes = snapshot_changes(actions, captured, seen, disk);
     let listed: HashSet<&[u8]> = seen.changes.into_iter().flatten().map(|c| c.path.as_bytes()).collect();
     let mut budget = snapshot::diff::Budget::new(snapshot::diff::TOTAL_LIMIT);
     for (rel, by) in &actions.inside {
         if listed.contains(rel.as_slice()) {
             continue;
         }
-        match trace_change(rel, by, captured, seen, &mut budget) {
+        match trace_change(rel, by, captured, seen, disk, &mut budget) {
             Some(Fate::Change(change)) => changes.push(*change),
             Some(Fate::Transient) => {
                 transient.push(TransientPath { path: rel.clone().into(), inside: true, by: by.clone() })
@@ -68,25 +64,30 @@ pub fn fold(actions: &FileActions, captured: &Captured, seen: &Snapshots) -> Fol
     changes.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     let mut outside = Vec::new();
     for (path, by) in &actions.outside {
-        match outside_change(path, by, captured, seen.cap) {
+        match outside_change(path, by, captured, disk) {
             Some(change) => outside.push(change),
             None => transient.push(TransientPath { path: path.clone().into(), inside: false, by: by.clone() }),
         }
     }
-    Folded { changes, outside, transient, reads: reads(actions, seen.cap) }
+    Folded { changes, outside, transient, reads: reads(actions, disk) }
 }
 
 /// The snapshots' changes, each with the processes that acted on its path (deep mode).
 /// Snapshots do not read extended attributes; for the few paths that changed, the names
 /// are read now (after) and taken from the capture at the first traced call (before).
-fn snapshot_changes(actions: &FileActions, captured: &Captured, seen: &Snapshots) -> Vec<FileChange> {
+fn snapshot_changes(
+    actions: &FileActions,
+    captured: &Captured,
+    seen: &Snapshots,
+    disk: &dyn DiskView,
+) -> Vec<FileChange> {
     let mut changes = seen.changes.unwrap_or_default().to_vec();
     for c in &mut changes {
         let full = seen.root.join(OsStr::from_bytes(c.path.as_bytes()));
         if let Some(after) = c.after.as_mut() {
-            after.xattrs = capture::xattr_names(&full, false);
+            after.xattrs = disk.xattr_names(&full);
         }
-        let captured_before = captured.get(full.as_os_str().as_bytes()).and_then(|b| b.state);
+        let captured_before = captured.get(full.as_os_str().as_bytes(), disk).and_then(|b| b.state);
         if let (Some(before), Some(then)) = (c.before.as_mut(), captured_before)
             && before.kind == then.kind
         {
@@ -112,18 +113,19 @@ fn trace_change<'a>(
     by: &[Actor],
     captured: &Captured,
     seen: &Snapshots<'a>,
+    disk: &dyn DiskView,
     budget: &mut snapshot::diff::Budget,
 ) -> Option<Fate> {
     let full = seen.root.join(OsStr::from_bytes(rel));
     let covered = |m: Option<&'a Manifest>| m.filter(|m| m.covers(rel, seen.rules));
     // Where both snapshots looked, they have the last word: a path neither lists came and
     // went; one they list was compared and did not change.
-    let capture = captured.get(full.as_os_str().as_bytes());
+    let capture = captured.get(full.as_os_str().as_bytes(), disk);
     if let (Some(before), Some(after)) = (covered(seen.before), covered(seen.after)) {
         if !before.entries.contains_key(rel) && !after.entries.contains_key(rel) {
             return Some(Fate::Transient);
         }
-        return xattr_change(rel, &full, by, capture.and_then(|c| c.state).map(Into::into), seen.cap).map(Fate::Change);
+        return xattr_change(rel, &full, by, capture.and_then(|c| c.state).map(Into::into), disk).map(Fate::Change);
     }
     let before: Known = match covered(seen.before) {
         Some(m) => Known::Yes(m.entries.get(rel).map(entry_state)),
@@ -132,10 +134,9 @@ fn trace_change<'a>(
             None => Known::No,
         },
     };
-    let keep = keeps_after_content(rel).then(|| captured.blobs()).flatten();
     let after = match covered(seen.after) {
         Some(m) => m.entries.get(rel).map(entry_state),
-        None => now(&full, false, seen.cap, keep.map(|b| b as &dyn Keep)),
+        None => disk.state(&full, false, keeps_after_content(rel)),
     };
     let skipped = seen.before.or(seen.after).and_then(|m| m.skipped_dir_of(rel)).map(ByteString::from);
     let (kind, flags) = match classify(&before, after.as_ref(), by) {
@@ -150,16 +151,7 @@ fn trace_change<'a>(
         Known::Yes(state) => state,
         Known::No => None,
     };
-    let diff = trace_diff(
-        rel,
-        kind,
-        flags.content,
-        before.as_ref(),
-        after.as_ref(),
-        captured.blobs(),
-        skipped.as_ref(),
-        budget,
-    );
+    let diff = trace_diff(rel, kind, flags.content, before.as_ref(), after.as_ref(), disk, skipped.as_ref(), budget);
     Some(Fate::Change(Box::new(FileChange {
         path: rel.into(),
         change: kind,
@@ -180,12 +172,18 @@ fn trace_change<'a>(
 /// A path both snapshots listed and found unchanged, whose extended attributes the trace saw
 /// set or removed: the snapshots do not read attributes, the capture before the first call
 /// and the state now do.
-fn xattr_change(rel: &[u8], full: &Path, by: &[Actor], before: Option<FileState>, cap: u64) -> Option<Box<FileChange>> {
+fn xattr_change(
+    rel: &[u8],
+    full: &Path,
+    by: &[Actor],
+    before: Option<FileState>,
+    disk: &dyn DiskView,
+) -> Option<Box<FileChange>> {
     if !by.iter().any(|a| matches!(a.action, Action::SetXattr | Action::RemoveXattr)) {
         return None;
     }
     let before = before?;
-    let after = now(full, false, cap, None)?;
+    let after = disk.state(full, false, false)?;
     if !before.xattrs_differ(&after) {
         return None;
     }
@@ -222,7 +220,7 @@ fn trace_diff(
     content_changed: bool,
     before: Option<&FileState>,
     after: Option<&FileState>,
-    blobs: Option<&BlobStore>,
+    disk: &dyn DiskView,
     skipped: Option<&ByteString>,
     budget: &mut snapshot::diff::Budget,
 ) -> Diff {
@@ -237,9 +235,9 @@ fn trace_diff(
             return Err(Diff::Capped);
         }
         let hash = state.blake3.as_deref().and_then(|h| blake3::Hash::from_hex(h).ok());
-        match (hash, blobs) {
-            (Some(hash), Some(blobs)) if state.stored => {
-                blobs.read(&hash, state.size).map(Some).map_err(|e| Diff::Unavailable { reason: format!("{e:#}") })
+        match hash {
+            Some(hash) if state.stored => {
+                disk.blob(&hash, state.size).map(Some).map_err(|reason| Diff::Unavailable { reason })
             }
             _ => Err(Diff::Unavailable { reason: missing.to_string() }),
         }
@@ -254,11 +252,11 @@ fn trace_diff(
 }
 
 /// A path outside the root; None when it came and went (transient).
-fn outside_change(path: &[u8], by: &[Actor], captured: &Captured, cap: u64) -> Option<OutsideChange> {
-    let capture = captured.get(path);
+fn outside_change(path: &[u8], by: &[Actor], captured: &Captured, disk: &dyn DiskView) -> Option<OutsideChange> {
+    let capture = captured.get(path, disk);
     let followed = capture.as_ref().is_some_and(|b| b.followed);
     let full = Path::new(OsStr::from_bytes(path));
-    let after = now(full, followed, cap, None);
+    let after = disk.state(full, followed, false);
     let before = match &capture {
         Some(c) => Known::Yes(c.state.clone().map(Into::into)),
         None => Known::No,
@@ -274,7 +272,7 @@ fn outside_change(path: &[u8], by: &[Actor], captured: &Captured, cap: u64) -> O
     Some(OutsideChange {
         path: path.into(),
         by,
-        exists_after: capture::exists(full),
+        exists_after: disk.exists(full),
         captured: capture.is_some(),
         before: match before {
             Known::Yes(state) => state,
@@ -288,12 +286,6 @@ fn outside_change(path: &[u8], by: &[Actor], captured: &Captured, cap: u64) -> O
         owner_changed: flags.owner,
         xattrs_changed: flags.xattrs,
     })
-}
-
-/// A path's state now, looked at the way the capture looked (through the symlink it
-/// followed, if it did), hashed up to the cap; its content kept by `keep`, when given.
-fn now(path: &Path, followed: bool, cap: u64, keep: Option<&dyn Keep>) -> Option<FileState> {
-    capture::observe(path, followed, cap, keep).ok().flatten().map(|o| o.state.into())
 }
 
 /// A state before the command: known (None: nothing was there), or not known at all.
@@ -385,27 +377,15 @@ pub(super) fn settle_creates(by: &mut [Actor], existed_before: bool) {
 }
 
 /// Files read, with the hash of their content now (regular files up to the cap).
-fn reads(actions: &FileActions, cap: u64) -> Vec<FileRead> {
+fn reads(actions: &FileActions, disk: &dyn DiskView) -> Vec<FileRead> {
     actions
         .reads
         .iter()
         .map(|(path, by)| {
-            let (blake3, size) = hash_regular(Path::new(OsStr::from_bytes(path)), cap);
+            let (blake3, size) = disk.read_hash(Path::new(OsStr::from_bytes(path)));
             FileRead { path: ByteString(path.clone()), blake3, size, by: by.clone() }
         })
         .collect()
-}
-
-/// The hash (up to `cap` bytes) and size of the regular file at `path` now. The path was
-/// read by the command, which may since have swapped it for a fifo or a device: it is
-/// opened without blocking or taking a terminal, and only a regular file (by fstat) is
-/// read, never past the cap even if it grows.
-fn hash_regular(path: &Path, cap: u64) -> (Option<String>, Option<u64>) {
-    let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path);
-    let Ok(mut file) = opened else { return (None, None) };
-    let Some(meta) = file.metadata().ok().filter(|m| m.is_file()) else { return (None, None) };
-    let hash = (meta.len() <= cap).then(|| hash_capped(&mut file, cap)).flatten();
-    (hash.map(|(h, _)| h.to_hex().to_string()), Some(meta.len()))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 pub mod captured;
 pub mod coverage;
+pub mod disk_view;
 pub mod file_actions;
 pub mod files;
 mod git_risk;
@@ -31,6 +32,7 @@ use runglass_model::{ByteString, Event, EventKind, SyscallResult, command_line};
 use crate::collect::snapshot::{Manifest, Rules};
 use crate::time;
 use captured::Captured;
+use disk_view::DiskView;
 use file_actions::FileActions;
 use network::NetworkTable;
 use processes::ProcessTable;
@@ -52,10 +54,10 @@ pub struct RunFacts {
     /// Changes inside the cwd from the snapshots (None: no after-snapshot was taken).
     pub changes: Option<Vec<FileChange>>,
     /// The snapshots themselves (None: not taken, or not readable), and the rules they
-    /// skipped by (None: read them again from the root).
+    /// skipped by.
     pub before: Option<Arc<Manifest>>,
     pub after: Option<Arc<Manifest>>,
-    pub rules: Option<Arc<Rules>>,
+    pub rules: Arc<Rules>,
     pub snapshot: SnapshotSummary,
     /// The canonical directory that was snapshotted.
     pub root: PathBuf,
@@ -77,8 +79,6 @@ pub struct RunFacts {
     pub recovered: Option<coverage::Recovery>,
     pub artifacts: Artifacts,
     pub home: Option<PathBuf>,
-    /// Files read are hashed up to this size.
-    pub cap_bytes: u64,
 }
 
 /// Folds events into the parts of a receipt, one event at a time.
@@ -92,19 +92,22 @@ pub struct Folder {
     io_uring: Vec<IoUringUse>,
     /// Programs that ran without their setuid, setgid or file-capability privileges.
     privileges_dropped: Vec<DroppedPrivileges>,
+    /// Where the fold looks at the disk as the run left it (and nowhere else).
+    disk: Box<dyn DiskView>,
 }
 
 impl Folder {
-    pub fn new(mode: Mode, root: &Path, data_dir: &Path) -> Self {
+    pub fn new(mode: Mode, root: &Path, data_dir: &Path, disk: Box<dyn DiskView>) -> Self {
         let source = if mode == Mode::Deep { Source::Trace } else { Source::Polling };
         Folder {
             processes: ProcessTable::new(source),
             network: NetworkTable::new(source),
             files: FileActions::new(root, data_dir),
-            captured: Captured::new(&data_dir.join("blobs")),
+            captured: Captured::new(),
             timeline: TimelineBuilder::default(),
             io_uring: Vec::new(),
             privileges_dropped: Vec::new(),
+            disk,
         }
     }
 
@@ -114,7 +117,7 @@ impl Folder {
         let (pid, at) = (event.pid, ms(event.time_ns));
         let processes = &mut self.processes;
         self.network.observe(event, || processes.who(pid, at));
-        self.files.observe(event, || processes.who(pid, at));
+        self.files.observe(event, || processes.who(pid, at), &*self.disk);
         if let EventKind::IoUringSetup { result: SyscallResult::Ok(_) } = event.kind {
             let who = processes.who(pid, at);
             self.io_uring.push(IoUringUse { pid, process: who.process, exec: who.exec, at_ms: at });
@@ -124,19 +127,19 @@ impl Folder {
             let who = processes.who(pid, at);
             self.privileges_dropped.extend(privileges::entry(event, who, at));
         }
-        self.captured.observe(event);
+        self.captured.observe(event, &*self.disk);
         self.timeline.observe(event, || self.processes.argv_of(pid));
         self.processes.observe(event);
     }
 
     /// The BLAKE3 of every before-content the trace's captures kept in the blob store.
     pub fn captured_contents(&self) -> std::collections::HashSet<[u8; 32]> {
-        self.captured.stored_hashes()
+        self.captured.stored_hashes(&*self.disk)
     }
 }
 
 pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
-    let Folder { processes, network, files: actions, captured, mut timeline, io_uring, privileges_dropped } = folder;
+    let Folder { processes, network, files: actions, captured, mut timeline, io_uring, privileges_dropped, disk } = folder;
     let started_unix_ms = facts.header.started_unix_ns / 1_000_000;
     let ended_unix_ms = (facts.ended_unix_ns / 1_000_000).max(started_unix_ms);
     for (at, text) in &facts.phases {
@@ -147,16 +150,14 @@ pub fn build(facts: RunFacts, folder: Folder) -> Receipt {
     let unseen_ends = processes.iter().filter(|p| p.ended_ms.is_none() && !p.outlived_command).count();
     let timeline = timeline.finish();
 
-    let rules = facts.rules.clone().unwrap_or_else(|| std::sync::Arc::new(Rules::load(&facts.root)));
     let seen = files::Snapshots {
         root: &facts.root,
         changes: facts.changes.as_deref(),
         before: facts.before.as_deref(),
         after: facts.after.as_deref(),
-        rules: &rules,
-        cap: facts.cap_bytes,
+        rules: &facts.rules,
     };
-    let folded = files::fold(&actions, &captured, &seen);
+    let folded = files::fold(&actions, &captured, &seen, &*disk);
     let files = Files {
         root: ByteString(facts.root.as_os_str().as_bytes().to_vec()),
         root_id: facts.root_id,

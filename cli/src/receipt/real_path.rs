@@ -7,11 +7,10 @@
 //! is built; a directory gone by then is normalized by its text instead.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::Path;
 
 use runglass_model::path_bytes::resolve_dot_dot;
+
+use super::disk_view::DiskView;
 
 #[derive(Default)]
 pub struct RealPaths {
@@ -21,24 +20,20 @@ pub struct RealPaths {
 
 impl RealPaths {
     /// `path` (absolute) with its directories resolved as the kernel resolved them.
-    pub fn of(&mut self, path: &[u8]) -> Vec<u8> {
+    pub fn of(&mut self, path: &[u8], disk: &dyn DiskView) -> Vec<u8> {
         let (parent, name) = match path.iter().rposition(|&b| b == b'/') {
             Some(at) => (&path[..at.max(1)], &path[at + 1..]),
             None => return path.to_vec(),
         };
         if name.is_empty() || name == b"." || name == b".." {
-            return canonical(path).unwrap_or_else(|| resolve_dot_dot(path));
+            return disk.real_dir(path).unwrap_or_else(|| resolve_dot_dot(path));
         }
-        let real_parent = self.parents.entry(parent.to_vec()).or_insert_with(|| canonical(parent));
+        let real_parent = self.parents.entry(parent.to_vec()).or_insert_with(|| disk.real_dir(parent));
         match real_parent {
             Some(dir) => join(dir, name),
             None => resolve_dot_dot(path),
         }
     }
-}
-
-fn canonical(path: &[u8]) -> Option<Vec<u8>> {
-    std::fs::canonicalize(Path::new(OsStr::from_bytes(path))).ok().map(|p| p.into_os_string().into_vec())
 }
 
 fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
@@ -53,6 +48,7 @@ fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::after_run::LiveDisk;
 
     #[test]
     fn dot_dot_and_symlinked_directories_resolve_to_where_the_kernel_wrote() {
@@ -63,11 +59,12 @@ mod tests {
         std::os::unix::fs::symlink(base.join("elsewhere"), base.join("proj/link")).unwrap();
         let b = |p: &str| format!("{}/{p}", base.display()).into_bytes();
         let mut real = RealPaths::default();
-        assert_eq!(real.of(&b("proj/../elsewhere/f")), b("elsewhere/f"));
-        assert_eq!(real.of(&b("proj/sub/../f")), b("proj/f"));
-        assert_eq!(real.of(&b("proj/link/f")), b("elsewhere/f"), "a symlinked directory is followed");
-        assert_eq!(real.of(&b("proj/link")), b("proj/link"), "the last component is named, not followed");
-        assert_eq!(real.of(&b("proj/gone/../../x")), b("x"), "a missing directory falls back to the text");
-        assert_eq!(real.of(b"/f"), b"/f");
+        let disk = LiveDisk::new(&base.join("no-blobs"), 1 << 20);
+        assert_eq!(real.of(&b("proj/../elsewhere/f"), &disk), b("elsewhere/f"));
+        assert_eq!(real.of(&b("proj/sub/../f"), &disk), b("proj/f"));
+        assert_eq!(real.of(&b("proj/link/f"), &disk), b("elsewhere/f"), "a symlinked directory is followed");
+        assert_eq!(real.of(&b("proj/link"), &disk), b("proj/link"), "the last component is named, not followed");
+        assert_eq!(real.of(&b("proj/gone/../../x"), &disk), b("x"), "a missing directory falls back to the text");
+        assert_eq!(real.of(b"/f", &disk), b"/f");
     }
 }

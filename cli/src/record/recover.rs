@@ -14,6 +14,7 @@ use crate::record::output::excerpt::Excerpt;
 use crate::receipt::coverage::Recovery;
 use crate::receipt::{self, Folder, RunFacts};
 use crate::record::shortfall::Shortfall;
+use crate::collect::after_run::LiveDisk;
 use crate::collect::snapshot::{self, Manifest};
 use crate::store::{self, catalog, lock};
 
@@ -68,7 +69,11 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         Observer::Polling => Mode::Normal,
     };
     let root = header.cwd.as_path().to_path_buf();
-    let mut folder = Folder::new(mode, &root, data);
+    // The snapshot cap of this environment: the run's own is not recorded, and with none
+    // at all every file would read as over the cap.
+    let cap = snapshot::cap_from_env().unwrap_or(snapshot::DEFAULT_CAP_BYTES);
+    let disk = Box::new(LiveDisk::new(&data.join("blobs"), cap));
+    let mut folder = Folder::new(mode, &root, data, disk);
     let mut last_ns = 0;
     let mut root_exit = None;
     let mut root_pid = None;
@@ -124,7 +129,7 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         changes: None,
         before: Manifest::load(&dir.join(store::SNAPSHOT_BEFORE)).ok().map(Arc::new),
         after: None,
-        rules: None,
+        rules: Arc::new(snapshot::Rules::load(&root)),
         snapshot: SnapshotSummary::default(),
         root,
         // The directory the run started in is not in the event log: revert of a recovered
@@ -145,9 +150,6 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
             snapshot_after: None,
         },
         home: std::env::var_os("HOME").map(Into::into),
-        // The snapshot cap of this environment: the run's own is not recorded, and with
-        // none at all every file would read as over the cap.
-        cap_bytes: snapshot::cap_from_env().unwrap_or(snapshot::DEFAULT_CAP_BYTES),
     };
     let mut receipt = receipt::build(facts, folder);
     if let Some(shortfall) = shortfall {

@@ -20,6 +20,7 @@ use runglass_model::log::{LogError, LogHeader, LogReader, LogWriter, Observer};
 use runglass_model::receipt::{Artifacts, CiBuild, DirId, FileKind, Mode, Outcome, RunStatus};
 use runglass_model::{ByteString, ExitStatus, Receipt};
 
+use crate::collect::after_run::LiveDisk;
 use crate::store::blobs::BlobStore;
 use crate::record::capture::{self, BeforeCapture};
 use crate::record::deep::{self, DeepOptions};
@@ -253,7 +254,7 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     {
         eprintln!("runglass: warning: the snapshot cache was not saved ({e:#}); the next run reads every file again");
     }
-    let mut folder = Folder::new(mode, &cwd, &data);
+    let mut folder = Folder::new(mode, &cwd, &data, Box::new(LiveDisk::new(&data.join("blobs"), cap)));
     fold_log(&log_path, 0, &mut folder)?;
     let survivors_log = dir.join(store::SURVIVOR_EVENT_LOG);
     if survivors_log.exists() {
@@ -318,7 +319,7 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
         changes: Some(changes),
         before: Some(Arc::new(before)),
         after: Some(after),
-        rules: Some(rules),
+        rules,
         snapshot: summary,
         root: cwd.clone(),
         root_id: Some(root_id),
@@ -337,7 +338,6 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
             snapshot_after: (!shortfall.snapshot_after).then(|| store::SNAPSHOT_AFTER.into()),
         },
         home: std::env::var_os("HOME").map(Into::into),
-        cap_bytes: cap,
     };
     let mut receipt = receipt::build(facts, folder);
     shortfall.mark(&mut receipt);
