@@ -45,3 +45,6 @@ target/debug/runglass validate "$receipt"
 if [ -f fuzz/Cargo.toml ]; then
   CARGO_TARGET_DIR=target/fuzz-build cargo build --manifest-path fuzz/Cargo.toml
 fi
+
+# No import cycles between the files of any crate (docs/architecture.md).
+python3 tests/module_cycles.py

@@ -39,7 +39,7 @@ pub fn run(args: CiArgs) -> anyhow::Result<u8> {
     let s = match session::record(opts) {
         Ok(s) => s,
         // The command ran but left no receipt at all: a passing one fails the job, as below.
-        Err(e) => match e.downcast_ref::<session::NotRecorded>().map(|n| n.exit_code) {
+        Err(e) => match e.downcast_ref::<crate::record::exit::NotRecorded>().map(|n| n.exit_code) {
             Some(code) => {
                 eprintln!("runglass: {e:#}");
                 return Ok(if code == 0 { 1 } else { code });

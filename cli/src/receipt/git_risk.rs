@@ -5,7 +5,7 @@
 use runglass_model::ByteString;
 use runglass_model::receipt::{Actor, ChangeKind, FileKind, GitConfigEdit, Receipt, RiskNote, Severity};
 
-use super::risk::{actor, capped, note};
+use super::risk_note::{actor, capped, note};
 
 /// A file under a git hooks directory (not a `*.sample`) that the command created or
 /// changed, inside the working directory or outside it: any `hooks/` below a `.git`

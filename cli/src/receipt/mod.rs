@@ -16,6 +16,7 @@ pub mod privileges;
 pub mod processes;
 pub mod real_path;
 pub mod risk;
+mod risk_note;
 pub mod timeline;
 
 use std::os::unix::ffi::OsStrExt;

@@ -9,7 +9,10 @@ use runglass_model::receipt::{
     Action, Actor, ChangeKind, FileKind, FileState, Process, PublishedPort, Receipt, Risk, RiskNote, RunStatus,
     Severity, UnixRole,
 };
-use runglass_model::{ByteString, command_line};
+use runglass_model::ByteString;
+
+use super::git_risk;
+use super::risk_note::{actor, capped, note, running, who};
 
 /// What the rules need beyond the receipt: whose home directory "~" is.
 pub struct RiskContext<'a> {
@@ -30,8 +33,8 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
         download_executed(receipt),
         package_global_install(receipt),
         secrets_read(receipt, ctx),
-        super::git_risk::hook_changed(receipt),
-        super::git_risk::config_runs_program(receipt),
+        git_risk::hook_changed(receipt),
+        git_risk::config_runs_program(receipt),
     ]
     .into_iter()
     .flatten()
@@ -40,51 +43,6 @@ pub fn assess(receipt: &Receipt, ctx: &RiskContext) -> Risk {
     notes.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     let level = notes.iter().map(|n| n.severity).max().unwrap_or(Severity::None);
     Risk { level, notes }
-}
-
-pub(super) fn note(
-    id: &str,
-    severity: Severity,
-    title: &str,
-    detail: String,
-    evidence: Vec<String>,
-    recommendation: &str,
-) -> RiskNote {
-    RiskNote {
-        id: id.to_string(),
-        title: title.to_string(),
-        detail,
-        severity,
-        evidence,
-        recommendation: recommendation.to_string(),
-    }
-}
-
-/// Evidence lists stay short; the receipt has the full lists.
-const MAX_EVIDENCE: usize = 20;
-
-pub(super) fn capped(mut evidence: Vec<String>) -> Vec<String> {
-    if evidence.len() > MAX_EVIDENCE {
-        let more = evidence.len() - MAX_EVIDENCE;
-        evidence.truncate(MAX_EVIDENCE);
-        evidence.push(format!("... and {more} more"));
-    }
-    evidence
-}
-
-/// `pid N (command)` for a process running `argv`.
-fn running(pid: u32, argv: &[ByteString]) -> String {
-    format!("pid {pid} ({})", command_line(argv))
-}
-
-/// `pid N (command)` for a process entry of the receipt and the program it ran.
-fn who(r: &Receipt, pid: u32, process: u32, exec: Option<u32>) -> String {
-    format!("pid {pid} ({})", command_line(r.command_of(process, exec)))
-}
-
-/// `pid N (command)` for an actor, or nothing.
-pub(super) fn actor(r: &Receipt, actor: Option<&Actor>) -> String {
-    actor.map(|a| who(r, a.pid, a.process, a.exec)).unwrap_or_default()
 }
 
 fn command_failed(r: &Receipt) -> Option<RiskNote> {

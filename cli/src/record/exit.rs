@@ -13,7 +13,7 @@ pub fn exit_code(status: ExitStatus) -> u8 {
 /// exist, 126 when it cannot be executed (as shells do), 1 otherwise.
 pub fn error_exit_code(err: &anyhow::Error) -> u8 {
     // The command ran; only its receipt is missing.
-    if let Some(not_recorded) = err.downcast_ref::<super::session::NotRecorded>() {
+    if let Some(not_recorded) = err.downcast_ref::<NotRecorded>() {
         return not_recorded.exit_code;
     }
     match err.downcast_ref::<runglass_tracer::Error>() {
@@ -22,3 +22,25 @@ pub fn error_exit_code(err: &anyhow::Error) -> u8 {
         _ => 1,
     }
 }
+
+/// A run whose command ran, but whose receipt could not be made: runglass exits with the
+/// command's status all the same, after one line saying so (this error's text).
+#[derive(Debug)]
+pub struct NotRecorded {
+    pub exit_code: u8,
+    message: String,
+}
+
+impl NotRecorded {
+    pub fn new(exit_code: u8, message: String) -> NotRecorded {
+        NotRecorded { exit_code, message }
+    }
+}
+
+impl std::fmt::Display for NotRecorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for NotRecorded {}

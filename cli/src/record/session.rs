@@ -33,6 +33,7 @@ use crate::collect::snapshot::{self, SnapshotOptions, StatCache};
 use crate::store::{self, durable::Durable, lock::RunLock, space::Reserve};
 use crate::record::timeout::Watchdog;
 use crate::collect::{docker, git};
+use crate::record::exit::NotRecorded;
 use crate::record::{normal, output};
 
 pub struct SessionOptions {
@@ -83,21 +84,6 @@ struct Watched {
     signal: Option<i32>,
 }
 
-/// A run whose command ran, but whose receipt could not be made: runglass exits with the
-/// command's status all the same, after one line saying so (this error's text).
-#[derive(Debug)]
-pub struct NotRecorded {
-    pub exit_code: u8,
-    message: String,
-}
-
-impl std::fmt::Display for NotRecorded {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for NotRecorded {}
 
 pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
     let data = opts.data.clone();
@@ -114,7 +100,7 @@ pub fn record(opts: SessionOptions) -> anyhow::Result<Session> {
             } else {
                 format!("the receipt of run {id} could not be made: {e:#}")
             };
-            anyhow::Error::new(NotRecorded { exit_code, message })
+            anyhow::Error::new(NotRecorded::new(exit_code, message))
         }
         // Before the command: nothing happened yet that the directory could tell.
         Reached { dir, exit_code: None } => {

@@ -30,7 +30,8 @@ use anyhow::Context;
 use super::guard::{Guard, Verdict};
 use super::head::{self, Head, Refusal};
 use super::headers::respond;
-use super::routes::{self, TEXT};
+use super::headers::TEXT;
+use super::routes;
 
 /// Connections open at a time before the slowest is closed for a new one; twice as many
 /// (all of them with whole requests being answered) and a new one is answered 503.

@@ -1,7 +1,15 @@
 //! What every response says about itself: its type, and the headers that keep a browser
-//! from running, framing, caching or leaking it.
+//! from running, framing, caching or leaking it; and the one message page.
 
 use tiny_http::{Header, ResponseBox};
+
+pub const HTML: &str = "text/html; charset=utf-8";
+pub const TEXT: &str = "text/plain; charset=utf-8";
+
+/// A page with a title and one message (errors, refusals, "nothing to revert").
+pub fn page(status: u16, title: &str, message: &str) -> ResponseBox {
+    respond(status, HTML, runglass_render::html::message_page(title, message, None, None).into_bytes())
+}
 
 /// Builds a response with the security headers every answer carries.
 pub fn respond(status: u16, content_type: &str, body: Vec<u8>) -> ResponseBox {

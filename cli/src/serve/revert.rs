@@ -16,8 +16,7 @@ use runglass_render::html::{self, RevertChoice, RevertHead, RevertRow, RevertSto
 use tiny_http::ResponseBox;
 
 use super::form::{self, RevertForm};
-use super::headers::respond;
-use super::routes::{HTML, TEXT, page};
+use super::headers::{HTML, TEXT, page, respond};
 use crate::record::recover;
 use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
 use crate::revert::journal;

@@ -20,16 +20,13 @@ use tiny_http::{Method, Request, ResponseBox};
 
 use super::form;
 use super::guard::{Guard, Verdict};
-use super::headers::{attachment, redirect, respond};
+use super::headers::{HTML, TEXT, attachment, page, redirect, respond};
 use super::revert;
 use crate::store::blobs::BlobStore;
 use crate::formats::{Format, Source};
 use crate::record::recover;
 use crate::store::receipt_files::{self, ReceiptDir};
 use crate::store::{self, lock};
-
-pub(super) const HTML: &str = "text/html; charset=utf-8";
-pub(super) const TEXT: &str = "text/plain; charset=utf-8";
 
 pub struct Site {
     data: PathBuf,
@@ -186,10 +183,6 @@ pub(super) fn reason(v: &Verdict) -> &'static str {
         Verdict::CrossOrigin => "a POST from another origin",
         Verdict::BadMethod => "a method other than GET or POST",
     }
-}
-
-pub(super) fn page(status: u16, title: &str, message: &str) -> ResponseBox {
-    respond(status, HTML, html::message_page(title, message, None, None).into_bytes())
 }
 
 fn not_found() -> ResponseBox {
