@@ -1,4 +1,4 @@
-//! How the tracer makes a tracee's path argument absolute (`tracer::paths::{join,
+//! How the tracer makes a tracee's path argument absolute (`model::path_bytes::{join,
 //! normalize}`): the path is whatever bytes the tracee passed. The result must name the
 //! same components in the same order (`..` kept: a symlink may stand before it), be
 //! absolute, hold no empty or `.` component, and not change when normalized again.
@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use runglass_tracer::paths::{join, normalize};
+use runglass_model::path_bytes::{join, normalize};
 
 fuzz_target!(|data: &[u8]| {
     let (base, rel) = match data.iter().position(|&b| b == 0) {
