@@ -11,6 +11,7 @@ pub mod capability;
 pub mod event;
 pub mod host_name;
 pub mod log;
+pub mod manifest;
 pub mod path_bytes;
 pub mod receipt;
 pub mod receipt_json;

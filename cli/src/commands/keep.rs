@@ -18,7 +18,7 @@ use crate::args::KeepArgs;
 use crate::record::capture::BeforeCapture;
 use crate::collect::host_names::Naming;
 use crate::record::log_sink::{LogEnd, LogSink};
-use crate::collect::snapshot::{self, Manifest};
+use crate::collect::snapshot;
 use crate::store;
 
 pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
@@ -92,7 +92,7 @@ fn capture_for(log: &Path) -> anyhow::Result<BeforeCapture> {
     let data = store::data_dir()?;
     let cap = snapshot::cap_from_env()?;
     let before = log.parent().map(|dir| dir.join(store::SNAPSHOT_BEFORE));
-    let before = before.filter(|path| path.exists()).map(|path| Manifest::load(&path)).transpose()?;
+    let before = before.filter(|path| path.exists()).map(|path| snapshot::load(&path)).transpose()?;
     let before = before.map(|m| {
         let rules = snapshot::Rules::load(&m.root);
         (Arc::new(m), Arc::new(rules))

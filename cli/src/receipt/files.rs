@@ -22,7 +22,7 @@ use runglass_model::receipt::{
 use super::captured::Captured;
 use super::disk_view::DiskView;
 use super::file_actions::FileActions;
-use crate::collect::snapshot::{self, Manifest, Rules, entry_state};
+use crate::collect::snapshot::{self, Coverage, Manifest, Rules, entry_state};
 
 /// What the snapshots saw, for folding the trace's file actions into the receipt.
 pub struct Snapshots<'a> {

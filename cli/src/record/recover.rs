@@ -15,7 +15,7 @@ use crate::receipt::coverage::Recovery;
 use crate::receipt::{self, Folder, RunFacts};
 use crate::record::shortfall::Shortfall;
 use crate::collect::after_run::LiveDisk;
-use crate::collect::snapshot::{self, Manifest};
+use crate::collect::snapshot;
 use crate::store::{self, catalog, lock};
 
 /// The receipt of a receipt directory: loaded, or recovered from its event log when
@@ -127,7 +127,7 @@ fn recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
         },
         output,
         changes: None,
-        before: Manifest::load(&dir.join(store::SNAPSHOT_BEFORE)).ok().map(Arc::new),
+        before: snapshot::load(&dir.join(store::SNAPSHOT_BEFORE)).ok().map(Arc::new),
         after: None,
         rules: Arc::new(snapshot::Rules::load(&root)),
         snapshot: SnapshotSummary::default(),

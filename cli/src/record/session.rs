@@ -165,7 +165,7 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     let no_repository = git_before.is_none() && git::absent(&cwd);
     // Every file of the receipt is made durable at once, at the end (see `Durable`).
     let mut durable = Durable::default();
-    durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)?;
+    durable.place(&dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes())?;
     let how = match mode {
         Mode::Normal => How::Normal,
         Mode::Deep => How::Deep {
@@ -251,7 +251,7 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
     if deep {
         capture::mark_captured(&mut before, &folder.captured_contents());
         if let Err(e) =
-            place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes()?)
+            place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_BEFORE), &before.to_bytes())
         {
             shortfall.note(&e);
             shortfall.snapshot_before_marks = true;
@@ -277,7 +277,7 @@ fn record_run(opts: SessionOptions, reached: &mut Reached) -> anyhow::Result<Ses
             eprintln!("runglass: warning: the contents of changed files were not all kept ({e:#})");
         }
     }
-    if let Err(e) = place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()?) {
+    if let Err(e) = place_with_room(&mut durable, &mut reserve, &dir.join(store::SNAPSHOT_AFTER), &after.to_bytes()) {
         shortfall.note(&e);
         shortfall.snapshot_after = true;
     }

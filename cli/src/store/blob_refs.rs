@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use runglass_model::log::LogReader;
+use runglass_model::manifest::Manifest;
 use runglass_model::{EventKind, Receipt};
 
 use super::catalog::{Listed, Slot};
@@ -19,7 +20,9 @@ pub fn collect(listed: &Listed, keep: &mut HashSet<[u8; 32]>) -> anyhow::Result<
     for name in [SNAPSHOT_BEFORE, SNAPSHOT_AFTER] {
         let path = listed.dir.join(name);
         if path.exists() {
-            let manifest = crate::collect::snapshot::Manifest::load(&path)?;
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let manifest = Manifest::from_bytes(&bytes)
+                .with_context(|| format!("reading the snapshot manifest {}", path.display()))?;
             keep.extend(manifest.entries.values().filter(|e| e.stored).filter_map(|e| e.hash));
         }
     }

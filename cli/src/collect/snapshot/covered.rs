@@ -10,14 +10,18 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use runglass_model::receipt::FileKind;
-
 use super::{Manifest, Rules};
 
-impl Manifest {
+/// Which paths a manifest speaks for, by the rules its snapshot skipped by.
+pub trait Coverage {
+    fn covers(&self, rel: &[u8], rules: &Rules) -> bool;
+    fn skipped_dir_of<'a>(&self, rel: &'a [u8]) -> Option<&'a [u8]>;
+}
+
+impl Coverage for Manifest {
     /// Whether this snapshot looked for `rel` (relative to the root): if it does not list
     /// it, nothing was there.
-    pub fn covers(&self, rel: &[u8], rules: &Rules) -> bool {
+    fn covers(&self, rel: &[u8], rules: &Rules) -> bool {
         if self.entries.contains_key(rel) {
             return true;
         }
@@ -35,7 +39,7 @@ impl Manifest {
     /// or, for what lies in a `.git` directory (walked only for its hooks, `info/` and
     /// `config`), that `.git` directory, so that a commit's objects, refs, logs and index are
     /// one group. None for a path in a walked directory other than `.git`.
-    pub fn skipped_dir_of<'a>(&self, rel: &'a [u8]) -> Option<&'a [u8]> {
+    fn skipped_dir_of<'a>(&self, rel: &'a [u8]) -> Option<&'a [u8]> {
         let parent = |p: &'a [u8]| p.iter().rposition(|&b| b == b'/').map(|at| &p[..at]);
         let in_git = |p: &'a [u8]| parent(p).filter(|dir| dir.rsplit(|&b| b == b'/').next() == Some(&b".git"[..]));
         let unwalked =
@@ -44,14 +48,5 @@ impl Manifest {
             Some(dir) => in_git(dir).or(Some(dir)),
             None => in_git(rel),
         }
-    }
-
-    /// Whether the directory `rel` (empty: the root) was listed by this snapshot.
-    fn walked(&self, rel: &[u8]) -> bool {
-        if rel.is_empty() {
-            return true;
-        }
-        let listed = self.entries.get(rel).is_some_and(|e| e.kind == FileKind::Dir);
-        listed && !self.stats.unreadable.iter().any(|(p, _)| p == rel)
     }
 }

@@ -32,15 +32,14 @@ pub(crate) use take::{kind_of, nanos};
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use anyhow::bail;
-use runglass_model::receipt::{FileKind, FileState};
-use serde::{Deserialize, Serialize};
+use runglass_model::receipt::FileState;
 
-pub use {cache::StatCache, compare::compare, dryrun::dry_run, rules::Rules, take::take};
+pub use runglass_model::manifest::{Entry, Manifest, Stats};
+pub use {cache::StatCache, compare::compare, covered::Coverage, dryrun::dry_run, manifest::load, rules::Rules, take::take};
 
 /// The environment variable that sets the per-file cap, in bytes.
 pub const CAP_ENV: &str = "RUNGLASS_MAX_SNAPSHOT_BYTES";
@@ -57,61 +56,6 @@ pub struct SnapshotOptions {
     /// Show a progress bar on stderr when the snapshot takes a while (the caller decides
     /// whether stderr is a terminal).
     pub progress: bool,
-}
-
-/// One snapshot of a tree.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// The directory snapshotted, canonical.
-    #[serde(with = "manifest::path_bytes")]
-    pub root: PathBuf,
-    /// Every entry by its path relative to `root` ('/'-separated bytes); the root itself is
-    /// not included.
-    pub entries: BTreeMap<Vec<u8>, Entry>,
-    pub stats: Stats,
-}
-
-/// One path in a snapshot, as `lstat` saw it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    pub kind: FileKind,
-    pub size: u64,
-    /// `st_mode & 0o7777`.
-    pub mode: u32,
-    pub mtime_ns: i64,
-    pub ctime_ns: i64,
-    pub ino: u64,
-    pub dev: u64,
-    /// BLAKE3 of the content: regular files within the cap that could be read.
-    pub hash: Option<[u8; 32]>,
-    /// A symlink's target, exactly as stored (never followed).
-    pub target: Option<Vec<u8>>,
-    /// Over the cap: not read, compared by size and times only.
-    pub capped: bool,
-    /// The content is in the blob store under `hash`.
-    pub stored: bool,
-    /// The owner and group (None in manifests of runglass before receipt format 2).
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Stats {
-    /// Entries recorded.
-    pub entries: u64,
-    /// Entries the ignore rules and exclusions skipped (a skipped directory counts once).
-    pub ignored: u64,
-    /// Bytes read to hash content (files the stat cache vouched for are not read).
-    pub bytes_hashed: u64,
-    /// The per-file cap in force.
-    pub cap_bytes: u64,
-    /// Files over the cap.
-    pub capped: Vec<Vec<u8>>,
-    /// Paths that could not be read, with the reason.
-    pub unreadable: Vec<(Vec<u8>, String)>,
-    /// Where the ignore rules came from: `defaults` and, if present, `.runglassignore`.
-    pub ignore_sources: Vec<String>,
-    pub took_ms: u64,
 }
 
 /// The per-file cap: [`CAP_ENV`] when set (bytes, or with a K, M or G suffix for KiB, MiB,

@@ -564,8 +564,8 @@ fn manifest_survives_save_and_load() {
     symlink("a.txt", f.root.join("link")).expect("symlink");
     let m = f.take(&SnapshotOptions { cap_bytes: 3, ..opts() });
     let path = f.data.join("snapshot-before.bin");
-    std::fs::write(&path, m.to_bytes().expect("encode")).expect("save");
-    assert_eq!(Manifest::load(&path).expect("load"), m);
+    std::fs::write(&path, m.to_bytes()).expect("save");
+    assert_eq!(super::load(&path).expect("load"), m);
 }
 
 #[test]
@@ -573,16 +573,16 @@ fn a_file_that_is_not_a_manifest_is_a_clear_error() {
     let f = Fixture::new();
     let path = f.data.join("bad.bin");
     std::fs::write(&path, b"{\"json\": true}").expect("write");
-    let err = format!("{:#}", Manifest::load(&path).expect_err("not a manifest"));
-    assert!(err.contains("bad.bin is not a runglass snapshot manifest"), "{err}");
+    let err = format!("{:#}", super::load(&path).expect_err("not a manifest"));
+    assert!(err.contains("bad.bin: it is not a runglass snapshot manifest"), "{err}");
 
     f.write("a.txt", b"alpha\n");
-    std::fs::write(&path, f.take(&opts()).to_bytes().expect("encode")).expect("save");
+    std::fs::write(&path, f.take(&opts()).to_bytes()).expect("save");
     let mut bytes = std::fs::read(&path).expect("read");
     bytes.truncate(bytes.len() - 5);
     std::fs::write(&path, &bytes).expect("truncate");
-    let err = format!("{:#}", Manifest::load(&path).expect_err("truncated"));
-    assert!(err.contains("bad.bin is damaged"), "{err}");
+    let err = format!("{:#}", super::load(&path).expect_err("truncated"));
+    assert!(err.contains("bad.bin: it is damaged"), "{err}");
 }
 
 #[test]

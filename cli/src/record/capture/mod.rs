@@ -26,7 +26,7 @@ use runglass_model::{ByteString, EventKind};
 use runglass_tracer::{BeforeChange, Change};
 
 use crate::receipt::file_actions::{NOT_FILES, relative};
-use crate::collect::snapshot::{Entry, Manifest, Rules};
+use crate::collect::snapshot::{Coverage, Entry, Manifest, Rules};
 
 pub use after_contents::{keep_changed_after_contents, mark_captured};
 pub use state::{Keep, exists, observe, xattr_names};
