@@ -12,7 +12,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
 use runglass_model::receipt::DirId;
 
 use runglass_model::path_bytes::is_plain_relative;
@@ -20,6 +19,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::atomic::Spot;
+use super::error::RevertError;
 
 /// Why revert will not touch a path, whatever the tree looks like now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -73,15 +73,19 @@ impl Root {
     /// Opens the absolute directory `root` from `/`, one component at a time, following no
     /// symlink on the way; with `recorded`, it must be that directory (its device and
     /// inode). Each refusal is one line saying why.
-    pub fn open(root: &Path, recorded: Option<DirId>) -> anyhow::Result<Root> {
+    pub fn open(root: &Path, recorded: Option<DirId>) -> Result<Root, RevertError> {
         let bytes = root.as_os_str().as_bytes();
         let parts: Vec<&[u8]> = bytes.split(|&b| b == b'/').filter(|p| !p.is_empty()).collect();
         if !bytes.starts_with(b"/") || bytes.contains(&0) || parts.iter().any(|p| *p == b"." || *p == b"..") {
-            bail!("refusing to revert: the receipt's root {} is not a plain absolute path", root.display());
+            return Err(RevertError::RootNotPlain(root.to_owned()));
         }
-        let mut fd = rustix::fs::open("/", DIR_FLAGS, Mode::empty())
-            .map_err(|e| anyhow::anyhow!("opening / on the way to the receipt's root: {e}"))?;
         let mut reached = PathBuf::from("/");
+        let unreadable = |reached: &Path, errno| RevertError::RootUnreadable {
+            root: root.to_owned(),
+            reached: reached.to_owned(),
+            errno,
+        };
+        let mut fd = rustix::fs::open("/", DIR_FLAGS, Mode::empty()).map_err(|e| unreadable(&reached, e))?;
         for part in parts {
             reached.push(OsStr::from_bytes(part));
             fd = match rustix::fs::openat(fd.as_fd(), part, DIR_FLAGS, Mode::empty()) {
@@ -91,33 +95,17 @@ impl Root {
                         Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => "is a symlink",
                         _ => "is not a directory",
                     };
-                    bail!(
-                        "refusing to revert: {} on the way to the receipt's root {} {what} now, and revert follows no                          symlink there",
-                        reached.display(),
-                        root.display()
-                    );
+                    return Err(RevertError::RootDetour { root: root.to_owned(), reached, what });
                 }
-                Err(Errno::NOENT) => {
-                    bail!(
-                        "refusing to revert: the receipt's root {} is gone ({} does not exist)",
-                        root.display(),
-                        reached.display()
-                    )
-                }
-                Err(e) => bail!("opening the receipt's root {}: {}: {e}", root.display(), reached.display()),
+                Err(Errno::NOENT) => return Err(RevertError::RootGone { root: root.to_owned(), reached }),
+                Err(e) => return Err(unreadable(&reached, e)),
             };
         }
         if let Some(id) = recorded {
-            let st = rustix::fs::fstat(&fd)
-                .map_err(|e| anyhow::anyhow!("reading the receipt's root {}: {e}", root.display()))?;
-            let (dev, ino) = (st.st_dev as u64, st.st_ino as u64);
-            if (dev, ino) != (id.dev, id.ino) {
-                bail!(
-                    "refusing to revert: {} is not the directory the command ran in (the receipt records device {} inode                      {}, it is device {dev} inode {ino} now); the receipt's root was edited or the directory replaced",
-                    root.display(),
-                    id.dev,
-                    id.ino
-                );
+            let st = rustix::fs::fstat(&fd).map_err(|e| unreadable(&reached, e))?;
+            let now = DirId { dev: st.st_dev as u64, ino: st.st_ino as u64 };
+            if (now.dev, now.ino) != (id.dev, id.ino) {
+                return Err(RevertError::RootReplaced { root: root.to_owned(), recorded: id, now });
             }
         }
         Ok(Root { fd })

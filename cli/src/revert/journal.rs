@@ -15,6 +15,7 @@ use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 use serde::{Deserialize, Serialize};
 
+use super::error::RevertError;
 use super::plan::Step;
 
 const FILE: &str = "revert-journal.jsonl";
@@ -83,7 +84,7 @@ pub struct Journal {
 
 /// Whether an apply of the receipt in `dir` was interrupted, and which steps it left
 /// unfinished (for a preview, which takes no lock).
-pub fn unfinished(dir: &Path) -> anyhow::Result<Option<Unfinished>> {
+pub fn unfinished(dir: &Path) -> Result<Option<Unfinished>, TooNew> {
     let path = dir.join(FILE);
     let Ok(file) = File::open(&path) else { return Ok(None) };
     let read = read(&file, &path)?;
@@ -93,7 +94,7 @@ pub fn unfinished(dir: &Path) -> anyhow::Result<Option<Unfinished>> {
 impl Journal {
     /// Opens the journal of the receipt in `dir` for an apply, locked; what an earlier,
     /// interrupted apply recorded is read first.
-    pub fn open(dir: &Path) -> anyhow::Result<Journal> {
+    pub fn open(dir: &Path) -> Result<Journal, RevertError> {
         let path = dir.join(FILE);
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -104,13 +105,18 @@ impl Journal {
         match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {}
             Err(Errno::WOULDBLOCK) => return Err(Busy.into()),
-            Err(e) => return Err(e).with_context(|| format!("locking the revert journal {}", path.display())),
+            Err(e) => {
+                return Err(anyhow::Error::from(e)
+                    .context(format!("locking the revert journal {}", path.display()))
+                    .into());
+            }
         }
         let empty = file.metadata().is_ok_and(|m| m.len() == 0);
         let read = read(&file, &path)?;
         let mut journal = Journal { file, path, unfinished: read.open, interrupted: read.began };
         if empty {
-            let mut line = serde_json::to_vec(&Header { journal_format: FORMAT }).context("encoding the journal header")?;
+            let mut line =
+                serde_json::to_vec(&Header { journal_format: FORMAT }).context("encoding the journal header")?;
             line.push(b'\n');
             journal.write(&line)?;
         }
@@ -236,10 +242,16 @@ mod tests {
         assert!(!Journal::open(dir.path()).unwrap().interrupted());
         assert_eq!(unfinished(dir.path()).unwrap(), None);
 
-        std::fs::write(dir.path().join(FILE), "{\"journal_format\":2}\n{\"start\":{\"path\":\"a\",\"outside\":false}}\n")
-            .unwrap();
+        std::fs::write(
+            dir.path().join(FILE),
+            "{\"journal_format\":2}\n{\"start\":{\"path\":\"a\",\"outside\":false}}\n",
+        )
+        .unwrap();
         let err = Journal::open(dir.path()).err().unwrap().to_string();
-        assert!(err.contains("is format 2, newer than this runglass reads (1)") && err.contains("finish the revert"), "{err}");
+        assert!(
+            err.contains("is format 2, newer than this runglass reads (1)") && err.contains("finish the revert"),
+            "{err}"
+        );
         assert!(unfinished(dir.path()).is_err());
     }
 

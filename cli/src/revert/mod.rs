@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod atomic;
 pub mod confine;
+pub mod error;
 pub mod journal;
 pub mod plan;
 pub mod target;

@@ -10,6 +10,7 @@ use runglass_model::receipt::Receipt;
 use super::apply::{Applied, Apply, Conflicts, Stopped};
 use super::atomic;
 use super::confine::Root;
+use super::error::RevertError;
 use super::journal::{self, Journal};
 use super::plan::{self, Change, Roots, Step};
 use crate::store::blobs::BlobStore;
@@ -41,7 +42,7 @@ pub struct Done {
 impl Target {
     /// Opens the receipt `receipt` (loaded from `dir` in the store `data`) for revert.
     /// With `include_outside`, changes outside the working directory may be reverted too.
-    pub fn open(data: &Path, dir: &Path, receipt: Receipt, include_outside: bool) -> anyhow::Result<Target> {
+    pub fn open(data: &Path, dir: &Path, receipt: Receipt, include_outside: bool) -> Result<Target, RevertError> {
         let blobs = BlobStore::open(&data.join("blobs"))?;
         let inside = Root::open(receipt.files.root.as_path(), receipt.files.root_id)?;
         let outside = if include_outside { Some(Root::open(Path::new("/"), None)?) } else { None };
@@ -56,7 +57,7 @@ impl Target {
     }
 
     /// What undoing the chosen changes would do, path by path. Touches nothing.
-    pub fn preview(&self, chosen: &dyn Fn(&Change) -> bool) -> anyhow::Result<Preview> {
+    pub fn preview(&self, chosen: &dyn Fn(&Change) -> bool) -> Result<Preview, RevertError> {
         let unfinished = journal::unfinished(&self.dir)?;
         let steps =
             plan::plan(self.changes(chosen), &self.roots, &self.blobs, unfinished.as_ref().unwrap_or(&HashSet::new()));
@@ -69,9 +70,9 @@ impl Target {
         &self,
         chosen: &dyn Fn(&Change) -> bool,
         conflicts: Conflicts,
-    ) -> anyhow::Result<Result<Done, Stopped>> {
+    ) -> Result<Result<Done, Stopped>, RevertError> {
         if crate::store::lock::in_progress(&self.dir) {
-            anyhow::bail!("receipt {} is still running; revert it after the command ends", self.receipt.id);
+            return Err(RevertError::StillRunning(self.receipt.id.clone()));
         }
         let mut journal = Journal::open(&self.dir)?;
         let steps = plan::plan(self.changes(chosen), &self.roots, &self.blobs, journal.unfinished());

@@ -19,7 +19,7 @@ use super::form::{self, RevertForm};
 use super::headers::{HTML, TEXT, page, respond};
 use crate::record::recover;
 use crate::revert::apply::{Applied, Conflicts, Outcome, Stopped};
-use crate::revert::journal;
+use crate::revert::error::RevertError;
 use crate::revert::plan::{self, Change, Step, Verdict};
 use crate::revert::target::Target;
 use crate::store::lock;
@@ -119,9 +119,7 @@ fn apply(target: &Target, chosen: &dyn Fn(&Change) -> bool, form: &RevertForm) -
     let choice = RevertChoice { all: form.all, paths: form.paths.clone(), outside: form.outside };
     let conflicts = form.conflicts.unwrap_or(Conflicts::Stop);
     let outcome = match target.apply(chosen, conflicts) {
-        Err(e) if e.downcast_ref::<journal::Busy>().is_some() => {
-            return Ok(page(409, "Revert already running", &e.to_string()));
-        }
+        Err(e @ RevertError::Busy(_)) => return Ok(page(409, "Revert already running", &e.to_string())),
         other => other?,
     };
     let (status, body) = match outcome {
