@@ -12,7 +12,7 @@ use runglass_model::command_line;
 use runglass_model::receipt::{Diff, Receipt};
 
 use crate::git_lines;
-use crate::scaffold::{self, AI, Layout, Shape};
+use crate::scaffold::{self, AI, Layout, Page, Shape};
 use crate::sections::{self, Docker, Files, Git, Network, NotCounted, Outside, Processes, Risk};
 use crate::text::{ci_build, ci_run_url, duration, lookup_answer, metadata_changes, named_peer, outcome};
 
@@ -21,21 +21,16 @@ use crate::text::{ci_build, ci_run_url, duration, lookup_answer, metadata_change
 const FAILING_LINE_CHARS: usize = 200;
 
 pub fn summary(r: &Receipt) -> String {
-    let mut ai = Ai { r, o: String::new() };
-    scaffold::write(&mut ai, r);
-    ai.o
+    scaffold::render::<Ai>(r)
 }
 
-struct Ai<'a> {
-    r: &'a Receipt,
-    o: String,
-}
+struct Ai;
 
-impl Layout for Ai<'_> {
+impl Layout for Ai {
     const SHAPE: &'static Shape = &AI;
 
-    fn head(&mut self) {
-        let (o, r) = (&mut self.o, self.r);
+    fn head(p: &mut Page) {
+        let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "runglass receipt {}", r.id);
         let _ = writeln!(o, "command: {}", r.command.display);
         let _ = writeln!(o, "cwd: {}", r.command.cwd.escaped());
@@ -56,17 +51,17 @@ impl Layout for Ai<'_> {
     }
 
     /// The level, and each note with its first piece of evidence (or its detail).
-    fn risk(&mut self, risk: &Risk) {
-        let _ = writeln!(self.o, "risk: {}", risk.level);
+    fn risk(p: &mut Page, risk: &Risk) {
+        let _ = writeln!(p.o, "risk: {}", risk.level);
         for n in &risk.notes.shown {
             let fact = n.evidence.shown.first().copied().unwrap_or(&n.note.detail);
-            let _ = writeln!(self.o, "- [{}] {}: {fact}", n.note.severity.as_str(), n.note.title);
+            let _ = writeln!(p.o, "- [{}] {}: {fact}", n.note.severity.as_str(), n.note.title);
         }
     }
 
     /// Every counted change in one list, a skipped directory named on its line.
-    fn files(&mut self, f: &Files) {
-        let o = &mut self.o;
+    fn files(p: &mut Page, f: &Files) {
+        let o = &mut p.o;
         let _ = writeln!(o, "files changed: {}", f.all.total());
         for c in &f.all.shown {
             let mut details = Vec::new();
@@ -87,24 +82,24 @@ impl Layout for Ai<'_> {
         }
     }
 
-    fn outside(&mut self, outside: &Outside) {
-        let _ = writeln!(self.o, "changed outside the working directory: {}", outside.changes.total());
+    fn outside(p: &mut Page, outside: &Outside) {
+        let _ = writeln!(p.o, "changed outside the working directory: {}", outside.changes.total());
         for c in &outside.changes.shown {
-            let _ = writeln!(self.o, "- {} {}", c.change.as_str(), c.path.shell_word());
+            let _ = writeln!(p.o, "- {} {}", c.change.as_str(), c.path.shell_word());
         }
     }
 
     /// The transient paths only.
-    fn not_counted(&mut self, n: &NotCounted) {
+    fn not_counted(p: &mut Page, n: &NotCounted) {
         if !n.transient.is_empty() {
-            let _ = writeln!(self.o, "made and removed again (not changes): {}", n.transient.total());
+            let _ = writeln!(p.o, "made and removed again (not changes): {}", n.transient.total());
         }
     }
 
     /// HEAD before and after, whether or not anything changed, then the changes and how to
     /// undo them in git.
-    fn git(&mut self, git: &Git) {
-        let (o, g) = (&mut self.o, git.info);
+    fn git(p: &mut Page, git: &Git) {
+        let (o, g) = (&mut p.o, git.info);
         let after = git_lines::head_after(g).map(|h| format!(" -> {h}")).unwrap_or_default();
         let how = git_lines::head_move(g).map(|m| format!(" ({m})")).unwrap_or_default();
         let _ = writeln!(o, "git: {}{after}{how}", git_lines::head_before(g));
@@ -120,14 +115,14 @@ impl Layout for Ai<'_> {
         }
     }
 
-    fn processes(&mut self, p: &Processes) {
-        let _ = writeln!(self.o, "processes: {}", p.count);
+    fn processes(p: &mut Page, procs: &Processes) {
+        let _ = writeln!(p.o, "processes: {}", procs.count);
     }
 
     /// Listening ports, then peers and lookups sorted and without repeats (the same peer is
     /// listed once per process in the receipt).
-    fn network(&mut self, n: &Network) {
-        let (o, r) = (&mut self.o, self.r);
+    fn network(p: &mut Page, n: &Network) {
+        let (o, r) = (&mut p.o, p.r);
         for p in &n.listening.shown {
             let command = command_line(r.command_of(p.process, p.exec));
             let _ = writeln!(o, "listening: {} {}:{} ({command})", p.protocol.as_str(), p.address, p.port);
@@ -143,8 +138,8 @@ impl Layout for Ai<'_> {
         }
     }
 
-    fn docker(&mut self, d: &Docker) {
-        let o = &mut self.o;
+    fn docker(p: &mut Page, d: &Docker) {
+        let o = &mut p.o;
         match d {
             Docker::Unread(line) => {
                 let _ = writeln!(o, "docker: {line}");
@@ -159,17 +154,17 @@ impl Layout for Ai<'_> {
     }
 
     /// When the command did not complete, the last lines it wrote where failures go.
-    fn output(&mut self, out: &sections::Output) {
+    fn output(p: &mut Page, out: &sections::Output) {
         let Some(s) = out.failing else { return };
         let (lines, _) = sections::last_lines(s, AI.output_lines);
-        let _ = writeln!(self.o, "last output ({}):", s.file);
+        let _ = writeln!(p.o, "last output ({}):", s.file);
         for l in &lines {
             let chars = l.chars().count();
             if chars > FAILING_LINE_CHARS {
                 let end: String = l.chars().skip(chars - FAILING_LINE_CHARS).collect();
-                let _ = writeln!(self.o, "  ...{end}");
+                let _ = writeln!(p.o, "  ...{end}");
             } else {
-                let _ = writeln!(self.o, "  {l}");
+                let _ = writeln!(p.o, "  {l}");
             }
         }
     }

@@ -18,7 +18,7 @@ use runglass_model::receipt::{
     Actor, ChangeKind, Diff, FileChange, FileKind, FileRead, FileState, NameSource, Receipt, UnixRole,
 };
 
-use crate::scaffold::{self, Layout, MARKDOWN, Shape};
+use crate::scaffold::{self, Layout, MARKDOWN, Page, Shape};
 use crate::sections::{Cut, Docker, Files, Git, Network, NotCounted, Observation, Outside, Processes, Risk, Timeline};
 use crate::text::{
     ci_build, ci_run_url, duration, lookup_answer, metadata_changes, mode_change, outcome, outside_after,
@@ -28,21 +28,16 @@ use crate::{docker_lines, git_lines, sections};
 use escape::{cell_code, code, fenced, html, text};
 
 pub fn receipt(r: &Receipt) -> String {
-    let mut md = Markdown { r, o: String::new() };
-    scaffold::write(&mut md, r);
-    md.o
+    scaffold::render::<Markdown>(r)
 }
 
-struct Markdown<'a> {
-    r: &'a Receipt,
-    o: String,
-}
+struct Markdown;
 
-impl Layout for Markdown<'_> {
+impl Layout for Markdown {
     const SHAPE: &'static Shape = &MARKDOWN;
 
-    fn head(&mut self) {
-        let (o, r) = (&mut self.o, self.r);
+    fn head(p: &mut Page) {
+        let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "# runglass receipt\n");
         let _ = writeln!(o, "- **Command:** {}", code(&r.command.display));
         let _ = writeln!(o, "- **Working directory:** {}", code(&r.command.cwd.escaped()));
@@ -84,8 +79,8 @@ impl Layout for Markdown<'_> {
         let _ = writeln!(o, "- **Receipt:** {} (runglass {})", code(&r.id), text(&r.runglass_version));
     }
 
-    fn risk(&mut self, risk: &Risk) {
-        let o = &mut self.o;
+    fn risk(p: &mut Page, risk: &Risk) {
+        let o = &mut p.o;
         if risk.notes.is_empty() {
             let _ = writeln!(o, "\n## Risk: none noted");
             return;
@@ -104,26 +99,26 @@ impl Layout for Markdown<'_> {
         }
     }
 
-    fn files(&mut self, f: &Files) {
-        let _ = writeln!(self.o, "\n## Files: {}\n", f.kinds);
-        let _ = writeln!(self.o, "In {}.", code(&self.r.files.root.escaped()));
+    fn files(p: &mut Page, f: &Files) {
+        let _ = writeln!(p.o, "\n## Files: {}\n", f.kinds);
+        let _ = writeln!(p.o, "In {}.", code(&p.r.files.root.escaped()));
         if !f.walked.is_empty() {
-            self.change_table(&f.walked);
+            change_table(p, &f.walked);
         }
         for group in &f.skipped {
             let _ = writeln!(
-                self.o,
+                p.o,
                 "\nIn {}, which the snapshots skip, the trace saw: {}.",
                 code(&format!("{}/", group.dir.escaped())),
                 group.kinds
             );
-            self.change_table(&group.changes);
+            change_table(p, &group.changes);
         }
     }
 
     /// The paths runglass folds away instead of counting: made and removed within the run, or
     /// opened for writing and left as they were.
-    fn not_counted(&mut self, n: &NotCounted) {
+    fn not_counted(p: &mut Page, n: &NotCounted) {
         let mut parts = Vec::new();
         if !n.transient.is_empty() {
             let examples: Vec<String> = n.transient.shown.iter().map(|t| code(&t.path.escaped())).collect();
@@ -136,12 +131,12 @@ impl Layout for Markdown<'_> {
         if n.unchanged > 0 {
             parts.push(format!("{} path(s) opened for writing and left as they were", n.unchanged));
         }
-        let _ = writeln!(self.o, "\nNot counted as changes: {}; the receipt lists them.", parts.join("; "));
+        let _ = writeln!(p.o, "\nNot counted as changes: {}; the receipt lists them.", parts.join("; "));
     }
 
     /// Each text diff in a collapsible block, its name in the summary line.
-    fn diffs(&mut self, texts: &Cut<&FileChange>) {
-        let o = &mut self.o;
+    fn diffs(p: &mut Page, texts: &Cut<&FileChange>) {
+        let o = &mut p.o;
         let _ = writeln!(o, "\n### Diffs");
         for c in &texts.shown {
             let Diff::Text { unified, added, removed, truncated } = &c.diff else {
@@ -165,8 +160,8 @@ impl Layout for Markdown<'_> {
         }
     }
 
-    fn outside(&mut self, outside: &Outside) {
-        let (o, r) = (&mut self.o, self.r);
+    fn outside(p: &mut Page, outside: &Outside) {
+        let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "\n## Outside the working directory: {}\n", outside.kinds);
         let _ = writeln!(o, "| Path | Change | What happened | Before | After | By |\n|---|---|---|---|---|---|");
         for c in &outside.changes.shown {
@@ -189,8 +184,8 @@ impl Layout for Markdown<'_> {
         more(o, outside.changes.left_out);
     }
 
-    fn reads(&mut self, reads: &Cut<&FileRead>) {
-        let (o, r) = (&mut self.o, self.r);
+    fn reads(p: &mut Page, reads: &Cut<&FileRead>) {
+        let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "\n## Files read: {}\n", reads.total());
         let _ = writeln!(o, "| Path | Size | BLAKE3 | By |\n|---|---|---|---|");
         for f in &reads.shown {
@@ -208,8 +203,8 @@ impl Layout for Markdown<'_> {
 
     /// What the command did in git, and the commands that undo what revert does not.
     /// Nothing when git shows no change line by line.
-    fn git(&mut self, git: &Git) {
-        let (o, g) = (&mut self.o, git.info);
+    fn git(p: &mut Page, git: &Git) {
+        let (o, g) = (&mut p.o, git.info);
         if git.lines.is_empty() {
             return;
         }
@@ -221,7 +216,7 @@ impl Layout for Markdown<'_> {
             let _ = writeln!(o, "- {}", code(line));
         }
         more(o, git.lines.left_out);
-        if let Some(note) = git_lines::revert_note(g, git_lines::reverts_git_refs(&self.r.files)) {
+        if let Some(note) = git_lines::revert_note(g, git_lines::reverts_git_refs(&p.r.files)) {
             let _ = writeln!(o, "\n{}\n", text(&note));
             let commands = git_lines::undo_commands(g);
             if !commands.is_empty() {
@@ -231,22 +226,22 @@ impl Layout for Markdown<'_> {
     }
 
     /// The process tree in a code block, each process under its parent.
-    fn processes(&mut self, p: &Processes) {
-        let o = &mut self.o;
-        let _ = writeln!(o, "\n## Processes: {}\n", p.count);
-        if p.count == 0 {
+    fn processes(p: &mut Page, procs: &Processes) {
+        let o = &mut p.o;
+        let _ = writeln!(o, "\n## Processes: {}\n", procs.count);
+        if procs.count == 0 {
             return;
         }
-        let mut tree = p.tree.shown.join("\n");
+        let mut tree = procs.tree.shown.join("\n");
         tree.push('\n');
-        if p.tree.left_out > 0 {
-            let _ = writeln!(tree, "... {} more in the receipt", p.tree.left_out);
+        if procs.tree.left_out > 0 {
+            let _ = writeln!(tree, "... {} more in the receipt", procs.tree.left_out);
         }
         let _ = write!(o, "{}", fenced("text", &tree));
     }
 
-    fn network(&mut self, n: &Network) {
-        let (o, r) = (&mut self.o, self.r);
+    fn network(p: &mut Page, n: &Network) {
+        let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "\n## Network\n");
         if n.is_empty() {
             let _ = writeln!(o, "None seen.");
@@ -325,8 +320,8 @@ impl Layout for Markdown<'_> {
     }
 
     /// One line when the engine was not read, one when nothing changed in it.
-    fn docker(&mut self, d: &Docker) {
-        let o = &mut self.o;
+    fn docker(p: &mut Page, d: &Docker) {
+        let o = &mut p.o;
         let _ = writeln!(o, "\n## Docker\n");
         match d {
             Docker::Unread(line) => {
@@ -344,8 +339,8 @@ impl Layout for Markdown<'_> {
         }
     }
 
-    fn timeline(&mut self, t: &Timeline) {
-        let o = &mut self.o;
+    fn timeline(p: &mut Page, t: &Timeline) {
+        let o = &mut p.o;
         let _ = writeln!(o, "\n## Timeline\n");
         let line = |e: &runglass_model::receipt::TimelineEntry| {
             let pid = e.pid.map(|p| format!("[{p}] ")).unwrap_or_default();
@@ -365,8 +360,8 @@ impl Layout for Markdown<'_> {
         }
     }
 
-    fn output(&mut self, out: &sections::Output) {
-        let o = &mut self.o;
+    fn output(p: &mut Page, out: &sections::Output) {
+        let o = &mut p.o;
         let _ = writeln!(o, "\n## Output");
         if out.streams.is_empty() {
             let _ = writeln!(o, "\nNothing was captured.");
@@ -399,14 +394,14 @@ impl Layout for Markdown<'_> {
         }
     }
 
-    fn observation(&mut self, seen: &Observation) {
-        let o = &mut self.o;
+    fn observation(p: &mut Page, seen: &Observation) {
+        let o = &mut p.o;
         let _ = writeln!(o, "\n## Coverage and limits\n");
         let _ = writeln!(o, "| Aspect | Seen by | Confidence | Note |\n|---|---|---|---|");
         for [aspect, source, confidence, note] in &seen.coverage {
             let _ = writeln!(o, "| {aspect} | {source} | {confidence} | {} |", text(note));
         }
-        let s = &self.r.files.snapshot;
+        let s = &p.r.files.snapshot;
         let _ = writeln!(
             o,
             "\nSnapshots: {} entries before, {} after; {} bytes hashed; files over {} bytes compared by size and \
@@ -448,22 +443,20 @@ impl Layout for Markdown<'_> {
 /// Command lines in tables are cut to this many characters.
 const SHORT_COMMAND: usize = MARKDOWN.command;
 
-impl Markdown<'_> {
-    fn change_table(&mut self, changes: &Cut<&FileChange>) {
-        let o = &mut self.o;
-        let _ = writeln!(o, "\n| Path | Change | Details | By |\n|---|---|---|---|");
-        for c in &changes.shown {
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} |",
-                cell_code(&c.path.escaped()),
-                c.change.as_str(),
-                change_details(c),
-                actors(self.r, c.ended_by(), c.by.len())
-            );
-        }
-        more(o, changes.left_out);
+fn change_table(p: &mut Page, changes: &Cut<&FileChange>) {
+    let o = &mut p.o;
+    let _ = writeln!(o, "\n| Path | Change | Details | By |\n|---|---|---|---|");
+    for c in &changes.shown {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            cell_code(&c.path.escaped()),
+            c.change.as_str(),
+            change_details(c),
+            actors(p.r, c.ended_by(), c.by.len())
+        );
     }
+    more(o, changes.left_out);
 }
 
 /// What a file table row says about the content: the diff's size, or why there is none.

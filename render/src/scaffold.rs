@@ -160,51 +160,60 @@ pub(crate) const SUMMARY: Shape = Shape {
     review: 5,
 };
 
+/// The receipt a report is written from, and the text written so far.
+pub(crate) struct Page<'a> {
+    pub r: &'a Receipt,
+    pub o: String,
+}
+
 /// How one format writes each section it takes. A section a format does not take is
 /// never asked for; one whose data is `Option` is skipped when the receipt has none.
 pub(crate) trait Layout {
     const SHAPE: &'static Shape;
-    fn head(&mut self) {}
-    fn counts(&mut self, _: &Counts) {}
-    fn risk(&mut self, _: &Risk) {}
-    fn files(&mut self, _: &Files) {}
-    fn not_counted(&mut self, _: &NotCounted) {}
-    fn diffs(&mut self, _: &Cut<&FileChange>) {}
-    fn outside(&mut self, _: &Outside) {}
-    fn reads(&mut self, _: &Cut<&FileRead>) {}
-    fn git(&mut self, _: &Git) {}
-    fn processes(&mut self, _: &Processes) {}
-    fn network(&mut self, _: &Network) {}
-    fn docker(&mut self, _: &Docker) {}
-    fn review(&mut self, _: &[review::Item]) {}
-    fn timeline(&mut self, _: &Timeline) {}
-    fn output(&mut self, _: &sections::Output) {}
-    fn observation(&mut self, _: &Observation) {}
-    fn foot(&mut self) {}
+    fn head(_: &mut Page) {}
+    fn counts(_: &mut Page, _: &Counts) {}
+    fn risk(_: &mut Page, _: &Risk) {}
+    fn files(_: &mut Page, _: &Files) {}
+    fn not_counted(_: &mut Page, _: &NotCounted) {}
+    fn diffs(_: &mut Page, _: &Cut<&FileChange>) {}
+    fn outside(_: &mut Page, _: &Outside) {}
+    fn reads(_: &mut Page, _: &Cut<&FileRead>) {}
+    fn git(_: &mut Page, _: &Git) {}
+    fn processes(_: &mut Page, _: &Processes) {}
+    fn network(_: &mut Page, _: &Network) {}
+    fn docker(_: &mut Page, _: &Docker) {}
+    fn review(_: &mut Page, _: &[review::Item]) {}
+    fn timeline(_: &mut Page, _: &Timeline) {}
+    fn output(_: &mut Page, _: &sections::Output) {}
+    fn observation(_: &mut Page, _: &Observation) {}
+    fn foot(_: &mut Page) {}
 }
 
-/// Each section of `L::SHAPE`, in order, taken from `r` and handed to `layout`.
-pub(crate) fn write<L: Layout>(layout: &mut L, r: &Receipt) {
+/// The report `L` writes of `r`: each section of `L::SHAPE`, in order, taken from `r` once.
+pub(crate) fn render<L: Layout>(r: &Receipt) -> String {
     let shape = L::SHAPE;
+    let mut page = Page { r, o: String::new() };
+    let p = &mut page;
     for section in shape.sections {
         match section {
-            Head => layout.head(),
-            Counts => layout.counts(&sections::counts(r)),
-            Risk => layout.risk(&sections::risk(r, shape)),
-            Files => layout.files(&sections::files(r, shape)),
-            NotCounted => sections::not_counted(r).iter().for_each(|n| layout.not_counted(n)),
-            Diffs => sections::diffs(r, shape).iter().for_each(|d| layout.diffs(d)),
-            Outside => sections::outside(r, shape).iter().for_each(|o| layout.outside(o)),
-            Reads => sections::reads(r, shape).iter().for_each(|f| layout.reads(f)),
-            Git => sections::git(r, shape).iter().for_each(|g| layout.git(g)),
-            Processes => layout.processes(&sections::processes(r, shape)),
-            Network => layout.network(&sections::network(r, shape)),
-            Docker => sections::docker(r, shape).iter().for_each(|d| layout.docker(d)),
-            Review => layout.review(&review::review(r, shape.review)),
-            Timeline => sections::timeline(r, shape).iter().for_each(|t| layout.timeline(t)),
-            Output => layout.output(&sections::output(r)),
-            Observation => layout.observation(&sections::observation(r, shape)),
-            Foot => layout.foot(),
+            Head => L::head(p),
+            Counts => L::counts(p, &sections::counts(r)),
+            Risk => L::risk(p, &sections::risk(r, shape)),
+            Files => L::files(p, &sections::files(r, shape)),
+            NotCounted => sections::not_counted(r).iter().for_each(|n| L::not_counted(p, n)),
+            Diffs => sections::diffs(r, shape).iter().for_each(|d| L::diffs(p, d)),
+            Outside => sections::outside(r, shape).iter().for_each(|o| L::outside(p, o)),
+            Reads => sections::reads(r, shape).iter().for_each(|f| L::reads(p, f)),
+            Git => sections::git(r, shape).iter().for_each(|g| L::git(p, g)),
+            Processes => L::processes(p, &sections::processes(r, shape)),
+            Network => L::network(p, &sections::network(r, shape)),
+            Docker => sections::docker(r, shape).iter().for_each(|d| L::docker(p, d)),
+            Review => L::review(p, &review::review(r, shape.review)),
+            Timeline => sections::timeline(r, shape).iter().for_each(|t| L::timeline(p, t)),
+            Output => L::output(p, &sections::output(r)),
+            Observation => L::observation(p, &sections::observation(r, shape)),
+            Foot => L::foot(p),
         }
     }
+    page.o
 }

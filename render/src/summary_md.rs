@@ -16,7 +16,7 @@ use runglass_model::receipt::Receipt;
 use crate::git_lines;
 use crate::markdown::escape::{code, text};
 use crate::review::{Item, What, Why};
-use crate::scaffold::{self, Layout, SUMMARY, Shape};
+use crate::scaffold::{self, Layout, Page, SUMMARY, Shape};
 use crate::sections::{Counts, Docker, Git, Risk};
 use crate::text::{duration, outcome};
 
@@ -24,21 +24,16 @@ use crate::text::{duration, outcome};
 const MAX_TEXT: usize = 80;
 
 pub fn summary(r: &Receipt) -> String {
-    let mut s = Summary { r, o: String::new() };
-    scaffold::write(&mut s, r);
-    s.o
+    scaffold::render::<Summary>(r)
 }
 
-struct Summary<'a> {
-    r: &'a Receipt,
-    o: String,
-}
+struct Summary;
 
-impl Layout for Summary<'_> {
+impl Layout for Summary {
     const SHAPE: &'static Shape = &SUMMARY;
 
-    fn head(&mut self) {
-        let (o, r) = (&mut self.o, self.r);
+    fn head(p: &mut Page) {
+        let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(
             o,
             "**runglass:** **{}** · {} · {} mode · risk **{}**\n",
@@ -50,8 +45,8 @@ impl Layout for Summary<'_> {
         let _ = writeln!(o, "{}", code(&cut(&r.command.display)));
     }
 
-    fn counts(&mut self, c: &Counts) {
-        let o = &mut self.o;
+    fn counts(p: &mut Page, c: &Counts) {
+        let o = &mut p.o;
         let mut columns = vec![("Created", c.created), ("Modified", c.modified), ("Deleted", c.deleted)];
         if c.type_changed > 0 {
             columns.push(("Changed type", c.type_changed));
@@ -82,30 +77,30 @@ impl Layout for Summary<'_> {
 
     /// Counts only, no name: short on any receipt. Nothing when the command changed
     /// nothing in git.
-    fn git(&mut self, git: &Git) {
+    fn git(p: &mut Page, git: &Git) {
         let g = git.info;
         if !git_lines::changed(g) {
             return;
         }
         let what = git_lines::summary(g).unwrap_or_default();
         let head = git_lines::head_move(g).map(|m| format!("; {}", text(&cut(&m)))).unwrap_or_default();
-        let _ = writeln!(self.o, "\n**Git:** {}{head}", text(&what));
+        let _ = writeln!(p.o, "\n**Git:** {}{head}", text(&what));
     }
 
     /// What the engine showed, or that it was not read.
-    fn docker(&mut self, d: &Docker) {
+    fn docker(p: &mut Page, d: &Docker) {
         match d {
             Docker::Unread(line) => {
-                let _ = writeln!(self.o, "\n**Docker:** {}", text(line));
+                let _ = writeln!(p.o, "\n**Docker:** {}", text(line));
             }
             Docker::Read { lines, .. } => {
-                let _ = writeln!(self.o, "\n**Docker changes:** {}", lines.total());
+                let _ = writeln!(p.o, "\n**Docker changes:** {}", lines.total());
             }
         }
     }
 
-    fn risk(&mut self, risk: &Risk) {
-        let o = &mut self.o;
+    fn risk(p: &mut Page, risk: &Risk) {
+        let o = &mut p.o;
         if risk.notes.is_empty() {
             let _ = writeln!(o, "\n**Risk notes:** none");
             return;
@@ -120,11 +115,11 @@ impl Layout for Summary<'_> {
         }
     }
 
-    fn review(&mut self, items: &[Item]) {
+    fn review(p: &mut Page, items: &[Item]) {
         if items.is_empty() {
             return;
         }
-        let _ = writeln!(self.o, "\n**Review next**\n");
+        let _ = writeln!(p.o, "\n**Review next**\n");
         for i in items {
             let shown = match i.what {
                 What::Path(p) => code(&cut(&ByteString::from(p).escaped())),
@@ -142,18 +137,14 @@ impl Layout for Summary<'_> {
                     format!("{} +{added} -{removed}", change.as_str())
                 }
             };
-            let _ = writeln!(self.o, "- {shown}: {why}");
+            let _ = writeln!(p.o, "- {shown}: {why}");
         }
     }
 
-    fn foot(&mut self) {
-        let r = self.r;
-        let _ = writeln!(
-            self.o,
-            "\n<sub>Receipt {}, runglass {}</sub>",
-            code(&cut(&r.id)),
-            text(&cut(&r.runglass_version))
-        );
+    fn foot(p: &mut Page) {
+        let r = p.r;
+        let _ =
+            writeln!(p.o, "\n<sub>Receipt {}, runglass {}</sub>", code(&cut(&r.id)), text(&cut(&r.runglass_version)));
     }
 }
 

@@ -13,7 +13,7 @@ use runglass_model::ByteString;
 use runglass_model::receipt::{Actor, ChangeKind, Diff, FileChange, FileRead, Receipt, UnixRole};
 
 use crate::git_lines;
-use crate::scaffold::{self, Layout, Shape, TERMINAL};
+use crate::scaffold::{self, Layout, Page, Shape, TERMINAL};
 use crate::sections::{self, Cut, Docker, Files, Git, Network, NotCounted, Observation, Outside, Processes, Risk};
 use crate::text::{
     ci_build, ci_run_url, duration, lookup_answer, metadata_changes, named_peer, outside_after, outside_before,
@@ -24,21 +24,16 @@ use crate::text::{
 const SHORT_COMMAND: usize = TERMINAL.command;
 
 pub fn report(r: &Receipt) -> String {
-    let mut t = Terminal { r, o: String::new() };
-    scaffold::write(&mut t, r);
-    t.o
+    scaffold::render::<Terminal>(r)
 }
 
-struct Terminal<'a> {
-    r: &'a Receipt,
-    o: String,
-}
+struct Terminal;
 
-impl Layout for Terminal<'_> {
+impl Layout for Terminal {
     const SHAPE: &'static Shape = &TERMINAL;
 
-    fn head(&mut self) {
-        let (o, r) = (&mut self.o, self.r);
+    fn head(p: &mut Page) {
+        let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "runglass receipt {}", r.id);
         let _ = writeln!(o, "  command   {}", r.command.display);
         let _ = writeln!(o, "  cwd       {}", r.command.cwd.escaped());
@@ -69,8 +64,8 @@ impl Layout for Terminal<'_> {
         }
     }
 
-    fn risk(&mut self, risk: &Risk) {
-        let o = &mut self.o;
+    fn risk(p: &mut Page, risk: &Risk) {
+        let o = &mut p.o;
         if risk.notes.is_empty() {
             let _ = writeln!(o, "\nRisk: none noted");
             return;
@@ -85,28 +80,28 @@ impl Layout for Terminal<'_> {
         }
     }
 
-    fn files(&mut self, f: &Files) {
-        let _ = writeln!(self.o, "\nFiles: {}", f.kinds);
+    fn files(p: &mut Page, f: &Files) {
+        let _ = writeln!(p.o, "\nFiles: {}", f.kinds);
         for c in &f.walked.shown {
-            self.change_line(c, "  ");
+            change_line(p, c, "  ");
         }
-        more(&mut self.o, f.walked.left_out);
+        more(&mut p.o, f.walked.left_out);
         if !f.skipped.is_empty() {
-            let _ = writeln!(self.o, "  Seen by the trace in directories the snapshots skip:");
+            let _ = writeln!(p.o, "  Seen by the trace in directories the snapshots skip:");
             for group in &f.skipped {
-                let _ = writeln!(self.o, "    {}/: {}", group.dir.shell_word(), group.kinds);
+                let _ = writeln!(p.o, "    {}/: {}", group.dir.shell_word(), group.kinds);
                 for c in &group.changes.shown {
-                    self.change_line(c, "      ");
+                    change_line(p, c, "      ");
                 }
                 if group.changes.left_out > 0 {
-                    let _ = writeln!(self.o, "      ... {} more in the receipt", group.changes.left_out);
+                    let _ = writeln!(p.o, "      ... {} more in the receipt", group.changes.left_out);
                 }
             }
         }
     }
 
-    fn outside(&mut self, outside: &Outside) {
-        let (o, r) = (&mut self.o, self.r);
+    fn outside(p: &mut Page, outside: &Outside) {
+        let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "\nOutside the working directory: {}", outside.kinds);
         for c in &outside.changes.shown {
             let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
@@ -125,7 +120,7 @@ impl Layout for Terminal<'_> {
         more(o, outside.changes.left_out);
     }
 
-    fn not_counted(&mut self, n: &NotCounted) {
+    fn not_counted(p: &mut Page, n: &NotCounted) {
         let mut folded = Vec::new();
         if !n.transient.is_empty() {
             folded.push(format!("{} path(s) made and removed again", n.transient.total()));
@@ -133,11 +128,11 @@ impl Layout for Terminal<'_> {
         if n.unchanged > 0 {
             folded.push(format!("{} opened for writing and left as they were", n.unchanged));
         }
-        let _ = writeln!(self.o, "  Not counted: {} (listed in the receipt's JSON and page)", folded.join("; "));
+        let _ = writeln!(p.o, "  Not counted: {} (listed in the receipt's JSON and page)", folded.join("; "));
     }
 
-    fn reads(&mut self, reads: &Cut<&FileRead>) {
-        let o = &mut self.o;
+    fn reads(p: &mut Page, reads: &Cut<&FileRead>) {
+        let o = &mut p.o;
         let _ = writeln!(o, "\nFiles read: {}", reads.total());
         for f in &reads.shown {
             let hash = f.blake3.as_deref().map(|h| h.get(..16).unwrap_or(h)).unwrap_or("-");
@@ -148,8 +143,8 @@ impl Layout for Terminal<'_> {
 
     /// What the command did in git: commits, branches and tags, configuration. Nothing when
     /// git shows no change line by line.
-    fn git(&mut self, git: &Git) {
-        let o = &mut self.o;
+    fn git(p: &mut Page, git: &Git) {
+        let o = &mut p.o;
         if git.lines.is_empty() {
             return;
         }
@@ -162,17 +157,17 @@ impl Layout for Terminal<'_> {
     }
 
     /// The process tree, each process under its parent, with what it ran and how it ended.
-    fn processes(&mut self, p: &Processes) {
-        let o = &mut self.o;
-        let _ = writeln!(o, "\nExecuted commands: {} process(es)", p.count);
-        for line in &p.tree.shown {
+    fn processes(p: &mut Page, procs: &Processes) {
+        let o = &mut p.o;
+        let _ = writeln!(o, "\nExecuted commands: {} process(es)", procs.count);
+        for line in &procs.tree.shown {
             let _ = writeln!(o, "  {line}");
         }
-        more(o, p.tree.left_out);
+        more(o, procs.tree.left_out);
     }
 
-    fn network(&mut self, n: &Network) {
-        let (o, r) = (&mut self.o, self.r);
+    fn network(p: &mut Page, n: &Network) {
+        let (o, r) = (&mut p.o, p.r);
         if n.is_empty() {
             return;
         }
@@ -214,8 +209,8 @@ impl Layout for Terminal<'_> {
     }
 
     /// Nothing when the engine was read and nothing changed, one line when it was not read.
-    fn docker(&mut self, d: &Docker) {
-        let o = &mut self.o;
+    fn docker(p: &mut Page, d: &Docker) {
+        let o = &mut p.o;
         match d {
             Docker::Unread(line) => {
                 let _ = writeln!(o, "\nDocker    {line}");
@@ -231,8 +226,8 @@ impl Layout for Terminal<'_> {
         }
     }
 
-    fn output(&mut self, out: &sections::Output) {
-        let o = &mut self.o;
+    fn output(p: &mut Page, out: &sections::Output) {
+        let o = &mut p.o;
         for &(name, s) in out.streams.iter().filter(|(_, s)| s.bytes > 0) {
             match s.stored_bytes {
                 Some(stored) => {
@@ -253,8 +248,8 @@ impl Layout for Terminal<'_> {
         }
     }
 
-    fn observation(&mut self, seen: &Observation) {
-        let o = &mut self.o;
+    fn observation(p: &mut Page, seen: &Observation) {
+        let o = &mut p.o;
         let _ = writeln!(o, "\nSeen");
         for [aspect, source, confidence, note] in &seen.coverage {
             let _ = writeln!(o, "  {aspect:<14} {source}, {confidence}: {note}");
@@ -268,27 +263,25 @@ impl Layout for Terminal<'_> {
     }
 }
 
-impl Terminal<'_> {
-    /// One change inside the root: what happened, the diff's size or the metadata that
-    /// changed, and who left it so.
-    fn change_line(&mut self, c: &FileChange, indent: &str) {
-        let detail = match &c.diff {
-            Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
-            Diff::Binary => " (binary)".into(),
-            Diff::Capped => " (over the snapshot cap)".into(),
-            _ => String::new(),
-        };
-        let metadata = metadata_changes(c);
-        let metadata = if metadata.is_empty() { String::new() } else { format!(" ({})", metadata.join(", ")) };
-        let by = ended_by(self.r, c.ended_by());
-        let _ = writeln!(
-            self.o,
-            "{indent}{} {:<9} {}{detail}{metadata}{by}",
-            mark(c.change),
-            c.change.as_str(),
-            c.path.shell_word()
-        );
-    }
+/// One change inside the root: what happened, the diff's size or the metadata that
+/// changed, and who left it so.
+fn change_line(p: &mut Page, c: &FileChange, indent: &str) {
+    let detail = match &c.diff {
+        Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
+        Diff::Binary => " (binary)".into(),
+        Diff::Capped => " (over the snapshot cap)".into(),
+        _ => String::new(),
+    };
+    let metadata = metadata_changes(c);
+    let metadata = if metadata.is_empty() { String::new() } else { format!(" ({})", metadata.join(", ")) };
+    let by = ended_by(p.r, c.ended_by());
+    let _ = writeln!(
+        p.o,
+        "{indent}{} {:<9} {}{detail}{metadata}{by}",
+        mark(c.change),
+        c.change.as_str(),
+        c.path.shell_word()
+    );
 }
 
 fn mark(change: ChangeKind) -> char {
