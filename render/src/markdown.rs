@@ -163,42 +163,34 @@ impl Layout for Markdown {
     fn outside(p: &mut Page, outside: &Outside) {
         let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "\n## Outside the working directory: {}\n", outside.kinds);
-        let _ = writeln!(o, "| Path | Change | What happened | Before | After | By |\n|---|---|---|---|---|---|");
-        for c in &outside.changes.shown {
+        let rows = outside.changes.shown.iter().map(|c| {
             let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
             let mut after = outside_after(c);
             for m in outside_metadata_changes(c) {
                 after.push_str(&format!("; {m}"));
             }
-            let _ = writeln!(
-                o,
-                "| {} | {} | {} | {} | {} | {} |",
+            vec![
                 cell_code(&c.path.escaped()),
-                c.change.as_str(),
+                c.change.as_str().into(),
                 actions.join(", "),
                 text(&outside_before(c)),
                 text(&after),
-                actors(r, c.ended_by(), c.by.len())
-            );
-        }
-        more(o, outside.changes.left_out);
+                actors(r, c.ended_by(), c.by.len()),
+            ]
+        });
+        let columns = ["Path", "Change", "What happened", "Before", "After", "By"];
+        table(o, &columns, rows, outside.changes.left_out);
     }
 
     fn reads(p: &mut Page, reads: &Cut<&FileRead>) {
         let (o, r) = (&mut p.o, p.r);
         let _ = writeln!(o, "\n## Files read: {}\n", reads.total());
-        let _ = writeln!(o, "| Path | Size | BLAKE3 | By |\n|---|---|---|---|");
-        for f in &reads.shown {
+        let rows = reads.shown.iter().map(|f| {
             let size = f.size.map(|s| s.to_string()).unwrap_or_default();
             let hash = f.blake3.as_deref().map(|h| cell_code(h.get(..16).unwrap_or(h))).unwrap_or_default();
-            let _ = writeln!(
-                o,
-                "| {} | {size} | {hash} | {} |",
-                cell_code(&f.path.escaped()),
-                actors(r, f.by.last(), f.by.len())
-            );
-        }
-        more(o, reads.left_out);
+            vec![cell_code(&f.path.escaped()), size, hash, actors(r, f.by.last(), f.by.len())]
+        });
+        table(o, &["Path", "Size", "BLAKE3", "By"], rows, reads.left_out);
     }
 
     /// What the command did in git, and the commands that undo what revert does not.
@@ -261,61 +253,47 @@ impl Layout for Markdown {
             format!("{pid} {}", cell_code(&short_command(r.command_of(process, exec), SHORT_COMMAND)))
         };
         if !n.outbound.is_empty() {
-            let _ = writeln!(o, "Outbound:\n\n| Protocol | Peer | Result | Times | By |\n|---|---|---|---|---|");
-            for p in &n.outbound.shown {
-                let result = text(&p.result.describe());
+            let _ = writeln!(o, "Outbound:\n");
+            let rows = n.outbound.shown.iter().map(|p| {
                 let host = match (&p.host, p.host_from) {
                     (Some(h), Some(NameSource::Hosts)) => format!("{} (hosts file) ", cell_code(h)),
                     (Some(h), _) => format!("{} ", cell_code(h)),
                     (None, _) => String::new(),
                 };
                 let peer = cell_code(&socket_address(&p.address, p.port));
-                let by = by(p.pid, p.process, p.exec);
-                let _ = writeln!(o, "| {} | {host}{peer} | {result} | {} | {by} |", p.protocol.as_str(), p.count);
-            }
-            more(o, n.outbound.left_out);
+                let (result, times) = (text(&p.result.describe()), p.count.to_string());
+                vec![p.protocol.as_str().into(), format!("{host}{peer}"), result, times, by(p.pid, p.process, p.exec)]
+            });
+            table(o, &["Protocol", "Peer", "Result", "Times", "By"], rows, n.outbound.left_out);
         }
         if !n.listening.is_empty() {
-            let _ = writeln!(o, "\nListening:\n\n| Protocol | Address | Every interface | By |\n|---|---|---|---|");
-            for l in &n.listening.shown {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} | {} |",
-                    l.protocol.as_str(),
-                    cell_code(&socket_address(&l.address, l.port)),
-                    if l.wildcard { "**yes**" } else { "no" },
-                    by(l.pid, l.process, l.exec)
-                );
-            }
-            more(o, n.listening.left_out);
+            let _ = writeln!(o, "\nListening:\n");
+            let rows = n.listening.shown.iter().map(|l| {
+                let every = if l.wildcard { "**yes**" } else { "no" };
+                let address = cell_code(&socket_address(&l.address, l.port));
+                vec![l.protocol.as_str().into(), address, every.into(), by(l.pid, l.process, l.exec)]
+            });
+            table(o, &["Protocol", "Address", "Every interface", "By"], rows, n.listening.left_out);
         }
         if !n.lookups.is_empty() {
-            let _ = writeln!(o, "\nDNS lookups:\n\n| Name | Answer | Server | Times | By |\n|---|---|---|---|---|");
-            for l in &n.lookups.shown {
-                let _ = writeln!(
-                    o,
-                    "| {} | {} | {} | {} | {} |",
-                    cell_code(&l.name),
-                    text(&lookup_answer(l)),
-                    cell_code(&l.server),
-                    l.count,
-                    by(l.pid, l.process, l.exec)
-                );
-            }
-            more(o, n.lookups.left_out);
+            let _ = writeln!(o, "\nDNS lookups:\n");
+            let rows = n.lookups.shown.iter().map(|l| {
+                let (name, server) = (cell_code(&l.name), cell_code(&l.server));
+                vec![name, text(&lookup_answer(l)), server, l.count.to_string(), by(l.pid, l.process, l.exec)]
+            });
+            table(o, &["Name", "Answer", "Server", "Times", "By"], rows, n.lookups.left_out);
         }
         if !n.unix.is_empty() {
-            let _ = writeln!(o, "\nUnix sockets:\n\n| Path | Role | Times | By |\n|---|---|---|---|");
-            for u in &n.unix.shown {
+            let _ = writeln!(o, "\nUnix sockets:\n");
+            let rows = n.unix.shown.iter().map(|u| {
                 let role = match u.role {
                     UnixRole::Connected => "connected",
                     UnixRole::Bound => "bound",
                     UnixRole::Listening => "listening",
                 };
-                let by = by(u.pid, u.process, u.exec);
-                let _ = writeln!(o, "| {} | {role} | {} | {by} |", cell_code(&u.path.escaped()), u.count);
-            }
-            more(o, n.unix.left_out);
+                vec![cell_code(&u.path.escaped()), role.into(), u.count.to_string(), by(u.pid, u.process, u.exec)]
+            });
+            table(o, &["Path", "Role", "Times", "By"], rows, n.unix.left_out);
         }
     }
 
@@ -397,10 +375,10 @@ impl Layout for Markdown {
     fn observation(p: &mut Page, seen: &Observation) {
         let o = &mut p.o;
         let _ = writeln!(o, "\n## Coverage and limits\n");
-        let _ = writeln!(o, "| Aspect | Seen by | Confidence | Note |\n|---|---|---|---|");
-        for [aspect, source, confidence, note] in &seen.coverage {
-            let _ = writeln!(o, "| {aspect} | {source} | {confidence} | {} |", text(note));
-        }
+        let rows = seen.coverage.iter().map(|[aspect, source, confidence, note]| {
+            vec![aspect.clone(), source.clone(), confidence.clone(), text(note)]
+        });
+        table(o, &["Aspect", "Seen by", "Confidence", "Note"], rows, 0);
         let s = &p.r.files.snapshot;
         let _ = writeln!(
             o,
@@ -444,19 +422,23 @@ impl Layout for Markdown {
 const SHORT_COMMAND: usize = MARKDOWN.command;
 
 fn change_table(p: &mut Page, changes: &Cut<&FileChange>) {
-    let o = &mut p.o;
-    let _ = writeln!(o, "\n| Path | Change | Details | By |\n|---|---|---|---|");
-    for c in &changes.shown {
-        let _ = writeln!(
-            o,
-            "| {} | {} | {} | {} |",
-            cell_code(&c.path.escaped()),
-            c.change.as_str(),
-            change_details(c),
-            actors(p.r, c.ended_by(), c.by.len())
-        );
+    let (o, r) = (&mut p.o, p.r);
+    o.push('\n');
+    let rows = changes.shown.iter().map(|c| {
+        let by = actors(r, c.ended_by(), c.by.len());
+        vec![cell_code(&c.path.escaped()), c.change.as_str().into(), change_details(c), by]
+    });
+    table(o, &["Path", "Change", "Details", "By"], rows, changes.left_out);
+}
+
+/// A table: its header, a row of cells (each already escaped for a cell) per item, and
+/// what was left out under it.
+fn table(o: &mut String, columns: &[&str], rows: impl Iterator<Item = Vec<String>>, left_out: usize) {
+    let _ = writeln!(o, "| {} |\n|{}", columns.join(" | "), "---|".repeat(columns.len()));
+    for cells in rows {
+        let _ = writeln!(o, "| {} |", cells.join(" | "));
     }
-    more(o, changes.left_out);
+    more(o, left_out);
 }
 
 /// What a file table row says about the content: the diff's size, or why there is none.
