@@ -3,107 +3,107 @@
 //!
 //! Everything from the command is shown through `escaped`/`shell_word`, so a file name
 //! holding escape sequences cannot repaint the reader's terminal.
+//!
+//! Which sections, in which order, with which cuts, comes from `scaffold.rs`; this
+//! file only says how each looks.
 
 use std::fmt::Write;
 
 use runglass_model::ByteString;
-use runglass_model::receipt::{Actor, ChangeKind, Diff, FileChange, Receipt, UnixRole};
+use runglass_model::receipt::{Actor, ChangeKind, Diff, FileChange, FileRead, Receipt, UnixRole};
 
+use crate::git_lines;
+use crate::scaffold::{self, Layout, Page, Shape, TERMINAL};
+use crate::sections::{self, Cut, Docker, Files, Git, Network, NotCounted, Observation, Outside, Processes, Risk};
 use crate::text::{
-    ci_build, ci_run_url, duration, kind_counts, lookup_answer, metadata_changes, named_peer, outside_after,
-    outside_before, outside_metadata_changes, short_command, socket_address,
+    ci_build, ci_run_url, duration, lookup_answer, metadata_changes, named_peer, outside_after, outside_before,
+    outside_metadata_changes, short_command, socket_address,
 };
-use crate::{docker_lines, git_lines, process_tree};
 
-/// At most this many rows per list; the receipt has the rest.
-const MAX_ROWS: usize = 50;
-/// At most this many rows per skipped directory (a `node_modules` can hold thousands).
-const MAX_GROUP_ROWS: usize = 10;
 /// Command lines are cut to this many characters.
-const SHORT_COMMAND: usize = 60;
+const SHORT_COMMAND: usize = TERMINAL.command;
 
 pub fn report(r: &Receipt) -> String {
-    let mut out = String::new();
-    let o = &mut out;
-    let _ = writeln!(o, "runglass receipt {}", r.id);
-    let _ = writeln!(o, "  command   {}", r.command.display);
-    let _ = writeln!(o, "  cwd       {}", r.command.cwd.escaped());
-    let exit = r.outcome.exit.map(|e| format!(" ({e})")).unwrap_or_default();
-    let _ = writeln!(
-        o,
-        "  status    {}{exit} · {} · {} mode · risk {}",
-        r.outcome.status.as_str(),
-        duration(r.timing.duration_ms),
-        r.mode.as_str(),
-        r.risk.level.as_str()
-    );
-    if let Some(msg) = &r.outcome.message {
-        let _ = writeln!(o, "            {}", shown(msg));
-    }
-    let _ = writeln!(o, "  started   {}", r.timing.started_at);
-    if let Some(g) = &r.git {
-        let dirty = if g.dirty_before { ", dirty before" } else { "" };
-        let _ = writeln!(o, "  git       {}{dirty}", git_lines::head_before(g));
-        if let Some(after) = git_lines::head_after(g) {
-            let how = git_lines::head_move(g).map(|m| format!(" ({m})")).unwrap_or_default();
-            let _ = writeln!(o, "            -> {after}{how}");
-        }
-    }
-    if let Some(ci) = &r.ci {
-        let run = ci_run_url(ci).map(|u| format!(" · {u}")).unwrap_or_default();
-        let _ = writeln!(o, "  ci        {}{run}", ci_build(ci));
-    }
-
-    risks(o, r);
-    files(o, r);
-    git(o, r);
-    processes(o, r);
-    network(o, r);
-    docker(o, r);
-    output(o, r);
-    seen(o, r);
-    out
+    scaffold::render::<Terminal>(r)
 }
 
-fn risks(o: &mut String, r: &Receipt) {
-    if r.risk.notes.is_empty() {
-        let _ = writeln!(o, "\nRisk: none noted");
-        return;
-    }
-    let _ = writeln!(o, "\nRisk: {}", r.risk.level.as_str());
-    for n in &r.risk.notes {
-        let _ = writeln!(o, "  [{}] {}: {}", n.severity.as_str(), shown(&n.title), shown(&n.detail));
-        for e in n.evidence.iter().take(5) {
-            let _ = writeln!(o, "      {}", shown(e));
-        }
-        let _ = writeln!(o, "      -> {}", shown(&n.recommendation));
-    }
-}
+struct Terminal;
 
-fn files(o: &mut String, r: &Receipt) {
-    let f = &r.files;
-    let _ = writeln!(o, "\nFiles: {}", kind_counts(f.counted_changes().map(|c| c.change)));
-    let (walked, skipped): (Vec<_>, Vec<_>) = f.counted_changes().partition(|c| c.skipped_dir.is_none());
-    for c in walked.iter().take(MAX_ROWS) {
-        change_line(o, r, c, "  ");
-    }
-    more(o, walked.len());
-    if !skipped.is_empty() {
-        let _ = writeln!(o, "  Seen by the trace in directories the snapshots skip:");
-        for (dir, changes) in f.skipped_groups() {
-            let _ = writeln!(o, "    {}/: {}", dir.shell_word(), kind_counts(changes.iter().map(|c| c.change)));
-            for c in changes.iter().take(MAX_GROUP_ROWS) {
-                change_line(o, r, c, "      ");
+impl Layout for Terminal {
+    const SHAPE: &'static Shape = &TERMINAL;
+
+    fn head(p: &mut Page) {
+        let (o, r) = (&mut p.o, p.r);
+        let _ = writeln!(o, "runglass receipt {}", r.id);
+        let _ = writeln!(o, "  command   {}", r.command.display);
+        let _ = writeln!(o, "  cwd       {}", r.command.cwd.escaped());
+        let exit = r.outcome.exit.map(|e| format!(" ({e})")).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  status    {}{exit} · {} · {} mode · risk {}",
+            r.outcome.status.as_str(),
+            duration(r.timing.duration_ms),
+            r.mode.as_str(),
+            r.risk.level.as_str()
+        );
+        if let Some(msg) = &r.outcome.message {
+            let _ = writeln!(o, "            {}", shown(msg));
+        }
+        let _ = writeln!(o, "  started   {}", r.timing.started_at);
+        if let Some(g) = &r.git {
+            let dirty = if g.dirty_before { ", dirty before" } else { "" };
+            let _ = writeln!(o, "  git       {}{dirty}", git_lines::head_before(g));
+            if let Some(after) = git_lines::head_after(g) {
+                let how = git_lines::head_move(g).map(|m| format!(" ({m})")).unwrap_or_default();
+                let _ = writeln!(o, "            -> {after}{how}");
             }
-            if changes.len() > MAX_GROUP_ROWS {
-                let _ = writeln!(o, "      ... {} more in the receipt", changes.len() - MAX_GROUP_ROWS);
+        }
+        if let Some(ci) = &r.ci {
+            let run = ci_run_url(ci).map(|u| format!(" · {u}")).unwrap_or_default();
+            let _ = writeln!(o, "  ci        {}{run}", ci_build(ci));
+        }
+    }
+
+    fn risk(p: &mut Page, risk: &Risk) {
+        let o = &mut p.o;
+        if risk.notes.is_empty() {
+            let _ = writeln!(o, "\nRisk: none noted");
+            return;
+        }
+        let _ = writeln!(o, "\nRisk: {}", risk.level);
+        for n in &risk.notes.shown {
+            let _ = writeln!(o, "  [{}] {}: {}", n.note.severity.as_str(), shown(&n.note.title), shown(&n.note.detail));
+            for e in &n.evidence.shown {
+                let _ = writeln!(o, "      {}", shown(e));
+            }
+            let _ = writeln!(o, "      -> {}", shown(&n.note.recommendation));
+        }
+    }
+
+    fn files(p: &mut Page, f: &Files) {
+        let _ = writeln!(p.o, "\nFiles: {}", f.kinds);
+        for c in &f.walked.shown {
+            change_line(p, c, "  ");
+        }
+        more(&mut p.o, f.walked.left_out);
+        if !f.skipped.is_empty() {
+            let _ = writeln!(p.o, "  Seen by the trace in directories the snapshots skip:");
+            for group in &f.skipped {
+                let _ = writeln!(p.o, "    {}/: {}", group.dir.shell_word(), group.kinds);
+                for c in &group.changes.shown {
+                    change_line(p, c, "      ");
+                }
+                if group.changes.left_out > 0 {
+                    let _ = writeln!(p.o, "      ... {} more in the receipt", group.changes.left_out);
+                }
             }
         }
     }
-    let outside: Vec<_> = f.counted_outside().collect();
-    if !outside.is_empty() {
-        let _ = writeln!(o, "\nOutside the working directory: {}", kind_counts(outside.iter().map(|c| c.change)));
-        for c in outside.iter().take(MAX_ROWS) {
+
+    fn outside(p: &mut Page, outside: &Outside) {
+        let (o, r) = (&mut p.o, p.r);
+        let _ = writeln!(o, "\nOutside the working directory: {}", outside.kinds);
+        for c in &outside.changes.shown {
             let actions: Vec<&str> = c.by.iter().map(|a| a.action.as_str()).collect();
             let by = ended_by(r, c.ended_by());
             let states = format!("{} -> {}", outside_before(c), outside_after(c));
@@ -117,29 +117,171 @@ fn files(o: &mut String, r: &Receipt) {
                 actions.join(", ")
             );
         }
-        more(o, outside.len());
+        more(o, outside.changes.left_out);
     }
-    let unchanged = f.changes.len() + f.outside.len() - f.changed_count();
-    if !f.transient.is_empty() || unchanged > 0 {
+
+    fn not_counted(p: &mut Page, n: &NotCounted) {
         let mut folded = Vec::new();
-        if !f.transient.is_empty() {
-            folded.push(format!("{} path(s) made and removed again", f.transient.len()));
+        if !n.transient.is_empty() {
+            folded.push(format!("{} path(s) made and removed again", n.transient.total()));
         }
-        if unchanged > 0 {
-            folded.push(format!("{unchanged} opened for writing and left as they were"));
+        if n.unchanged > 0 {
+            folded.push(format!("{} opened for writing and left as they were", n.unchanged));
         }
-        let _ = writeln!(o, "  Not counted: {} (listed in the receipt's JSON and page)", folded.join("; "));
+        let _ = writeln!(p.o, "  Not counted: {} (listed in the receipt's JSON and page)", folded.join("; "));
     }
-    if !r.files.reads.is_empty() {
-        let _ = writeln!(o, "\nFiles read: {}", r.files.reads.len());
-        for f in r.files.reads.iter().take(10) {
+
+    fn reads(p: &mut Page, reads: &Cut<&FileRead>) {
+        let o = &mut p.o;
+        let _ = writeln!(o, "\nFiles read: {}", reads.total());
+        for f in &reads.shown {
             let hash = f.blake3.as_deref().map(|h| h.get(..16).unwrap_or(h)).unwrap_or("-");
             let _ = writeln!(o, "  {hash}  {}", f.path.shell_word());
         }
-        if r.files.reads.len() > 10 {
-            let _ = writeln!(o, "  ... {} more in the receipt", r.files.reads.len() - 10);
+        more(o, reads.left_out);
+    }
+
+    /// What the command did in git: commits, branches and tags, configuration. Nothing when
+    /// git shows no change line by line.
+    fn git(p: &mut Page, git: &Git) {
+        let o = &mut p.o;
+        if git.lines.is_empty() {
+            return;
+        }
+        let what = git_lines::summary(git.info).unwrap_or_else(|| "nothing changed".into());
+        let _ = writeln!(o, "\nGit: {what}");
+        for l in &git.lines.shown {
+            let _ = writeln!(o, "  {l}");
+        }
+        more(o, git.lines.left_out);
+    }
+
+    /// The process tree, each process under its parent, with what it ran and how it ended.
+    fn processes(p: &mut Page, procs: &Processes) {
+        let o = &mut p.o;
+        let _ = writeln!(o, "\nExecuted commands: {} process(es)", procs.count);
+        for line in &procs.tree.shown {
+            let _ = writeln!(o, "  {line}");
+        }
+        more(o, procs.tree.left_out);
+    }
+
+    fn network(p: &mut Page, n: &Network) {
+        let (o, r) = (&mut p.o, p.r);
+        if n.is_empty() {
+            return;
+        }
+        let _ = writeln!(o, "\nNetwork");
+        if !n.probes.is_empty() {
+            let shown: Vec<String> = n.probes.shown.iter().map(|p| socket_address(&p.address, p.port)).collect();
+            let more = if n.probes.left_out > 0 { format!(", ... {} more", n.probes.left_out) } else { String::new() };
+            let _ = writeln!(
+                o,
+                "  address probes, not counted as peers (UDP connects with no datagram seen): {}{more}",
+                shown.join(", ")
+            );
+        }
+        let by =
+            |pid, process, exec| format!("by {pid} ({})", short_command(r.command_of(process, exec), SHORT_COMMAND));
+        for p in &n.outbound.shown {
+            let result = shown(&p.result.describe());
+            let times = if p.count > 1 { format!(" x{}", p.count) } else { String::new() };
+            let by = by(p.pid, p.process, p.exec);
+            let _ = writeln!(o, "  -> {} {} {result}{times}  {by}", p.protocol.as_str(), shown(&named_peer(p)));
+        }
+        for l in &n.lookups.shown {
+            let by = by(l.pid, l.process, l.exec);
+            let _ = writeln!(o, "  ?  looked up {}: {}  {by}", shown(&l.name), shown(&lookup_answer(l)));
+        }
+        for l in &n.listening.shown {
+            let every = if l.wildcard { " (every interface)" } else { "" };
+            let by = by(l.pid, l.process, l.exec);
+            let _ = writeln!(o, "  <- listening {} {}:{}{every}  {by}", l.protocol.as_str(), l.address, l.port);
+        }
+        for u in &n.unix.shown {
+            let role = match u.role {
+                UnixRole::Connected => "connected to",
+                UnixRole::Bound => "bound",
+                UnixRole::Listening => "listening on",
+            };
+            let _ = writeln!(o, "  unix {role} {}  {}", u.path.shell_word(), by(u.pid, u.process, u.exec));
         }
     }
+
+    /// Nothing when the engine was read and nothing changed, one line when it was not read.
+    fn docker(p: &mut Page, d: &Docker) {
+        let o = &mut p.o;
+        match d {
+            Docker::Unread(line) => {
+                let _ = writeln!(o, "\nDocker    {line}");
+            }
+            Docker::Read { lines, .. } if lines.is_empty() => {}
+            Docker::Read { lines, .. } => {
+                let _ = writeln!(o, "\nDocker");
+                for line in &lines.shown {
+                    let _ = writeln!(o, "  {line}");
+                }
+                more(o, lines.left_out);
+            }
+        }
+    }
+
+    fn output(p: &mut Page, out: &sections::Output) {
+        let o = &mut p.o;
+        for &(name, s) in out.streams.iter().filter(|(_, s)| s.bytes > 0) {
+            match s.stored_bytes {
+                Some(stored) => {
+                    let _ =
+                        writeln!(o, "\nOutput ({name}): {} bytes, the first {stored} of them in {}", s.bytes, s.file);
+                }
+                None => {
+                    let _ = writeln!(o, "\nOutput ({name}): {} bytes, in {}", s.bytes, s.file);
+                }
+            }
+            let (lines, earlier) = sections::last_lines(s, TERMINAL.output_lines);
+            if earlier {
+                let _ = writeln!(o, "  (last lines)");
+            }
+            for line in &lines {
+                let _ = writeln!(o, "  | {line}");
+            }
+        }
+    }
+
+    fn observation(p: &mut Page, seen: &Observation) {
+        let o = &mut p.o;
+        let _ = writeln!(o, "\nSeen");
+        for [aspect, source, confidence, note] in &seen.coverage {
+            let _ = writeln!(o, "  {aspect:<14} {source}, {confidence}: {note}");
+        }
+        if !seen.limits.is_empty() {
+            let _ = writeln!(o, "Limits");
+            for l in seen.limits {
+                let _ = writeln!(o, "  - {l}");
+            }
+        }
+    }
+}
+
+/// One change inside the root: what happened, the diff's size or the metadata that
+/// changed, and who left it so.
+fn change_line(p: &mut Page, c: &FileChange, indent: &str) {
+    let detail = match &c.diff {
+        Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
+        Diff::Binary => " (binary)".into(),
+        Diff::Capped => " (over the snapshot cap)".into(),
+        _ => String::new(),
+    };
+    let metadata = metadata_changes(c);
+    let metadata = if metadata.is_empty() { String::new() } else { format!(" ({})", metadata.join(", ")) };
+    let by = ended_by(p.r, c.ended_by());
+    let _ = writeln!(
+        p.o,
+        "{indent}{} {:<9} {}{detail}{metadata}{by}",
+        mark(c.change),
+        c.change.as_str(),
+        c.path.shell_word()
+    );
 }
 
 fn mark(change: ChangeKind) -> char {
@@ -152,27 +294,6 @@ fn mark(change: ChangeKind) -> char {
     }
 }
 
-/// One change inside the root: what happened, the diff's size or the metadata that changed,
-/// and who left it so.
-fn change_line(o: &mut String, r: &Receipt, c: &FileChange, indent: &str) {
-    let detail = match &c.diff {
-        Diff::Text { added, removed, .. } => format!(" (+{added} -{removed})"),
-        Diff::Binary => " (binary)".into(),
-        Diff::Capped => " (over the snapshot cap)".into(),
-        _ => String::new(),
-    };
-    let metadata = metadata_changes(c);
-    let metadata = if metadata.is_empty() { String::new() } else { format!(" ({})", metadata.join(", ")) };
-    let by = ended_by(r, c.ended_by());
-    let _ = writeln!(
-        o,
-        "{indent}{} {:<9} {}{detail}{metadata}{by}",
-        mark(c.change),
-        c.change.as_str(),
-        c.path.shell_word()
-    );
-}
-
 /// `  by PID (command)` for the process that left a path as it ended.
 fn ended_by(r: &Receipt, actor: Option<&Actor>) -> String {
     actor
@@ -180,162 +301,10 @@ fn ended_by(r: &Receipt, actor: Option<&Actor>) -> String {
         .unwrap_or_default()
 }
 
-/// What the command did in git: commits, branches and tags, configuration.
-fn git(o: &mut String, r: &Receipt) {
-    let Some(g) = &r.git else { return };
-    let lines = git_lines::lines(g);
-    if lines.is_empty() {
-        return;
-    }
-    let what = git_lines::summary(g).unwrap_or_else(|| "nothing changed".into());
-    let _ = writeln!(o, "\nGit: {what}");
-    for l in lines.iter().take(MAX_ROWS) {
-        let _ = writeln!(o, "  {l}");
-    }
-    more(o, lines.len());
-}
-
-fn more(o: &mut String, total: usize) {
-    if total > MAX_ROWS {
-        let _ = writeln!(o, "  ... {} more in the receipt", total - MAX_ROWS);
-    }
-}
-
-/// The process tree, each process under its parent, with what it ran and how it ended.
-fn processes(o: &mut String, r: &Receipt) {
-    let _ = writeln!(o, "\nExecuted commands: {} process(es)", r.processes.len());
-    let (lines, left_out) = process_tree::text_lines(&r.processes, 4 * MAX_ROWS, SHORT_COMMAND);
-    for line in lines {
-        let _ = writeln!(o, "  {line}");
-    }
+/// `  ... N more in the receipt` under a cut list.
+fn more(o: &mut String, left_out: usize) {
     if left_out > 0 {
         let _ = writeln!(o, "  ... {left_out} more in the receipt");
-    }
-}
-
-/// Nothing when the engine was read and nothing changed, one line when it was not read.
-fn docker(o: &mut String, r: &Receipt) {
-    let Some(d) = &r.docker else { return };
-    if let Some(line) = docker_lines::unavailable(d) {
-        let _ = writeln!(o, "\nDocker    {line}");
-        return;
-    }
-    let lines = docker_lines::lines(d);
-    if lines.is_empty() {
-        return;
-    }
-    let _ = writeln!(o, "\nDocker");
-    for line in lines.iter().take(docker_lines::MAX_LINES) {
-        let _ = writeln!(o, "  {line}");
-    }
-    if lines.len() > docker_lines::MAX_LINES {
-        let _ = writeln!(o, "  ... {} more in the receipt", lines.len() - docker_lines::MAX_LINES);
-    }
-}
-
-fn network(o: &mut String, r: &Receipt) {
-    let n = &r.network;
-    if n.outbound.is_empty()
-        && n.listening.is_empty()
-        && n.unix.is_empty()
-        && n.lookups.is_empty()
-        && n.probes.is_empty()
-    {
-        return;
-    }
-    let _ = writeln!(o, "\nNetwork");
-    if !n.probes.is_empty() {
-        let shown: Vec<String> = n.probes.iter().take(5).map(|p| socket_address(&p.address, p.port)).collect();
-        let more = if n.probes.len() > 5 { format!(", ... {} more", n.probes.len() - 5) } else { String::new() };
-        let _ = writeln!(
-            o,
-            "  address probes, not counted as peers (UDP connects with no datagram seen): {}{more}",
-            shown.join(", ")
-        );
-    }
-    for p in n.outbound.iter().take(MAX_ROWS) {
-        let result = shown(&p.result.describe());
-        let times = if p.count > 1 { format!(" x{}", p.count) } else { String::new() };
-        let _ = writeln!(
-            o,
-            "  -> {} {} {result}{times}  by {} ({})",
-            p.protocol.as_str(),
-            shown(&named_peer(p)),
-            p.pid,
-            short_command(r.command_of(p.process, p.exec), SHORT_COMMAND)
-        );
-    }
-    for l in n.lookups.iter().take(MAX_ROWS) {
-        let _ = writeln!(
-            o,
-            "  ?  looked up {}: {}  by {} ({})",
-            shown(&l.name),
-            shown(&lookup_answer(l)),
-            l.pid,
-            short_command(r.command_of(l.process, l.exec), SHORT_COMMAND)
-        );
-    }
-    for l in n.listening.iter().take(MAX_ROWS) {
-        let every = if l.wildcard { " (every interface)" } else { "" };
-        let _ = writeln!(
-            o,
-            "  <- listening {} {}:{}{every}  by {} ({})",
-            l.protocol.as_str(),
-            l.address,
-            l.port,
-            l.pid,
-            short_command(r.command_of(l.process, l.exec), SHORT_COMMAND)
-        );
-    }
-    for u in n.unix.iter().take(MAX_ROWS) {
-        let role = match u.role {
-            UnixRole::Connected => "connected to",
-            UnixRole::Bound => "bound",
-            UnixRole::Listening => "listening on",
-        };
-        let command = short_command(r.command_of(u.process, u.exec), SHORT_COMMAND);
-        let _ = writeln!(o, "  unix {role} {}  by {} ({command})", u.path.shell_word(), u.pid);
-    }
-}
-
-fn output(o: &mut String, r: &Receipt) {
-    let streams = [("stdout", &r.output.stdout), ("stderr", &r.output.stderr), ("terminal", &r.output.transcript)];
-    for (name, stream) in streams {
-        let Some(s) = stream.as_ref().filter(|s| s.bytes > 0) else { continue };
-        match s.stored_bytes {
-            Some(stored) => {
-                let _ = writeln!(o, "\nOutput ({name}): {} bytes, the first {stored} of them in {}", s.bytes, s.file);
-            }
-            None => {
-                let _ = writeln!(o, "\nOutput ({name}): {} bytes, in {}", s.bytes, s.file);
-            }
-        }
-        let text = if s.truncated { s.tail.printable() } else { s.head.printable() };
-        let lines: Vec<&str> = text.lines().collect();
-        let from = lines.len().saturating_sub(10);
-        if from > 0 || s.truncated {
-            let _ = writeln!(o, "  (last lines)");
-        }
-        for line in &lines[from..] {
-            let _ = writeln!(o, "  | {line}");
-        }
-    }
-}
-
-fn seen(o: &mut String, r: &Receipt) {
-    let _ = writeln!(o, "\nSeen");
-    // The receipt's own names for aspects, sources and confidences.
-    let name = |v: serde_json::Value| v.as_str().unwrap_or_default().replace('_', " ");
-    for c in &r.observation.coverage {
-        let source = c.source.map_or_else(|| "not observed".into(), |s| name(serde_json::json!(s)));
-        let aspect = name(serde_json::json!(c.aspect));
-        let _ = writeln!(o, "  {aspect:<14} {source}, {}: {}", name(serde_json::json!(c.confidence)), c.note);
-    }
-    if !r.observation.limits.is_empty() {
-        let _ = writeln!(o, "Limits");
-        for l in &r.observation.limits {
-            let _ = writeln!(o, "  - {l}");
-        }
     }
 }
 
