@@ -12,7 +12,8 @@ use runglass_model::command_line;
 use runglass_model::receipt::{Diff, Receipt};
 
 use crate::git_lines;
-use crate::scaffold::{self, AI, Layout, Page, Shape};
+use crate::scaffold::{self, Layout, Page};
+use crate::shape::{AI, Shape};
 use crate::sections::{self, Docker, Files, Git, Network, NotCounted, Outside, Processes, Risk};
 use crate::text::{ci_build, ci_run_url, duration, lookup_answer, metadata_changes, named_peer, outcome};
 

@@ -16,6 +16,7 @@ pub mod process_tree;
 pub mod reverse_patch;
 mod review;
 mod scaffold;
+mod shape;
 mod sections;
 pub mod summary_md;
 pub mod terminal;

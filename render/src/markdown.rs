@@ -18,7 +18,8 @@ use runglass_model::receipt::{
     Actor, ChangeKind, Diff, FileChange, FileKind, FileRead, FileState, NameSource, Receipt, UnixRole,
 };
 
-use crate::scaffold::{self, Layout, MARKDOWN, Page, Shape};
+use crate::scaffold::{self, Layout, Page};
+use crate::shape::{MARKDOWN, Shape};
 use crate::sections::{Cut, Docker, Files, Git, Network, NotCounted, Observation, Outside, Processes, Risk, Timeline};
 use crate::text::{
     ci_build, ci_run_url, duration, lookup_answer, metadata_changes, mode_change, outcome, outside_after,

@@ -11,7 +11,7 @@ use runglass_model::receipt::{
     RunStatus, Stream, TimelineEntry, TransientPath, UnixSocket, Unreadable,
 };
 
-use crate::scaffold::Shape;
+use crate::shape::Shape;
 use crate::text::kind_counts;
 use crate::{docker_lines, git_lines, process_tree};
 

@@ -16,7 +16,8 @@ use runglass_model::receipt::Receipt;
 use crate::git_lines;
 use crate::markdown::escape::{code, text};
 use crate::review::{Item, What, Why};
-use crate::scaffold::{self, Layout, Page, SUMMARY, Shape};
+use crate::scaffold::{self, Layout, Page};
+use crate::shape::{SUMMARY, Shape};
 use crate::sections::{Counts, Docker, Git, Risk};
 use crate::text::{duration, outcome};
 

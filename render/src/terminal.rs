@@ -13,7 +13,8 @@ use runglass_model::ByteString;
 use runglass_model::receipt::{Actor, ChangeKind, Diff, FileChange, FileRead, Receipt, UnixRole};
 
 use crate::git_lines;
-use crate::scaffold::{self, Layout, Page, Shape, TERMINAL};
+use crate::scaffold::{self, Layout, Page};
+use crate::shape::{Shape, TERMINAL};
 use crate::sections::{self, Cut, Docker, Files, Git, Network, NotCounted, Observation, Outside, Processes, Risk};
 use crate::text::{
     ci_build, ci_run_url, duration, lookup_answer, metadata_changes, named_peer, outside_after, outside_before,

@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 use runglass_model::receipt::DirId;
 
-use super::journal::{Busy, TooNew};
-
 #[derive(Debug, thiserror::Error)]
 pub enum RevertError {
     #[error("refusing to revert: the receipt's root {} is not a plain absolute path", .0.display())]
@@ -42,3 +40,40 @@ pub enum RevertError {
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
+
+/// Another apply of the same receipt holds the journal.
+#[derive(Debug)]
+pub struct Busy;
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("another revert of this receipt is running; wait for it to finish")
+    }
+}
+
+impl std::error::Error for Busy {}
+
+/// The journal was written by a newer runglass, whose entries this one cannot be sure to
+/// read: finishing that revert is the newer runglass's job.
+#[derive(Debug)]
+pub struct TooNew {
+    pub path: PathBuf,
+    pub format: u32,
+    /// The newest format this runglass reads.
+    pub reads: u32,
+}
+
+impl std::fmt::Display for TooNew {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the revert journal {} is format {}, newer than this runglass reads ({}): finish the revert with \
+             the runglass that began it, or remove the journal if no revert of this receipt is running",
+            self.path.display(),
+            self.format,
+            self.reads
+        )
+    }
+}
+
+impl std::error::Error for TooNew {}

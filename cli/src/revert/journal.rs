@@ -15,7 +15,7 @@ use rustix::fs::FlockOperation;
 use rustix::io::Errno;
 use serde::{Deserialize, Serialize};
 
-use super::error::RevertError;
+use super::error::{Busy, RevertError, TooNew};
 use super::plan::Step;
 
 const FILE: &str = "revert-journal.jsonl";
@@ -32,46 +32,12 @@ struct Header {
     journal_format: u32,
 }
 
-/// The journal was written by a newer runglass, whose entries this one cannot be sure to
-/// read: finishing that revert is the newer runglass's job.
-#[derive(Debug)]
-pub struct TooNew {
-    pub path: PathBuf,
-    pub format: u32,
-}
-
-impl std::fmt::Display for TooNew {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "the revert journal {} is format {}, newer than this runglass reads ({FORMAT}): finish the revert with \
-             the runglass that began it, or remove the journal if no revert of this receipt is running",
-            self.path.display(),
-            self.format
-        )
-    }
-}
-
-impl std::error::Error for TooNew {}
-
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Entry {
     Start { path: ByteString, outside: bool },
     Done { path: ByteString, outside: bool },
 }
-
-/// Another apply of the same receipt holds the journal.
-#[derive(Debug)]
-pub struct Busy;
-
-impl std::fmt::Display for Busy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("another revert of this receipt is running; wait for it to finish")
-    }
-}
-
-impl std::error::Error for Busy {}
 
 pub struct Journal {
     file: File,
@@ -173,7 +139,7 @@ fn read(file: &File, path: &Path) -> Result<Read, TooNew> {
             && let Ok(header) = serde_json::from_slice::<Header>(&line)
         {
             if header.journal_format > FORMAT {
-                return Err(TooNew { path: path.to_owned(), format: header.journal_format });
+                return Err(TooNew { path: path.to_owned(), format: header.journal_format, reads: FORMAT });
             }
             continue;
         }
