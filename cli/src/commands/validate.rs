@@ -67,7 +67,7 @@ pub fn locate(spec: &str) -> anyhow::Result<PathBuf> {
         return as_path.canonicalize().with_context(|| format!("resolving {spec}"));
     }
     let data = store::data_dir()?;
-    catalog::resolve(&data, spec)
+    Ok(catalog::resolve(&data, spec)?)
 }
 
 /// What is wrong with a receipt that parsed: (errors, warnings).

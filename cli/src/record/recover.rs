@@ -22,7 +22,7 @@ use crate::store::{self, catalog, lock};
 /// runglass did not live to write it.
 pub fn load_or_recover(data: &Path, dir: &Path) -> anyhow::Result<Receipt> {
     if dir.join(store::RECEIPT_FILE).exists() {
-        return catalog::load(dir);
+        return Ok(catalog::load(dir)?);
     }
     if lock::in_progress(dir) {
         anyhow::bail!("{} is still running; its receipt is written when it ends", store::receipt_id(dir));

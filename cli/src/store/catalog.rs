@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use runglass_model::{Receipt, receipt_json};
 
+use super::error::StoreError;
 use super::{EVENT_LOG, RECEIPT_FILE, lock, receipts_dir};
 use crate::escape;
 
@@ -52,7 +53,7 @@ fn slot_of(dir: &Path) -> Slot {
     if dir.join(RECEIPT_FILE).exists() {
         return match load(dir) {
             Ok(r) => Slot::Done(Box::new(r)),
-            Err(e) => Slot::Broken(e),
+            Err(e) => Slot::Broken(e.into()),
         };
     }
     if lock::in_progress(dir) {
@@ -66,13 +67,13 @@ fn slot_of(dir: &Path) -> Slot {
 
 /// Loads `receipt.json` from a receipt directory (never through a symlink there: see
 /// [`super::receipt_files`]) or the file itself, checking its format.
-pub fn load(path: &Path) -> anyhow::Result<Receipt> {
+pub fn load(path: &Path) -> Result<Receipt, StoreError> {
     let (file, bytes) = if path.is_dir() {
         (path.join(RECEIPT_FILE), super::receipt_files::ReceiptDir::open(path)?.read(RECEIPT_FILE)?)
     } else {
         (path.to_path_buf(), std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
     };
-    receipt_json::parse(&bytes).with_context(|| format!("{} is not a valid receipt", file.display()))
+    receipt_json::parse(&bytes).map_err(|source| StoreError::Invalid { file, source })
 }
 
 /// Prints the one-line warning for a receipt that is skipped.
@@ -81,16 +82,13 @@ pub fn warn_skipped(id: &str, err: &anyhow::Error) {
 }
 
 /// Finds a receipt directory by `latest`, an id, or a unique prefix of one.
-pub fn resolve(data: &Path, spec: &str) -> anyhow::Result<PathBuf> {
+pub fn resolve(data: &Path, spec: &str) -> Result<PathBuf, StoreError> {
     let receipts = receipts_dir(data);
     if spec == "latest" {
-        return latest(data)?.ok_or_else(|| {
-            anyhow::anyhow!("no receipts in {}; make one with `runglass run -- CMD`", escape::text(&receipts))
-        });
+        return latest(data)?.ok_or(StoreError::Empty(receipts));
     }
-    let shown = escape::text(spec);
     if spec.is_empty() || spec.contains('/') || spec.starts_with('.') {
-        bail!("\"{shown}\" is not a receipt id; see `runglass list` for the ids");
+        return Err(StoreError::NotAnId(spec.to_string()));
     }
     let exact = receipts.join(spec);
     // A symlink in the store is not a receipt (`scan` passes them over too).
@@ -100,8 +98,8 @@ pub fn resolve(data: &Path, spec: &str) -> anyhow::Result<PathBuf> {
     let matches: Vec<Listed> = scan(data)?.into_iter().filter(|l| l.id.starts_with(spec)).collect();
     match matches.as_slice() {
         [one] => Ok(one.dir.clone()),
-        [] => bail!("no receipt {shown} in {}; see `runglass list` for the ids", escape::text(&receipts)),
-        many => bail!("{shown} matches {} receipts; give more of the id (`runglass list`)", many.len()),
+        [] => Err(StoreError::NoSuchReceipt { id: spec.to_string(), receipts }),
+        many => Err(StoreError::Ambiguous { id: spec.to_string(), count: many.len() }),
     }
 }
 

@@ -23,6 +23,7 @@ mod blob_refs;
 pub mod blobs;
 pub mod catalog;
 pub mod durable;
+pub mod error;
 pub mod lock;
 pub mod receipt_files;
 pub mod space;
@@ -32,6 +33,8 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+
+pub use error::StoreError;
 
 pub const RECEIPT_FILE: &str = "receipt.json";
 /// The event log of a run, inside its receipt directory.
@@ -51,7 +54,7 @@ pub fn receipts_dir(data: &Path) -> PathBuf {
 }
 
 /// $RUNGLASS_DATA_HOME, else $XDG_DATA_HOME/runglass, else ~/.local/share/runglass.
-pub fn data_dir() -> anyhow::Result<PathBuf> {
+pub fn data_dir() -> Result<PathBuf, StoreError> {
     let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(dir) = non_empty("RUNGLASS_DATA_HOME") {
         return Ok(dir);
@@ -61,7 +64,7 @@ pub fn data_dir() -> anyhow::Result<PathBuf> {
     }
     match non_empty("HOME") {
         Some(home) => Ok(home.join(".local/share/runglass")),
-        None => bail!("no data directory: set RUNGLASS_DATA_HOME (or HOME) to a writable directory"),
+        None => Err(StoreError::NoDataHome),
     }
 }
 
