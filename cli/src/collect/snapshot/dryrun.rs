@@ -9,6 +9,7 @@ use runglass_model::ByteString;
 
 use super::progress::Progress;
 use super::rules::{IGNORE_FILE, Rules};
+use super::SnapshotError;
 use super::take::{canonical, check_root};
 use super::{SnapshotOptions, walk};
 
@@ -42,7 +43,7 @@ pub struct Skip {
 }
 
 /// Walks `root` as [`take`](super::take) would, reading no file.
-pub fn dry_run(root: &Path, opts: &SnapshotOptions) -> anyhow::Result<DryRun> {
+pub fn dry_run(root: &Path, opts: &SnapshotOptions) -> Result<DryRun, SnapshotError> {
     check_root(root)?;
     let rules = Rules::load(root);
     let walk = walk::walk(root, &rules, &canonical(&opts.exclude), &Progress::new(opts.progress));

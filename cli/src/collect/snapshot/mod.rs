@@ -20,6 +20,7 @@ mod content;
 mod covered;
 pub mod diff;
 mod dryrun;
+mod error;
 mod manifest;
 mod progress;
 mod rules;
@@ -35,9 +36,9 @@ mod tests;
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use anyhow::bail;
 use runglass_model::receipt::FileState;
 
+pub use error::SnapshotError;
 pub use runglass_model::manifest::{Entry, Manifest, Stats};
 pub use {cache::StatCache, compare::compare, covered::Coverage, dryrun::dry_run, manifest::load, rules::Rules, take::take};
 
@@ -60,14 +61,14 @@ pub struct SnapshotOptions {
 
 /// The per-file cap: [`CAP_ENV`] when set (bytes, or with a K, M or G suffix for KiB, MiB,
 /// GiB), else [`DEFAULT_CAP_BYTES`].
-pub fn cap_from_env() -> anyhow::Result<u64> {
+pub fn cap_from_env() -> Result<u64, SnapshotError> {
     match std::env::var_os(CAP_ENV) {
         Some(value) if !value.is_empty() => parse_cap(&value),
         _ => Ok(DEFAULT_CAP_BYTES),
     }
 }
 
-fn parse_cap(value: &OsStr) -> anyhow::Result<u64> {
+fn parse_cap(value: &OsStr) -> Result<u64, SnapshotError> {
     let parsed = value.to_str().map(str::trim).and_then(|text| {
         let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
             Some((i, _)) => text.split_at(i),
@@ -84,7 +85,7 @@ fn parse_cap(value: &OsStr) -> anyhow::Result<u64> {
     });
     match parsed {
         Some(cap) => Ok(cap),
-        None => bail!("{CAP_ENV}={value:?} is not a size in bytes (like 10485760 or 10M); fix it or unset it"),
+        None => Err(SnapshotError::BadCap(value.to_owned())),
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use runglass_model::receipt::FileKind;
 
 use crate::store::blobs::BlobStore;
@@ -17,7 +17,7 @@ use crate::store::blobs::BlobStore;
 use super::content::{self, Outcome};
 use super::progress::Progress;
 use super::rules::{IGNORE_FILE, Rules};
-use super::{Entry, Manifest, SnapshotOptions, StatCache, Stats, walk};
+use super::{Entry, Manifest, SnapshotError, SnapshotOptions, StatCache, Stats, walk};
 
 /// Reading threads at most: hashing is fast enough that more mostly contend for the disk.
 const MAX_THREADS: usize = 4;
@@ -42,7 +42,7 @@ pub fn take(
     opts: &SnapshotOptions,
     blobs: &BlobStore,
     cache: &mut StatCache,
-) -> anyhow::Result<Manifest> {
+) -> Result<Manifest, SnapshotError> {
     let started = Instant::now();
     let started_ns = crate::store::unix_now_ns() as i64;
     check_root(root)?;
@@ -114,11 +114,11 @@ pub fn take(
 }
 
 /// One clear line when the root cannot be listed: nothing could be snapshotted.
-pub(super) fn check_root(root: &Path) -> anyhow::Result<()> {
-    if let Err(e) = std::fs::read_dir(root) {
-        bail!("cannot snapshot {}: {e}; run runglass in a directory you can read", root.display());
+pub(super) fn check_root(root: &Path) -> Result<(), SnapshotError> {
+    match std::fs::read_dir(root) {
+        Ok(_) => Ok(()),
+        Err(source) => Err(SnapshotError::RootUnreadable { root: root.to_path_buf(), source }),
     }
-    Ok(())
 }
 
 /// The exclusions as the walk will see them (the walk compares canonical paths).
