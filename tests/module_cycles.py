@@ -1,4 +1,5 @@
-"""No import cycles: the layering check of tests/run-all.sh (docs/architecture.md).
+"""No import cycles, and cli's layers used top-down only: the layering check of
+tests/run-all.sh (docs/architecture.md).
 
 Finds cycles between the files (modules) of each crate from the `crate::` and `super::`
 paths of non-test code, comments left out (a child naming its parent module is not an
@@ -31,6 +32,30 @@ for crate, root in [('cli', 'cli/src'), ('tracer', 'tracer/src'), ('model', 'mod
                 continue
             edges.setdefault((crate, me), set()).add((crate, target))
 
+# The layers of cli/src, top to bottom (docs/architecture.md): a module may use only
+# those of a lower rank (and itself).
+CLI_RANKS = {
+    'main': 10, 'commands': 9, 'args': 8.5,
+    'serve': 8,
+    'record': 7,
+    'integrations': 6, 'revert': 6,
+    'formats': 5,
+    'receipt': 4,
+    'collect': 3,
+    'store': 2,
+    'escape': 1, 'time': 1,
+}
+upward = []
+for (crate, a), targets in edges.items():
+    if crate != 'cli':
+        continue
+    for _, b in targets:
+        ra, rb = CLI_RANKS.get(a[0] if a else 'main'), CLI_RANKS.get(b[0] if b else 'main')
+        if a[:1] != b[:1] and (ra is None or rb is None or rb >= ra):
+            upward.append('::'.join(a) + ' -> ' + '::'.join(b))
+for line in sorted(upward):
+    print('cli: against the layers: ' + line)
+
 sys.setrecursionlimit(10000)
 index, low, stack, on, out = {}, {}, [], set(), []
 def strong(v):
@@ -51,4 +76,4 @@ for c in out:
     for a in c:
         for b in sorted(edges.get(a, ())):
             if b in c: print('    ' + '::'.join(a[1]) + ' -> ' + '::'.join(b[1]))
-sys.exit(1 if out else 0)
+sys.exit(1 if out or upward else 0)

@@ -1,6 +1,8 @@
-//! The file system and blob store as a run left them, as the fold asks about them
-//! ([`DiskView`]): states of paths now, extended attribute names, hashes of files read,
-//! directories resolved, and the contents the captures stored.
+//! The file system and blob store as a run left them, as the fold asks about them: the
+//! fold's one door to the disk ([`DiskView`]: states of paths now, extended attribute
+//! names, hashes of files read, directories resolved, the contents the captures stored),
+//! and [`LiveDisk`], which answers from the live system for a live run and recovery alike.
+//! The fold reads nothing itself, so a test can answer from a fixed world.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -10,10 +12,30 @@ use std::path::Path;
 use runglass_model::ByteString;
 use runglass_model::receipt::FileState;
 
+use crate::collect::path_state::{self as capture, Keep};
 use crate::collect::snapshot::hash_capped;
-use crate::receipt::disk_view::DiskView;
-use crate::record::capture::{self, Keep};
 use crate::store::blobs::BlobStore;
+
+/// What the fold may ask of the disk as the run left it.
+pub trait DiskView {
+    /// Where directory `dir` (absolute) really is, every symlink on the way resolved; None
+    /// when it cannot be resolved (it is gone).
+    fn real_dir(&self, dir: &[u8]) -> Option<Vec<u8>>;
+    /// A path's state now, looked at the way the capture looked (through the symlink it
+    /// followed, if it did), hashed up to the cap; with `keep`, its content is kept in the
+    /// blob store for a diff.
+    fn state(&self, path: &Path, followed: bool, keep: bool) -> Option<FileState>;
+    /// The names of a path's extended attributes now (not following a final symlink).
+    fn xattr_names(&self, path: &Path) -> Option<Vec<ByteString>>;
+    /// Whether anything is at `path` now (a dangling symlink counts).
+    fn exists(&self, path: &Path) -> bool;
+    /// The hash (up to the cap) and size of the regular file at `path` now.
+    fn read_hash(&self, path: &Path) -> (Option<String>, Option<u64>);
+    /// Whether the blob store holds this content.
+    fn stored(&self, hash: &blake3::Hash) -> bool;
+    /// A content of the blob store, at most `size` bytes, for a diff; why not, otherwise.
+    fn blob(&self, hash: &blake3::Hash, size: u64) -> Result<Vec<u8>, String>;
+}
 
 /// The live system, with contents hashed up to `cap` bytes.
 pub struct LiveDisk {

@@ -9,5 +9,6 @@ pub mod docker;
 pub mod git;
 pub mod host_names;
 pub mod hosts_file;
+pub mod path_state;
 pub mod poll;
 pub mod snapshot;

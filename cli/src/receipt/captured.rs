@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use runglass_model::{Event, EventKind, PathState};
 
-use super::disk_view::DiskView;
+use crate::collect::after_run::DiskView;
 use super::real_path::RealPaths;
 
 /// What was at one path before the command.

@@ -9,7 +9,7 @@ use std::path::Path;
 use runglass_model::receipt::{Action, Actor};
 use runglass_model::{ByteString, Event, EventKind, FileOp, OpenFlags, SyscallResult};
 
-use super::disk_view::DiskView;
+use crate::collect::after_run::DiskView;
 use super::ms;
 use super::processes::Who;
 use super::real_path::RealPaths;

@@ -20,7 +20,7 @@ use runglass_model::receipt::{
 };
 
 use super::captured::Captured;
-use super::disk_view::DiskView;
+use crate::collect::after_run::DiskView;
 use super::file_actions::FileActions;
 use crate::collect::snapshot::{self, Coverage, Manifest, Rules, entry_state};
 

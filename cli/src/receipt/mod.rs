@@ -7,7 +7,6 @@
 
 pub mod captured;
 pub mod coverage;
-pub mod disk_view;
 pub mod file_actions;
 pub mod files;
 mod git_risk;
@@ -33,7 +32,7 @@ use runglass_model::{ByteString, Event, EventKind, SyscallResult, command_line};
 use crate::collect::snapshot::{Manifest, Rules};
 use crate::time;
 use captured::Captured;
-use disk_view::DiskView;
+use crate::collect::after_run::DiskView;
 use file_actions::FileActions;
 use network::NetworkTable;
 use processes::ProcessTable;

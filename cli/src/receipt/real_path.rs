@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use runglass_model::path_bytes::resolve_dot_dot;
 
-use super::disk_view::DiskView;
+use crate::collect::after_run::DiskView;
 
 #[derive(Default)]
 pub struct RealPaths {

@@ -12,7 +12,7 @@ use runglass_model::receipt::{FileChange, FileKind};
 use crate::store::blobs::BlobStore;
 use crate::collect::snapshot::Manifest;
 
-use super::state::keep_if_unchanged;
+use crate::collect::path_state::keep_if_unchanged;
 
 /// Marks as stored every regular file of `before` whose content a capture kept (same
 /// BLAKE3): its diff and its revert then read the content from the blob store.

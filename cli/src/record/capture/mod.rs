@@ -12,8 +12,6 @@
 //! the command; the first failure is reported on stderr.
 
 mod after_contents;
-mod long_path;
-mod state;
 mod writer;
 
 use std::collections::{BTreeMap, HashSet};
@@ -29,7 +27,7 @@ use crate::receipt::file_actions::{NOT_FILES, relative};
 use crate::collect::snapshot::{Coverage, Entry, Manifest, Rules};
 
 pub use after_contents::{keep_changed_after_contents, mark_captured};
-pub use state::{Keep, exists, observe, xattr_names};
+use crate::collect::path_state::observe;
 use writer::BlobWriter;
 
 pub struct BeforeCapture {

@@ -17,7 +17,7 @@ use crossbeam_channel::Sender;
 
 use crate::store::blobs::BlobStore;
 
-use super::state::Keep;
+use crate::collect::path_state::Keep;
 
 /// At most this many contents wait for the writer (each at most 1 MiB): past it, the
 /// tracer waits, so memory stays bounded whatever the command writes.

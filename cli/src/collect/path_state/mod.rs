@@ -20,9 +20,11 @@ use std::path::Path;
 use runglass_model::receipt::FileKind;
 use runglass_model::{ByteString, PathState};
 
-use super::long_path::reachable;
-use crate::store::blobs::BlobStore;
+mod long_path;
+
 use crate::collect::snapshot::{hash_capped, kind_of, nanos};
+use crate::store::blobs::BlobStore;
+use long_path::reachable;
 
 /// Files up to this size are read whole and stored only when the store lacks them;
 /// larger ones stream through a temporary blob.
