@@ -5,7 +5,7 @@
 use maud::{Markup, html};
 use runglass_model::receipt::{ContainerState, Docker, Receipt};
 
-use super::parts::frame;
+use super::parts::{frame, table};
 use crate::docker_lines::engine_text as e;
 
 pub(super) fn section(r: &Receipt) -> Markup {
@@ -27,22 +27,17 @@ fn changes(d: &Docker) -> Markup {
     html! {
         @if !d.containers.is_empty() {
             h3 { "Containers " span.figure { (d.containers.len()) } }
-            div.table-scroll {
-                table {
-                    thead { tr { th { "Change" } th { "Name" } th { "Image" } th { "Before" } th { "After" } } }
-                    tbody {
-                        @for c in &d.containers {
-                            tr {
-                                td { (c.change.as_str()) }
-                                td { code { (e(&c.name)) } br; span.muted { (c.id.get(..12).unwrap_or(&c.id)) } }
-                                td { code { (e(&c.image)) } }
-                                td { (state(c.before.as_ref())) }
-                                td { (state(c.after.as_ref())) }
-                            }
-                        }
+            (table(&[("Change", false), ("Name", false), ("Image", false), ("Before", false), ("After", false)], html! {
+                @for c in &d.containers {
+                    tr {
+                        td { (c.change.as_str()) }
+                        td { code { (e(&c.name)) } br; span.muted { (c.id.get(..12).unwrap_or(&c.id)) } }
+                        td { code { (e(&c.image)) } }
+                        td { (state(c.before.as_ref())) }
+                        td { (state(c.after.as_ref())) }
                     }
                 }
-            }
+            }))
         }
         @if !d.images.is_empty() {
             h3 { "Images " span.figure { (d.images.len()) } }

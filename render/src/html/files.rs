@@ -12,7 +12,7 @@ use runglass_model::{ByteString, Pid};
 
 use super::diff;
 use super::observation::unseen_note;
-use super::parts::{actor, actors, count, frame, path};
+use super::parts::{actor, actors, count, frame, path, table};
 use super::{Served, revert};
 use crate::text::{kind_counts, metadata_changes, outside_after, outside_before, outside_metadata_changes, size};
 
@@ -113,30 +113,25 @@ fn not_counted(r: &Receipt) -> Markup {
                     @if unchanged > 0 { ", " (count(unchanged, "path left as it was", "paths left as they were")) }
                 }
             }
-            div.table-scroll {
-                table {
-                    thead { tr { th { "Path" } th { "What happened" } th { "By" } } }
-                    tbody {
-                        @for t in &f.transient {
-                            tr {
-                                td { (path(&t.path)) @if !t.inside { " " span.tag { "outside" } } }
-                                td { "made and removed again: " (actions(&t.by)) }
-                                td { (shown_by(&t.by)) }
-                            }
-                        }
-                        @for c in &unchanged_inside {
-                            tr { td { (path(&c.path)) } td { "left as it was: " (actions(&c.by)) } td { (shown_by(&c.by)) } }
-                        }
-                        @for c in &unchanged_outside {
-                            tr {
-                                td { (path(&c.path)) " " span.tag { "outside" } }
-                                td { "left as it was: " (actions(&c.by)) }
-                                td { (shown_by(&c.by)) }
-                            }
-                        }
+            (table(&[("Path", false), ("What happened", false), ("By", false)], html! {
+                @for t in &f.transient {
+                    tr {
+                        td { (path(&t.path)) @if !t.inside { " " span.tag { "outside" } } }
+                        td { "made and removed again: " (actions(&t.by)) }
+                        td { (shown_by(&t.by)) }
                     }
                 }
-            }
+                @for c in &unchanged_inside {
+                    tr { td { (path(&c.path)) } td { "left as it was: " (actions(&c.by)) } td { (shown_by(&c.by)) } }
+                }
+                @for c in &unchanged_outside {
+                    tr {
+                        td { (path(&c.path)) " " span.tag { "outside" } }
+                        td { "left as it was: " (actions(&c.by)) }
+                        td { (shown_by(&c.by)) }
+                    }
+                }
+            }))
         }
     }
 }
@@ -286,28 +281,21 @@ fn outside(r: &Receipt) -> Markup {
                 None => p.quiet { "No change seen outside it." },
             }
         } @else {
-            div.table-scroll {
-                table {
-                    thead {
-                        tr { th { "Path" } th { "Change" } th { "What happened" } th { "Before" } th { "After" } th { "By" } }
-                    }
-                    tbody {
-                        @for (i, c) in &outside {
-                            tr id={ "outside-" (i) } {
-                                td { (path(&c.path)) }
-                                td { span class={ "kind " (kind_class(c.change)) } { (c.change.as_str()) } }
-                                td { (c.by.iter().map(|a| a.action.as_str()).collect::<Vec<_>>().join(", ")) }
-                                td { (outside_before(c)) }
-                                td {
-                                    (outside_after(c))
-                                    @for m in outside_metadata_changes(c) { br; span.tag { (m) } }
-                                }
-                                td { (distinct_actors(c.by.iter().map(|a| (a.pid, r.command_of(a.process, a.exec))))) }
-                            }
+            (table(&[("Path", false), ("Change", false), ("What happened", false), ("Before", false), ("After", false), ("By", false)], html! {
+                @for (i, c) in &outside {
+                    tr id={ "outside-" (i) } {
+                        td { (path(&c.path)) }
+                        td { span class={ "kind " (kind_class(c.change)) } { (c.change.as_str()) } }
+                        td { (c.by.iter().map(|a| a.action.as_str()).collect::<Vec<_>>().join(", ")) }
+                        td { (outside_before(c)) }
+                        td {
+                            (outside_after(c))
+                            @for m in outside_metadata_changes(c) { br; span.tag { (m) } }
                         }
+                        td { (distinct_actors(c.by.iter().map(|a| (a.pid, r.command_of(a.process, a.exec))))) }
                     }
                 }
-            }
+            }))
         }
     }
 }
@@ -320,21 +308,16 @@ fn reads(r: &Receipt) -> Markup {
     html! {
         details.reads open[reads.len() <= OPEN_READS] {
             summary { h3 #reads { "Files read " span.figure { (reads.len()) } } }
-            div.table-scroll {
-                table {
-                    thead { tr { th { "Path" } th { "Size" } th { "BLAKE3" } th { "By" } } }
-                    tbody {
-                        @for f in reads {
-                            tr {
-                                td { (path(&f.path)) }
-                                td.num { @if let Some(s) = f.size { (size(s)) } }
-                                td { @if let Some(h) = &f.blake3 { code title=(h) { (h.get(..16).unwrap_or(h)) } } }
-                                td { (distinct_actors(f.by.iter().map(|a| (a.pid, r.command_of(a.process, a.exec))))) }
-                            }
-                        }
+            (table(&[("Path", false), ("Size", false), ("BLAKE3", false), ("By", false)], html! {
+                @for f in reads {
+                    tr {
+                        td { (path(&f.path)) }
+                        td.num { @if let Some(s) = f.size { (size(s)) } }
+                        td { @if let Some(h) = &f.blake3 { code title=(h) { (h.get(..16).unwrap_or(h)) } } }
+                        td { (distinct_actors(f.by.iter().map(|a| (a.pid, r.command_of(a.process, a.exec))))) }
                     }
                 }
-            }
+            }))
         }
     }
 }

@@ -5,7 +5,7 @@
 use maud::{Markup, html};
 use runglass_model::receipt::{GitCommit, GitInfo, Receipt};
 
-use super::parts::{count, frame};
+use super::parts::{count, frame, table};
 use crate::git_lines;
 
 pub(super) fn section(r: &Receipt) -> Markup {
@@ -72,26 +72,21 @@ fn config(g: &GitInfo) -> Markup {
     html! {
         @if !g.config.is_empty() {
             h3 { "Configuration " span.figure { (g.config.len() as u64 + g.config_more) } }
-            div.table-scroll {
-                table {
-                    thead { tr { th { "Key" } th { "Change" } th { "Before" } th { "After" } th { "In" } } }
-                    tbody {
-                        @for c in &g.config {
-                            tr class=[c.runs_program.then_some("wildcard")] {
-                                td { code { (c.key.escaped()) } @if c.runs_program { br; span.muted { "runs programs" } } }
-                                td { (c.change.as_str()) }
-                                @if c.runs_program {
-                                    td { @for v in &c.before { code { (v.escaped()) } br; } }
-                                    td { @for v in &c.after { code { (v.escaped()) } br; } }
-                                } @else {
-                                    td.muted colspan="2" { "values not kept (they may hold secrets)" }
-                                }
-                                td { @for f in &c.files { code.path { (f.escaped()) } br; } }
-                            }
+            (table(&[("Key", false), ("Change", false), ("Before", false), ("After", false), ("In", false)], html! {
+                @for c in &g.config {
+                    tr class=[c.runs_program.then_some("wildcard")] {
+                        td { code { (c.key.escaped()) } @if c.runs_program { br; span.muted { "runs programs" } } }
+                        td { (c.change.as_str()) }
+                        @if c.runs_program {
+                            td { @for v in &c.before { code { (v.escaped()) } br; } }
+                            td { @for v in &c.after { code { (v.escaped()) } br; } }
+                        } @else {
+                            td.muted colspan="2" { "values not kept (they may hold secrets)" }
                         }
+                        td { @for f in &c.files { code.path { (f.escaped()) } br; } }
                     }
                 }
-            }
+            }))
             @if g.config_more > 0 { p.muted { "… " (g.config_more) " more in receipt.json" } }
         }
     }

@@ -8,7 +8,7 @@ use runglass_model::receipt::{Aspect, LookupStatus, NameSource, PeerResult, Rece
 use crate::text::lookup_answer;
 
 use super::observation::{source_name, unseen_note};
-use super::parts::{actor, frame, path};
+use super::parts::{actor, frame, path, table};
 
 pub(super) fn section(r: &Receipt) -> Markup {
     let n = &r.network;
@@ -21,121 +21,94 @@ pub(super) fn section(r: &Receipt) -> Markup {
         }
         @if !n.outbound.is_empty() {
             h3 { "Outbound " span.figure { (n.outbound.len()) } }
-            div.table-scroll {
-                table {
-                    thead {
-                        tr { th { "Protocol" } th { "Host" } th.num { "Port" } th { "Result" } th.num { "Count" }
-                             th { "When" } th { "By" } }
-                    }
-                    tbody {
-                        @for p in &n.outbound {
-                            tr {
-                                td { (p.protocol.as_str()) }
-                                td.addr {
-                                    @if let Some(host) = &p.host {
-                                        (host) " " code.muted { (p.address) }
-                                        @if p.host_from == Some(NameSource::Hosts) {
-                                            " " span.muted title="The hosts file lists this address under this name" { "hosts file" }
-                                        }
-                                    }
-                                    @else { code { (p.address) } }
+            (table(&[("Protocol", false), ("Host", false), ("Port", true), ("Result", false), ("Count", true), ("When", false), ("By", false)], html! {
+                @for p in &n.outbound {
+                    tr {
+                        td { (p.protocol.as_str()) }
+                        td.addr {
+                            @if let Some(host) = &p.host {
+                                (host) " " code.muted { (p.address) }
+                                @if p.host_from == Some(NameSource::Hosts) {
+                                    " " span.muted title="The hosts file lists this address under this name" { "hosts file" }
                                 }
-                                td.num { (p.port) }
-                                td { (result(&p.result)) }
-                                td.num { (p.count) }
-                                td.when {
-                                    (p.first_ms) @if p.last_ms != p.first_ms { "–" (p.last_ms) } " ms"
-                                    br; span.muted { (source_name(p.seen_by)) }
-                                }
-                                td { (actor(p.pid, r.command_of(p.process, p.exec))) }
                             }
+                            @else { code { (p.address) } }
                         }
+                        td.num { (p.port) }
+                        td { (result(&p.result)) }
+                        td.num { (p.count) }
+                        td.when {
+                            (p.first_ms) @if p.last_ms != p.first_ms { "–" (p.last_ms) } " ms"
+                            br; span.muted { (source_name(p.seen_by)) }
+                        }
+                        td { (actor(p.pid, r.command_of(p.process, p.exec))) }
                     }
                 }
-            }
+            }))
         }
         @if !n.lookups.is_empty() {
             h3 { "DNS lookups " span.figure { (n.lookups.len()) } }
-            div.table-scroll {
-                table {
-                    thead {
-                        tr { th { "Name" } th { "Answer" } th { "Server" } th.num { "Count" } th { "When" } th { "By" } }
-                    }
-                    tbody {
-                        @for l in &n.lookups {
-                            tr {
-                                td.addr { (l.name) }
-                                td {
-                                    @match l.status {
-                                        LookupStatus::Answered if !l.addresses.is_empty() => {
-                                            @for (i, a) in l.addresses.iter().enumerate() {
-                                                @if i > 0 { " " }
-                                                code { (a) }
-                                            }
-                                        }
-                                        LookupStatus::NoSuchName | LookupStatus::Failed { .. } => {
-                                            span.end.bad { (lookup_answer(l)) }
-                                        }
-                                        _ => span.muted { (lookup_answer(l)) },
+            (table(&[("Name", false), ("Answer", false), ("Server", false), ("Count", true), ("When", false), ("By", false)], html! {
+                @for l in &n.lookups {
+                    tr {
+                        td.addr { (l.name) }
+                        td {
+                            @match l.status {
+                                LookupStatus::Answered if !l.addresses.is_empty() => {
+                                    @for (i, a) in l.addresses.iter().enumerate() {
+                                        @if i > 0 { " " }
+                                        code { (a) }
                                     }
                                 }
-                                td { code { (l.server) } }
-                                td.num { (l.count) }
-                                td.when { "at " (l.first_ms) " ms" }
-                                td { (actor(l.pid, r.command_of(l.process, l.exec))) }
+                                LookupStatus::NoSuchName | LookupStatus::Failed { .. } => {
+                                    span.end.bad { (lookup_answer(l)) }
+                                }
+                                _ => span.muted { (lookup_answer(l)) },
                             }
                         }
+                        td { code { (l.server) } }
+                        td.num { (l.count) }
+                        td.when { "at " (l.first_ms) " ms" }
+                        td { (actor(l.pid, r.command_of(l.process, l.exec))) }
                     }
                 }
-            }
+            }))
         }
         @if !n.listening.is_empty() {
             h3 { "Listening " span.figure { (n.listening.len()) } }
-            div.table-scroll {
-                table {
-                    thead {
-                        tr { th { "Protocol" } th { "Address" } th.num { "Port" } th { "When" } th { "By" } }
-                    }
-                    tbody {
-                        @for l in &n.listening {
-                            tr class=[l.wildcard.then_some("wildcard")] {
-                                td { (l.protocol.as_str()) }
-                                td.addr {
-                                    code { (l.address) }
-                                    @if l.wildcard { " " span.badge.risk-medium { "every interface" } }
-                                }
-                                td.num { (l.port) }
-                                td.when { "at " (l.at_ms) " ms" }
-                                td { (actor(l.pid, r.command_of(l.process, l.exec))) }
-                            }
+            (table(&[("Protocol", false), ("Address", false), ("Port", true), ("When", false), ("By", false)], html! {
+                @for l in &n.listening {
+                    tr class=[l.wildcard.then_some("wildcard")] {
+                        td { (l.protocol.as_str()) }
+                        td.addr {
+                            code { (l.address) }
+                            @if l.wildcard { " " span.badge.risk-medium { "every interface" } }
                         }
+                        td.num { (l.port) }
+                        td.when { "at " (l.at_ms) " ms" }
+                        td { (actor(l.pid, r.command_of(l.process, l.exec))) }
                     }
                 }
-            }
+            }))
         }
         @if !n.unix.is_empty() {
             h3 { "Unix sockets " span.figure { (n.unix.len()) } }
-            div.table-scroll {
-                table {
-                    thead { tr { th { "Path" } th { "Role" } th.num { "Count" } th { "By" } } }
-                    tbody {
-                        @for u in &n.unix {
-                            tr {
-                                td { (path(&u.path)) }
-                                td {
-                                    (match u.role {
-                                        UnixRole::Connected => "connected",
-                                        UnixRole::Bound => "bound",
-                                        UnixRole::Listening => "listening",
-                                    })
-                                }
-                                td.num { (u.count) }
-                                td { (actor(u.pid, r.command_of(u.process, u.exec))) }
-                            }
+            (table(&[("Path", false), ("Role", false), ("Count", true), ("By", false)], html! {
+                @for u in &n.unix {
+                    tr {
+                        td { (path(&u.path)) }
+                        td {
+                            (match u.role {
+                                UnixRole::Connected => "connected",
+                                UnixRole::Bound => "bound",
+                                UnixRole::Listening => "listening",
+                            })
                         }
+                        td.num { (u.count) }
+                        td { (actor(u.pid, r.command_of(u.process, u.exec))) }
                     }
                 }
-            }
+            }))
         }
         @if !n.probes.is_empty() {
             details.noise {
@@ -144,22 +117,17 @@ pub(super) fn section(r: &Receipt) -> Markup {
                     span.muted { "UDP sockets connected to an address with no datagram seen going there: how resolvers rank addresses. \
                      Not counted as peers (a send(2) or write(2) on such a socket is not seen)." }
                 }
-                div.table-scroll {
-                    table {
-                        thead { tr { th { "Address" } th.num { "Port" } th.num { "Count" } th { "When" } th { "By" } } }
-                        tbody {
-                            @for p in &n.probes {
-                                tr {
-                                    td.addr { code { (p.address) } }
-                                    td.num { (p.port) }
-                                    td.num { (p.count) }
-                                    td.when { "at " (p.first_ms) " ms" }
-                                    td { (actor(p.pid, r.command_of(p.process, p.exec))) }
-                                }
-                            }
+                (table(&[("Address", false), ("Port", true), ("Count", true), ("When", false), ("By", false)], html! {
+                    @for p in &n.probes {
+                        tr {
+                            td.addr { code { (p.address) } }
+                            td.num { (p.port) }
+                            td.num { (p.count) }
+                            td.when { "at " (p.first_ms) " ms" }
+                            td { (actor(p.pid, r.command_of(p.process, p.exec))) }
                         }
                     }
-                }
+                }))
             }
         }
     };

@@ -14,6 +14,19 @@ pub(super) const SHORT_COMMAND: usize = 90;
 /// would otherwise fill the page.
 const MAX_ACTIONS: usize = 20;
 
+/// A table that scrolls sideways on a narrow screen: its column heads (`true`: a column of
+/// numbers, right-aligned) and its rows.
+pub(super) fn table(heads: &[(&str, bool)], rows: Markup) -> Markup {
+    html! {
+        div.table-scroll {
+            table {
+                thead { tr { @for (head, num) in heads { th class=[num.then_some("num")] { (head) } } } }
+                tbody { (rows) }
+            }
+        }
+    }
+}
+
 /// A section of the page: an anchor, a heading with an optional figure beside it, a body.
 pub(super) fn frame(id: &str, title: &str, figure: Option<String>, body: Markup) -> Markup {
     html! {
