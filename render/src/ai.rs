@@ -88,6 +88,9 @@ impl Layout for Ai {
         for c in &outside.changes.shown {
             let _ = writeln!(p.o, "- {} {}", c.change.as_str(), c.path.shell_word());
         }
+        if outside.changes.left_out > 0 {
+            let _ = writeln!(p.o, "- ... {} more", outside.changes.left_out);
+        }
     }
 
     /// The transient paths only.
@@ -149,6 +152,9 @@ impl Layout for Ai {
                 let _ = writeln!(o, "docker changes: {}", lines.total());
                 for line in &lines.shown {
                     let _ = writeln!(o, "- {line}");
+                }
+                if lines.left_out > 0 {
+                    let _ = writeln!(o, "- ... {} more", lines.left_out);
                 }
             }
         }

@@ -77,6 +77,9 @@ impl Layout for Terminal {
             for e in &n.evidence.shown {
                 let _ = writeln!(o, "      {}", shown(e));
             }
+            if n.evidence.left_out > 0 {
+                let _ = writeln!(o, "      ... {} more in the receipt", n.evidence.left_out);
+            }
             let _ = writeln!(o, "      -> {}", shown(&n.note.recommendation));
         }
     }
@@ -190,15 +193,18 @@ impl Layout for Terminal {
             let by = by(p.pid, p.process, p.exec);
             let _ = writeln!(o, "  -> {} {} {result}{times}  {by}", p.protocol.as_str(), shown(&named_peer(p)));
         }
+        more(o, n.outbound.left_out);
         for l in &n.lookups.shown {
             let by = by(l.pid, l.process, l.exec);
             let _ = writeln!(o, "  ?  looked up {}: {}  {by}", shown(&l.name), shown(&lookup_answer(l)));
         }
+        more(o, n.lookups.left_out);
         for l in &n.listening.shown {
             let every = if l.wildcard { " (every interface)" } else { "" };
             let by = by(l.pid, l.process, l.exec);
             let _ = writeln!(o, "  <- listening {} {}:{}{every}  {by}", l.protocol.as_str(), l.address, l.port);
         }
+        more(o, n.listening.left_out);
         for u in &n.unix.shown {
             let role = match u.role {
                 UnixRole::Connected => "connected to",
@@ -207,6 +213,7 @@ impl Layout for Terminal {
             };
             let _ = writeln!(o, "  unix {role} {}  {}", u.path.shell_word(), by(u.pid, u.process, u.exec));
         }
+        more(o, n.unix.left_out);
     }
 
     /// Nothing when the engine was read and nothing changed, one line when it was not read.
