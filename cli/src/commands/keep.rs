@@ -20,6 +20,7 @@ use crate::collect::host_names::Naming;
 use crate::record::log_sink::{LogEnd, LogSink};
 use crate::collect::snapshot;
 use crate::store;
+use crate::store::blobs::BlobStore;
 
 pub fn run(args: KeepArgs) -> anyhow::Result<u8> {
     // Leave runglass's session and process group: terminal signals meant for the
@@ -97,5 +98,5 @@ fn capture_for(log: &Path) -> anyhow::Result<BeforeCapture> {
         let rules = snapshot::Rules::load(&m.root);
         (Arc::new(m), Arc::new(rules))
     });
-    BeforeCapture::new(&data, cap, before)
+    BeforeCapture::new(&data, BlobStore::open(&data.join("blobs"))?, cap, before)
 }

@@ -275,6 +275,7 @@ impl Run {
                 opts: DeepOptions { reads: self.reads, keeper_log: Some(self.dir.join(store::SURVIVOR_EVENT_LOG)) },
                 capture: Box::new(BeforeCapture::new(
                     &self.data,
+                    self.blobs.clone(),
                     self.cap,
                     Some((before.snapshot.clone(), self.rules.clone())),
                 )?),

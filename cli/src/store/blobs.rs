@@ -13,6 +13,7 @@
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, bail};
@@ -21,15 +22,14 @@ use tempfile::NamedTempFile;
 /// Read and write in chunks of this size when streaming.
 const CHUNK: usize = 128 * 1024;
 
+/// A handle on the store; its clones share the count of contents it could not keep (a
+/// run hands clones of its store to the snapshots and to the trace's capture writer).
 #[derive(Clone)]
 pub struct BlobStore {
     dir: PathBuf,
+    /// Contents this store and its clones were asked for and could not keep for lack of space.
+    not_kept_full: Arc<AtomicU64>,
 }
-
-/// Contents the blob stores of this process were asked for and could not keep for lack of
-/// space (one run per process: the snapshots' store and the trace's capture writer count
-/// together).
-static NOT_KEPT_FULL: AtomicU64 = AtomicU64::new(0);
 
 impl BlobStore {
     /// Opens the store at `dir`, creating it if needed.
@@ -40,19 +40,19 @@ impl BlobStore {
                 dir.display()
             )
         })?;
-        Ok(BlobStore { dir: dir.to_path_buf() })
+        Ok(BlobStore { dir: dir.to_path_buf(), not_kept_full: Arc::default() })
     }
 
     /// Counts a content that was not kept because the disk was full (the caller goes on
     /// without it).
     pub fn note_full(&self) {
-        NOT_KEPT_FULL.fetch_add(1, Ordering::Relaxed);
+        self.not_kept_full.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// How many contents this process's stores did not keep because the disk was full
+    /// How many contents this store and its clones did not keep because the disk was full
     /// ([`BlobStore::note_full`]).
     pub fn full(&self) -> u64 {
-        NOT_KEPT_FULL.load(Ordering::Relaxed)
+        self.not_kept_full.load(Ordering::Relaxed)
     }
 
     pub fn contains(&self, hash: &blake3::Hash) -> bool {

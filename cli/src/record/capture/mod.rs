@@ -28,6 +28,7 @@ use crate::collect::snapshot::{Coverage, Entry, Manifest, Rules};
 
 pub use after_contents::{keep_changed_after_contents, mark_captured};
 use crate::collect::path_state::observe;
+use crate::store::blobs::BlobStore;
 use writer::BlobWriter;
 
 pub struct BeforeCapture {
@@ -44,11 +45,17 @@ pub struct BeforeCapture {
 }
 
 impl BeforeCapture {
-    /// Captures into the blob store of `data`, reading regular files up to `cap` bytes.
-    /// Inside `before`'s root, paths the snapshot looked for and did not find are not captured.
-    pub fn new(data: &Path, cap: u64, before: Option<(Arc<Manifest>, Arc<Rules>)>) -> anyhow::Result<BeforeCapture> {
+    /// Captures into `blobs` (the store of the data home `data`), reading regular files up
+    /// to `cap` bytes. Inside `before`'s root, paths the snapshot looked for and did not
+    /// find are not captured.
+    pub fn new(
+        data: &Path,
+        blobs: BlobStore,
+        cap: u64,
+        before: Option<(Arc<Manifest>, Arc<Rules>)>,
+    ) -> anyhow::Result<BeforeCapture> {
         Ok(BeforeCapture {
-            blobs: BlobWriter::start(&data.join("blobs"))?,
+            blobs: BlobWriter::start(blobs)?,
             cap,
             data_dir: std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf()).into_os_string().into_vec(),
             before,
@@ -210,7 +217,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("f");
         std::fs::write(&f, b"first").unwrap();
-        let mut capture = BeforeCapture::new(data.path(), 100, None).unwrap();
+        let blobs = BlobStore::open(&data.path().join("blobs")).unwrap();
+        let mut capture = BeforeCapture::new(data.path(), blobs, 100, None).unwrap();
         let path = ByteString(f.as_os_str().as_bytes().to_vec());
         let first = capture.capture(&path, true);
         assert!(matches!(first, Some(EventKind::Before { state: Some(_), .. })), "{first:?}");

@@ -9,7 +9,6 @@
 //! waits until every content handed over is written.
 
 use std::io::Read;
-use std::path::Path;
 use std::thread::JoinHandle;
 
 use anyhow::Context;
@@ -31,9 +30,9 @@ pub struct BlobWriter {
 }
 
 impl BlobWriter {
-    pub fn start(blobs_dir: &Path) -> anyhow::Result<BlobWriter> {
-        let store = BlobStore::open(blobs_dir)?;
-        let theirs = BlobStore::open(blobs_dir)?;
+    /// Stores into `store` (a clone: what it cannot keep is counted with the caller's).
+    pub fn start(store: BlobStore) -> anyhow::Result<BlobWriter> {
+        let theirs = store.clone();
         let (queue, contents) = crossbeam_channel::bounded::<Vec<u8>>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("blob-writer".into())
@@ -84,7 +83,7 @@ mod tests {
     fn everything_handed_over_is_stored_once_the_writer_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = dir.path().join("blobs");
-        let writer = BlobWriter::start(&blobs).unwrap();
+        let writer = BlobWriter::start(BlobStore::open(&blobs).unwrap()).unwrap();
         let contents: Vec<Vec<u8>> = (0..200u32).map(|i| i.to_le_bytes().repeat(100)).collect();
         for content in &contents {
             writer.keep(content.clone()).unwrap();
