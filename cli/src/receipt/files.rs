@@ -473,4 +473,67 @@ mod tests {
             assert_eq!(keeps_after_content(rel), kept, "{}", String::from_utf8_lossy(rel));
         }
     }
+
+    /// A world of fixed answers, with nothing behind it on disk.
+    struct FixedWorld(std::collections::HashMap<Vec<u8>, FileState>);
+
+    impl DiskView for FixedWorld {
+        fn real_dir(&self, dir: &[u8]) -> Option<Vec<u8>> {
+            Some(dir.to_vec())
+        }
+        fn state(&self, path: &Path, _followed: bool, _keep: bool) -> Option<FileState> {
+            self.0.get(path.as_os_str().as_bytes()).cloned()
+        }
+        fn xattr_names(&self, _path: &Path) -> Option<Vec<ByteString>> {
+            None
+        }
+        fn exists(&self, path: &Path) -> bool {
+            self.0.contains_key(path.as_os_str().as_bytes())
+        }
+        fn read_hash(&self, path: &Path) -> (Option<String>, Option<u64>) {
+            let state = self.0.get(path.as_os_str().as_bytes());
+            (state.and_then(|s| s.blake3.clone()), state.map(|s| s.size))
+        }
+        fn stored(&self, _hash: &blake3::Hash) -> bool {
+            false
+        }
+        fn blob(&self, _hash: &blake3::Hash, _size: u64) -> Result<Vec<u8>, String> {
+            Err("no store in this world".into())
+        }
+    }
+
+    #[test]
+    fn the_fold_sees_the_disk_only_through_its_view() {
+        use runglass_model::{Event, EventKind, OpenFlags, SyscallResult};
+
+        use crate::receipt::processes::Who;
+        // None of these paths exists on this machine: what the fold says of them, it
+        // can only have from the view it was handed.
+        let (written, read) = ("/nowhere-rg/out.txt", "/nowhere-rg/config");
+        let world =
+            FixedWorld([(written, file("aa", 0o600)), (read, file("bb", 0o644))].map(|(p, s)| (p.into(), s)).into());
+        let root = tempfile::tempdir().unwrap();
+        let mut actions = FileActions::new(root.path(), Path::new("/nowhere-rg-data"));
+        let who = || Who { pid: 7, process: 0, exec: None };
+        for (path, flags) in [(written, 0o1101), (read, 0)] {
+            let kind = EventKind::Open {
+                path: path.into(),
+                flags: OpenFlags(flags),
+                mode: 0o644,
+                result: SyscallResult::Ok(3),
+                named: None,
+            };
+            actions.observe(&Event { time_ns: 0, pid: 7, tid: 7, kind }, who, &world);
+        }
+        let rules = Rules::load(root.path());
+        let seen = Snapshots { root: root.path(), changes: None, before: None, after: None, rules: &rules };
+        let folded = fold(&actions, &Captured::new(), &seen, &world);
+
+        let [out] = &folded.outside[..] else { panic!("{:?}", folded.outside) };
+        assert_eq!(out.path.as_bytes(), written.as_bytes());
+        assert_eq!(out.after.as_ref().and_then(|a| a.blake3.as_deref()), Some("aa"));
+        assert!(out.exists_after);
+        let [r] = &folded.reads[..] else { panic!("{:?}", folded.reads) };
+        assert_eq!((r.blake3.as_deref(), r.size), (Some("bb"), Some(1)));
+    }
 }
